@@ -1,0 +1,107 @@
+"""Typed events the agent emits while it works; front ends render them, tests collect them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.artifacts import ArtifactRef
+from tools.results import ResultTable
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+
+
+class TurnStarted(_Event):
+    """A turn began for `session_id`."""
+
+    type: Literal["turn_started"] = "turn_started"
+    text: str
+
+
+class StatusChanged(_Event):
+    """What the agent is doing now, in words ("is searching models…")."""
+
+    type: Literal["status"] = "status"
+    status: str
+
+
+class TextDelta(_Event):
+    """A piece of the answer as the model writes it."""
+
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class ToolStarted(_Event):
+    """A tool call began."""
+
+    type: Literal["tool_started"] = "tool_started"
+    call_id: str
+    tool: str
+    input: dict[str, Any]
+
+
+class ToolFinished(_Event):
+    """A tool call ended, with what a front end may show: a table, a chart, the SQL."""
+
+    type: Literal["tool_finished"] = "tool_finished"
+    call_id: str
+    tool: str
+    is_error: bool
+    summary: str
+    duration_ms: float
+    table: ResultTable | None = None
+    artifact: ArtifactRef | None = None
+    sql: str | None = None
+
+
+class Usage(BaseModel):
+    """Tokens and cost of one turn, summed over its model calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class TurnFinished(_Event):
+    """The final answer of a turn."""
+
+    type: Literal["final"] = "final"
+    text: str
+    usage: Usage = Field(default_factory=Usage)
+    stop_reason: str | None = None
+
+
+class TurnFailed(_Event):
+    """A turn ended without an answer; `message` is one line for the user, `reference` finds the logs."""
+
+    type: Literal["failed"] = "failed"
+    message: str
+    reference: str
+    error_kind: str
+
+
+AgentEvent = Annotated[
+    TurnStarted | StatusChanged | TextDelta | ToolStarted | ToolFinished | TurnFinished | TurnFailed,
+    Field(discriminator="type"),
+]
+
+EventSink = Callable[[AgentEvent], None]
+
+
+class EventList(list[AgentEvent]):
+    """An event sink that keeps every event, for tests and scripts."""
+
+    def __call__(self, event: AgentEvent) -> None:
+        self.append(event)
+
+    def of_type(self, event_type: type[_Event]) -> list[AgentEvent]:
+        return [event for event in self if isinstance(event, event_type)]

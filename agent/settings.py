@@ -1,0 +1,184 @@
+"""One settings object for every front door, read from the environment and a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.errors import ConfigError
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+
+def default_data_dir() -> Path:
+    """The per-user directory where the conversation database, demo warehouse and charts live."""
+    return Path(platformdirs.user_data_dir("blueprintdata", appauthor=False))
+
+
+def _ours(name: str) -> AliasChoices:
+    return AliasChoices(f"BLUEPRINTDATA_{name}")
+
+
+class Settings(BaseSettings):
+    """Every setting BlueprintData reads. README documents each one (a test keeps it so)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Standard names, shared with the vendors' own tools.
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ANTHROPIC_API_KEY"), description="Anthropic API key."
+    )
+    anthropic_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ANTHROPIC_BASE_URL"),
+        description="Messages API base URL, for proxies and compatible servers.",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"), description="Slack bot token (xoxb-...)."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN"),
+        description="Slack app-level token (xapp-...) for Socket Mode.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET"),
+        description="Slack signing secret, for HTTP mode.",
+    )
+    dbt_profiles_dir: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("DBT_PROFILES_DIR"),
+        description="Where profiles.yml lives (dbt's own variable).",
+    )
+
+    # Ours.
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        validation_alias=_ours("DATA_DIR"),
+        description="Directory for the default database, the demo warehouse and chart files.",
+    )
+    database_url: str | None = Field(
+        None,
+        validation_alias=_ours("DATABASE_URL"),
+        description="SQLAlchemy URL of the conversation store; default: a SQLite file in the data directory.",
+    )
+    dbt_project_dir: Path | None = Field(
+        None,
+        validation_alias=_ours("DBT_PROJECT_DIR"),
+        description="Your dbt project (with target/manifest.json); default: the bundled demo project.",
+    )
+    dbt_target: str | None = Field(
+        None, validation_alias=_ours("DBT_TARGET"), description="dbt target to use from profiles.yml."
+    )
+    warehouse_url: SecretStr | None = Field(
+        None,
+        validation_alias=_ours("WAREHOUSE_URL"),
+        description="SQLAlchemy URL of the warehouse; overrides the dbt profile.",
+    )
+    model: str = Field(DEFAULT_MODEL, validation_alias=_ours("MODEL"), description="Claude model id.")
+    max_result_rows: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_ours("MAX_RESULT_ROWS"),
+        description="Rows kept from one query for charts and export.",
+    )
+    rows_to_model: int = Field(
+        20,
+        ge=0,
+        le=500,
+        validation_alias=_ours("ROWS_TO_MODEL"),
+        description="Rows of a result shown to the model.",
+    )
+    query_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        validation_alias=_ours("QUERY_TIMEOUT_SECONDS"),
+        description="Time limit for one warehouse query.",
+    )
+    max_tool_iterations: int = Field(
+        12,
+        ge=1,
+        le=100,
+        validation_alias=_ours("MAX_TOOL_ITERATIONS"),
+        description="Tool calls the model may make in one turn.",
+    )
+    max_output_tokens: int = Field(
+        4096,
+        ge=256,
+        le=64_000,
+        validation_alias=_ours("MAX_OUTPUT_TOKENS"),
+        description="Output token limit for one model call.",
+    )
+    history_token_budget: int = Field(
+        60_000,
+        ge=2_000,
+        validation_alias=_ours("HISTORY_TOKEN_BUDGET"),
+        description="Approximate tokens of past conversation sent with each turn.",
+    )
+    artifact_retention_days: int = Field(
+        30,
+        ge=1,
+        validation_alias=_ours("ARTIFACT_RETENTION_DAYS"),
+        description="Days charts and result files are kept.",
+    )
+    llm_max_retries: int = Field(
+        4,
+        ge=0,
+        le=10,
+        validation_alias=_ours("LLM_MAX_RETRIES"),
+        description="Retries on 429, 529 and 5xx answers from the model API.",
+    )
+    llm_timeout_seconds: float = Field(
+        120.0, gt=0, validation_alias=_ours("LLM_TIMEOUT_SECONDS"), description="Model API request timeout."
+    )
+
+    @field_validator("model")
+    @classmethod
+    def _model_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a Claude model id such as claude-sonnet-5-5")
+        return value.strip()
+
+    def resolved_database_url(self) -> str:
+        """The conversation store URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'blueprintdata.db'}"
+
+    def uses_demo(self) -> bool:
+        """True when no dbt project is configured, so the bundled demo project is used."""
+        return self.dbt_project_dir is None and self.warehouse_url is None
+
+
+def _variable_name(field_name: str) -> str:
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices) and alias.choices:
+        return str(alias.choices[0])
+    return field_name.upper()
+
+
+_SECRET_FIELDS = {
+    name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value raises ConfigError naming the variable and what it accepts."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field_name = str(error["loc"][0]) if error["loc"] else "?"
+            shown = "<hidden>" if field_name in _SECRET_FIELDS else repr(error.get("input"))
+            problems.append(f"{_variable_name(field_name)}: {error['msg']} (got {shown})")
+        raise ConfigError("Invalid setting. " + "; ".join(problems)) from None

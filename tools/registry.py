@@ -1,0 +1,135 @@
+"""What a tool is, the context it runs in, and the registry that runs tools for the agent."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from tools.artifacts import ArtifactRef, ArtifactWriter
+from tools.errors import ToolInputError
+from tools.results import ResultStore, ResultTable
+from tools.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    from agent.dbt.index import DbtIndex
+    from agent.settings import Settings
+
+
+@dataclass
+class ToolContext:
+    """Everything a tool may use. Built once per turn by the agent; tools never build these."""
+
+    settings: Settings
+    warehouse_provider: Callable[[], Warehouse]
+    dbt_provider: Callable[[], DbtIndex]
+    results: ResultStore
+    artifacts: ArtifactWriter
+    session_id: str | None = None
+
+    @property
+    def warehouse(self) -> Warehouse:
+        # Connecting is deferred so that /search and /describe work while the warehouse is down.
+        return self.warehouse_provider()
+
+    @property
+    def dbt(self) -> DbtIndex:
+        # A provider, not a value: the index reloads when manifest.json changes.
+        return self.dbt_provider()
+
+
+class ToolOutput(BaseModel):
+    """A tool's result, for the model (`content`) and for front ends (summary, table, artifact)."""
+
+    content: str
+    summary: str
+    is_error: bool = False
+    table: ResultTable | None = None
+    artifact: ArtifactRef | None = None
+    sql: str | None = None
+    rows: int | None = None
+    bytes_scanned: int | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One capability: a typed input model, a run function and a status line for front ends."""
+
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    run: Callable[[ToolContext, Any], ToolOutput]
+    status: Callable[[Any], str] = field(default=lambda _: "is working…")
+
+    def anthropic_schema(self) -> dict[str, Any]:
+        """The tool definition sent to Claude; the schema comes from the input model."""
+        schema = self.input_model.model_json_schema()
+        schema.pop("title", None)
+        return {"name": self.name, "description": self.description, "input_schema": schema}
+
+
+@dataclass
+class ToolRun:
+    """One executed tool call, with what it cost."""
+
+    tool: str
+    input: dict[str, Any]
+    output: ToolOutput
+    duration_ms: float
+
+
+class ToolRegistry:
+    """The tools the agent may call, by name."""
+
+    def __init__(self, tools: Sequence[Tool]) -> None:
+        self._tools = {tool.name: tool for tool in tools}
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def anthropic_schemas(self) -> list[dict[str, Any]]:
+        return [tool.anthropic_schema() for tool in self._tools.values()]
+
+    def status_line(self, name: str, raw_input: dict[str, Any]) -> str:
+        tool = self._tools.get(name)
+        if tool is None:
+            return "is working…"
+        try:
+            return tool.status(tool.input_model.model_validate(raw_input))
+        except ValidationError:
+            return "is working…"
+
+    def execute(self, name: str, raw_input: dict[str, Any], context: ToolContext) -> ToolRun:
+        """Run a tool; the model's mistakes come back as `is_error` outputs, never as exceptions."""
+        started = time.perf_counter()
+        output = self._execute(name, raw_input, context)
+        return ToolRun(name, raw_input, output, (time.perf_counter() - started) * 1000)
+
+    def _execute(self, name: str, raw_input: dict[str, Any], context: ToolContext) -> ToolOutput:
+        tool = self._tools.get(name)
+        if tool is None:
+            message = f"Unknown tool {name!r}. Available tools: {', '.join(self._tools)}."
+            return ToolOutput(content=message, summary=message, is_error=True)
+        try:
+            parsed = tool.input_model.model_validate(raw_input)
+        except ValidationError as exc:
+            message = f"Invalid input for {name}: {_describe_validation_error(exc)}"
+            return ToolOutput(content=message, summary=message, is_error=True)
+        try:
+            return tool.run(context, parsed)
+        except ToolInputError as exc:
+            return ToolOutput(content=exc.message, summary=exc.message, is_error=True, sql=exc.sql)
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "input"
+        parts.append(f"{location}: {error['msg']}")
+    return "; ".join(parts)
