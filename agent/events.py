@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.artifacts import ArtifactRef
+from tools.registry import ToolRun
 from tools.results import ResultTable
 
 
@@ -59,6 +60,22 @@ class ToolFinished(_Event):
     table: ResultTable | None = None
     artifact: ArtifactRef | None = None
     sql: str | None = None
+
+    @classmethod
+    def from_run(cls, session_id: str, call_id: str, run: ToolRun) -> ToolFinished:
+        """The event for a finished tool run."""
+        output = run.output
+        return cls(
+            session_id=session_id,
+            call_id=call_id,
+            tool=run.tool,
+            is_error=output.is_error,
+            summary=output.summary,
+            duration_ms=run.duration_ms,
+            table=output.table,
+            artifact=output.artifact,
+            sql=output.sql,
+        )
 
 
 class Usage(BaseModel):

@@ -140,6 +140,25 @@ class Settings(BaseSettings):
         120.0, gt=0, validation_alias=_ours("LLM_TIMEOUT_SECONDS"), description="Model API request timeout."
     )
 
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias=_ours("SLACK_API_URL"),
+        description="Slack Web API base URL (for GovSlack, or a test server).",
+    )
+    slack_workers: int = Field(
+        16,
+        ge=1,
+        le=256,
+        validation_alias=_ours("SLACK_WORKERS"),
+        description="Slack threads answered at the same time.",
+    )
+    slack_shutdown_grace_seconds: float = Field(
+        60.0,
+        ge=0,
+        validation_alias=_ours("SLACK_SHUTDOWN_GRACE_SECONDS"),
+        description="On SIGTERM, how long answers in flight may take to finish.",
+    )
+
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:
@@ -152,10 +171,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'blueprintdata.db'}"
-
-    def uses_demo(self) -> bool:
-        """True when no dbt project is configured, so the bundled demo project is used."""
-        return self.dbt_project_dir is None and self.warehouse_url is None
 
 
 def _variable_name(field_name: str) -> str:

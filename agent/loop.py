@@ -1,0 +1,206 @@
+"""The agent: one turn of Claude's tool-use loop over the project's tools, every step stored."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agent import user_messages
+from agent.commands import run_command
+from agent.errors import BlueprintError, MissingApiKeyError, TurnCancelled
+from agent.events import (
+    EventSink,
+    StatusChanged,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    TurnFailed,
+    TurnFinished,
+    TurnStarted,
+    Usage,
+)
+from agent.history import conversation_for_model
+from agent.llm import ModelReply
+from agent.prompts import system_prompt, user_turn_text
+from agent.store.conversations import TokenUsage
+from agent.tool_records import record_tool_run
+from tools.registry import ToolContext
+
+if TYPE_CHECKING:
+    from agent.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """How a turn ended: the final answer's text, or the failure message shown to the user."""
+
+    session_id: str
+    ok: bool
+    text: str
+    usage: Usage
+
+
+class Agent:
+    """Answers one message in a session: a direct /command, or a conversation turn with Claude."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def handle(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TurnOutcome:
+        """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
+        sink(TurnStarted(session_id=session_id, text=text))
+        try:
+            self._title_new_session(session_id, text)
+            if text.lstrip().startswith("/"):
+                answer, ok = run_command(self._runtime, session_id, text.strip(), sink)
+                return TurnOutcome(session_id, ok, answer, Usage())
+            return self._converse(session_id, text, sink, author=author, cancel=cancel)
+        except BlueprintError as exc:
+            return self._fail(session_id, sink, exc.message, kind=type(exc).__name__, exc=exc)
+        except Exception as exc:  # The user must hear back even when we have a bug.
+            reference = _reference()
+            log.exception("unexpected failure in turn (reference %s)", reference)
+            message = user_messages.UNEXPECTED_ERROR.format(reference=reference)
+            return self._fail(session_id, sink, message, kind="internal", exc=exc, reference=reference)
+
+    def _title_new_session(self, session_id: str, text: str) -> None:
+        store = self._runtime.store
+        record = store.get_session(session_id)
+        if record is not None and not record.title:
+            title = " ".join(text.split())
+            store.set_title(session_id, title if len(title) <= 80 else title[:79] + "…")
+
+    def _fail(
+        self,
+        session_id: str,
+        sink: EventSink,
+        message: str,
+        *,
+        kind: str,
+        exc: BaseException,
+        reference: str | None = None,
+    ) -> TurnOutcome:
+        reference = reference or _reference()
+        if not isinstance(exc, TurnCancelled):
+            log.warning("turn failed (reference %s): %s", reference, kind)
+        sink(TurnFailed(session_id=session_id, message=message, reference=reference, error_kind=kind))
+        return TurnOutcome(session_id, False, message, Usage())
+
+    def _converse(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None,
+        cancel: threading.Event | None,
+    ) -> TurnOutcome:
+        runtime = self._runtime
+        settings = runtime.settings
+        model = runtime.model_client
+        if not model.configured:
+            raise MissingApiKeyError(user_messages.MISSING_API_KEY)
+        store = runtime.store
+        context = runtime.tool_context(session_id)
+        system = system_prompt(project_overview=runtime.project_overview(), dialect=runtime.dialect())
+        tools = runtime.registry.anthropic_schemas()
+        user_content = [{"type": "text", "text": user_turn_text(text, author)}]
+        store.append_message(session_id, role="user", content=user_content, author=author)
+        sink(StatusChanged(session_id=session_id, status="is thinking…"))
+
+        usage = Usage()
+        for iteration in range(settings.max_tool_iterations + 1):
+            allow_tools = iteration < settings.max_tool_iterations
+            messages = conversation_for_model(store.history(session_id), settings.history_token_budget)
+            reply = model.stream_reply(
+                system=system,
+                tools=tools,
+                messages=messages,
+                on_text=lambda delta: sink(TextDelta(session_id=session_id, text=delta)),
+                cancel=cancel,
+                allow_tools=allow_tools,
+            )
+            usage = _add(usage, reply.usage)
+            store.append_message(
+                session_id,
+                role="assistant",
+                content=reply.content,
+                model=settings.model,
+                usage=_token_usage(reply.usage),
+                stop_reason=reply.stop_reason,
+            )
+            tool_uses = reply.tool_uses()
+            if not allow_tools or reply.stop_reason != "tool_use" or not tool_uses:
+                return self._finish(session_id, sink, reply, usage)
+            results = [self._run_tool(session_id, call, context, sink, cancel) for call in tool_uses]
+            if iteration + 1 == settings.max_tool_iterations:
+                limit_note = user_messages.TOOL_LIMIT_REACHED.format(limit=settings.max_tool_iterations)
+                results.append({"type": "text", "text": limit_note})
+            store.append_message(session_id, role="user", content=results)
+            sink(StatusChanged(session_id=session_id, status="is thinking…"))
+        raise AssertionError("unreachable: the last iteration always finishes")
+
+    def _run_tool(
+        self,
+        session_id: str,
+        call: dict[str, Any],
+        context: ToolContext,
+        sink: EventSink,
+        cancel: threading.Event | None,
+    ) -> dict[str, Any]:
+        if cancel is not None and cancel.is_set():
+            raise TurnCancelled(user_messages.TURN_CANCELLED)
+        registry = self._runtime.registry
+        name, raw_input, call_id = call["name"], dict(call.get("input") or {}), call["id"]
+        sink(StatusChanged(session_id=session_id, status=registry.status_line(name, raw_input)))
+        sink(ToolStarted(session_id=session_id, call_id=call_id, tool=name, input=raw_input))
+        run = registry.execute(name, raw_input, context)
+        record_tool_run(self._runtime.store, session_id, call_id, run)
+        sink(ToolFinished.from_run(session_id, call_id, run))
+        output = run.output
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call_id, "content": output.content}
+        if output.is_error:
+            block["is_error"] = True
+        return block
+
+    def _finish(self, session_id: str, sink: EventSink, reply: ModelReply, usage: Usage) -> TurnOutcome:
+        text = reply.text().strip()
+        sink(TurnFinished(session_id=session_id, text=text, usage=usage, stop_reason=reply.stop_reason))
+        return TurnOutcome(session_id, True, text, usage)
+
+
+def _add(total: Usage, more: Usage) -> Usage:
+    return Usage(
+        input_tokens=total.input_tokens + more.input_tokens,
+        output_tokens=total.output_tokens + more.output_tokens,
+        cache_creation_input_tokens=total.cache_creation_input_tokens + more.cache_creation_input_tokens,
+        cache_read_input_tokens=total.cache_read_input_tokens + more.cache_read_input_tokens,
+        cost_usd=round(total.cost_usd + more.cost_usd, 6),
+    )
+
+
+def _token_usage(usage: Usage) -> TokenUsage:
+    return TokenUsage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens,
+        cache_read_input_tokens=usage.cache_read_input_tokens,
+        cost_usd=usage.cost_usd,
+    )
+
+
+def _reference() -> str:
+    return uuid.uuid4().hex[:8]

@@ -1,0 +1,120 @@
+"""The composition root: every front door calls build_runtime(settings); nothing else wires these parts."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from agent.errors import ConfigError
+from agent.dbt.index import DbtIndex, DbtIndexProvider
+from agent.llm import ModelClient
+from agent.settings import Settings
+from agent.store.artifact_files import DatabaseArtifactWriter
+from agent.store.conversations import ConversationStore
+from agent.store.database import create_store_engine, upgrade_database
+from tools.catalog import default_tools
+from tools.registry import ToolContext, ToolRegistry
+from tools.results import ResultStore
+from tools.warehouse.base import Warehouse
+from tools.warehouse.factory import build_warehouse
+
+
+@dataclass
+class Runtime:
+    """Settings, storage, the dbt index, the warehouse and the tools, wired once per process."""
+
+    settings: Settings
+    engine: Engine
+    store: ConversationStore
+    dbt: DbtIndexProvider
+    project_dir: Path
+    is_demo: bool
+    registry: ToolRegistry
+    results: ResultStore
+    artifacts: DatabaseArtifactWriter
+    model_client: ModelClient
+    warehouse_settings: Settings
+    _warehouse: Warehouse | None = field(default=None, repr=False)
+    _warehouse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def warehouse(self) -> Warehouse:
+        """The warehouse connection, built on first use so that dbt-only commands never need it."""
+        with self._warehouse_lock:
+            if self._warehouse is None:
+                self._warehouse = build_warehouse(self.warehouse_settings, self.project_dir)
+            return self._warehouse
+
+    def index(self) -> DbtIndex:
+        return self.dbt.current()
+
+    def tool_context(self, session_id: str | None) -> ToolContext:
+        """What a tool may use during one session's turn."""
+        return ToolContext(
+            settings=self.settings,
+            warehouse_provider=self.warehouse,
+            dbt_provider=self.index,
+            results=self.results,
+            artifacts=self.artifacts,
+            session_id=session_id,
+        )
+
+    def project_overview(self) -> str:
+        return self.index().overview().to_prompt_text()
+
+    def dialect(self) -> str:
+        return self.index().adapter_type or "duckdb"
+
+    def close(self) -> None:
+        with self._warehouse_lock:
+            if self._warehouse is not None:
+                self._warehouse.close()
+                self._warehouse = None
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Wire a runtime: migrate the store, load the dbt index (the demo when none is configured)."""
+    engine = create_store_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade_database(engine)
+    project_dir, warehouse_settings, is_demo = _project(settings)
+    provider = DbtIndexProvider(project_dir)
+    provider.current()  # Fail at start, with the dbt command to run, rather than mid-conversation.
+    artifacts = DatabaseArtifactWriter(
+        engine, settings.data_dir / "artifacts", timedelta(days=settings.artifact_retention_days)
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        store=ConversationStore(engine),
+        dbt=provider,
+        project_dir=project_dir,
+        is_demo=is_demo,
+        registry=ToolRegistry(default_tools()),
+        results=ResultStore(),
+        artifacts=artifacts,
+        model_client=ModelClient(settings),
+        warehouse_settings=warehouse_settings,
+    )
+
+
+def _project(settings: Settings) -> tuple[Path, Settings, bool]:
+    """The dbt project and warehouse settings to use; the bundled demo when nothing is configured."""
+    if settings.dbt_project_dir is not None:
+        return settings.dbt_project_dir.expanduser().resolve(), settings, False
+    from demo.load import DEMO_PROJECT_DIR, ensure_demo_warehouse
+
+    if settings.warehouse_url is not None:
+        # A warehouse without a project: the demo's models describe nothing there, so say so early.
+        raise ConfigError(
+            "BLUEPRINTDATA_WAREHOUSE_URL is set but BLUEPRINTDATA_DBT_PROJECT_DIR is not: "
+            "point BLUEPRINTDATA_DBT_PROJECT_DIR at the dbt project that describes that warehouse."
+        )
+    demo_file = ensure_demo_warehouse(settings.data_dir)
+    demo_settings = settings.model_copy(update={"warehouse_url": SecretStr(f"duckdb:///{demo_file}")})
+    return DEMO_PROJECT_DIR, demo_settings, True

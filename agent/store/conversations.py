@@ -1,0 +1,325 @@
+"""Sessions and their messages, tool runs and feedback: the conversation history every front door shares."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow, utc_now
+
+SessionSource = Literal["cli", "slack", "alert"]
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A stored session."""
+
+    id: str
+    source: str
+    external_key: str | None
+    title: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session with its size and cost, for listings."""
+
+    record: SessionRecord
+    message_count: int
+    last_activity: datetime
+    total_cost_usd: float
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Tokens and estimated cost of one model call."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A stored message; `content` is the block list as exchanged with the model."""
+
+    id: int
+    session_id: str
+    seq: int
+    role: str
+    content: list[dict[str, Any]]
+    author: str | None
+    model: str | None
+    stop_reason: str | None
+    created_at: datetime
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+@dataclass(frozen=True)
+class ToolRunRecord:
+    """A stored tool run."""
+
+    id: int
+    session_id: str
+    tool_use_id: str | None
+    tool: str
+    input: dict[str, Any]
+    is_error: bool
+    duration_ms: float
+    rows: int | None
+    bytes_scanned: int | None
+    error: str | None
+
+
+class ConversationStore:
+    """Reads and writes sessions; safe to share between threads and processes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def open_session(
+        self,
+        *,
+        source: SessionSource,
+        external_key: str | None = None,
+        title: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> SessionRecord:
+        """The session for (source, external_key), created if new; a None key always makes a new one."""
+        if external_key is not None:
+            found = self.find_session(source, external_key)
+            if found is not None:
+                return found
+        row = SessionRow(
+            id=uuid.uuid4().hex,
+            source=source,
+            external_key=external_key,
+            title=title,
+            details=metadata or {},
+        )
+        try:
+            with self._sessions.begin() as db:
+                db.add(row)
+        except IntegrityError:
+            # Another process opened the same thread a moment ago: use its session.
+            assert external_key is not None
+            found = self.find_session(source, external_key)
+            if found is None:
+                raise
+            return found
+        return _session_record(row)
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        """A session by id, or by a unique id prefix of at least 6 characters."""
+        with self._sessions() as db:
+            row = db.get(SessionRow, session_id)
+            if row is None and len(session_id) >= 6:
+                matches = db.scalars(
+                    sa.select(SessionRow)
+                    .where(SessionRow.id.startswith(session_id, autoescape=True))
+                    .limit(2)
+                ).all()
+                row = matches[0] if len(matches) == 1 else None
+            return _session_record(row) if row else None
+
+    def find_session(self, source: SessionSource, external_key: str) -> SessionRecord | None:
+        with self._sessions() as db:
+            row = db.scalar(
+                sa.select(SessionRow).where(
+                    SessionRow.source == source, SessionRow.external_key == external_key
+                )
+            )
+            return _session_record(row) if row else None
+
+    def latest_session(self, source: SessionSource | None = None) -> SessionRecord | None:
+        with self._sessions() as db:
+            query = sa.select(SessionRow).order_by(SessionRow.updated_at.desc()).limit(1)
+            if source:
+                query = query.where(SessionRow.source == source)
+            row = db.scalar(query)
+            return _session_record(row) if row else None
+
+    def list_sessions(self, *, limit: int = 20, source: SessionSource | None = None) -> list[SessionSummary]:
+        """Sessions, most recently active first, with message counts and cost."""
+        counts = (
+            sa.select(
+                MessageRow.session_id,
+                sa.func.count(MessageRow.id).label("messages"),
+                sa.func.coalesce(sa.func.sum(MessageRow.cost_usd), 0.0).label("cost"),
+            )
+            .group_by(MessageRow.session_id)
+            .subquery()
+        )
+        query = (
+            sa.select(SessionRow, counts.c.messages, counts.c.cost)
+            .outerjoin(counts, counts.c.session_id == SessionRow.id)
+            .order_by(SessionRow.updated_at.desc())
+            .limit(limit)
+        )
+        if source:
+            query = query.where(SessionRow.source == source)
+        with self._sessions() as db:
+            return [
+                SessionSummary(_session_record(row), messages or 0, row.updated_at, float(cost or 0.0))
+                for row, messages, cost in db.execute(query).all()
+            ]
+
+    def set_title(self, session_id: str, title: str) -> None:
+        with self._sessions.begin() as db:
+            db.execute(sa.update(SessionRow).where(SessionRow.id == session_id).values(title=title[:200]))
+
+    def history(self, session_id: str) -> list[StoredMessage]:
+        """Every message of a session, in order."""
+        with self._sessions() as db:
+            rows = db.scalars(
+                sa.select(MessageRow).where(MessageRow.session_id == session_id).order_by(MessageRow.seq)
+            ).all()
+            return [_message(row) for row in rows]
+
+    def append_message(
+        self,
+        session_id: str,
+        *,
+        role: Role,
+        content: list[dict[str, Any]],
+        author: str | None = None,
+        model: str | None = None,
+        usage: TokenUsage | None = None,
+        stop_reason: str | None = None,
+    ) -> StoredMessage:
+        """Add a message at the end of the session; concurrent writers retry on a taken position."""
+        usage = usage or TokenUsage()
+        for _attempt in range(20):
+            try:
+                with self._sessions.begin() as db:
+                    row = MessageRow(
+                        session_id=session_id,
+                        seq=_next_seq(db, session_id),
+                        role=role,
+                        content=content,
+                        author=author,
+                        model=model,
+                        input_tokens=usage.input_tokens,
+                        output_tokens=usage.output_tokens,
+                        cache_creation_input_tokens=usage.cache_creation_input_tokens,
+                        cache_read_input_tokens=usage.cache_read_input_tokens,
+                        cost_usd=usage.cost_usd,
+                        stop_reason=stop_reason,
+                    )
+                    db.add(row)
+                    db.execute(
+                        sa.update(SessionRow).where(SessionRow.id == session_id).values(updated_at=utc_now())
+                    )
+                return _message(row)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not append to session {session_id}: too many concurrent writers")
+
+    def record_tool_run(
+        self,
+        session_id: str,
+        *,
+        tool_use_id: str | None,
+        tool: str,
+        input: dict[str, Any],
+        is_error: bool,
+        duration_ms: float,
+        rows: int | None = None,
+        bytes_scanned: int | None = None,
+        bytes_billed: int | None = None,
+        error: str | None = None,
+    ) -> int:
+        with self._sessions.begin() as db:
+            row = ToolRunRow(
+                session_id=session_id,
+                tool_use_id=tool_use_id,
+                tool=tool,
+                input=input,
+                status="error" if is_error else "ok",
+                duration_ms=duration_ms,
+                rows=rows,
+                bytes_scanned=bytes_scanned,
+                bytes_billed=bytes_billed,
+                error=error,
+            )
+            db.add(row)
+            db.flush()
+            return row.id
+
+    def tool_runs(self, session_id: str) -> list[ToolRunRecord]:
+        with self._sessions() as db:
+            rows = db.scalars(
+                sa.select(ToolRunRow).where(ToolRunRow.session_id == session_id).order_by(ToolRunRow.id)
+            ).all()
+            return [
+                ToolRunRecord(
+                    r.id,
+                    r.session_id,
+                    r.tool_use_id,
+                    r.tool,
+                    r.input,
+                    r.status == "error",
+                    r.duration_ms,
+                    r.rows,
+                    r.bytes_scanned,
+                    r.error,
+                )
+                for r in rows
+            ]
+
+    def record_feedback(
+        self, *, session_id: str, message_ref: str, user: str, value: Literal["up", "down"]
+    ) -> None:
+        with self._sessions.begin() as db:
+            db.add(FeedbackRow(session_id=session_id, message_ref=message_ref, user=user, value=value))
+
+
+def _next_seq(db: Session, session_id: str) -> int:
+    current = db.scalar(sa.select(sa.func.max(MessageRow.seq)).where(MessageRow.session_id == session_id))
+    return (current or 0) + 1
+
+
+def _session_record(row: SessionRow) -> SessionRecord:
+    return SessionRecord(
+        row.id,
+        row.source,
+        row.external_key,
+        row.title,
+        dict(row.details or {}),
+        row.created_at,
+        row.updated_at,
+    )
+
+
+def _message(row: MessageRow) -> StoredMessage:
+    return StoredMessage(
+        id=row.id,
+        session_id=row.session_id,
+        seq=row.seq,
+        role=row.role,
+        content=list(row.content),
+        author=row.author,
+        model=row.model,
+        stop_reason=row.stop_reason,
+        created_at=row.created_at,
+        usage=TokenUsage(
+            row.input_tokens,
+            row.output_tokens,
+            row.cache_creation_input_tokens,
+            row.cache_read_input_tokens,
+            row.cost_usd,
+        ),
+    )

@@ -1,0 +1,90 @@
+"""Connecting to the conversation store and migrating it with the Alembic scripts shipped in this package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from agent.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any fixed number: two processes starting together must not both run the migrations.
+_MIGRATION_LOCK_ID = 74_211_009
+
+
+def normalised_url(url: str) -> sa.URL:
+    """Parse a store URL; plain postgres:// URLs use psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            "BLUEPRINTDATA_DATABASE_URL is not a valid SQLAlchemy URL; expected e.g. "
+            "sqlite:////path/blueprintdata.db or postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for the store; SQLite gets WAL and foreign keys, and its directory is created."""
+    parsed = normalised_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise StoreError(f"Cannot use BLUEPRINTDATA_DATABASE_URL ({_safe(parsed)}): {exc}") from None
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _safe(url: sa.URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Bring the store to the latest schema; a no-op when it is current."""
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            config = alembic_config(engine)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        raise StoreError(
+            f"Cannot reach the conversation database at {_safe(engine.url)}: {str(exc.orig).strip()}. "
+            "Check BLUEPRINTDATA_DATABASE_URL and that the server is running."
+        ) from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration revision the store is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

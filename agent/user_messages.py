@@ -1,0 +1,24 @@
+"""Every sentence a person reads from the agent core, in one place."""
+
+from __future__ import annotations
+
+MISSING_API_KEY = (
+    "No Anthropic API key is set, so I can only run direct commands. Set ANTHROPIC_API_KEY "
+    "(export ANTHROPIC_API_KEY=sk-ant-... or add it to .env) to ask questions in plain words; "
+    "type /help for the commands that work without it."
+)
+LLM_OVERLOADED = "Claude is overloaded right now and did not answer after {attempts} tries. Please ask again in a minute."
+LLM_RATE_LIMITED = "The Anthropic API is rate-limiting us and did not answer after {attempts} tries. Please ask again shortly."
+LLM_AUTH = "The Anthropic API refused the API key (ANTHROPIC_API_KEY). Check that it is current and has access to {model}."
+LLM_NOT_FOUND = "The model {model!r} was not found. Set BLUEPRINTDATA_MODEL to a model your key can use."
+LLM_UNREACHABLE = "Could not reach the Anthropic API at {url}. Check your network, or ANTHROPIC_BASE_URL."
+LLM_REFUSED = "The Anthropic API refused the request: {detail}"
+LLM_SERVER = "The Anthropic API failed ({status}) after {attempts} tries. Please ask again in a minute."
+TOOL_LIMIT_REACHED = (
+    "You have used all {limit} tool calls allowed for this turn. Do not call tools again: answer now with "
+    "what you have found, and say what is still unknown."
+)
+TURN_CANCELLED = "Cancelled."
+UNEXPECTED_ERROR = "Something went wrong on our side. Reference: {reference}."
+UNKNOWN_COMMAND = "Unknown command /{name}. Type /help for the list."
+NO_RESULT_TO_CHART = "There is no query result to chart yet: run /sql SELECT ... first."

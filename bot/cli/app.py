@@ -1,0 +1,181 @@
+"""The `blueprintdata` command: chat in a terminal, list sessions, migrate the database."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agent.errors import BlueprintError
+from agent.loop import Agent
+from agent.runtime import Runtime, build_runtime
+from agent.settings import Settings, load_settings
+from agent.store.database import create_store_engine, current_revision, upgrade_database
+from bot.cli.json_output import JsonLinesSink
+from bot.cli.render import TerminalRenderer
+from bot.cli.turns import run_turn_cancellable
+
+app = typer.Typer(
+    help="BlueprintData: ask questions about your dbt project's data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the conversation database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(Text(f"Error: {message}", style="bold red"))
+    return typer.Exit(code)
+
+
+def _settings(demo: bool = False) -> Settings:
+    try:
+        settings = load_settings()
+    except BlueprintError as exc:
+        raise _fail(exc.message) from None
+    if demo:
+        settings = settings.model_copy(update={"dbt_project_dir": None, "warehouse_url": None})
+    return settings
+
+
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        return build_runtime(settings)
+    except BlueprintError as exc:
+        raise _fail(exc.message) from None
+
+
+@app.callback()
+def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def chat(
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Answer one message and exit.")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="Continue a stored session by id.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the latest terminal session.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo project and data.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print events as newline-delimited JSON.")] = False,
+) -> None:
+    """Chat with the assistant. Questions in plain words need ANTHROPIC_API_KEY; /commands do not."""
+    runtime = _runtime(_settings(demo))
+    try:
+        session_id = _open_session(runtime, session, resume)
+        sink = JsonLinesSink() if json_output else TerminalRenderer(console)
+        agent = Agent(runtime)
+        if message is not None:
+            ok = _answer(agent, session_id, message, sink)
+            raise typer.Exit(0 if ok else 1)
+        if not sys.stdin.isatty():
+            results = [_answer(agent, session_id, line.strip(), sink) for line in sys.stdin if line.strip()]
+            raise typer.Exit(0 if all(results) else 1)
+        _repl(runtime, agent, session_id, sink)
+    finally:
+        runtime.close()
+
+
+def _open_session(runtime: Runtime, session: str | None, resume: bool) -> str:
+    store = runtime.store
+    if session:
+        record = store.get_session(session)
+        if record is None:
+            raise _fail(f"No session {session!r}. `blueprintdata sessions` lists them.")
+        return record.id
+    if resume:
+        latest = store.latest_session("cli")
+        if latest is not None:
+            return latest.id
+    return store.open_session(source="cli").id
+
+
+def _answer(agent: Agent, session_id: str, text: str, sink: TerminalRenderer | JsonLinesSink) -> bool:
+    outcome = run_turn_cancellable(agent, session_id, text, sink, on_cancel=_on_cancel(sink))
+    return outcome is not None and outcome.ok
+
+
+def _on_cancel(sink: TerminalRenderer | JsonLinesSink) -> Callable[[], None]:
+    def cancelled() -> None:
+        if isinstance(sink, TerminalRenderer):
+            sink.close()
+            console.print(Text("Cancelled.", style="yellow"))
+
+    return cancelled
+
+
+def _repl(runtime: Runtime, agent: Agent, session_id: str, sink: TerminalRenderer | JsonLinesSink) -> None:
+    where = "the demo shop project" if runtime.is_demo else str(runtime.project_dir)
+    console.print(
+        Text.assemble(
+            ("BlueprintData", "bold"),
+            f" · {where} · session {session_id[:8]}\n",
+            ("Ask a question, or /help. Ctrl-C cancels an answer; Ctrl-D quits.", "dim"),
+        )
+    )
+    if not runtime.model_client.configured:
+        console.print(Text("No ANTHROPIC_API_KEY: only /commands work. Try /search revenue.", style="yellow"))
+    while True:
+        try:
+            line = console.input("[bold cyan]›[/] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if line in {"exit", "quit", "/exit", "/quit"}:
+            return
+        if line:
+            _answer(agent, session_id, line, sink)
+
+
+@app.command()
+def sessions(limit: Annotated[int, typer.Option(help="How many to list.")] = 20) -> None:
+    """List stored sessions, newest first."""
+    runtime = _runtime(_settings())
+    try:
+        table = Table("id", "source", "title", "messages", "last activity", "cost", header_style="bold")
+        for summary in runtime.store.list_sessions(limit=limit):
+            record = summary.record
+            table.add_row(
+                record.id[:12],
+                record.source,
+                (record.title or "")[:60],
+                str(summary.message_count),
+                summary.last_activity.strftime("%Y-%m-%d %H:%M"),
+                f"${summary.total_cost_usd:.4f}",
+            )
+        console.print(table)
+    finally:
+        runtime.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically at start)."""
+    settings = _settings()
+    try:
+        engine = create_store_engine(settings.resolved_database_url())
+        upgrade_database(engine)
+        revision = current_revision(engine)
+        engine.dispose()
+    except BlueprintError as exc:
+        raise _fail(exc.message) from None
+    console.print(f"Database is at revision {revision}.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

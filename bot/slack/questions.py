@@ -1,0 +1,71 @@
+"""Turning Slack event payloads into questions for the agent, and deciding which messages to ignore."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Message subtypes that are not a person asking something: edits, deletions, joins, bot posts...
+_IGNORED_SUBTYPES_ALLOW = {None, "thread_broadcast", "file_share"}
+
+
+@dataclass(frozen=True)
+class SlackQuestion:
+    """A message the bot should answer, and where the answer goes."""
+
+    event_id: str | None
+    team_id: str
+    channel: str
+    thread_ts: str
+    message_ts: str
+    user: str
+    text: str
+    is_direct_message: bool
+
+    @property
+    def session_key(self) -> str:
+        """One Slack thread is one session."""
+        return f"{self.team_id}:{self.channel}:{self.thread_ts}"
+
+    @property
+    def joins_existing_thread(self) -> bool:
+        """Asked inside a thread that began before the bot was involved."""
+        return self.thread_ts != self.message_ts
+
+
+def is_from_a_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """False for our own messages, other bots, edits, joins and other non-questions."""
+    if event.get("subtype") not in _IGNORED_SUBTYPES_ALLOW:
+        return False
+    if event.get("bot_id") or event.get("bot_profile"):
+        return False
+    user = event.get("user")
+    return bool(user) and user != bot_user_id and bool((event.get("text") or "").strip())
+
+
+def mentions(text: str, user_id: str | None) -> bool:
+    return bool(user_id) and f"<@{user_id}>" in text
+
+
+def strip_mention(text: str, user_id: str | None) -> str:
+    """The question without the leading bot mention."""
+    if user_id:
+        text = re.sub(rf"<@{re.escape(user_id)}(\|[^>]*)?>", "", text)
+    return " ".join(text.split()) if "\n" not in text else text.strip()
+
+
+def question_from_event(body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None) -> SlackQuestion:
+    """A SlackQuestion from an Events API body and its event (app_mention or message)."""
+    team_id = str(event.get("team") or body.get("team_id") or "")
+    message_ts = str(event["ts"])
+    return SlackQuestion(
+        event_id=body.get("event_id"),
+        team_id=team_id,
+        channel=str(event["channel"]),
+        thread_ts=str(event.get("thread_ts") or message_ts),
+        message_ts=message_ts,
+        user=str(event.get("user")),
+        text=strip_mention(str(event.get("text") or ""), bot_user_id),
+        is_direct_message=event.get("channel_type") == "im",
+    )
