@@ -33,10 +33,11 @@ class TerminalRenderer:
         self._live: Live | None = None
         self._streamed = ""
         self._any_text = False
+        self._last_tool_summary: str | None = None
 
     def __call__(self, event: AgentEvent) -> None:
         if isinstance(event, TurnStarted):
-            self._streamed, self._any_text = "", False
+            self._streamed, self._any_text, self._last_tool_summary = "", False, None
         elif isinstance(event, StatusChanged):
             self._show_status(event.status)
         elif isinstance(event, TextDelta):
@@ -92,6 +93,7 @@ class TerminalRenderer:
 
     def _tool_finished(self, event: ToolFinished) -> None:
         self._stop_status()
+        self._last_tool_summary = event.summary
         mark, style = ("✗", "red") if event.is_error else ("✓", "dim")
         self._console.print(Text(f"{mark} {event.tool}: {event.summary}", style=style))
         if event.table is not None and not event.is_error:
@@ -103,7 +105,7 @@ class TerminalRenderer:
         streamed = self._any_text
         self._end_stream()
         self._stop_status()
-        if not streamed and event.text:
+        if not streamed and event.text and event.text != self._last_tool_summary:
             # Direct commands answer in plain text; their alignment must survive.
             self._console.print(Text(event.text))
         if event.usage.output_tokens:

@@ -1,0 +1,168 @@
+"""Turning parsed dbt artifacts into nodes, keys, joins, lineage and metrics."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from agent.dbt.artifacts import DbtArtifacts
+from agent.dbt.nodes import DbtColumn, DbtMetric, DbtNode, Join
+
+QUERYABLE = {"model", "source", "seed", "snapshot"}
+_REF = re.compile(r"""ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")
+_SOURCE = re.compile(r"""source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)""")
+
+
+def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
+    """Every queryable node, with catalog types and what its tests say about keys and joins."""
+    manifest = artifacts.manifest
+    raw_nodes: dict[str, dict[str, Any]] = {
+        uid: node for uid, node in manifest.get("nodes", {}).items() if node.get("resource_type") in QUERYABLE
+    }
+    raw_nodes.update(manifest.get("sources", {}))
+    catalog_columns = _catalog_columns(artifacts.catalog)
+    tests = _tests_by_node(manifest, raw_nodes)
+    joins = _joins_by_node(manifest)
+    nodes = []
+    for unique_id, raw in raw_nodes.items():
+        node_tests = tests.get(unique_id, {})
+        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests)
+        nodes.append(
+            DbtNode(
+                unique_id=unique_id,
+                name=raw["name"] if raw.get("resource_type") != "source" else f"{raw['source_name']}.{raw['name']}",
+                resource_type=raw.get("resource_type", "model"),
+                description=(raw.get("description") or "").strip(),
+                relation_name=raw.get("relation_name"),
+                database=raw.get("database"),
+                schema=raw.get("schema"),
+                identifier=raw.get("alias") or raw.get("identifier") or raw["name"],
+                materialization=(raw.get("config") or {}).get("materialized"),
+                tags=tuple(raw.get("tags") or ()),
+                path=raw.get("original_file_path") or raw.get("path") or "",
+                meta=dict(raw.get("meta") or {}),
+                columns=columns,
+                checksum=(raw.get("checksum") or {}).get("checksum"),
+                depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
+                unique_keys=tuple(sorted(c for c, kinds in node_tests.items() if "unique" in kinds)),
+                not_null_columns=tuple(sorted(c for c, kinds in node_tests.items() if "not_null" in kinds)),
+                joins=tuple(joins.get(unique_id, ())),
+            )
+        )
+    return nodes
+
+
+def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    if not catalog:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for section in ("nodes", "sources"):
+        for unique_id, entry in (catalog.get(section) or {}).items():
+            ordered = sorted((entry.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
+            found[unique_id] = {c["name"].lower(): c.get("type") or "" for c in ordered}
+    return found
+
+
+def _columns(
+    raw: dict[str, Any], catalog: dict[str, str], tests: dict[str, set[str]]
+) -> tuple[DbtColumn, ...]:
+    documented = {name.lower(): column for name, column in (raw.get("columns") or {}).items()}
+    names = list(catalog) + [name for name in documented if name not in catalog]
+    columns = []
+    for lowered in names:
+        doc = documented.get(lowered, {})
+        columns.append(
+            DbtColumn(
+                name=doc.get("name") or lowered,
+                data_type=catalog.get(lowered) or doc.get("data_type"),
+                description=(doc.get("description") or "").strip(),
+                tests=tuple(sorted(tests.get(lowered, ()))),
+                meta=dict(doc.get("meta") or {}),
+            )
+        )
+    return tuple(columns)
+
+
+def _tests_by_node(manifest: dict[str, Any], raw_nodes: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for test in manifest.get("nodes", {}).values():
+        if test.get("resource_type") != "test" or not test.get("test_metadata"):
+            continue
+        attached = test.get("attached_node") or _first_dependency(test, raw_nodes)
+        column = test.get("column_name") or (test["test_metadata"].get("kwargs") or {}).get("column_name")
+        if attached and column:
+            found[attached][str(column).lower()].add(test["test_metadata"]["name"])
+    return found
+
+
+def _first_dependency(test: dict[str, Any], raw_nodes: dict[str, Any]) -> str | None:
+    for dependency in (test.get("depends_on") or {}).get("nodes") or []:
+        if dependency in raw_nodes:
+            return str(dependency)
+    return None
+
+
+def _joins_by_node(manifest: dict[str, Any]) -> dict[str, list[Join]]:
+    """relationships tests, by the node they are attached to."""
+    joins: dict[str, list[Join]] = defaultdict(list)
+    for test in manifest.get("nodes", {}).values():
+        metadata = test.get("test_metadata") or {}
+        if metadata.get("name") != "relationships" or not test.get("attached_node"):
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        target = _resolve_reference(str(kwargs.get("to", "")))
+        if target and kwargs.get("field"):
+            joins[test["attached_node"]].append(Join(str(test.get("column_name")), target, str(kwargs["field"])))
+    return joins
+
+
+def _resolve_reference(text: str) -> str | None:
+    """The node name a `ref('x')` or `source('a', 'b')` string points at."""
+    if match := _REF.search(text):
+        return match.group(2) or match.group(1)
+    if match := _SOURCE.search(text):
+        return f"{match.group(1)}.{match.group(2)}"
+    return None
+
+
+def build_metrics(artifacts: DbtArtifacts) -> list[DbtMetric]:
+    """Metrics from the semantic manifest, else from manifest['metrics']."""
+    semantic = artifacts.semantic_manifest or {}
+    raw_metrics = semantic.get("metrics") or list((artifacts.manifest.get("metrics") or {}).values())
+    measures: dict[str, tuple[str, str | None, str | None, tuple[str, ...]]] = {}
+    for model in semantic.get("semantic_models") or []:
+        relation = (model.get("node_relation") or {}).get("alias") or model.get("name")
+        time_dimension = (model.get("defaults") or {}).get("agg_time_dimension")
+        dimensions = tuple(d["name"] for d in model.get("dimensions") or [])
+        for measure in model.get("measures") or []:
+            expression = f"{measure.get('agg', '')}({measure.get('expr') or measure['name']})"
+            measures[measure["name"]] = (expression, relation, time_dimension, dimensions)
+    metrics = []
+    for raw in raw_metrics:
+        params = raw.get("type_params") or {}
+        measure_name = (params.get("measure") or {}).get("name") if isinstance(params.get("measure"), dict) else None
+        expression, model, time_dimension, dimensions = measures.get(measure_name or "", ("", None, None, ()))
+        metrics.append(
+            DbtMetric(
+                name=raw["name"],
+                label=raw.get("label") or raw["name"],
+                description=(raw.get("description") or "").strip(),
+                type=raw.get("type") or "simple",
+                definition=_metric_definition(raw, params, expression),
+                model=model,
+                time_dimension=time_dimension,
+                dimensions=dimensions,
+            )
+        )
+    return metrics
+
+
+def _metric_definition(raw: dict[str, Any], params: dict[str, Any], measure_expression: str) -> str:
+    if raw.get("type") == "ratio":
+        numerator = (params.get("numerator") or {}).get("name")
+        denominator = (params.get("denominator") or {}).get("name")
+        return f"{numerator} / {denominator}"
+    if params.get("expr"):
+        return str(params["expr"])
+    return measure_expression or str(raw.get("expression") or raw.get("sql") or "")

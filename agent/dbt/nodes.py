@@ -1,0 +1,88 @@
+"""What the index knows about each dbt node and metric."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DbtColumn:
+    """A column with its type (from the catalog when known), description and tests."""
+
+    name: str
+    data_type: str | None
+    description: str
+    tests: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Join:
+    """A relationships test: this column references `to_node`.`to_column`."""
+
+    column: str
+    to_node: str
+    to_column: str
+
+
+@dataclass(frozen=True)
+class DbtNode:
+    """A queryable node: model, source, seed or snapshot."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    description: str
+    relation_name: str | None
+    database: str | None
+    schema: str | None
+    identifier: str
+    materialization: str | None
+    tags: tuple[str, ...]
+    path: str
+    meta: dict[str, Any]
+    columns: tuple[DbtColumn, ...]
+    checksum: str | None
+    depends_on: tuple[str, ...]
+    unique_keys: tuple[str, ...] = ()
+    not_null_columns: tuple[str, ...] = ()
+    joins: tuple[Join, ...] = ()
+
+    def column(self, name: str) -> DbtColumn | None:
+        lowered = name.lower()
+        return next((c for c in self.columns if c.name.lower() == lowered), None)
+
+    def time_columns(self) -> list[str]:
+        return [c.name for c in self.columns if _is_time(c)]
+
+
+def _is_time(column: DbtColumn) -> bool:
+    kind = (column.data_type or "").lower()
+    name = column.name.lower()
+    return "date" in kind or "time" in kind or name.endswith(("_date", "_at", "_day", "_ts"))
+
+
+@dataclass(frozen=True)
+class DbtMetric:
+    """A semantic-layer metric and how it is computed."""
+
+    name: str
+    label: str
+    description: str
+    type: str
+    definition: str
+    model: str | None
+    time_dimension: str | None
+    dimensions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A warehouse relation and its columns, for checking SQL against the known schema."""
+
+    node_name: str
+    database: str | None
+    schema: str | None
+    identifier: str
+    columns: dict[str, str]

@@ -1,0 +1,46 @@
+"""Choosing and building the warehouse connector: BLUEPRINTDATA_WAREHOUSE_URL, else the dbt profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError
+
+from agent.errors import WarehouseError
+from agent.settings import Settings
+from tools.warehouse.base import Warehouse
+from tools.warehouse.profiles import profile_target, url_from_target
+from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
+
+_DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres", "bigquery": "bigquery"}
+
+
+def build_warehouse(settings: Settings, project_dir: Path | None) -> Warehouse:
+    """The warehouse to query; connecting waits for the first query."""
+    if settings.warehouse_url is not None:
+        url = _parse_url(settings.warehouse_url.get_secret_value())
+        dialect = _DIALECTS.get(url.get_backend_name())
+        if dialect is None:
+            raise WarehouseError(
+                f"BLUEPRINTDATA_WAREHOUSE_URL uses {url.get_backend_name()!r}; supported: duckdb, postgresql, "
+                "bigquery."
+            )
+        if dialect == "postgres" and url.drivername in {"postgres", "postgresql"}:
+            url = url.set(drivername="postgresql+psycopg")
+        return SqlAlchemyWarehouse(url, dialect=dialect, setting_name="BLUEPRINTDATA_WAREHOUSE_URL")
+    if project_dir is None:
+        raise WarehouseError("No warehouse configured: set BLUEPRINTDATA_WAREHOUSE_URL or BLUEPRINTDATA_DBT_PROJECT_DIR.")
+    target = profile_target(project_dir, settings.dbt_profiles_dir, settings.dbt_target)
+    url, dialect = url_from_target(target, project_dir)
+    return SqlAlchemyWarehouse(url, dialect=dialect, setting_name=f"the dbt profile {target['_source']}")
+
+
+def _parse_url(text: str) -> sa.URL:
+    try:
+        return sa.make_url(text)
+    except ArgumentError:
+        raise WarehouseError(
+            "BLUEPRINTDATA_WAREHOUSE_URL is not a valid SQLAlchemy URL; expected e.g. duckdb:////path/to/file.duckdb "
+            "or postgresql+psycopg://user@host:5432/db"
+        ) from None

@@ -1,0 +1,148 @@
+"""A read-only warehouse over SQLAlchemy for DuckDB and PostgreSQL (BigQuery's own client comes separately)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time as clock_time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from agent.errors import WarehouseError
+from tools.errors import ToolInputError
+from tools.results import Column, QueryResult
+from tools.warehouse.row_cap import capped_sql
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_MARKERS = ("canceling statement due to statement timeout", "interrupt", "query was cancelled")
+
+
+class SqlAlchemyWarehouse:
+    """Runs checked SELECTs in a read-only connection or transaction, with a timeout and a row cap."""
+
+    def __init__(self, url: sa.URL, *, dialect: str, setting_name: str) -> None:
+        self._url = url
+        self._dialect = dialect
+        self._setting_name = setting_name  # Named in connection errors, so the user knows what to fix.
+        self._engine: sa.Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self._dialect
+
+    def _get_engine(self) -> sa.Engine:
+        with self._lock:
+            if self._engine is None:
+                connect_args: dict[str, Any] = {}
+                if self._dialect == "duckdb":
+                    # Read-only at the engine: even SQL that slipped past the guard cannot write.
+                    connect_args["read_only"] = True
+                elif self._dialect == "postgres":
+                    connect_args["connect_timeout"] = 10
+                self._engine = sa.create_engine(self._url, connect_args=connect_args, pool_pre_ping=True)
+            return self._engine
+
+    def execute_readonly(self, sql: str, *, max_rows: int, timeout_seconds: float) -> QueryResult:
+        statement = capped_sql(sql, self._dialect, max_rows + 1)
+        started = time.perf_counter()
+        with self._connection() as connection:
+            try:
+                with self._time_limit(connection, timeout_seconds):
+                    result = connection.exec_driver_sql(statement)
+                    columns = self._columns(connection, result)
+                    rows = [[_plain(value) for value in row] for row in result.fetchmany(max_rows + 1)]
+                    result.close()
+            except DBAPIError as exc:
+                raise self._query_error(exc, timeout_seconds, sql) from None
+        truncated = len(rows) > max_rows
+        return QueryResult(
+            columns=columns,
+            rows=rows[:max_rows],
+            truncated=truncated,
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    @contextmanager
+    def _connection(self) -> Iterator[sa.Connection]:
+        try:
+            connection = self._get_engine().connect()
+        except (SQLAlchemyError, ImportError) as exc:
+            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+            raise WarehouseError(
+                f"Cannot connect to the warehouse ({self._url.render_as_string(hide_password=True)}): {detail}. "
+                f"Check {self._setting_name} and that the warehouse is reachable."
+            ) from None
+        try:
+            with connection.begin():
+                if self._dialect == "postgres":
+                    connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield connection
+                # Nothing to keep: a read-only transaction ends by rolling back.
+                connection.rollback()
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _time_limit(self, connection: sa.Connection, timeout_seconds: float) -> Iterator[None]:
+        if self._dialect == "postgres":
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000)}")
+            yield
+            return
+        raw = connection.connection.dbapi_connection
+        interrupt = getattr(raw, "interrupt", None)
+        timer = threading.Timer(timeout_seconds, interrupt) if callable(interrupt) else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            yield
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _columns(self, connection: sa.Connection, result: sa.CursorResult[Any]) -> list[Column]:
+        description = result.cursor.description if result.cursor is not None else None
+        return [Column(name=str(item[0]), type=self._type_name(connection, item[1])) for item in description or []]
+
+    def _type_name(self, connection: sa.Connection, type_code: Any) -> str:
+        if isinstance(type_code, int) and self._dialect == "postgres":
+            adapters = getattr(connection.connection.dbapi_connection, "adapters", None)
+            info = adapters.types.get(type_code) if adapters is not None else None
+            return str(info.name) if info is not None else str(type_code)
+        return str(type_code)
+
+    def _query_error(self, exc: DBAPIError, timeout_seconds: float, sql: str) -> ToolInputError:
+        message = " ".join(str(exc.orig).split())[:600]
+        if any(marker in message.lower() for marker in _TIMEOUT_MARKERS):
+            return ToolInputError(
+                f"The query took longer than {timeout_seconds:g} s and was stopped. Narrow it: filter on a date "
+                "range, aggregate in SQL, or select fewer columns.",
+                sql=sql,
+            )
+        return ToolInputError(f"The warehouse rejected the query: {message}", sql=sql)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+
+def _plain(value: Any) -> Any:
+    """Values that JSON, CSV and charts understand; numbers and dates keep their type."""
+    if value is None or isinstance(value, bool | int | float | str | Decimal | date | datetime | clock_time):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, UUID):
+        return str(value)
+    return str(value)
