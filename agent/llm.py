@@ -73,8 +73,9 @@ class ModelClient:
         on_text: Callable[[str], None],
         cancel: threading.Event | None = None,
         allow_tools: bool = True,
+        stream: bool = True,
     ) -> ModelReply:
-        """Stream one assistant message, calling on_text for each text delta."""
+        """One assistant message; streamed (on_text gets each delta) or, with stream=False, in one response."""
         client = self._sdk()
         request: dict[str, Any] = {
             "model": self._settings.model,
@@ -87,13 +88,19 @@ class ModelClient:
             if not allow_tools:
                 request["tool_choice"] = {"type": "none"}
         try:
-            with client.messages.stream(**request) as stream:
-                for event in stream:
-                    if cancel is not None and cancel.is_set():
-                        raise TurnCancelled(user_messages.TURN_CANCELLED)
-                    if event.type == "text":
-                        on_text(event.text)
-                final = stream.get_final_message()
+            if stream:
+                with client.messages.stream(**request) as events:
+                    for event in events:
+                        if cancel is not None and cancel.is_set():
+                            raise TurnCancelled(user_messages.TURN_CANCELLED)
+                        if event.type == "text":
+                            on_text(event.text)
+                    final = events.get_final_message()
+            else:
+                final = client.messages.create(**request)
+                for block in final.content:
+                    if block.type == "text":
+                        on_text(block.text)
         except anthropic.APIError as exc:
             raise self._explain(exc) from exc
         return ModelReply(

@@ -59,6 +59,7 @@ class Agent:
         *,
         author: str | None = None,
         cancel: threading.Event | None = None,
+        stream: bool = True,
     ) -> TurnOutcome:
         """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
         sink(TurnStarted(session_id=session_id, text=text))
@@ -67,7 +68,7 @@ class Agent:
             if text.lstrip().startswith("/"):
                 answer, ok = run_command(self._runtime, session_id, text.strip(), sink)
                 return TurnOutcome(session_id, ok, answer, Usage())
-            return self._converse(session_id, text, sink, author=author, cancel=cancel)
+            return self._converse(session_id, text, sink, author=author, cancel=cancel, stream=stream)
         except BlueprintError as exc:
             return self._fail(session_id, sink, exc.message, kind=type(exc).__name__, exc=exc)
         except Exception as exc:  # The user must hear back even when we have a bug.
@@ -107,6 +108,7 @@ class Agent:
         *,
         author: str | None,
         cancel: threading.Event | None,
+        stream: bool,
     ) -> TurnOutcome:
         runtime = self._runtime
         settings = runtime.settings
@@ -132,6 +134,7 @@ class Agent:
                 on_text=lambda delta: sink(TextDelta(session_id=session_id, text=delta)),
                 cancel=cancel,
                 allow_tools=allow_tools,
+                stream=stream,
             )
             usage = _add(usage, reply.usage)
             store.append_message(

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from agent.runtime import Runtime, build_runtime
+from agent.settings import Settings
+from demo.load import ensure_demo_warehouse
 
 POSTGRES_URL_VARIABLE = "BLUEPRINTDATA_TEST_POSTGRES_URL"
 
@@ -37,3 +43,46 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose demo warehouse is built once for the whole test run."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    ensure_demo_warehouse(data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def make_settings(demo_data_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings on the demo project, a fresh SQLite store, and any overrides."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": demo_data_dir,
+            "database_url": f"sqlite:///{tmp_path / 'store.db'}",
+            "anthropic_api_key": None,
+            "llm_max_retries": 3,
+        }
+        values.update(overrides)
+        return Settings.model_validate(values, by_name=True)
+
+    return make
+
+
+@pytest.fixture
+def make_runtime(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Runtime]]:
+    """Build runtimes (each like a process start); all are closed after the test."""
+    built: list[Runtime] = []
+
+    def make(**overrides: Any) -> Runtime:
+        runtime = build_runtime(make_settings(**overrides))
+        built.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in built:
+        runtime.close()
+
+
+from tests.fakes.anthropic_api import fake_anthropic  # noqa: E402, F401  (shared fixture)
