@@ -81,11 +81,18 @@ def check_read_only(sql: str, dialect: str) -> CheckedQuery:
         _refuse_forbidden(node, sql)
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     tables = []
-    for table in statement.find_all(exp.Table):
+    for table in statement.find_all(exp.Table, bfs=False):
         name = table.name
         if name and name.lower() not in cte_names and name not in tables:
             tables.append(name)
+    # In the order they are written, so "the first table" is the one a person reads first.
+    tables.sort(key=lambda name: _position(sql.lower(), name.lower()))
     return CheckedQuery(statement, statement.sql(dialect=dialect, comments=False), tables, dialect)
+
+
+def _position(text: str, name: str) -> int:
+    found = text.find(name)
+    return found if found >= 0 else len(text)
 
 
 def _statement_keyword(statement: exp.Expression) -> str:

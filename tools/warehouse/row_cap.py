@@ -9,6 +9,8 @@ from sqlglot import exp
 def capped_sql(sql: str, dialect: str, limit: int) -> str:
     """`sql` returning at most `limit` rows: a smaller LIMIT on a plain SELECT, else a wrapping SELECT."""
     statement = sqlglot.parse_one(sql, read=dialect)
+    if not isinstance(statement, exp.Query):
+        return sql  # Not a query: nothing to cap, and the read-only connection refuses it if it writes.
     if isinstance(statement, exp.Select) and not statement.args.get("offset"):
         existing = statement.args.get("limit")
         current = _literal_limit(existing)

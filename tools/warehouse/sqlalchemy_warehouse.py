@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.errors import WarehouseError
 from tools.errors import ToolInputError
@@ -55,14 +55,19 @@ class SqlAlchemyWarehouse:
         statement = capped_sql(sql, self._dialect, max_rows + 1)
         started = time.perf_counter()
         with self._connection() as connection:
+            driver_error = connection.dialect.loaded_dbapi.Error
+            # The driver's own cursor, without parameters: a '%' in the SQL is a modulo or a LIKE pattern, never
+            # a placeholder.
+            cursor = connection.connection.cursor()
             try:
                 with self._time_limit(connection, timeout_seconds):
-                    result = connection.exec_driver_sql(statement)
-                    columns = self._columns(connection, result)
-                    rows = [[_plain(value) for value in row] for row in result.fetchmany(max_rows + 1)]
-                    result.close()
-            except DBAPIError as exc:
+                    cursor.execute(statement)
+                    columns = self._columns(connection, cursor.description)
+                    rows = [[_plain(value) for value in row] for row in cursor.fetchmany(max_rows + 1)]
+            except driver_error as exc:
                 raise self._query_error(exc, timeout_seconds, sql) from None
+            finally:
+                cursor.close()
         truncated = len(rows) > max_rows
         return QueryResult(
             columns=columns,
@@ -109,8 +114,7 @@ class SqlAlchemyWarehouse:
             if timer is not None:
                 timer.cancel()
 
-    def _columns(self, connection: sa.Connection, result: sa.CursorResult[Any]) -> list[Column]:
-        description = result.cursor.description if result.cursor is not None else None
+    def _columns(self, connection: sa.Connection, description: Any) -> list[Column]:
         return [Column(name=str(item[0]), type=self._type_name(connection, item[1])) for item in description or []]
 
     def _type_name(self, connection: sa.Connection, type_code: Any) -> str:
@@ -120,8 +124,8 @@ class SqlAlchemyWarehouse:
             return str(info.name) if info is not None else str(type_code)
         return str(type_code)
 
-    def _query_error(self, exc: DBAPIError, timeout_seconds: float, sql: str) -> ToolInputError:
-        message = " ".join(str(exc.orig).split())[:600]
+    def _query_error(self, exc: Exception, timeout_seconds: float, sql: str) -> ToolInputError:
+        message = " ".join(str(exc).split())[:600]
         if any(marker in message.lower() for marker in _TIMEOUT_MARKERS):
             return ToolInputError(
                 f"The query took longer than {timeout_seconds:g} s and was stopped. Narrow it: filter on a date "

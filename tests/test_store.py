@@ -1,0 +1,141 @@
+"""The conversation store on SQLite and PostgreSQL: migrations, sessions, history, claims, artifacts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine
+
+from agent.errors import StoreError
+from agent.store.artifact_files import DatabaseArtifactWriter
+from agent.store.conversations import ConversationStore, TokenUsage
+from agent.store.database import create_store_engine, current_revision, upgrade_database
+from agent.store.event_claims import claim_event, forget_claims_older_than
+from agent.store.models import Base, utc_now
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nested' / 'store.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    engine = create_store_engine(store_url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_migrations_build_the_schema_and_are_idempotent(store_url: str) -> None:
+    engine = create_store_engine(store_url)
+    assert current_revision(engine) is None
+    upgrade_database(engine)
+    upgrade_database(engine)
+    assert current_revision(engine) == "0001"
+    inspector = sa.inspect(engine)
+    tables = set(inspector.get_table_names())
+    assert {"sessions", "messages", "tool_runs", "artifacts", "event_claims", "feedback"} <= tables
+    unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("sessions")}
+    assert ("source", "external_key") in unique
+    message_columns = {c["name"] for c in inspector.get_columns("messages")}
+    assert {"content", "input_tokens", "cache_read_input_tokens", "cost_usd", "stop_reason", "author"} <= message_columns
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    engine.dispose()
+
+
+def test_sessions_are_found_by_their_external_key(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    first = store.open_session(source="slack", external_key="T1:C1:1.0", metadata={"channel": "C1"})
+    again = store.open_session(source="slack", external_key="T1:C1:1.0")
+    assert first.id == again.id and again.metadata == {"channel": "C1"}
+    assert store.open_session(source="cli").id != store.open_session(source="cli").id
+    assert store.get_session(first.id[:8]) == first
+    assert store.find_session("slack", "T1:C1:2.0") is None
+
+
+def test_history_keeps_content_blocks_exactly(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    session = store.open_session(source="cli")
+    question = [{"type": "text", "text": "revenue by day? ünïcode ✓"}]
+    call = [
+        {"type": "text", "text": "Looking."},
+        {"type": "tool_use", "id": "toolu_1", "name": "run_query", "input": {"sql": "SELECT 1", "nested": {"a": [1, 2]}}},
+    ]
+    result = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "bad column", "is_error": True}]
+    store.append_message(session.id, role="user", content=question, author="U123")
+    usage = TokenUsage(input_tokens=10, output_tokens=5, cache_read_input_tokens=3, cost_usd=0.001)
+    store.append_message(session.id, role="assistant", content=call, model="m", usage=usage, stop_reason="tool_use")
+    store.append_message(session.id, role="user", content=result)
+    history = store.history(session.id)
+    assert [m.content for m in history] == [question, call, result]
+    assert [m.seq for m in history] == [1, 2, 3]
+    assert history[0].author == "U123" and history[1].usage.cache_read_input_tokens == 3
+    summary = store.list_sessions(limit=5)[0]
+    assert summary.message_count == 3 and summary.total_cost_usd == pytest.approx(0.001)
+
+
+def test_concurrent_appends_keep_order_without_gaps(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    session = store.open_session(source="cli")
+
+    def write(writer: int) -> None:
+        for number in range(10):
+            store.append_message(session.id, role="user", content=[{"type": "text", "text": f"{writer}-{number}"}])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [m.seq for m in store.history(session.id)] == list(range(1, 41))
+
+
+def test_tool_runs_and_feedback_are_recorded(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    session = store.open_session(source="cli")
+    store.record_tool_run(
+        session.id, tool_use_id="t1", tool="run_query", input={"sql": "x"}, is_error=True, duration_ms=3.5, error="no"
+    )
+    runs = store.tool_runs(session.id)
+    assert runs[0].is_error and runs[0].error == "no" and runs[0].input == {"sql": "x"}
+    store.record_feedback(session_id=session.id, message_ref="1.2", user="U1", value="up")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT value FROM feedback")).scalar() == "up"
+
+
+def test_an_event_is_claimed_once(engine: Engine, store_url: str) -> None:
+    other_process = create_store_engine(store_url)
+    assert claim_event(engine, "slack:Ev1") is True
+    assert claim_event(other_process, "slack:Ev1") is False
+    assert claim_event(other_process, "slack:Ev2") is True
+    assert forget_claims_older_than(engine, timedelta(seconds=-1)) == 2
+    other_process.dispose()
+
+
+def test_artifacts_are_kept_as_rows_and_files_until_they_expire(engine: Engine, tmp_path: Path) -> None:
+    writer = DatabaseArtifactWriter(engine, tmp_path / "artifacts", timedelta(days=1))
+    ref = writer.save(session_id=None, kind="chart", title="t", filename="a b/../c.png", mime_type="image/png", data=b"png")
+    assert ref.path.read_bytes() == b"png" and ref.path.parent == tmp_path / "artifacts"
+    ref.path.unlink()
+    loaded = writer.load(ref.artifact_id)
+    assert loaded is not None and loaded[1] == b"png" and loaded[0].path.exists()
+    assert writer.purge_expired(utc_now() + timedelta(days=2)) == 1
+    assert writer.load(ref.artifact_id) is None and not ref.path.exists()
+
+
+def test_unreachable_database_names_the_setting() -> None:
+    engine = create_store_engine("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreError, match="BLUEPRINTDATA_DATABASE_URL"):
+        upgrade_database(engine)
