@@ -11,11 +11,10 @@ from pathlib import Path
 from agent.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
 from agent.dbt.building import build_metrics, build_nodes
 from agent.dbt.nodes import DbtMetric, DbtNode, Relation
-from agent.dbt.search import NodeSearch, SearchHit
+from agent.dbt.search import NodeSearch, SearchHit, layer
 from agent.errors import DbtArtifactError
 from tools.errors import ToolInputError
 
-_MART_HINTS = ("mart", "fct_", "fact", "dim_", "daily_", "weekly_", "monthly_", "report")
 _PROMPT_MARTS = 12
 _PROMPT_METRICS = 10
 
@@ -129,12 +128,7 @@ class DbtIndex:
     def _main_marts(self) -> list[DbtNode]:
         """Models that look like marts, the most used first; they are where most answers come from."""
         models = [n for n in self._nodes if n.resource_type == "model"]
-
-        def looks_like_mart(node: DbtNode) -> bool:
-            text = f"{node.name} {node.path} {' '.join(node.tags)}".lower()
-            return any(hint in text for hint in _MART_HINTS) and not node.name.startswith(("stg_", "int_"))
-
-        marts = [n for n in models if looks_like_mart(n)] or models
+        marts = [n for n in models if layer(n) == "mart"] or models
         marts.sort(key=lambda n: (-len(self._children.get(n.unique_id, [])), -len(n.description), n.name))
         return marts[:_PROMPT_MARTS]
 

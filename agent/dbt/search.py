@@ -24,6 +24,20 @@ FIELD_WEIGHTS = {
 _K1 = 1.2
 _B = 0.6
 _EXACT_NAME_BONUS = 5.0
+# Analysts should land on the modelled layer: marts over staging over raw sources, all else equal.
+_LAYER_PRIOR = {"mart": 1.25, "model": 1.0, "staging": 0.8, "source": 0.7}
+
+
+def layer(node: DbtNode) -> str:
+    """Which layer of a dbt project a node belongs to, from its type, name, path and tags."""
+    if node.resource_type == "source":
+        return "source"
+    text = f"{node.name} {node.path} {' '.join(node.tags)}".lower()
+    if node.name.startswith(("stg_", "base_", "int_")) or "staging" in text:
+        return "staging"
+    if any(hint in text for hint in ("mart", "fct_", "dim_", "fact", "report")):
+        return "mart"
+    return "model"
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ class NodeSearch:
             scores = np.fromiter((e[1] * idf for e in entries), dtype=np.float64, count=len(entries))
             self._postings[word] = (ids, scores)
         self._by_name = {node.name.lower(): position for position, node in enumerate(self._nodes)}
+        self._prior = np.array([_LAYER_PRIOR[layer(node)] for node in self._nodes])
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """The best `limit` nodes for `query`, best first; nodes matching nothing are left out."""
@@ -90,6 +105,7 @@ class NodeSearch:
             position = self._by_name.get(raw_word.strip("`\"'?.!"))
             if position is not None:
                 scores[position] += _EXACT_NAME_BONUS
+        scores *= self._prior
         count = min(limit, int(np.count_nonzero(scores)))
         if count == 0:
             return []
