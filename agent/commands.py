@@ -59,7 +59,13 @@ COMMANDS: dict[str, Command] = {
     for command in [
         Command("sql", "/sql SELECT ...", "run a read-only query", "run_query", _sql),
         Command("search", "/search words", "find models for a question", "search_models", _search),
-        Command("describe", "/describe model", "columns, tests, keys and lineage of a model", "describe_model", _describe),
+        Command(
+            "describe",
+            "/describe model",
+            "columns, tests, keys and lineage of a model",
+            "describe_model",
+            _describe,
+        ),
         Command(
             "chart",
             "/chart line x=col y=col[,col] [series=col] [title=...]",

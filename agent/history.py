@@ -51,7 +51,11 @@ def _well_formed(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ]
         else:
             previous = repaired[-1] if repaired and repaired[-1]["role"] == "assistant" else None
-            asked = {b.get("id") for b in previous["content"] if b.get("type") == "tool_use"} if previous else set()
+            asked = (
+                {b.get("id") for b in previous["content"] if b.get("type") == "tool_use"}
+                if previous
+                else set()
+            )
             content = [
                 block
                 for block in content

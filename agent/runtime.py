@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from agent.errors import ConfigError
 from agent.dbt.index import DbtIndex, DbtIndexProvider
+from agent.errors import ConfigError
 from agent.llm import ModelClient
 from agent.settings import Settings
 from agent.store.artifact_files import DatabaseArtifactWriter

@@ -7,7 +7,9 @@ MISSING_API_KEY = (
     "(export ANTHROPIC_API_KEY=sk-ant-... or add it to .env) to ask questions in plain words; "
     "type /help for the commands that work without it."
 )
-LLM_OVERLOADED = "Claude is overloaded right now and did not answer after {attempts} tries. Please ask again in a minute."
+LLM_OVERLOADED = (
+    "Claude is overloaded right now and did not answer after {attempts} tries. Please ask again in a minute."
+)
 LLM_RATE_LIMITED = "The Anthropic API is rate-limiting us and did not answer after {attempts} tries. Please ask again shortly."
 LLM_AUTH = "The Anthropic API refused the API key (ANTHROPIC_API_KEY). Check that it is current and has access to {model}."
 LLM_NOT_FOUND = "The model {model!r} was not found. Set BLUEPRINTDATA_MODEL to a model your key can use."

@@ -22,7 +22,21 @@ CATEGORIES = {
     "Gift boxes": (25.0, 80.0),
 }
 COUNTRIES = ["US", "GB", "DE", "FR", "NL", "CA", "AU"]
-FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dev", "Ema", "Finn", "Gita", "Hugo", "Iris", "Jon", "Kai", "Lena", "Milo"]
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ema",
+    "Finn",
+    "Gita",
+    "Hugo",
+    "Iris",
+    "Jon",
+    "Kai",
+    "Lena",
+    "Milo",
+]
 LAST_NAMES = ["Smith", "Okafor", "Novak", "Garcia", "Kim", "Larsen", "Rossi", "Dubois", "Singh", "Meyer"]
 CHANNELS = ["web", "mobile", "marketplace"]
 PAYMENT_METHODS = ["card", "paypal", "bank_transfer", "gift_card"]
@@ -60,7 +74,10 @@ def generate() -> RawTables:
     orders, items, payments = _orders(rng, calendar, daily_counts, customers, products)
     return RawTables(
         {
-            "raw_customers": (["customer_id", "first_name", "last_name", "email", "signup_date", "country"], customers),
+            "raw_customers": (
+                ["customer_id", "first_name", "last_name", "email", "signup_date", "country"],
+                customers,
+            ),
             "raw_products": (["product_id", "name", "category", "price"], products),
             "raw_orders": (["order_id", "customer_id", "order_date", "status", "channel"], orders),
             "raw_order_items": (["order_item_id", "order_id", "product_id", "quantity", "unit_price"], items),
@@ -78,7 +95,9 @@ def _products(rng: np.random.Generator) -> list[tuple[object, ...]]:
     return rows
 
 
-def _customers(rng: np.random.Generator, calendar: list[date], daily_counts: list[int]) -> list[tuple[object, ...]]:
+def _customers(
+    rng: np.random.Generator, calendar: list[date], daily_counts: list[int]
+) -> list[tuple[object, ...]]:
     """About one new customer for every three orders, signing up as the shop grows."""
     rows: list[tuple[object, ...]] = []
     for _ in range(400):  # The customers the shop already had on day one.
@@ -119,7 +138,7 @@ def _orders(
             refunded = not failed and rng.random() < refund_rate.get(day, 0.02)
             status = "cancelled" if failed else ("returned" if refunded else "completed")
             channel = CHANNELS[int(rng.choice(3, p=[0.55, 0.35, 0.10]))]
-            orders.append((order_id, int(customers[int(buyer)][0]), day, status, channel))
+            orders.append((order_id, customers[int(buyer)][0], day, status, channel))
             total = 0.0
             for _ in range(int(rng.integers(1, 4)) + (1 if day in basket_boost else 0)):
                 product = products[int(rng.integers(len(products)))]

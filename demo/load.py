@@ -28,7 +28,12 @@ _RAW_TYPES: dict[str, dict[str, str]] = {
         "signup_date": "DATE",
         "country": "VARCHAR",
     },
-    "raw_products": {"product_id": "INTEGER", "name": "VARCHAR", "category": "VARCHAR", "price": "DECIMAL(10,2)"},
+    "raw_products": {
+        "product_id": "INTEGER",
+        "name": "VARCHAR",
+        "category": "VARCHAR",
+        "price": "DECIMAL(10,2)",
+    },
     "raw_orders": {
         "order_id": "INTEGER",
         "customer_id": "INTEGER",
@@ -108,7 +113,10 @@ def materialise_models(connection: duckdb.DuckDBPyConnection, manifest: dict[str
         if node["resource_type"] in {"model", "seed", "snapshot"} and node.get("compiled_code")
     }
     order = TopologicalSorter(
-        {unique_id: [d for d in node["depends_on"]["nodes"] if d in nodes] for unique_id, node in nodes.items()}
+        {
+            unique_id: [d for d in node["depends_on"]["nodes"] if d in nodes]
+            for unique_id, node in nodes.items()
+        }
     ).static_order()
     for unique_id in order:
         node = nodes[unique_id]

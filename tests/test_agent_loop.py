@@ -54,7 +54,13 @@ def analyst_script() -> Callable[[dict[str, Any]], Reply]:
             sql = f"SELECT order_date, revenue FROM {DAILY} WHERE order_date BETWEEN DATE '2024-12-01' AND DATE '2024-12-31' ORDER BY 1"
             return tool_use_reply("run_query", {"sql": sql})
         if number == 2:
-            chart = {"result_id": result_id_in(body), "kind": "line", "x": "order_date", "y": ["revenue"], "title": "Revenue"}
+            chart = {
+                "result_id": result_id_in(body),
+                "kind": "line",
+                "x": "order_date",
+                "y": ["revenue"],
+                "title": "Revenue",
+            }
             return tool_use_reply("make_chart", chart)
         return text_reply("Revenue in December 2024 rose into the holidays (from daily_revenue).")
 
@@ -62,7 +68,9 @@ def analyst_script() -> Callable[[dict[str, Any]], Reply]:
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["streaming", "non-streaming"])
-def test_question_searches_queries_charts_and_answers(runtime: Runtime, fake_anthropic: FakeAnthropic, stream: bool) -> None:
+def test_question_searches_queries_charts_and_answers(
+    runtime: Runtime, fake_anthropic: FakeAnthropic, stream: bool
+) -> None:
     fake_anthropic.respond_with(analyst_script())
     events = ask(runtime, "How did revenue develop in December?", stream=stream)
 
@@ -87,10 +95,16 @@ def test_question_searches_queries_charts_and_answers(runtime: Runtime, fake_ant
     # Everything is stored: 4 assistant messages, 1 question and 3 tool-result messages, 3 tool runs.
     session_id = final.session_id
     assert [m.role for m in runtime.store.history(session_id)].count("assistant") == 4
-    assert [run.tool for run in runtime.store.tool_runs(session_id)] == ["search_models", "run_query", "make_chart"]
+    assert [run.tool for run in runtime.store.tool_runs(session_id)] == [
+        "search_models",
+        "run_query",
+        "make_chart",
+    ]
 
 
-def test_a_tool_error_goes_back_to_the_model_which_corrects_itself(runtime: Runtime, fake_anthropic: FakeAnthropic) -> None:
+def test_a_tool_error_goes_back_to_the_model_which_corrects_itself(
+    runtime: Runtime, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.enqueue(
         tool_use_reply("run_query", {"sql": f"SELECT sum(revnue) FROM {DAILY}"}),
         tool_use_reply("run_query", {"sql": f"SELECT sum(revenue) AS total FROM {DAILY}"}),
@@ -110,11 +124,15 @@ def test_refused_sql_never_reaches_the_warehouse(runtime: Runtime, fake_anthropi
         tool_use_reply("run_query", {"sql": f"DELETE FROM {DAILY}"}),
         text_reply("I cannot change data."),
     )
-    before = runtime.warehouse().execute_readonly(f"SELECT count(*) FROM {DAILY}", max_rows=1, timeout_seconds=5)
+    before = runtime.warehouse().execute_readonly(
+        f"SELECT count(*) FROM {DAILY}", max_rows=1, timeout_seconds=5
+    )
     events = ask(runtime, "Delete everything")
     refused = events.of_type(ToolFinished)[0]
     assert refused.is_error and "not a read-only query" in refused.summary  # type: ignore[union-attr]
-    after = runtime.warehouse().execute_readonly(f"SELECT count(*) FROM {DAILY}", max_rows=1, timeout_seconds=5)
+    after = runtime.warehouse().execute_readonly(
+        f"SELECT count(*) FROM {DAILY}", max_rows=1, timeout_seconds=5
+    )
     assert before.rows == after.rows
 
 
@@ -129,7 +147,9 @@ def test_overloaded_twice_then_success(runtime: Runtime, fake_anthropic: FakeAnt
     assert len(fake_anthropic.requests) == 3
 
 
-def test_when_retries_run_out_the_user_gets_one_clear_line(runtime: Runtime, fake_anthropic: FakeAnthropic) -> None:
+def test_when_retries_run_out_the_user_gets_one_clear_line(
+    runtime: Runtime, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.enqueue(*[error_reply(529, "overloaded_error", "Overloaded")] * 4)
     events = ask(runtime, "hello")
     failure = events.of_type(TurnFailed)[0]
@@ -163,7 +183,9 @@ def test_a_resumed_session_sends_its_history_after_a_restart(
     assert replayed[1]["content"][0]["text"] == "Revenue was 3.5M."
 
 
-def test_prompt_caching_marks_system_tools_and_conversation(runtime: Runtime, fake_anthropic: FakeAnthropic) -> None:
+def test_prompt_caching_marks_system_tools_and_conversation(
+    runtime: Runtime, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.enqueue(text_reply("one"), text_reply("two"))
     session_id = runtime.store.open_session(source="cli").id
     ask(runtime, "first question", session_id=session_id)
@@ -172,12 +194,19 @@ def test_prompt_caching_marks_system_tools_and_conversation(runtime: Runtime, fa
     assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert {tool["name"] for tool in body["tools"]} == {"search_models", "describe_model", "run_query", "make_chart"}
+    assert {tool["name"] for tool in body["tools"]} == {
+        "search_models",
+        "describe_model",
+        "run_query",
+        "make_chart",
+    }
     usage = second.of_type(TurnFinished)[0].usage  # type: ignore[union-attr]
     assert usage.cache_read_input_tokens > 0
 
 
-def test_the_tool_limit_forces_an_answer(fake_anthropic: FakeAnthropic, make_runtime: Callable[..., Runtime]) -> None:
+def test_the_tool_limit_forces_an_answer(
+    fake_anthropic: FakeAnthropic, make_runtime: Callable[..., Runtime]
+) -> None:
     runtime = make_runtime(
         anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url, max_tool_iterations=2
     )
@@ -199,7 +228,9 @@ def test_a_question_without_an_api_key_says_how_to_set_one(make_runtime: Callabl
     assert "ANTHROPIC_API_KEY" in failure.message and "/help" in failure.message  # type: ignore[union-attr]
 
 
-def test_unknown_model_name_from_the_model_is_a_correctable_error(runtime: Runtime, fake_anthropic: FakeAnthropic) -> None:
+def test_unknown_model_name_from_the_model_is_a_correctable_error(
+    runtime: Runtime, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.enqueue(tool_use_reply("describe_model", {"name": "ordrs"}), text_reply("ok"))
     events = ask(runtime, "describe orders")
     failed = events.of_type(ToolFinished)[0]

@@ -39,7 +39,9 @@ def events_of(output: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def test_direct_commands_work_on_the_demo_from_an_empty_data_dir(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_direct_commands_work_on_the_demo_from_an_empty_data_dir(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     commands = "\n".join(
         [
             "/search revenue by day",
@@ -121,7 +123,9 @@ def test_db_upgrade_reports_the_revision(cli_env: dict[str, str]) -> None:
         ("BLUEPRINTDATA_DATABASE_URL", "nonsense://", "BLUEPRINTDATA_DATABASE_URL"),
     ],
 )
-def test_bad_configuration_is_one_clear_line(cli_env: dict[str, str], variable: str, value: str, expected: str) -> None:
+def test_bad_configuration_is_one_clear_line(
+    cli_env: dict[str, str], variable: str, value: str, expected: str
+) -> None:
     result = run_cli("chat", "-m", "/help", env={**cli_env, variable: value})
     assert result.returncode == 2
     assert expected in result.stderr

@@ -84,12 +84,19 @@ def test_demo_keys_joins_lineage_types_and_metrics() -> None:
     orders = index.resolve("fct_orders")
     assert orders.unique_keys == ("order_id",)
     assert "customer_id" in orders.not_null_columns
-    assert [(j.column, j.to_node, j.to_column) for j in orders.joins] == [("customer_id", "dim_customers", "customer_id")]
+    assert [(j.column, j.to_node, j.to_column) for j in orders.joins] == [
+        ("customer_id", "dim_customers", "customer_id")
+    ]
     assert {n.name for n in index.upstream(orders)} == {"stg_orders", "stg_order_items", "stg_payments"}
     assert {n.name for n in index.downstream(orders)} == {"daily_revenue", "dim_customers"}
     assert orders.column("order_date") is not None and orders.column("order_date").data_type == "DATE"  # type: ignore[union-attr]
     assert index.find('"shop"."main"."fct_orders"') is orders
-    assert {m.name for m in index.metrics()} == {"revenue", "order_count", "new_customers", "average_order_value"}
+    assert {m.name for m in index.metrics()} == {
+        "revenue",
+        "order_count",
+        "new_customers",
+        "average_order_value",
+    }
     assert index.find_metric("average_order_value").definition == "revenue / order_count"  # type: ignore[union-attr]
     overview = index.overview().to_prompt_text()
     assert "fct_orders" in overview and "revenue" in overview and len(overview) < 2_000
@@ -158,7 +165,7 @@ def test_describe_model_tool_and_its_errors(tmp_path: Path) -> None:
     assert "- order_id INTEGER — Primary key of an order. [tests: not_null, unique]" in text
     metric = describe_model(context, DescribeModelInput(name="revenue")).content
     assert metric.startswith("Metric revenue") and "sum(net_revenue)" in metric
-    with pytest.raises(ToolInputError, match="Did you mean: .*fct_orders"):
+    with pytest.raises(ToolInputError, match=r"Did you mean: .*fct_orders"):
         describe_model(context, DescribeModelInput(name="fct_ordrs"))
 
 

@@ -35,15 +35,23 @@ def test_every_manifest_model_exists_with_its_columns(demo_data_dir: Path) -> No
             continue
         columns = query(path, f"SELECT * FROM {node['relation_name']} LIMIT 0")
         with duckdb.connect(str(path), read_only=True) as connection:
-            names = [d[0] for d in connection.execute(f"SELECT * FROM {node['relation_name']} LIMIT 0").description]
+            names = [
+                d[0] for d in connection.execute(f"SELECT * FROM {node['relation_name']} LIMIT 0").description
+            ]
         assert set(node["columns"]) <= set(names), node["name"]
         assert columns == []
 
 
 def test_keys_hold_and_the_business_grows_with_weekly_seasonality(demo_data_dir: Path) -> None:
     path = load.ensure_demo_warehouse(demo_data_dir)
-    assert query(path, "SELECT count(*) = count(DISTINCT order_id), count(*) FILTER (WHERE order_id IS NULL) FROM fct_orders") == [(True, 0)]
-    first, last = query(path, "SELECT avg(orders) FILTER (WHERE order_date < '2024-03-01'), avg(orders) FILTER (WHERE order_date >= '2024-10-01' AND order_date < '2024-11-15') FROM daily_revenue")[0]
+    assert query(
+        path,
+        "SELECT count(*) = count(DISTINCT order_id), count(*) FILTER (WHERE order_id IS NULL) FROM fct_orders",
+    ) == [(True, 0)]
+    first, last = query(
+        path,
+        "SELECT avg(orders) FILTER (WHERE order_date < '2024-03-01'), avg(orders) FILTER (WHERE order_date >= '2024-10-01' AND order_date < '2024-11-15') FROM daily_revenue",
+    )[0]
     assert last > first * 1.3  # type: ignore[operator]
     weekday = dict(query(path, "SELECT isodow(order_date), avg(orders) FROM daily_revenue GROUP BY 1"))
     assert weekday[6] > weekday[1] * 1.3  # type: ignore[operator]
@@ -66,7 +74,9 @@ def test_planted_anomalies_stand_out_from_the_same_weekday(demo_data_dir: Path) 
             assert value < typical * 0.7, anomaly  # type: ignore[operator]
 
 
-def test_the_demo_is_built_once_and_rebuilt_for_a_new_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_is_built_once_and_rebuilt_for_a_new_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = load.ensure_demo_warehouse(tmp_path)
     built = path.stat().st_mtime_ns
     assert load.ensure_demo_warehouse(tmp_path).stat().st_mtime_ns == built

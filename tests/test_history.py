@@ -23,7 +23,9 @@ def assistant(text: str) -> Stored:
 
 
 def tool_call(call_id: str, sql: str = "SELECT 1") -> Stored:
-    return Stored("assistant", [{"type": "tool_use", "id": call_id, "name": "run_query", "input": {"sql": sql}}])
+    return Stored(
+        "assistant", [{"type": "tool_use", "id": call_id, "name": "run_query", "input": {"sql": sql}}]
+    )
 
 
 def tool_result(call_id: str, content: str = "1 row") -> Stored:
@@ -64,7 +66,12 @@ def test_old_tool_results_are_shortened_but_recent_ones_kept_whole() -> None:
 def test_over_budget_history_keeps_the_newest_turn_and_starts_on_a_question() -> None:
     stored = []
     for i in range(50):
-        stored += [user(f"question {i} " + "word " * 200), tool_call(f"t{i}"), tool_result(f"t{i}"), assistant("ok")]
+        stored += [
+            user(f"question {i} " + "word " * 200),
+            tool_call(f"t{i}"),
+            tool_result(f"t{i}"),
+            assistant("ok"),
+        ]
     stored.append(user("the latest question"))
     budget = 3_000
     messages = conversation_for_model(stored, token_budget=budget)

@@ -217,5 +217,7 @@ def test_anything_that_could_change_data_is_refused(dialect: str, sql: str, reas
 
 
 def test_tables_exclude_ctes() -> None:
-    checked = check_read_only("WITH recent AS (SELECT * FROM orders) SELECT * FROM recent JOIN customers USING (id)", "duckdb")
+    checked = check_read_only(
+        "WITH recent AS (SELECT * FROM orders) SELECT * FROM recent JOIN customers USING (id)", "duckdb"
+    )
     assert checked.tables == ["orders", "customers"]

@@ -48,7 +48,14 @@ def test_migrations_build_the_schema_and_are_idempotent(store_url: str) -> None:
     unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("sessions")}
     assert ("source", "external_key") in unique
     message_columns = {c["name"] for c in inspector.get_columns("messages")}
-    assert {"content", "input_tokens", "cache_read_input_tokens", "cost_usd", "stop_reason", "author"} <= message_columns
+    assert {
+        "content",
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cost_usd",
+        "stop_reason",
+        "author",
+    } <= message_columns
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -71,12 +78,19 @@ def test_history_keeps_content_blocks_exactly(engine: Engine) -> None:
     question = [{"type": "text", "text": "revenue by day? ünïcode ✓"}]
     call = [
         {"type": "text", "text": "Looking."},
-        {"type": "tool_use", "id": "toolu_1", "name": "run_query", "input": {"sql": "SELECT 1", "nested": {"a": [1, 2]}}},
+        {
+            "type": "tool_use",
+            "id": "toolu_1",
+            "name": "run_query",
+            "input": {"sql": "SELECT 1", "nested": {"a": [1, 2]}},
+        },
     ]
     result = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "bad column", "is_error": True}]
     store.append_message(session.id, role="user", content=question, author="U123")
     usage = TokenUsage(input_tokens=10, output_tokens=5, cache_read_input_tokens=3, cost_usd=0.001)
-    store.append_message(session.id, role="assistant", content=call, model="m", usage=usage, stop_reason="tool_use")
+    store.append_message(
+        session.id, role="assistant", content=call, model="m", usage=usage, stop_reason="tool_use"
+    )
     store.append_message(session.id, role="user", content=result)
     history = store.history(session.id)
     assert [m.content for m in history] == [question, call, result]
@@ -92,7 +106,9 @@ def test_concurrent_appends_keep_order_without_gaps(engine: Engine) -> None:
 
     def write(writer: int) -> None:
         for number in range(10):
-            store.append_message(session.id, role="user", content=[{"type": "text", "text": f"{writer}-{number}"}])
+            store.append_message(
+                session.id, role="user", content=[{"type": "text", "text": f"{writer}-{number}"}]
+            )
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -106,7 +122,13 @@ def test_tool_runs_and_feedback_are_recorded(engine: Engine) -> None:
     store = ConversationStore(engine)
     session = store.open_session(source="cli")
     store.record_tool_run(
-        session.id, tool_use_id="t1", tool="run_query", input={"sql": "x"}, is_error=True, duration_ms=3.5, error="no"
+        session.id,
+        tool_use_id="t1",
+        tool="run_query",
+        input={"sql": "x"},
+        is_error=True,
+        duration_ms=3.5,
+        error="no",
     )
     runs = store.tool_runs(session.id)
     assert runs[0].is_error and runs[0].error == "no" and runs[0].input == {"sql": "x"}
@@ -126,7 +148,9 @@ def test_an_event_is_claimed_once(engine: Engine, store_url: str) -> None:
 
 def test_artifacts_are_kept_as_rows_and_files_until_they_expire(engine: Engine, tmp_path: Path) -> None:
     writer = DatabaseArtifactWriter(engine, tmp_path / "artifacts", timedelta(days=1))
-    ref = writer.save(session_id=None, kind="chart", title="t", filename="a b/../c.png", mime_type="image/png", data=b"png")
+    ref = writer.save(
+        session_id=None, kind="chart", title="t", filename="a b/../c.png", mime_type="image/png", data=b"png"
+    )
     assert ref.path.read_bytes() == b"png" and ref.path.parent == tmp_path / "artifacts"
     ref.path.unlink()
     loaded = writer.load(ref.artifact_id)

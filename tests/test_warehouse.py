@@ -26,7 +26,9 @@ from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
 def duckdb_file(tmp_path: Path) -> Path:
     path = tmp_path / "wh.duckdb"
     with duckdb.connect(str(path)) as connection:
-        connection.execute("CREATE TABLE orders AS SELECT range AS id, range * 1.5 AS amount FROM range(5000)")
+        connection.execute(
+            "CREATE TABLE orders AS SELECT range AS id, range * 1.5 AS amount FROM range(5000)"
+        )
     return path
 
 
@@ -57,7 +59,9 @@ def warehouse_url(request: pytest.FixtureRequest, duckdb_file: Path) -> str:
 
 def test_rows_are_capped_and_flagged(warehouse_url: str) -> None:
     warehouse = warehouse_for(warehouse_url)
-    result = warehouse.execute_readonly("SELECT id, amount FROM orders ORDER BY id", max_rows=100, timeout_seconds=10)
+    result = warehouse.execute_readonly(
+        "SELECT id, amount FROM orders ORDER BY id", max_rows=100, timeout_seconds=10
+    )
     assert len(result.rows) == 100 and result.truncated
     assert result.rows[0][0] == 0 and result.rows[99][0] == 99
     assert [c.name for c in result.columns] == ["id", "amount"]
@@ -68,7 +72,7 @@ def test_rows_are_capped_and_flagged(warehouse_url: str) -> None:
 
 def test_the_connection_itself_refuses_writes(warehouse_url: str) -> None:
     warehouse = warehouse_for(warehouse_url)
-    with pytest.raises(ToolInputError, match="(?i)read.only|cannot execute"):
+    with pytest.raises(ToolInputError, match=r"(?i)read.only|cannot execute"):
         warehouse.execute_readonly("INSERT INTO orders VALUES (1, 2)", max_rows=10, timeout_seconds=10)
     count = warehouse.execute_readonly("SELECT count(*) FROM orders", max_rows=1, timeout_seconds=10)
     assert count.rows == [[5000]]
@@ -77,8 +81,10 @@ def test_the_connection_itself_refuses_writes(warehouse_url: str) -> None:
 
 def test_a_slow_query_is_stopped_with_advice(warehouse_url: str) -> None:
     warehouse = warehouse_for(warehouse_url)
-    slow = "SELECT count(*) FROM orders a, orders b, orders c WHERE (a.id * 7 + b.id * 13 + c.id) % 1000003 = 17"
-    with pytest.raises(ToolInputError, match="longer than 0.2 s"):
+    slow = (
+        "SELECT count(*) FROM orders a, orders b, orders c WHERE (a.id * 7 + b.id * 13 + c.id) % 1000003 = 17"
+    )
+    with pytest.raises(ToolInputError, match=r"longer than 0.2 s"):
         warehouse.execute_readonly(slow, max_rows=10, timeout_seconds=0.2)
     warehouse.close()
 
@@ -152,7 +158,9 @@ def write_project(folder: Path, profile: str) -> None:
     (folder / "profiles.yml").write_text(profile)
 
 
-def test_the_dbt_profile_is_read_like_dbt_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, duckdb_file: Path) -> None:
+def test_the_dbt_profile_is_read_like_dbt_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, duckdb_file: Path
+) -> None:
     project = tmp_path / "project"
     write_project(
         project,
@@ -164,7 +172,9 @@ def test_the_dbt_profile_is_read_like_dbt_reads_it(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("WH_PATH", str(duckdb_file))
     warehouse = build_warehouse(Settings.model_validate({}, by_name=True), project)
     assert warehouse.dialect == "duckdb"
-    assert warehouse.execute_readonly("SELECT count(*) FROM orders", max_rows=1, timeout_seconds=5).rows == [[5000]]
+    assert warehouse.execute_readonly("SELECT count(*) FROM orders", max_rows=1, timeout_seconds=5).rows == [
+        [5000]
+    ]
     prod = build_warehouse(Settings.model_validate({"dbt_target": "prod"}, by_name=True), project)
     assert prod.dialect == "postgres"
     with pytest.raises(WarehouseError) as failure:
@@ -174,7 +184,10 @@ def test_the_dbt_profile_is_read_like_dbt_reads_it(tmp_path: Path, monkeypatch: 
 
 def test_profile_problems_are_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "project"
-    write_project(project, "analytics:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: \"{{ env_var('NOPE_NOT_SET') }}\"\n")
+    write_project(
+        project,
+        "analytics:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: \"{{ env_var('NOPE_NOT_SET') }}\"\n",
+    )
     monkeypatch.delenv("NOPE_NOT_SET", raising=False)
     with pytest.raises(WarehouseError, match="NOPE_NOT_SET"):
         build_warehouse(Settings.model_validate({}, by_name=True), project)
@@ -183,7 +196,7 @@ def test_profile_problems_are_explained(tmp_path: Path, monkeypatch: pytest.Monk
         build_warehouse(Settings.model_validate({"dbt_target": "prod"}, by_name=True), project)
     (project / "profiles.yml").unlink()
     monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.raises(WarehouseError, match="No profiles.yml"):
+    with pytest.raises(WarehouseError, match=r"No profiles.yml"):
         build_warehouse(Settings.model_validate({}, by_name=True), project)
 
 

@@ -24,5 +24,12 @@ class ArtifactWriter(Protocol):
     """Saves an artifact's bytes for a session and returns where it is."""
 
     def save(
-        self, *, session_id: str | None, kind: ArtifactKind, title: str, filename: str, mime_type: str, data: bytes
+        self,
+        *,
+        session_id: str | None,
+        kind: ArtifactKind,
+        title: str,
+        filename: str,
+        mime_type: str,
+        data: bytes,
     ) -> ArtifactRef: ...

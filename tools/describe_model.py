@@ -11,7 +11,9 @@ from tools.registry import Tool, ToolContext, ToolOutput
 class DescribeModelInput(BaseModel):
     """Columns, types, tests, keys, joins and lineage of one model (or a metric's definition)."""
 
-    name: str = Field(description="Model, source (source_name.table) or metric name, e.g. 'fct_orders'.", min_length=1)
+    name: str = Field(
+        description="Model, source (source_name.table) or metric name, e.g. 'fct_orders'.", min_length=1
+    )
 
 
 def describe_node(node: DbtNode, upstream: list[DbtNode], downstream: list[DbtNode]) -> str:
@@ -53,7 +55,9 @@ def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolO
     index = context.dbt
     metric = index.find_metric(arguments.name)
     if metric is not None and index.find(arguments.name) is None:
-        return ToolOutput(content=describe_metric(metric), summary=f"metric {metric.name}: {metric.definition}")
+        return ToolOutput(
+            content=describe_metric(metric), summary=f"metric {metric.name}: {metric.definition}"
+        )
     node = index.resolve(arguments.name)
     text = describe_node(node, index.upstream(node), index.downstream(node))
     return ToolOutput(content=text, summary=f"{node.name}: {len(node.columns)} columns")

@@ -22,7 +22,9 @@ class MakeChartInput(BaseModel):
     )
     x: str = Field(description="Column for the x axis (time or category); for pie, the slice labels.")
     y: list[str] = Field(description="One or more numeric columns to plot.", min_length=1)
-    series: str | None = Field(None, description="Optional column whose values become separate lines or bars.")
+    series: str | None = Field(
+        None, description="Optional column whose values become separate lines or bars."
+    )
     title: str = Field(description="A short title saying what the chart shows, with units and period.")
     stacked: bool = Field(False, description="Stack bars or areas instead of placing them side by side.")
     top_n: int = Field(12, ge=2, le=50, description="Categories shown before the rest are grouped as Other.")

@@ -16,9 +16,14 @@ from tools.sql_guard import CheckedQuery
 class KnownRelation(Protocol):
     """What the check needs to know of a relation (agent.dbt.nodes.Relation has it)."""
 
-    node_name: str
-    identifier: str
-    columns: dict[str, str]
+    @property
+    def node_name(self) -> str: ...
+
+    @property
+    def identifier(self) -> str: ...
+
+    @property
+    def columns(self) -> dict[str, str]: ...
 
 
 def schema_hint(query: CheckedQuery, relations: Sequence[KnownRelation]) -> str | None:
@@ -56,6 +61,8 @@ def _unknown_column_hint(query: CheckedQuery, used: list[KnownRelation]) -> str 
         candidates = [c for relation in used for c in relation.columns]
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
         tables = " or ".join(relation.node_name for relation in used)
-        suggestion = f"; did you mean {close[0]}?" if close else f"; its columns: {', '.join(candidates[:30])}"
+        suggestion = (
+            f"; did you mean {close[0]}?" if close else f"; its columns: {', '.join(candidates[:30])}"
+        )
         return f"column {column.name} not in {tables}{suggestion}"
     return None

@@ -12,7 +12,8 @@ class SearchModelsInput(BaseModel):
     """Find the dbt models (and sources) most likely to answer a question."""
 
     query: str = Field(
-        description="The question or keywords, e.g. 'revenue by day' or 'customers who churned'.", min_length=1
+        description="The question or keywords, e.g. 'revenue by day' or 'customers who churned'.",
+        min_length=1,
     )
     limit: int = Field(8, ge=1, le=25, description="How many models to return.")
 

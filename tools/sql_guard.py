@@ -32,22 +32,12 @@ _FORBIDDEN_NODES = tuple(
 
 # Functions with side effects: file and network access, sleeping, sequences, session settings, signals.
 FORBIDDEN_FUNCTIONS = frozenset(
-    """pg_read_file pg_read_binary_file pg_ls_dir pg_stat_file pg_file_write pg_logdir_ls pg_sleep pg_sleep_for
-    pg_sleep_until set_config lo_import lo_export lo_unlink lo_create lo_creat lo_open lo_put lo_from_bytea
-    lo_truncate dblink dblink_exec dblink_connect dblink_connect_u dblink_send_query dblink_open
-    pg_terminate_backend pg_cancel_backend pg_reload_conf pg_rotate_logfile pg_switch_wal pg_promote
-    pg_create_restore_point pg_notify nextval setval txid_current pg_current_xact_id query_to_xml
-    query_to_xml_and_xmlschema table_to_xml cursor_to_xml pg_advisory_lock pg_advisory_xact_lock
-    pg_try_advisory_lock pg_try_advisory_xact_lock pg_advisory_lock_shared pg_advisory_unlock
-    pg_advisory_unlock_all pg_import_system_collations pg_replication_origin_create copy_from copy_to
-    read_csv read_csv_auto readcsv read_parquet parquet_scan read_json read_json_auto read_json_objects
-    read_ndjson read_ndjson_auto read_ndjson_objects read_text read_blob glob sniff_csv query query_table
-    getenv duckdb_secrets iceberg_scan delta_scan postgres_scan postgres_scan_pushdown postgres_query
-    postgres_execute sqlite_scan sqlite_attach mysql_scan mysql_query http_get http_post read_xlsx st_read
-    parquet_metadata parquet_schema external_query system sleep benchmark load_file""".split()
+    ["pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_file_write", "pg_logdir_ls", "pg_sleep", "pg_sleep_for", "pg_sleep_until", "set_config", "lo_import", "lo_export", "lo_unlink", "lo_create", "lo_creat", "lo_open", "lo_put", "lo_from_bytea", "lo_truncate", "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query", "dblink_open", "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_create_restore_point", "pg_notify", "nextval", "setval", "txid_current", "pg_current_xact_id", "query_to_xml", "query_to_xml_and_xmlschema", "table_to_xml", "cursor_to_xml", "pg_advisory_lock", "pg_advisory_xact_lock", "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "pg_advisory_lock_shared", "pg_advisory_unlock", "pg_advisory_unlock_all", "pg_import_system_collations", "pg_replication_origin_create", "copy_from", "copy_to", "read_csv", "read_csv_auto", "readcsv", "read_parquet", "parquet_scan", "read_json", "read_json_auto", "read_json_objects", "read_ndjson", "read_ndjson_auto", "read_ndjson_objects", "read_text", "read_blob", "glob", "sniff_csv", "query", "query_table", "getenv", "duckdb_secrets", "iceberg_scan", "delta_scan", "postgres_scan", "postgres_scan_pushdown", "postgres_query", "postgres_execute", "sqlite_scan", "sqlite_attach", "mysql_scan", "mysql_query", "http_get", "http_post", "read_xlsx", "st_read", "parquet_metadata", "parquet_schema", "external_query", "system", "sleep", "benchmark", "load_file"]
 )  # fmt: skip
 
-ALLOWED = "Only one read-only SELECT statement is allowed (WITH, UNION/INTERSECT/EXCEPT and subqueries are fine)."
+ALLOWED = (
+    "Only one read-only SELECT statement is allowed (WITH, UNION/INTERSECT/EXCEPT and subqueries are fine)."
+)
 
 
 class SqlRefused(ToolInputError):
@@ -75,8 +65,12 @@ def check_read_only(sql: str, dialect: str) -> CheckedQuery:
         found = "no statement" if not statements else f"{len(statements)} statements"
         raise SqlRefused(f"Refused: found {found}. {ALLOWED}", sql=sql)
     statement = statements[0]
-    if not isinstance(statement, exp.Query) or isinstance(statement, exp.Subquery) and not _is_query(statement):
-        raise SqlRefused(f"Refused: {_statement_keyword(statement)} is not a read-only query. {ALLOWED}", sql=sql)
+    if not isinstance(statement, exp.Query) or (
+        isinstance(statement, exp.Subquery) and not _is_query(statement)
+    ):
+        raise SqlRefused(
+            f"Refused: {_statement_keyword(statement)} is not a read-only query. {ALLOWED}", sql=sql
+        )
     for node in statement.walk():
         _refuse_forbidden(node, sql)
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
@@ -95,18 +89,18 @@ def _position(text: str, name: str) -> int:
     return found if found >= 0 else len(text)
 
 
-def _statement_keyword(statement: exp.Expression) -> str:
+def _statement_keyword(statement: exp.Expr) -> str:
     if isinstance(statement, exp.Command):
         return str(statement.this).upper()
     return statement.key.upper()
 
 
-def _is_query(node: exp.Expression) -> bool:
+def _is_query(node: exp.Expr) -> bool:
     inner = node.this if isinstance(node, exp.Subquery) else node
     return isinstance(inner, exp.Query)
 
 
-def _refuse_forbidden(node: exp.Expression, sql: str) -> None:
+def _refuse_forbidden(node: exp.Expr, sql: str) -> None:
     if isinstance(node, _FORBIDDEN_NODES):
         what = "SELECT INTO" if isinstance(node, exp.Into) else _statement_keyword(node)
         if isinstance(node, exp.Lock):
@@ -138,4 +132,8 @@ def _is_file_or_url(table: exp.Table) -> bool:
     if isinstance(identifier, exp.Func):
         return False  # Table functions are checked by name.
     name = table.name.lower()
-    return "://" in name or "/" in name or name.endswith((".csv", ".parquet", ".json", ".ndjson", ".tsv", ".txt"))
+    return (
+        "://" in name
+        or "/" in name
+        or name.endswith((".csv", ".parquet", ".json", ".ndjson", ".tsv", ".txt"))
+    )

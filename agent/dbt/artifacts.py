@@ -33,7 +33,11 @@ def read_artifacts(project_dir: Path) -> DbtArtifacts:
         )
     path = manifest_path(project_dir)
     if not path.exists():
-        hint = "" if (project_dir / "dbt_project.yml").exists() else " (and it has no dbt_project.yml: is it a dbt project?)"
+        hint = (
+            ""
+            if (project_dir / "dbt_project.yml").exists()
+            else " (and it has no dbt_project.yml: is it a dbt project?)"
+        )
         raise DbtArtifactError(
             f"No dbt manifest at {path}{hint}. Run `dbt parse` in {project_dir} to create target/manifest.json."
         )

@@ -31,7 +31,9 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
         nodes.append(
             DbtNode(
                 unique_id=unique_id,
-                name=raw["name"] if raw.get("resource_type") != "source" else f"{raw['source_name']}.{raw['name']}",
+                name=raw["name"]
+                if raw.get("resource_type") != "source"
+                else f"{raw['source_name']}.{raw['name']}",
                 resource_type=raw.get("resource_type", "model"),
                 description=(raw.get("description") or "").strip(),
                 relation_name=raw.get("relation_name"),
@@ -113,7 +115,9 @@ def _joins_by_node(manifest: dict[str, Any]) -> dict[str, list[Join]]:
         kwargs = metadata.get("kwargs") or {}
         target = _resolve_reference(str(kwargs.get("to", "")))
         if target and kwargs.get("field"):
-            joins[test["attached_node"]].append(Join(str(test.get("column_name")), target, str(kwargs["field"])))
+            joins[test["attached_node"]].append(
+                Join(str(test.get("column_name")), target, str(kwargs["field"]))
+            )
     return joins
 
 
@@ -141,7 +145,9 @@ def build_metrics(artifacts: DbtArtifacts) -> list[DbtMetric]:
     metrics = []
     for raw in raw_metrics:
         params = raw.get("type_params") or {}
-        measure_name = (params.get("measure") or {}).get("name") if isinstance(params.get("measure"), dict) else None
+        measure_name = (
+            (params.get("measure") or {}).get("name") if isinstance(params.get("measure"), dict) else None
+        )
         expression, model, time_dimension, dimensions = measures.get(measure_name or "", ("", None, None, ()))
         metrics.append(
             DbtMetric(

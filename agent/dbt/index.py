@@ -107,7 +107,11 @@ class DbtIndex:
     def relations(self) -> list[Relation]:
         return [
             Relation(
-                node.name, node.database, node.schema, node.identifier, {c.name: c.data_type or "" for c in node.columns}
+                node.name,
+                node.database,
+                node.schema,
+                node.identifier,
+                {c.name: c.data_type or "" for c in node.columns},
             )
             for node in self._nodes
         ]

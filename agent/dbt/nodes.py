@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class DbtColumn:
+class DbtColumn(NamedTuple):
     """A column with its type (from the catalog when known), description and tests."""
 
+    # A named tuple, not a dataclass: large projects have hundreds of thousands of columns to build at load.
     name: str
     data_type: str | None
     description: str
     tests: tuple[str, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = {}  # noqa: RUF012 - never mutated
 
 
 @dataclass(frozen=True)

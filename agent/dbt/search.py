@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import log
@@ -10,7 +10,7 @@ from math import log
 import numpy as np
 
 from agent.dbt.nodes import DbtNode
-from agent.dbt.tokenize import tokens
+from agent.dbt.tokenize import token_counts, tokens
 
 # Names say most about what a model holds; column names next; prose is noisier.
 FIELD_WEIGHTS = {
@@ -49,14 +49,14 @@ class SearchHit:
     matched_terms: tuple[str, ...]
 
 
-def _fields(node: DbtNode) -> dict[str, list[str]]:
+def _field_texts(node: DbtNode) -> dict[str, str]:
     return {
-        "name": tokens(node.name) + tokens(node.identifier),
-        "description": tokens(node.description),
-        "column_names": [t for column in node.columns for t in tokens(column.name)],
-        "column_descriptions": [t for column in node.columns for t in tokens(column.description)],
-        "tags": [t for tag in node.tags for t in tokens(tag)],
-        "path": tokens(node.path),
+        "name": f"{node.name} {node.identifier}",
+        "description": node.description,
+        "column_names": " ".join(column.name for column in node.columns),
+        "column_descriptions": "\n".join(column.description for column in node.columns),
+        "tags": " ".join(node.tags),
+        "path": node.path,
     }
 
 
@@ -65,14 +65,14 @@ class NodeSearch:
 
     def __init__(self, nodes: Sequence[DbtNode]) -> None:
         self._nodes = list(nodes)
-        weighted: list[Counter[str]] = []
+        weighted: list[dict[str, float]] = []
         lengths = np.zeros(len(self._nodes))
         for position, node in enumerate(self._nodes):
-            counts: Counter[str] = Counter()
-            for field, words in _fields(node).items():
+            counts: dict[str, float] = defaultdict(float)
+            for field, text in _field_texts(node).items():
                 weight = FIELD_WEIGHTS[field]
-                for word in words:
-                    counts[word] += weight
+                for word, count in token_counts(text).items():
+                    counts[word] += weight * count
             weighted.append(counts)
             lengths[position] = sum(counts.values())
         average = float(lengths.mean()) if len(lengths) else 1.0

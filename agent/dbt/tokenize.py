@@ -3,15 +3,90 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")
 STOP_WORDS = frozenset(
-    """a an and are as at be by did do does for from had has have how i in is it its me my of on or our per
-    show tell than that the their them there these they this to was we were what when where which who whom why
-    will with would you your give list find get all each every many much most more any some over under into
-    between during about across""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "per",
+        "show",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "give",
+        "list",
+        "find",
+        "get",
+        "all",
+        "each",
+        "every",
+        "many",
+        "much",
+        "most",
+        "more",
+        "any",
+        "some",
+        "over",
+        "under",
+        "into",
+        "between",
+        "during",
+        "about",
+        "across",
+    ]
 )
 
 
@@ -29,7 +104,20 @@ def stem(word: str) -> str:
     return word
 
 
+def _words(text: str) -> list[str]:
+    spaced = _CAMEL.sub(" ", text) if not text.islower() else text
+    return _WORD.findall(spaced.lower())
+
+
 def tokens(text: str) -> list[str]:
     """Stemmed words of `text`, stop words removed, in order (repeats kept for term frequency)."""
-    spaced = _CAMEL.sub(" ", text).lower()
-    return [stem(word) for word in _WORD.findall(spaced) if word not in STOP_WORDS]
+    return [stem(word) for word in _words(text) if word not in STOP_WORDS]
+
+
+def token_counts(text: str) -> Counter[str]:
+    """How often each stemmed word occurs in `text`; counts first, so each distinct word is stemmed once."""
+    counts: Counter[str] = Counter()
+    for word, count in Counter(_words(text)).items():
+        if word not in STOP_WORDS:
+            counts[stem(word)] += count
+    return counts

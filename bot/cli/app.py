@@ -57,7 +57,9 @@ def _runtime(settings: Settings) -> Runtime:
 
 
 @app.callback()
-def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False) -> None:
+def _configure(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -67,11 +69,15 @@ def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Lo
 
 @app.command()
 def chat(
-    message: Annotated[str | None, typer.Option("--message", "-m", help="Answer one message and exit.")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Answer one message and exit.")
+    ] = None,
     session: Annotated[str | None, typer.Option("--session", help="Continue a stored session by id.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the latest terminal session.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo project and data.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print events as newline-delimited JSON.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print events as newline-delimited JSON.")
+    ] = False,
 ) -> None:
     """Chat with the assistant. Questions in plain words need ANTHROPIC_API_KEY; /commands do not."""
     runtime = _runtime(_settings(demo))

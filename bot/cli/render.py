@@ -124,7 +124,9 @@ def result_table(result: ResultTable, limit: int = TABLE_ROWS_SHOWN) -> Table:
     """A rich table of the first rows of a result, with a caption when rows are left out."""
     table = Table(show_lines=False, header_style="bold")
     for column in result.columns:
-        numeric = any(word in column.type.lower() for word in ("int", "float", "double", "decimal", "numeric"))
+        numeric = any(
+            word in column.type.lower() for word in ("int", "float", "double", "decimal", "numeric")
+        )
         table.add_column(column.name, justify="right" if numeric else "left")
     for row in result.rows[:limit]:
         table.add_row(*(_cell(value) for value in row))

@@ -55,7 +55,9 @@ def strip_mention(text: str, user_id: str | None) -> str:
     return " ".join(text.split()) if "\n" not in text else text.strip()
 
 
-def question_from_event(body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None) -> SlackQuestion:
+def question_from_event(
+    body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
+) -> SlackQuestion:
     """A SlackQuestion from an Events API body and its event (app_mention or message)."""
     team_id = str(event.get("team") or body.get("team_id") or "")
     message_ts = str(event["ts"])

@@ -29,7 +29,9 @@ def with_thread_context(client: WebClient, question: SlackQuestion, bot_user_id:
     for message in response.get("messages", []):
         if message.get("ts") == question.message_ts:
             continue
-        who = "you (the assistant)" if message.get("user") == bot_user_id else f"<@{message.get('user', '?')}>"
+        who = (
+            "you (the assistant)" if message.get("user") == bot_user_id else f"<@{message.get('user', '?')}>"
+        )
         lines.append(f"{who}: {message.get('text', '')}")
     if not lines:
         return question.text

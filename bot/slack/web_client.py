@@ -16,8 +16,12 @@ from agent.settings import Settings
 def build_web_client(settings: Settings) -> WebClient:
     """A WebClient that waits out 429 Retry-After and retries 5xx, so no reply is lost to a transient fault."""
     if settings.slack_bot_token is None:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app.")
-    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app."
+        )
+    base_url = (
+        settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    )
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=base_url,

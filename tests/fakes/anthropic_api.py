@@ -38,7 +38,9 @@ def text_reply(text: str) -> Reply:
     return Reply(content=[{"type": "text", "text": text}])
 
 
-def tool_use_reply(name: str, input: dict[str, Any], *, text: str | None = None, tool_use_id: str | None = None) -> Reply:
+def tool_use_reply(
+    name: str, input: dict[str, Any], *, text: str | None = None, tool_use_id: str | None = None
+) -> Reply:
     return tool_uses_reply([(name, input)], text=text, ids=[tool_use_id] if tool_use_id else None)
 
 
@@ -131,7 +133,9 @@ class FakeAnthropic:
                 return self._queue.popleft()
         if self._responder is not None:
             return self._responder(body)
-        return error_reply(500, "api_error", "FakeAnthropic: the test script ran out of replies", retry_after=None)
+        return error_reply(
+            500, "api_error", "FakeAnthropic: the test script ran out of replies", retry_after=None
+        )
 
     def _usage(self, body: dict[str, Any], output_tokens: int) -> dict[str, int]:
         """Input tokens from the body's size; cached tokens for prefixes seen with cache_control before."""
@@ -147,7 +151,9 @@ class FakeAnthropic:
                 cache_read = len(prefix) // 4
         marked_at = _last_marked_position(messages)
         if marked_at is not None:
-            prefix = json.dumps([*prefix_parts, _without_cache_marks(messages[: marked_at + 1])], sort_keys=True)
+            prefix = json.dumps(
+                [*prefix_parts, _without_cache_marks(messages[: marked_at + 1])], sort_keys=True
+            )
             key = hashlib.sha256(prefix.encode()).hexdigest()
             if key not in self._cached_prefixes:
                 self._cached_prefixes.add(key)
@@ -255,23 +261,42 @@ def _stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
     """The real event order: message_start, per block start/deltas/stop, message_delta, message_stop."""
     usage = message["usage"]
     start_usage = {**usage, "output_tokens": 1}
-    yield "message_start", {"type": "message_start", "message": {**message, "content": [], "stop_reason": None, "usage": start_usage}}
+    yield (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {**message, "content": [], "stop_reason": None, "usage": start_usage},
+        },
+    )
     yield "ping", {"type": "ping"}
     for index, block in enumerate(message["content"]):
         if block["type"] == "text":
-            yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            yield (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            )
             for piece in _chunks(block["text"], 12):
                 delta = {"type": "text_delta", "text": piece}
                 yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
         else:
             start = {**block, "input": {}}
-            yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
+            yield (
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": start},
+            )
             for piece in _chunks(json.dumps(block["input"]), 9):
                 delta = {"type": "input_json_delta", "partial_json": piece}
                 yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
     delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
-    yield "message_delta", {"type": "message_delta", "delta": delta, "usage": {"output_tokens": usage["output_tokens"]}}
+    yield (
+        "message_delta",
+        {"type": "message_delta", "delta": delta, "usage": {"output_tokens": usage["output_tokens"]}},
+    )
     yield "message_stop", {"type": "message_stop"}
 
 
@@ -280,4 +305,3 @@ def fake_anthropic() -> Iterator[FakeAnthropic]:
     """A started fake Messages API, closed after the test."""
     with FakeAnthropic() as fake:
         yield fake
-

@@ -9,12 +9,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import dates as mdates  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib import dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-from tools.charts.shaping import ChartData  # noqa: E402
+from tools.charts.shaping import ChartData
 
 ChartKind = Literal["bar", "line", "area", "scatter", "pie"]
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 5.0, 200
@@ -55,7 +55,14 @@ def _cartesian(axes: Axes, data: ChartData, kind: ChartKind, stacked: bool) -> N
         values = [v if v is not None else float("nan") for v in data.series[name]]
         color = PALETTE[number % len(PALETTE)]
         if kind == "line":
-            axes.plot(x_axis, values, label=name, color=color, linewidth=2, marker="o" if len(values) <= 31 else None)
+            axes.plot(
+                x_axis,
+                values,
+                label=name,
+                color=color,
+                linewidth=2,
+                marker="o" if len(values) <= 31 else None,
+            )
         elif kind == "area":
             base = bottom if stacked else [0.0] * len(values)
             top = [b + (v if v == v else 0.0) for b, v in zip(base, values, strict=True)]
@@ -72,9 +79,9 @@ def _cartesian(axes: Axes, data: ChartData, kind: ChartKind, stacked: bool) -> N
     value_axis.set_major_formatter(FuncFormatter(compact_number))
     category_axis = axes.yaxis if horizontal else axes.xaxis
     if data.x_is_time:
-        locator = mdates.AutoDateLocator()
+        locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     else:
         category_axis.set_ticks(positions, [str(x) for x in data.x])
         if not horizontal and max((len(str(x)) for x in data.x), default=0) > 6:

@@ -51,12 +51,16 @@ def to_time(value: Any) -> datetime | None:
     return None
 
 
-def shape(table: ResultTable, x: str, y: list[str], series: str | None, top_n: int, sort_time: bool) -> ChartData:
+def shape(
+    table: ResultTable, x: str, y: list[str], series: str | None, top_n: int, sort_time: bool
+) -> ChartData:
     """Columns of `table` as chart data; raises ToolInputError for unknown or non-numeric columns."""
     names = table.column_names()
     for column in [x, *y, *([series] if series else [])]:
         if column not in names:
-            raise ToolInputError(f"No column {column!r} in result {table.result_id}; columns: {', '.join(names)}.")
+            raise ToolInputError(
+                f"No column {column!r} in result {table.result_id}; columns: {', '.join(names)}."
+            )
     if not y:
         raise ToolInputError("Give at least one y column to plot.")
     if series and len(y) != 1:
@@ -106,7 +110,9 @@ def _merge_duplicates(
     return merged
 
 
-def _pivot(x_values: list[Any], keys: list[Any], numbers: list[float | None]) -> OrderedDict[str, list[float | None]]:
+def _pivot(
+    x_values: list[Any], keys: list[Any], numbers: list[float | None]
+) -> OrderedDict[str, list[float | None]]:
     """Long format (x, series, y) to one list per series, aligned on the distinct x values."""
     distinct_x = list(dict.fromkeys(x_values))
     index = {value: position for position, value in enumerate(distinct_x)}
@@ -124,7 +130,9 @@ def _top_categories(
 ) -> tuple[list[Any], OrderedDict[str, list[float | None]]]:
     """The top_n - 1 largest categories, then one "Other" holding the rest."""
     totals = [sum(abs(values[i] or 0.0) for values in data.values()) for i in range(len(x_values))]
-    keep = sorted(sorted(range(len(x_values)), key=lambda i: -totals[i])[: top_n - 1], key=lambda i: -totals[i])
+    keep = sorted(
+        sorted(range(len(x_values)), key=lambda i: -totals[i])[: top_n - 1], key=lambda i: -totals[i]
+    )
     rest = [i for i in range(len(x_values)) if i not in set(keep)]
     folded: OrderedDict[str, list[float | None]] = OrderedDict()
     for name, values in data.items():

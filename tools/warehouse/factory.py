@@ -30,7 +30,9 @@ def build_warehouse(settings: Settings, project_dir: Path | None) -> Warehouse:
             url = url.set(drivername="postgresql+psycopg")
         return SqlAlchemyWarehouse(url, dialect=dialect, setting_name="BLUEPRINTDATA_WAREHOUSE_URL")
     if project_dir is None:
-        raise WarehouseError("No warehouse configured: set BLUEPRINTDATA_WAREHOUSE_URL or BLUEPRINTDATA_DBT_PROJECT_DIR.")
+        raise WarehouseError(
+            "No warehouse configured: set BLUEPRINTDATA_WAREHOUSE_URL or BLUEPRINTDATA_DBT_PROJECT_DIR."
+        )
     target = profile_target(project_dir, settings.dbt_profiles_dir, settings.dbt_target)
     url, dialect = url_from_target(target, project_dir)
     return SqlAlchemyWarehouse(url, dialect=dialect, setting_name=f"the dbt profile {target['_source']}")

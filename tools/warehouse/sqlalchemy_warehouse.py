@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time as clock_time
+from datetime import date, datetime
+from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -115,7 +116,9 @@ class SqlAlchemyWarehouse:
                 timer.cancel()
 
     def _columns(self, connection: sa.Connection, description: Any) -> list[Column]:
-        return [Column(name=str(item[0]), type=self._type_name(connection, item[1])) for item in description or []]
+        return [
+            Column(name=str(item[0]), type=self._type_name(connection, item[1])) for item in description or []
+        ]
 
     def _type_name(self, connection: sa.Connection, type_code: Any) -> str:
         if isinstance(type_code, int) and self._dialect == "postgres":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.answering import SlackAnswerer
+
 from bot.slack.questions import is_from_a_person, mentions, question_from_event
 
 
