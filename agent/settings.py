@@ -159,6 +159,14 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long answers in flight may take to finish.",
     )
 
+    health_port: int = Field(
+        8080,
+        ge=0,
+        le=65535,
+        validation_alias=_ours("HEALTH_PORT"),
+        description="Port of the Slack bot's /healthz endpoint (0 picks a free port).",
+    )
+
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:

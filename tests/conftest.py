@@ -86,3 +86,4 @@ def make_runtime(make_settings: Callable[..., Settings]) -> Iterator[Callable[..
 
 
 from tests.fakes.anthropic_api import fake_anthropic  # noqa: E402, F401  (shared fixture)
+from tests.fakes.slack_api import fake_slack  # noqa: E402, F401  (shared fixture)

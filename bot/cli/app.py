@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from slack_sdk.errors import SlackApiError
 
 from agent.errors import BlueprintError
 from agent.loop import Agent
@@ -20,6 +21,7 @@ from agent.store.database import create_store_engine, current_revision, upgrade_
 from bot.cli.json_output import JsonLinesSink
 from bot.cli.render import TerminalRenderer
 from bot.cli.turns import run_turn_cancellable
+from bot.slack.web_client import slack_refusal
 
 app = typer.Typer(
     help="BlueprintData: ask questions about your dbt project's data.",
@@ -166,6 +168,40 @@ def sessions(limit: Annotated[int, typer.Option(help="How many to list.")] = 20)
         console.print(table)
     finally:
         runtime.close()
+
+
+@app.command()
+def slack(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve the Events API over HTTP instead of Socket Mode.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="HTTP mode: the port for /slack/events.")] = 3000,
+) -> None:
+    """Run the Slack bot: Socket Mode by default (SLACK_APP_TOKEN), or HTTP mode (SLACK_SIGNING_SECRET)."""
+    from bot.slack.app import build_slack_bot  # Slack libraries load only for this command.
+
+    settings = _settings()
+    logging.getLogger().setLevel(logging.INFO)
+    runtime = _runtime(settings)
+    try:
+        bot = build_slack_bot(runtime, http_mode=http)
+        if http:
+            bot.start_http(port)
+            ready: Callable[[], bool] = lambda: True  # noqa: E731
+        else:
+            ready = bot.start_socket_mode().client.is_connected
+        health = bot.serve_health(settings.health_port, ready)
+    except BlueprintError as exc:
+        runtime.close()
+        raise _fail(exc.message) from None
+    except SlackApiError as exc:
+        runtime.close()
+        raise _fail(slack_refusal(exc)) from None
+    mode = f"HTTP mode on port {port} (/slack/events)" if http else "Socket Mode"
+    console.print(
+        f"BlueprintData is listening on Slack in {mode}; health on :{health.port}/healthz. Ctrl-C stops."
+    )
+    bot.run_until_signalled()
 
 
 @db_app.command("upgrade")

@@ -26,7 +26,7 @@ def with_thread_context(client: WebClient, question: SlackQuestion, bot_user_id:
         log.warning("could not read thread history: %s", exc.response.get("error"))
         return question.text
     lines = []
-    for message in response.get("messages", []):
+    for message in response.get("messages") or []:
         if message.get("ts") == question.message_ts:
             continue
         who = (

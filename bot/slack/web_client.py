@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -31,4 +32,14 @@ def build_web_client(settings: Settings) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=3),
             ConnectionErrorRetryHandler(max_retry_count=3),
         ],
+    )
+
+
+def slack_refusal(exc: SlackApiError) -> str:
+    """One line for a Slack API refusal at start-up, naming the setting to fix."""
+    error = str(exc.response.get("error") or exc)
+    if error in {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}:
+        return f"Slack refused SLACK_BOT_TOKEN ({error}): copy the current Bot User OAuth Token (xoxb-...)."
+    return (
+        f"Slack refused the request ({error}); check SLACK_BOT_TOKEN, SLACK_APP_TOKEN and the app's scopes."
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.answering import SlackAnswerer
-
 from bot.slack.questions import is_from_a_person, mentions, question_from_event
 
 

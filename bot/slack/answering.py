@@ -1,0 +1,112 @@
+"""Accepting Slack questions: claim each event once, map its thread to a session, answer on our own pool."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from agent.loop import Agent
+from agent.runtime import Runtime
+from agent.store.event_claims import claim_event
+from bot.slack import messages
+from bot.slack.posting import post_in_thread
+from bot.slack.questions import SlackQuestion
+from bot.slack.thread_context import with_thread_context
+from bot.slack.thread_pool import ThreadOrderedPool
+from bot.slack.thread_reply import SlackThreadReply
+
+log = logging.getLogger(__name__)
+
+
+class SlackAnswerer:
+    """Turns accepted questions into agent turns; listeners call `accept` and return at once."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        client: WebClient,
+        *,
+        bot_user_id: str | None,
+        use_streaming: bool = True,
+    ) -> None:
+        self._runtime = runtime
+        self._client = client
+        self._agent = Agent(runtime)
+        self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
+        self._use_streaming = use_streaming
+        self.bot_user_id = bot_user_id
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._runtime
+
+    @property
+    def client(self) -> WebClient:
+        return self._client
+
+    def has_session(self, session_key: str) -> bool:
+        """Whether the bot already converses in this thread (so replies need no mention)."""
+        return self._runtime.store.find_session("slack", session_key) is not None
+
+    def accept(self, question: SlackQuestion) -> bool:
+        """Queue an answer unless another delivery of the same event was already taken; True when queued."""
+        if not self._claim(question):
+            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+            return False
+        store = self._runtime.store
+        existing = store.find_session("slack", question.session_key)
+        session = existing or store.open_session(
+            source="slack",
+            external_key=question.session_key,
+            metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
+        )
+        joined_mid_thread = existing is None and question.joins_existing_thread
+        if not self._pool.submit(
+            question.session_key, lambda: self._answer(question, session.id, joined_mid_thread)
+        ):
+            post_in_thread(
+                self._client, question.channel, question.thread_ts, text=messages.SHUTTING_DOWN, variants=[]
+            )
+            return False
+        return True
+
+    def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
+        """A question from a slash command or a button: posted as a new thread, then answered in it."""
+        response = self._client.chat_postMessage(
+            channel=channel, text=messages.ASKED_ON_BEHALF.format(user=user, text=text), unfurl_links=False
+        )
+        ts = str(response["ts"])
+        question = SlackQuestion(
+            event_id=None,
+            team_id=team_id,
+            channel=str(response.get("channel") or channel),
+            thread_ts=ts,
+            message_ts=ts,
+            user=user,
+            text=text,
+            is_direct_message=channel.startswith("D"),
+        )
+        return self.accept(question)
+
+    def shutdown(self, grace_seconds: float) -> bool:
+        """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished."""
+        return self._pool.shutdown(grace_seconds)
+
+    def _claim(self, question: SlackQuestion) -> bool:
+        """Exactly once across redeliveries, restarts and processes: the database's unique key decides."""
+        engine = self._runtime.engine
+        if question.event_id and not claim_event(engine, f"slack-event:{question.event_id}"):
+            return False
+        # The same message can also arrive as two event types (message and app_mention).
+        return claim_event(
+            engine, f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
+        )
+
+    def _answer(self, question: SlackQuestion, session_id: str, joined_mid_thread: bool) -> None:
+        reply = SlackThreadReply(self._client, question, session_id, use_streaming=self._use_streaming)
+        reply.working()
+        text = question.text
+        if joined_mid_thread:
+            text = with_thread_context(self._client, question, self.bot_user_id)
+        self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")

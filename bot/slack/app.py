@@ -1,0 +1,131 @@
+"""The Slack front door: a Bolt app over the shared runtime, run in Socket Mode (default) or HTTP mode."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from agent.errors import ConfigError
+from agent.runtime import Runtime
+from bot.slack.answering import SlackAnswerer
+from bot.slack.health import HealthServer
+from bot.slack.listeners import register_listeners
+from bot.slack.web_client import build_web_client
+
+log = logging.getLogger(__name__)
+
+# Listeners only claim and enqueue, so Bolt's own pool stays small; answers run on the answerer's pool.
+_LISTENER_THREADS = 8
+EVENTS_PATH = "/slack/events"
+
+
+@dataclass
+class SlackBot:
+    """A Bolt app wired to the agent, and what it needs to shut down cleanly."""
+
+    app: App
+    answerer: SlackAnswerer
+    runtime: Runtime
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start_socket_mode(self) -> SocketModeHandler:
+        """Connect over Socket Mode without blocking; events flow until `stop()`."""
+        settings = self.runtime.settings
+        if settings.slack_app_token is None:
+            raise ConfigError(
+                "SLACK_APP_TOKEN is not set: create an app-level token with the connections:write scope "
+                "(Basic Information → App-Level Tokens) and export SLACK_APP_TOKEN=xapp-..., "
+                "or run `blueprintdata slack --http` with SLACK_SIGNING_SECRET."
+            )
+        handler = SocketModeHandler(
+            self.app, app_token=settings.slack_app_token.get_secret_value(), web_client=self.app.client
+        )
+        handler.connect()  # type: ignore[no-untyped-call]
+        self._closers.insert(0, handler.close)
+        return handler
+
+    def start_http(self, port: int, host: str = "0.0.0.0") -> WSGIServer:
+        """Serve the Events API at /slack/events (and /healthz) on a threaded WSGI server, in the background."""
+        events = SlackRequestHandler(self.app, path=EVENTS_PATH)
+
+        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") == "/healthz":
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return [b"ok\n"]
+            return events(environ, start_response)
+
+        server = make_server(host, port, application, server_class=_ThreadingWSGIServer)
+        threading.Thread(target=server.serve_forever, name="slack-http", daemon=True).start()
+        self._closers.insert(0, server.shutdown)
+        return server
+
+    def serve_health(self, port: int, is_ready: Callable[[], bool]) -> HealthServer:
+        health = HealthServer(port, is_ready).start()
+        self._closers.append(health.close)
+        return health
+
+    def run_until_signalled(self) -> None:
+        """Block until SIGTERM or SIGINT, then stop gracefully."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self._stopped.set())
+        self._stopped.wait()
+        self.stop()
+
+    def stop(self) -> bool:
+        """Stop taking events, let answers in flight finish (within the grace period), close connections."""
+        self._stopped.set()
+        if self._closers:
+            # Close the event source first so no new question is accepted while we drain.
+            self._closers[0]()
+        grace = self.runtime.settings.slack_shutdown_grace_seconds
+        finished = self.answerer.shutdown(grace)
+        if not finished:
+            log.warning("shutdown: answers still running after %.0f s were abandoned", grace)
+        for close in self._closers[1:]:
+            close()
+        self._closers.clear()
+        self.runtime.close()
+        return finished
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def build_slack_bot(
+    runtime: Runtime, *, client: WebClient | None = None, http_mode: bool = False
+) -> SlackBot:
+    """Wire the Bolt app: our web client (with rate-limit retries), listeners, and the answerer."""
+    settings = runtime.settings
+    client = client or build_web_client(settings)
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if http_mode and not signing_secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it "
+            "(Basic Information → App Credentials → Signing Secret)."
+        )
+    bot_user_id = str(client.auth_test().get("user_id") or "") or None
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=http_mode,
+        token_verification_enabled=False,  # auth.test was just called above.
+        listener_executor=ThreadPoolExecutor(_LISTENER_THREADS, thread_name_prefix="slack-listener"),
+        ignoring_self_events_enabled=True,
+    )
+    answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id)
+    register_listeners(app, answerer)
+    return SlackBot(app=app, answerer=answerer, runtime=runtime)

@@ -1,0 +1,54 @@
+"""Wiring: which Slack events, commands and buttons go to which listener. Listeners live in their own modules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.slack.answering import SlackAnswerer
+from bot.slack.listeners.actions import on_feedback, on_show_sql
+from bot.slack.listeners.commands import on_slash_command
+from bot.slack.listeners.events import on_app_mention, on_message
+from bot.slack.listeners.home import ASK_SUGGESTION_ACTION_ID, on_app_home_opened, on_ask_suggested_question
+from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
+
+SLASH_COMMAND = "/blueprintdata"
+
+
+def register_listeners(app: App, answerer: SlackAnswerer) -> None:
+    """Attach every listener; each acknowledges at once and hands slow work to the answerer's pool."""
+
+    @app.event("app_mention")
+    def app_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+        on_app_mention(body, event, answerer)
+
+    @app.event("message")
+    def message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        on_message(body, event, answerer)
+
+    @app.event("app_home_opened")
+    def app_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        on_app_home_opened(body, event, answerer)
+
+    @app.command(SLASH_COMMAND)
+    def slash_command(ack: Ack, command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        ack()
+        on_slash_command(command, respond, answerer)
+
+    _button(app, re.compile(f"^{re.escape(FEEDBACK_ACTION_ID)}"), lambda body: on_feedback(body, answerer))
+    _button(app, re.compile(f"^{re.escape(SHOW_SQL_ACTION_ID)}"), lambda body: on_show_sql(body, answerer))
+    _button(
+        app,
+        re.compile(f"^{re.escape(ASK_SUGGESTION_ACTION_ID)}"),
+        lambda body: on_ask_suggested_question(body, answerer),
+    )
+
+
+def _button(app: App, action_id: re.Pattern[str], handle: Callable[[dict[str, Any]], None]) -> None:
+    @app.action(action_id)
+    def clicked(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        handle(body)

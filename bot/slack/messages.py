@@ -1,0 +1,21 @@
+"""Every sentence the Slack app itself says to people, in one place (the agent's own are in agent.user_messages)."""
+
+from __future__ import annotations
+
+SHUTTING_DOWN = "I'm restarting right now and could not take this question. Please ask again in a minute."
+ANSWER_NOT_DELIVERED = "I answered, but Slack would not accept the formatted answer. Here it is as plain text (reference {reference}):"
+TABLE_TOO_LARGE = "{summary}; the full result is attached as a CSV file."
+TABLE_AS_TEXT = "{summary}; Slack rejected the table, so here it is as text."
+WELCOME = "Hi! Ask me about your data in plain words, or try one of these:"
+ASKED_ON_BEHALF = "<@{user}> asked: {text}"
+SLASH_HELP = (
+    "Ask a question: `/blueprintdata how many orders did we get last week?`. "
+    "Direct commands work too: `/blueprintdata /sql SELECT ...`, `/search`, `/describe`, `/chart`, `/help`."
+)
+SLASH_NOT_IN_CHANNEL = (
+    "I can't post in this channel yet. Invite me first (`/invite @BlueprintData`), or ask me in a DM."
+)
+NO_SQL_FOR_ANSWER = "No SQL ran for this answer."
+SQL_FOR_ANSWER = "The SQL behind this answer:"
+FEEDBACK_THANKS = "Thanks for the feedback, <@{user}>."
+STATUS_WORKING = "is thinking…"

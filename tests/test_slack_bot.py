@@ -1,0 +1,398 @@
+"""The Slack bot end to end: real slack_bolt and slack_sdk against the fake Slack, the real anthropic SDK against
+the fake Messages API, the demo warehouse, and a real conversation database."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from agent.runtime import build_runtime
+from agent.settings import Settings
+from bot.slack.app import SlackBot, build_slack_bot
+from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
+from tests.fakes.analyst_script import DAILY, analyst_script
+from tests.fakes.anthropic_api import FakeAnthropic, Reply, error_reply, text_reply
+from tests.fakes.slack_api import FakeSlack
+
+USER = "U0ASKER"
+CHANNEL = "C0DATA"
+
+StartBot = Callable[..., SlackBot]
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def texts(fake: FakeSlack, channel: str, thread_ts: str) -> list[str]:
+    """Everything the bot wrote in a thread, as text (blocks included), in order."""
+    found = []
+    for message in fake.messages(channel, thread_ts=thread_ts):
+        found.append(message.text + " " + json.dumps(message.blocks, ensure_ascii=False))
+    return found
+
+
+def answered(fake: FakeSlack, channel: str, thread_ts: str, needle: str, timeout: float = 15.0) -> str:
+    return wait_until(  # type: ignore[no-any-return]
+        lambda: next((text for text in texts(fake, channel, thread_ts) if needle in text), None),
+        timeout,
+        f"{needle!r} in thread {thread_ts}",
+    )
+
+
+@pytest.fixture
+def start_bot(
+    fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, make_settings: Callable[..., Settings]
+) -> Iterator[StartBot]:
+    """Start bot processes on the fakes (each like a process start); all are stopped after the test."""
+    bots: list[SlackBot] = []
+
+    def start(*, anthropic: FakeAnthropic | None = None, **overrides: Any) -> SlackBot:
+        values: dict[str, Any] = {
+            "anthropic_api_key": "test-key",
+            "anthropic_base_url": (anthropic or fake_anthropic).base_url,
+            "slack_bot_token": fake_slack.bot_token,
+            "slack_app_token": fake_slack.app_token,
+            "slack_signing_secret": fake_slack.signing_secret,
+            "slack_api_url": fake_slack.base_url,
+            "slack_shutdown_grace_seconds": 20,
+            "health_port": 0,
+        }
+        values.update(overrides)
+        bot = build_slack_bot(build_runtime(make_settings(**values)))
+        bots.append(bot)
+        connected = fake_slack.open_connections
+        bot.start_socket_mode()
+        fake_slack.wait_for_connections(connected + 1)
+        return bot
+
+    yield start
+    for bot in bots:
+        bot.stop()
+
+
+def test_a_mention_is_answered_in_its_thread_with_text_table_and_chart(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(analyst_script())
+    start_bot()
+    mention = fake_slack.app_mention("how did revenue do in December 2024?", user=USER, channel=CHANNEL)
+    ack = fake_slack.wait_for_ack(fake_slack.send_event(mention))
+
+    answer = answered(fake_slack, CHANNEL, mention["ts"], "rose into the holidays")
+    uploads = wait_until(lambda: fake_slack.uploads(CHANNEL, thread_ts=mention["ts"]), what="chart upload")
+
+    assert ack.latency_seconds < 0.5
+    assert "daily_revenue" in answer
+    thread = fake_slack.messages(CHANNEL, thread_ts=mention["ts"])
+    tables = [block for message in thread for block in message.blocks if block["type"] == "table"]
+    assert len(tables) == 1 and tables[0]["rows"][0][0]["text"] == "order_date"
+    assert len(tables[0]["rows"]) == 32  # header + 31 days of December
+    assert uploads[0].content.startswith(b"\x89PNG")
+    assert fake_slack.statuses(CHANNEL, mention["ts"])[0] == "is thinking…"
+    # The model was told who asked, and the question reached it as the user's words.
+    assert f"<@{USER}>" in fake_anthropic.requests[0].last_user_text()
+
+
+def test_a_follow_up_without_mention_continues_the_session_even_after_a_restart(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(text_reply("Orders grew 12% in 2024."), text_reply("In Q4 they grew fastest."))
+    first_bot = start_bot()
+    mention = fake_slack.app_mention("how did orders grow in 2024?", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    answered(fake_slack, CHANNEL, mention["ts"], "Orders grew 12%")
+    first_bot.stop()
+
+    start_bot()  # A new process on the same database.
+    follow_up = fake_slack.channel_message(
+        "and which quarter was fastest?", user=USER, channel=CHANNEL, thread_ts=mention["ts"]
+    )
+    fake_slack.send_event(follow_up)
+    answered(fake_slack, CHANNEL, mention["ts"], "Q4")
+
+    sent = fake_anthropic.requests[-1].body["messages"]
+    flattened = json.dumps(sent)
+    assert "how did orders grow in 2024?" in flattened and "Orders grew 12%" in flattened
+    assert "which quarter was fastest" in fake_anthropic.requests[-1].last_user_text()
+
+
+def test_replies_in_threads_without_a_session_and_the_bots_own_messages_are_ignored(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    start_bot()
+    stranger = fake_slack.channel_message("unrelated chat", user=USER, channel=CHANNEL, thread_ts="1.000001")
+    own = fake_slack.channel_message("bot says hi", user=fake_slack.bot_user_id, channel=CHANNEL)
+    own["bot_id"] = fake_slack.bot_id
+    for event in (stranger, own):
+        fake_slack.wait_for_ack(fake_slack.send_event(event))
+    time.sleep(0.3)
+    assert fake_anthropic.requests == []
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_direct_message_is_answered(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(text_reply("We have 5 marts."))
+    start_bot()
+    dm = fake_slack.direct_message("what marts are there?", user=USER)
+    fake_slack.send_event(dm)
+    answered(fake_slack, dm["channel"], dm["ts"], "5 marts")
+
+
+def test_the_messages_tab_greets_once_with_suggestions_from_the_project(
+    start_bot: StartBot, fake_slack: FakeSlack
+) -> None:
+    start_bot()
+    opened = fake_slack.app_home_opened(USER, tab="messages")
+    fake_slack.send_event(opened)
+    fake_slack.wait_for("chat.postMessage")
+    fake_slack.send_event(fake_slack.app_home_opened(USER, tab="messages"))
+    time.sleep(0.3)
+
+    greetings = fake_slack.messages(opened["channel"])
+    assert len(greetings) == 1
+    buttons = [element for block in greetings[0].blocks if block["type"] == "actions" for element in block["elements"]]
+    prompts = fake_slack.suggested_prompts(opened["channel"], greetings[0].ts)
+    assert buttons and len(prompts) == len(buttons)
+    assert any("daily_revenue" in prompt["message"] or "revenue" in prompt["message"] for prompt in prompts)
+
+
+def test_a_redelivered_event_is_answered_once(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(lambda _: text_reply("Exactly once."))
+    start_bot()
+    mention = fake_slack.app_mention("count orders", user=USER, channel=CHANNEL)
+    fake_slack.wait_for_ack(fake_slack.send_event(mention, event_id="Ev0DUPLICATE"))
+    fake_slack.wait_for_ack(fake_slack.send_event(mention, event_id="Ev0DUPLICATE", retry_attempt=1))
+    answered(fake_slack, CHANNEL, mention["ts"], "Exactly once.")
+    time.sleep(0.5)
+    assert len(fake_anthropic.requests) == 1
+    assert sum("Exactly once." in text for text in texts(fake_slack, CHANNEL, mention["ts"])) == 1
+
+
+@pytest.mark.postgres
+def test_two_bot_processes_sharing_postgresql_answer_once(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, postgres_url: str
+) -> None:
+    fake_anthropic.respond_with(lambda _: text_reply("One answer."))
+    start_bot(database_url=postgres_url)
+    start_bot(database_url=postgres_url)
+    mention = fake_slack.app_mention("count orders", user=USER, channel=CHANNEL)
+    envelopes = fake_slack.broadcast_event(mention, event_id="Ev0BROADCAST")
+    assert len(envelopes) == 2
+    for envelope in envelopes:
+        fake_slack.wait_for_ack(envelope)
+    answered(fake_slack, CHANNEL, mention["ts"], "One answer.")
+    time.sleep(0.5)
+    assert len(fake_anthropic.requests) == 1
+
+
+def test_acks_are_fast_while_the_model_is_slow_and_threads_run_in_parallel_in_order(
+    start_bot: StartBot, fake_slack: FakeSlack
+) -> None:
+    slow = FakeAnthropic(latency_seconds=1.0)
+    try:
+        slow.respond_with(lambda body: text_reply("answer to: " + body["messages"][-1]["content"][0]["text"]))
+        start_bot(anthropic=slow)
+        mentions = [fake_slack.app_mention(f"q{n} first", user=USER, channel=CHANNEL) for n in range(20)]
+        envelopes = [fake_slack.send_event(mention) for mention in mentions]
+        follow_ups = [
+            fake_slack.channel_message(f"q{n} second", user=USER, channel=CHANNEL, thread_ts=mention["ts"])
+            for n, mention in enumerate(mentions)
+        ]
+        acks = [fake_slack.wait_for_ack(envelope) for envelope in envelopes]
+        # A reply comes after the bot visibly started (its status); by then the thread's session exists.
+        for mention in mentions:
+            wait_until(lambda m=mention: fake_slack.statuses(CHANNEL, m["ts"]), what="status")
+        envelopes = [fake_slack.send_event(event) for event in follow_ups]
+        acks += [fake_slack.wait_for_ack(envelope) for envelope in envelopes]
+        started = time.monotonic()
+        for n, mention in enumerate(mentions):
+            answered(fake_slack, CHANNEL, mention["ts"], f"q{n} second", timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        slow.close()
+
+    latencies = sorted(ack.latency_seconds for ack in acks)
+    # Median under 100 ms; every ack far inside Slack's 3 s even with 16 answers running on 2 cores.
+    assert latencies[len(latencies) // 2] < 0.1 and latencies[-1] < 1.0
+    for n, mention in enumerate(mentions):
+        answers = [text for text in texts(fake_slack, CHANNEL, mention["ts"]) if "answer to:" in text]
+        assert len(answers) == 2
+        assert f"q{n} first" in answers[0] and f"q{n} second" in answers[1]
+    # 40 one-second answers on 16 workers: parallel across threads, not one after another.
+    assert elapsed < 20
+
+
+def test_when_the_model_fails_the_thread_gets_a_clear_message(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(*[error_reply(529, "overloaded_error", "Overloaded") for _ in range(4)])
+    start_bot()
+    mention = fake_slack.app_mention("revenue?", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    message = answered(fake_slack, CHANNEL, mention["ts"], "overloaded")
+    assert "Reference" in message or "reference" in message
+
+
+def test_an_answer_survives_slack_rate_limiting_the_post(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(text_reply("Still delivered."))
+    start_bot()
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    mention = fake_slack.app_mention("revenue?", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    answered(fake_slack, CHANNEL, mention["ts"], "Still delivered.", timeout=20)
+    assert any(call.status == 429 for call in fake_slack.calls_to("chat.postMessage"))
+
+
+def test_a_long_answer_streams_and_a_rejected_table_falls_back_to_text(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    long_text = "Revenue by day, explained. " * 40
+    fake_anthropic.respond_with(analyst_script_with_final(long_text))
+    start_bot()
+    fake_slack.fail_next("chat.postMessage", error="invalid_blocks")  # The table message's first layout.
+    mention = fake_slack.app_mention("revenue in December 2024?", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    answered(fake_slack, CHANNEL, mention["ts"], "rejected the table")
+    assert fake_slack.calls_to("chat.startStream") and fake_slack.calls_to("chat.stopStream")
+    assert any("Revenue by day, explained." in text for text in texts(fake_slack, CHANNEL, mention["ts"]))
+
+
+def test_without_streaming_the_answer_is_posted_and_a_large_result_comes_as_csv(
+    fake_anthropic: FakeAnthropic, make_settings: Callable[..., Settings]
+) -> None:
+    with FakeSlack(streaming=False) as fake:
+        settings = make_settings(
+            slack_bot_token=fake.bot_token, slack_app_token=fake.app_token, slack_api_url=fake.base_url
+        )
+        bot = build_slack_bot(build_runtime(settings))
+        try:
+            bot.start_socket_mode()
+            fake.wait_for_connections(1)
+            sql = f"SELECT order_date, revenue FROM {DAILY} ORDER BY 1"
+            mention = fake.app_mention(f"/sql {sql}", user=USER, channel=CHANNEL)
+            fake.send_event(mention)
+            uploads = wait_until(lambda: fake.uploads(CHANNEL, thread_ts=mention["ts"]), what="CSV upload")
+            answered(fake, CHANNEL, mention["ts"], "CSV")
+        finally:
+            bot.stop()
+    lines = uploads[0].content.decode().splitlines()
+    assert lines[0] == "order_date,revenue" and len(lines) > 300
+    assert not fake.calls_to("chat.startStream") or not any(call.ok for call in fake.calls_to("chat.startStream"))
+
+
+def test_feedback_and_show_sql_buttons(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(analyst_script())
+    bot = start_bot()
+    mention = fake_slack.app_mention("revenue in December 2024?", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    answered(fake_slack, CHANNEL, mention["ts"], "rose into the holidays")
+    answer = next(m for m in fake_slack.messages(CHANNEL, thread_ts=mention["ts"]) if "holidays" in m.text)
+    buttons = {
+        element["action_id"]: element["value"]
+        for block in answer.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    up = next(action for action in buttons if action.startswith(FEEDBACK_ACTION_ID) and "up" in action)
+    show_sql = next(action for action in buttons if action.startswith(SHOW_SQL_ACTION_ID))
+
+    fake_slack.send_block_action(
+        up, buttons[up], user="U0VOTER", channel=CHANNEL, message_ts=answer.ts, thread_ts=mention["ts"]
+    )
+    fake_slack.send_block_action(
+        show_sql, buttons[show_sql], user=USER, channel=CHANNEL, message_ts=answer.ts, thread_ts=mention["ts"]
+    )
+    sql_message = wait_until(
+        lambda: next((m for m in fake_slack.ephemeral_messages(CHANNEL, USER) if "SELECT" in json.dumps(m.blocks)), None),
+        what="the SQL",
+    )
+    assert "daily_revenue" in json.dumps(sql_message.blocks)
+    wait_until(lambda: fake_slack.ephemeral_messages(CHANNEL, "U0VOTER"), what="feedback thanks")
+    with bot.runtime.engine.connect() as connection:
+        votes = connection.exec_driver_sql("SELECT user, value, message_ref FROM feedback").all()
+    assert [(row[0], row[1], row[2]) for row in votes] == [("U0VOTER", "up", answer.ts)]
+
+
+def test_the_slash_command_asks_in_a_new_thread(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    start_bot()
+    envelope = fake_slack.send_slash_command("/blueprintdata", "/search revenue by day", user=USER, channel=CHANNEL)
+    fake_slack.wait_for_ack(envelope)
+    root = wait_until(lambda: fake_slack.messages(CHANNEL), what="the asked-on-behalf message")[0]
+    assert f"<@{USER}>" in root.text
+    answered(fake_slack, CHANNEL, root.ts, "daily_revenue")
+    assert fake_anthropic.requests == []  # A direct command needs no model.
+
+
+def test_http_mode_refuses_forged_and_stale_signatures(
+    fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, make_settings: Callable[..., Settings]
+) -> None:
+    fake_anthropic.enqueue(text_reply("Signed and answered."))
+    settings = make_settings(
+        anthropic_api_key="test-key",
+        anthropic_base_url=fake_anthropic.base_url,
+        slack_bot_token=fake_slack.bot_token,
+        slack_signing_secret=fake_slack.signing_secret,
+        slack_api_url=fake_slack.base_url,
+    )
+    bot = build_slack_bot(build_runtime(settings), http_mode=True)
+    server = bot.start_http(0, host="127.0.0.1")
+    url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    try:
+        mention = fake_slack.app_mention("revenue?", user=USER, channel=CHANNEL)
+        body = json.dumps(fake_slack.event_payload(mention)).encode()
+        forged = fake_slack.signed_headers(body, secret="not-the-secret")
+        stale = fake_slack.signed_headers(body, timestamp=int(time.time()) - 3600)
+        assert [post(url, body, forged), post(url, body, stale)] == [401, 401]
+        time.sleep(0.3)
+        assert fake_anthropic.requests == [] and fake_slack.calls_to("chat.postMessage") == []
+
+        assert post(url, body, fake_slack.signed_headers(body)) == 200
+        answered(fake_slack, CHANNEL, mention["ts"], "Signed and answered.")
+    finally:
+        bot.stop()
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json", **headers}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def analyst_script_with_final(final_text: str) -> Callable[[dict[str, Any]], Reply]:
+    """The analyst script, ending with `final_text` instead of its short answer."""
+    script = analyst_script()
+    calls = iter(range(10))
+
+    def respond(body: dict[str, Any]) -> Reply:
+        reply = script(body)
+        return text_reply(final_text) if next(calls) == 3 else reply
+
+    return respond
