@@ -86,6 +86,8 @@ class ToolRegistry:
 
     def __init__(self, tools: Sequence[Tool]) -> None:
         self._tools = {tool.name: tool for tool in tools}
+        # Built once: the schemas never change while the process runs, and every model call sends them.
+        self._schemas = [tool.anthropic_schema() for tool in self._tools.values()]
 
     def names(self) -> list[str]:
         return list(self._tools)
@@ -94,7 +96,8 @@ class ToolRegistry:
         return self._tools.get(name)
 
     def anthropic_schemas(self) -> list[dict[str, Any]]:
-        return [tool.anthropic_schema() for tool in self._tools.values()]
+        """The tool definitions Claude sees; callers copy before changing them."""
+        return self._schemas
 
     def status_line(self, name: str, raw_input: dict[str, Any]) -> str:
         tool = self._tools.get(name)

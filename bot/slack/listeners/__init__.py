@@ -12,7 +12,12 @@ from bot.slack.answering import SlackAnswerer
 from bot.slack.listeners.actions import on_feedback, on_show_sql
 from bot.slack.listeners.commands import on_slash_command
 from bot.slack.listeners.events import on_app_mention, on_message
-from bot.slack.listeners.home import ASK_SUGGESTION_ACTION_ID, on_app_home_opened, on_ask_suggested_question
+from bot.slack.listeners.home import (
+    ASK_SUGGESTION_ACTION_ID,
+    on_app_home_opened,
+    on_ask_suggested_question,
+    on_assistant_thread_started,
+)
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 
 SLASH_COMMAND = "/blueprintdata"
@@ -32,6 +37,10 @@ def register_listeners(app: App, answerer: SlackAnswerer) -> None:
     @app.event("app_home_opened")
     def app_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         on_app_home_opened(body, event, answerer)
+
+    @app.event("assistant_thread_started")
+    def assistant_thread_started(event: dict[str, Any]) -> None:
+        on_assistant_thread_started(event, answerer)
 
     @app.command(SLASH_COMMAND)
     def slash_command(ack: Ack, command: dict[str, Any], respond: Callable[..., Any]) -> None:

@@ -26,20 +26,31 @@ def on_app_home_opened(body: dict[str, Any], event: dict[str, Any], answerer: Sl
     if not claim_event(answerer.runtime.engine, f"slack-welcome:{team_id}:{user}"):
         return
     questions = suggested_questions(answerer.runtime.index())
-    client = answerer.client
     channel = str(event["channel"])
-    response = client.chat_postMessage(
+    response = answerer.client.chat_postMessage(
         channel=channel, text=messages.WELCOME, blocks=welcome_blocks(questions), unfurl_links=False
     )
+    _suggest(answerer, channel, str(response["ts"]), questions)
+
+
+def on_assistant_thread_started(event: dict[str, Any], answerer: SlackAnswerer) -> None:
+    """A new thread in Slack's assistant view: offer the project's suggested questions as its prompts."""
+    thread = event.get("assistant_thread") or {}
+    if thread.get("channel_id") and thread.get("thread_ts"):
+        questions = suggested_questions(answerer.runtime.index())
+        _suggest(answerer, str(thread["channel_id"]), str(thread["thread_ts"]), questions)
+
+
+def _suggest(answerer: SlackAnswerer, channel: str, thread_ts: str, questions: list[str]) -> None:
     try:
-        client.assistant_threads_setSuggestedPrompts(
+        answerer.client.assistant_threads_setSuggestedPrompts(
             channel_id=channel,
-            thread_ts=str(response["ts"]),
+            thread_ts=thread_ts,
             title="Try asking",
             prompts=[{"title": question[:75], "message": question} for question in questions],
         )
     except SlackApiError as exc:
-        # Suggested prompts are an extra; the buttons above already offer the same questions.
+        # Suggested prompts are an extra; the welcome buttons offer the same questions.
         log.info("suggested prompts unavailable: %s", exc.response.get("error"))
 
 
