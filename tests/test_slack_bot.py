@@ -467,3 +467,20 @@ def post_get(url: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
+
+
+def test_stopping_finishes_answers_in_flight_and_refuses_new_ones(
+    start_bot: StartBot, fake_slack: FakeSlack
+) -> None:
+    slow = FakeAnthropic(latency_seconds=1.5)
+    try:
+        slow.respond_with(lambda _: text_reply("Finished before shutdown."))
+        bot = start_bot(anthropic=slow)
+        mention = fake_slack.app_mention("revenue?", user=USER, channel=CHANNEL)
+        fake_slack.send_event(mention)
+        wait_until(lambda: slow.requests, what="the model call")
+        assert bot.stop() is True
+    finally:
+        slow.close()
+    assert any("Finished before shutdown." in text for text in texts(fake_slack, CHANNEL, mention["ts"]))
+    assert fake_slack.open_connections == 0
