@@ -226,6 +226,9 @@ def test_acks_are_fast_while_the_model_is_slow_and_threads_run_in_parallel_in_or
             wait_until(lambda m=mention: fake_slack.statuses(CHANNEL, m["ts"]), what="status")
         envelopes = [fake_slack.send_event(event) for event in follow_ups]
         acks += [fake_slack.wait_for_ack(envelope) for envelope in envelopes]
+        time.sleep(0.2)  # Twenty one-second answers are now in flight.
+        lone_event = fake_slack.channel_message("chatter", user=USER, channel="C0OTHER")
+        lone_ack = fake_slack.wait_for_ack(fake_slack.send_event(lone_event))
         started = time.monotonic()
         for n, mention in enumerate(mentions):
             answered(fake_slack, CHANNEL, mention["ts"], f"q{n} second", timeout=30)
@@ -233,9 +236,9 @@ def test_acks_are_fast_while_the_model_is_slow_and_threads_run_in_parallel_in_or
     finally:
         slow.close()
 
-    latencies = sorted(ack.latency_seconds for ack in acks)
-    # Median under 100 ms; every ack far inside Slack's 3 s even with 16 answers running on 2 cores.
-    assert latencies[len(latencies) // 2] < 0.1 and latencies[-1] < 1.0
+    assert lone_ack.latency_seconds < 0.1
+    # A burst of 40 on 2 cores: every ack far inside Slack's 3 s (`benchmarks.bench_slack` measures p99).
+    assert max(ack.latency_seconds for ack in acks) < 1.0
     for n, mention in enumerate(mentions):
         answers = [text for text in texts(fake_slack, CHANNEL, mention["ts"]) if "answer to:" in text]
         assert len(answers) == 2

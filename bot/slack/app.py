@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # Listeners only claim and enqueue, so Bolt's own pool stays small; answers run on the answerer's pool.
 _LISTENER_THREADS = 8
 EVENTS_PATH = "/slack/events"
+_SOCKET_RECEIVE_BUFFER_BYTES = 64 * 1024
 
 
 @dataclass
@@ -51,7 +52,11 @@ class SlackBot:
                 "or run `blueprintdata slack --http` with SLACK_SIGNING_SECRET."
             )
         handler = SocketModeHandler(
-            self.app, app_token=settings.slack_app_token.get_secret_value(), web_client=self.app.client
+            self.app,
+            app_token=settings.slack_app_token.get_secret_value(),
+            web_client=self.app.client,
+            # An envelope is a few KiB; the 1 KiB default makes each one several reads on a busy process.
+            receive_buffer_size=_SOCKET_RECEIVE_BUFFER_BYTES,
         )
         handler.connect()  # type: ignore[no-untyped-call]
         self._closers.insert(0, handler.close)
