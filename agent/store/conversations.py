@@ -221,7 +221,9 @@ class ConversationStore:
                     )
                     db.add(row)
                     db.execute(
-                        sa.update(SessionRow).where(SessionRow.id == session_id).values(updated_at=utc_now())
+                        sa.update(SessionRow).where(SessionRow.id == session_id).values(updated_at=utc_now()),
+                        # No loaded SessionRow to keep in step: skip the ORM's per-call evaluation.
+                        execution_options={"synchronize_session": False},
                     )
                 return _message(row)
             except IntegrityError:
