@@ -80,6 +80,9 @@ def _cartesian(axes: Axes, data: ChartData, kind: ChartKind, stacked: bool) -> N
     category_axis = axes.yaxis if horizontal else axes.xaxis
     if data.x_is_time:
         locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+        if all(moment.hour == moment.minute == moment.second == 0 for moment in data.x):
+            # Daily data over a few days: ticks between days ("12:00") would be times nobody measured.
+            locator.intervald[mdates.HOURLY] = [24]
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     else:
