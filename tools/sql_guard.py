@@ -6,6 +6,7 @@ syntax tree can. Anything sqlglot cannot parse is refused rather than guessed at
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -54,8 +55,12 @@ class CheckedQuery:
     dialect: str
 
 
+@functools.lru_cache(maxsize=128)
 def check_read_only(sql: str, dialect: str) -> CheckedQuery:
-    """Parse `sql` in `dialect` and return it if it is one read-only query; otherwise raise SqlRefused."""
+    """Parse `sql` in `dialect` and return it if it is one read-only query; otherwise raise SqlRefused.
+
+    Cached: the status line and the run check the same SQL, and callers only read the tree (copy to change it).
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError) as exc:
