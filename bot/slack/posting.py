@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.rendering.markdown import MESSAGE_TEXT_LIMIT, split_text, to_mrkdwn
+from bot.slack.rendering.markdown import MESSAGE_TEXT_LIMIT, SECTION_TEXT_LIMIT, split_text, to_mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,6 @@ def update_message(
 
 
 def _notification_text(text: str) -> str:
-    """The plain `text` Slack shows in notifications and where blocks cannot render."""
+    """The plain `text` Slack shows in notifications and where blocks cannot render (the blocks hold it all)."""
     plain = to_mrkdwn(text).strip() or "…"
-    return plain if len(plain) <= 3_000 else plain[:2_999] + "…"
+    return plain if len(plain) <= SECTION_TEXT_LIMIT else plain[: SECTION_TEXT_LIMIT - 1] + "…"
