@@ -54,6 +54,23 @@ def _chart(runtime: Runtime, session_id: str, argument: str) -> dict[str, Any]:
     return chart
 
 
+def _anomalies(runtime: Runtime, session_id: str, argument: str) -> dict[str, Any]:
+    """`metric=revenue [grain=day] [sensitivity=4]`, a bare metric name, or the session's latest result."""
+    words = shlex.split(argument)
+    options = dict(word.split("=", 1) for word in words if "=" in word)
+    bare = [word for word in words if "=" not in word]
+    aliases = {"time": "time_column", "value": "value_column"}
+    checked: dict[str, Any] = {aliases.get(key, key): value for key, value in options.items()}
+    if bare:
+        checked.setdefault("metric", bare[0])
+    if "metric" not in checked:
+        latest = runtime.results.latest(session_id)
+        if latest is None:
+            raise ToolInputError(user_messages.NO_SERIES_TO_CHECK)
+        checked["result_id"] = latest.result_id
+    return checked
+
+
 COMMANDS: dict[str, Command] = {
     command.name: command
     for command in [
@@ -61,8 +78,8 @@ COMMANDS: dict[str, Command] = {
         Command("search", "/search words", "find models for a question", "search_models", _search),
         Command(
             "describe",
-            "/describe model",
-            "columns, tests, keys and lineage of a model",
+            "/describe name",
+            "a model (columns, tests, keys, lineage, profile), metric or saved query",
             "describe_model",
             _describe,
         ),
@@ -72,6 +89,20 @@ COMMANDS: dict[str, Command] = {
             "chart the latest result (bar, line, area, scatter, pie)",
             "make_chart",
             _chart,
+        ),
+        Command(
+            "anomalies",
+            "/anomalies [metric] [grain=day|hour] [sensitivity=4]",
+            "anomalies in a dbt metric, or in the latest result (time, value)",
+            "detect_anomalies",
+            _anomalies,
+        ),
+        Command(
+            "quality",
+            "/quality model",
+            "check a model's declared tests, freshness and row count",
+            "check_data_quality",
+            lambda _, __, argument: {"model": _required(argument, "/quality fct_orders")},
         ),
     ]
 }

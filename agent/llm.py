@@ -6,15 +6,16 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from agent import user_messages
 from agent.errors import LLMError, MissingApiKeyError, TurnCancelled
 from agent.events import Usage
 from agent.pricing import estimate_cost_usd
 from agent.settings import Settings
+
+if TYPE_CHECKING:
+    import anthropic
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class ModelClient:
         return self._settings.anthropic_api_key is not None
 
     def _sdk(self) -> anthropic.Anthropic:
+        # Imported on first use: the SDK takes about a second to import, which every CLI command would pay.
+        import anthropic
+
         if self._settings.anthropic_api_key is None:
             raise MissingApiKeyError(user_messages.MISSING_API_KEY)
         with self._lock:
@@ -76,6 +80,8 @@ class ModelClient:
         stream: bool = True,
     ) -> ModelReply:
         """One assistant message; streamed (on_text gets each delta) or, with stream=False, in one response."""
+        import anthropic
+
         client = self._sdk()
         request: dict[str, Any] = {
             "model": self._settings.model,
@@ -127,6 +133,8 @@ class ModelClient:
         )
 
     def _explain(self, exc: anthropic.APIError) -> LLMError:
+        import anthropic
+
         attempts = self._settings.llm_max_retries + 1
         model = self._settings.model
         log.warning("model API error: %s", exc.__class__.__name__, exc_info=exc)

@@ -25,7 +25,7 @@ from agent.events import (
 from agent.history import conversation_for_model
 from agent.llm import ModelReply
 from agent.prompts import system_prompt, user_turn_text
-from agent.store.conversations import TokenUsage
+from agent.store.conversations import StoredMessage, TokenUsage
 from agent.tool_records import record_tool_run
 from tools.registry import ToolContext
 
@@ -64,8 +64,8 @@ class Agent:
         """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
         sink(TurnStarted(session_id=session_id, text=text))
         try:
-            self._title_new_session(session_id, text)
             if text.lstrip().startswith("/"):
+                self._runtime.store.set_title(session_id, _title(text), only_if_untitled=True)
                 answer, ok = run_command(self._runtime, session_id, text.strip(), sink)
                 return TurnOutcome(session_id, ok, answer, Usage())
             return self._converse(session_id, text, sink, author=author, cancel=cancel, stream=stream)
@@ -76,13 +76,6 @@ class Agent:
             log.exception("unexpected failure in turn (reference %s)", reference)
             message = user_messages.UNEXPECTED_ERROR.format(reference=reference)
             return self._fail(session_id, sink, message, kind="internal", exc=exc, reference=reference)
-
-    def _title_new_session(self, session_id: str, text: str) -> None:
-        store = self._runtime.store
-        record = store.get_session(session_id)
-        if record is not None and not record.title:
-            title = " ".join(text.split())
-            store.set_title(session_id, title if len(title) <= 80 else title[:79] + "…")
 
     def _fail(
         self,
@@ -120,13 +113,20 @@ class Agent:
         system = system_prompt(project_overview=runtime.project_overview(), dialect=runtime.dialect())
         tools = runtime.registry.anthropic_schemas()
         user_content = [{"type": "text", "text": user_turn_text(text, author)}]
-        store.append_message(session_id, role="user", content=user_content, author=author)
+        # Read once per turn; the turn's own messages are added to this list as they are stored, rather than
+        # read back before every model call.
+        history: list[StoredMessage] = store.history(session_id)
+        history.append(
+            store.append_message(
+                session_id, role="user", content=user_content, author=author, session_title=_title(text)
+            )
+        )
         sink(StatusChanged(session_id=session_id, status="is thinking…"))
 
         usage = Usage()
         for iteration in range(settings.max_tool_iterations + 1):
             allow_tools = iteration < settings.max_tool_iterations
-            messages = conversation_for_model(store.history(session_id), settings.history_token_budget)
+            messages = conversation_for_model(history, settings.history_token_budget)
             reply = model.stream_reply(
                 system=system,
                 tools=tools,
@@ -137,7 +137,7 @@ class Agent:
                 stream=stream,
             )
             usage = _add(usage, reply.usage)
-            store.append_message(
+            stored_reply = store.append_message(
                 session_id,
                 role="assistant",
                 content=reply.content,
@@ -145,6 +145,7 @@ class Agent:
                 usage=_token_usage(reply.usage),
                 stop_reason=reply.stop_reason,
             )
+            history.append(stored_reply)
             tool_uses = reply.tool_uses()
             if not allow_tools or reply.stop_reason != "tool_use" or not tool_uses:
                 return self._finish(session_id, sink, reply, usage)
@@ -152,7 +153,7 @@ class Agent:
             if iteration + 1 == settings.max_tool_iterations:
                 limit_note = user_messages.TOOL_LIMIT_REACHED.format(limit=settings.max_tool_iterations)
                 results.append({"type": "text", "text": limit_note})
-            store.append_message(session_id, role="user", content=results)
+            history.append(store.append_message(session_id, role="user", content=results))
             sink(StatusChanged(session_id=session_id, status="is thinking…"))
         raise AssertionError("unreachable: the last iteration always finishes")
 
@@ -203,6 +204,12 @@ def _token_usage(usage: Usage) -> TokenUsage:
         cache_read_input_tokens=usage.cache_read_input_tokens,
         cost_usd=usage.cost_usd,
     )
+
+
+def _title(text: str) -> str:
+    """A session's title from its first message: one line, at most 80 characters."""
+    title = " ".join(text.split())
+    return title if len(title) <= 80 else title[:79] + "…"
 
 
 def _reference() -> str:

@@ -36,8 +36,26 @@ def system_prompt(*, project_overview: str, dialect: str, today: date | None = N
             f"Today's date: {day}.",
             "The dbt project:\n" + project_overview.strip(),
             _RULES.format(dialect=dialect),
+            *([_DIALECT_NOTES[dialect]] if dialect in _DIALECT_NOTES else []),
         ]
     )
+
+
+# What the model needs to know of one warehouse beyond its dialect's name.
+_DIALECT_NOTES = {
+    "bigquery": """\
+On BigQuery: name tables as describe_model gives their relation, in backticks: `project.dataset.table`. Each \
+query is dry-run first and refused if it would scan more than the limit; BigQuery bills the columns read, so \
+select only the columns you need and filter on the partition column (usually a date) of large tables.""",
+}
+
+
+def row_counts_text(row_counts: dict[str, int]) -> str:
+    """Row counts of the main models from their latest profiles: the model sizes its queries with them."""
+    if not row_counts:
+        return ""
+    counts = ", ".join(f"{name} {count:,}" for name, count in row_counts.items())
+    return f"Row counts at the last `blueprintdata sync`: {counts}."
 
 
 def user_turn_text(text: str, author: str | None) -> str:

@@ -11,12 +11,15 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from agent.dbt.index import DbtIndex, DbtIndexProvider
-from agent.errors import ConfigError
+from agent.errors import ConfigError, WarehouseError
+from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from agent.llm import ModelClient
+from agent.prompts import row_counts_text
 from agent.settings import Settings
 from agent.store.artifact_files import DatabaseArtifactWriter
 from agent.store.conversations import ConversationStore
 from agent.store.database import create_store_engine, upgrade_database
+from agent.store.profiles import ProfileStore
 from tools.catalog import default_tools
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
@@ -31,6 +34,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     store: ConversationStore
+    profiles: ProfileStore
     dbt: DbtIndexProvider
     project_dir: Path
     is_demo: bool
@@ -61,13 +65,25 @@ class Runtime:
             results=self.results,
             artifacts=self.artifacts,
             session_id=session_id,
+            profiles=self.profiles,
         )
 
     def project_overview(self) -> str:
-        return self.index().overview().to_prompt_text()
+        overview = self.index().overview()
+        profiles = self.profiles.all()
+        row_counts = {
+            node.name: count
+            for node in overview.main_marts
+            if node.unique_id in profiles and (count := profiles[node.unique_id].row_count) is not None
+        }
+        return "\n".join(filter(None, [overview.to_prompt_text(), row_counts_text(row_counts)]))
 
     def dialect(self) -> str:
-        return self.index().adapter_type or "duckdb"
+        """The SQL dialect the model writes: the warehouse's own (a URL may differ from the dbt adapter)."""
+        try:
+            return self.warehouse().dialect  # Building it reads settings only; nothing connects yet.
+        except WarehouseError:
+            return self.index().adapter_type or "duckdb"
 
     def close(self) -> None:
         with self._warehouse_lock:
@@ -83,7 +99,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         upgrade_database(engine)
     project_dir, warehouse_settings, is_demo = _project(settings)
-    provider = DbtIndexProvider(project_dir)
+    provider = DbtIndexProvider(project_dir, _glossary_source(settings, project_dir))
     provider.current()  # Fail at start, with the dbt command to run, rather than mid-conversation.
     artifacts = DatabaseArtifactWriter(
         engine, settings.data_dir / "artifacts", timedelta(days=settings.artifact_retention_days)
@@ -92,6 +108,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         settings=settings,
         engine=engine,
         store=ConversationStore(engine),
+        profiles=ProfileStore(engine),
         dbt=provider,
         project_dir=project_dir,
         is_demo=is_demo,
@@ -101,6 +118,13 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         model_client=ModelClient(settings),
         warehouse_settings=warehouse_settings,
     )
+
+
+def _glossary_source(settings: Settings, project_dir: Path) -> GlossarySource:
+    """The glossary named by the setting (it must exist), else the project's own file when there is one."""
+    if settings.glossary_file is not None:
+        return GlossarySource(settings.glossary_file.expanduser().resolve(), required=True)
+    return GlossarySource(project_dir / DEFAULT_GLOSSARY_NAME, required=False)
 
 
 def _project(settings: Settings) -> tuple[Path, Settings, bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, ByteSize, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.errors import ConfigError
@@ -76,10 +76,15 @@ class Settings(BaseSettings):
     dbt_target: str | None = Field(
         None, validation_alias=_ours("DBT_TARGET"), description="dbt target to use from profiles.yml."
     )
+    glossary_file: Path | None = Field(
+        None,
+        validation_alias=_ours("GLOSSARY_FILE"),
+        description="Business glossary (YAML); default: blueprintdata_glossary.yml in the dbt project.",
+    )
     warehouse_url: SecretStr | None = Field(
         None,
         validation_alias=_ours("WAREHOUSE_URL"),
-        description="SQLAlchemy URL of the warehouse; overrides the dbt profile.",
+        description="Warehouse URL (SQLAlchemy, or bigquery://project/dataset); overrides the dbt profile.",
     )
     model: str = Field(DEFAULT_MODEL, validation_alias=_ours("MODEL"), description="Claude model id.")
     max_result_rows: int = Field(
@@ -102,6 +107,22 @@ class Settings(BaseSettings):
         le=3600,
         validation_alias=_ours("QUERY_TIMEOUT_SECONDS"),
         description="Time limit for one warehouse query.",
+    )
+    max_bytes_scanned: ByteSize = Field(
+        ByteSize(10 * 10**9),
+        gt=0,
+        validation_alias=_ours("MAX_BYTES_SCANNED"),
+        description="BigQuery: a query whose dry run would scan more is refused (bytes, or e.g. 10GB, 500MB).",
+    )
+    bigquery_api_endpoint: str | None = Field(
+        None,
+        validation_alias=_ours("BIGQUERY_API_ENDPOINT"),
+        description="BigQuery API endpoint (a private endpoint, or an emulator over plain http).",
+    )
+    send_result_rows_to_model: bool = Field(
+        True,
+        validation_alias=_ours("SEND_RESULT_ROWS_TO_MODEL"),
+        description="Show the model a result's first rows; when false it sees only columns and row count.",
     )
     max_tool_iterations: int = Field(
         12,
@@ -159,12 +180,49 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long answers in flight may take to finish.",
     )
 
+    alerts_file: Path | None = Field(
+        None,
+        validation_alias=_ours("ALERTS_FILE"),
+        description="Alert definitions (YAML); default: blueprintdata_alerts.yml in the dbt project.",
+    )
+    alerts_enabled: bool | None = Field(
+        None,
+        validation_alias=_ours("ALERTS_ENABLED"),
+        description="Run scheduled alerts in the Slack bot; default: on when an alerts file exists.",
+    )
+    alerts_catch_up_minutes: float = Field(
+        360.0,
+        ge=0,
+        validation_alias=_ours("ALERTS_CATCH_UP_MINUTES"),
+        description="After a restart, the latest run missed at most this long ago is caught up (once).",
+    )
+
+    profile_sample_rows: int = Field(
+        1_000_000,
+        ge=1_000,
+        validation_alias=_ours("PROFILE_SAMPLE_ROWS"),
+        description="`blueprintdata sync`: tables with more rows are profiled on a sample of about this many.",
+    )
+
     health_port: int = Field(
         8080,
         ge=0,
         le=65535,
         validation_alias=_ours("HEALTH_PORT"),
         description="Port of the Slack bot's /healthz endpoint (0 picks a free port).",
+    )
+
+    quality_freshness_hours: float = Field(
+        24.0,
+        gt=0,
+        validation_alias=_ours("QUALITY_FRESHNESS_HOURS"),
+        description="Data quality check: data older than this fails freshness, unless dbt declares warn_after.",
+    )
+    quality_row_count_change_percent: float = Field(
+        50.0,
+        gt=0,
+        validation_alias=_ours("QUALITY_ROW_COUNT_CHANGE_PERCENT"),
+        description="Data quality check: a row count that moved more than this since the last profile fails.",
     )
 
     @field_validator("model")

@@ -24,3 +24,7 @@ TURN_CANCELLED = "Cancelled."
 UNEXPECTED_ERROR = "Something went wrong on our side. Reference: {reference}."
 UNKNOWN_COMMAND = "Unknown command /{name}. Type /help for the list."
 NO_RESULT_TO_CHART = "There is no query result to chart yet: run /sql SELECT ... first."
+NO_SERIES_TO_CHECK = (
+    "There is no query result to check yet: name a dbt metric (/anomalies metric=revenue) or run "
+    "/sql SELECT day, sum(amount) ... GROUP BY 1 first."
+)

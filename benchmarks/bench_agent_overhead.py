@@ -81,9 +81,16 @@ class TimedWarehouse:
     def dialect(self) -> str:
         return self._inner.dialect
 
-    def execute_readonly(self, sql: str, *, max_rows: int, timeout_seconds: float) -> QueryResult:
+    def execute_readonly(
+        self, sql: str, *, max_rows: int, timeout_seconds: float, session_id: str | None = None
+    ) -> QueryResult:
         with self._stopwatch.timing():
-            return self._inner.execute_readonly(sql, max_rows=max_rows, timeout_seconds=timeout_seconds)
+            return self._inner.execute_readonly(
+                sql, max_rows=max_rows, timeout_seconds=timeout_seconds, session_id=session_id
+            )
+
+    def estimate_bytes(self, sql: str) -> int | None:
+        return self._inner.estimate_bytes(sql)
 
     def close(self) -> None:
         self._inner.close()

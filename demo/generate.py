@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import numpy as np
 
@@ -43,6 +44,26 @@ PAYMENT_METHODS = ["card", "paypal", "bank_transfer", "gift_card"]
 
 
 @dataclass(frozen=True)
+class PlantedQualityProblem:
+    """Orders of one day whose customer_id breaks a test the demo project declares on fct_orders."""
+
+    day: date
+    orders: int
+    test: Literal["not_null", "relationships"]
+    story: str
+
+
+# Found by the data quality check (`/quality fct_orders`): the first orders of each day, by order id, are changed
+# after generation, so the random draws (and the planted anomalies) stay exactly as they were.
+PLANTED_QUALITY_PROBLEMS: tuple[PlantedQualityProblem, ...] = (
+    PlantedQualityProblem(date(2025, 1, 20), 3, "not_null", "a checkout bug dropped the customer"),
+    PlantedQualityProblem(
+        date(2025, 1, 27), 2, "relationships", "erased customer accounts left orders pointing at no customer"
+    ),
+)
+
+
+@dataclass(frozen=True)
 class RawTables:
     """Column names and rows of each raw table, ready to load."""
 
@@ -72,6 +93,7 @@ def generate() -> RawTables:
     ]
     customers = _customers(rng, calendar, daily_counts)
     orders, items, payments = _orders(rng, calendar, daily_counts, customers, products)
+    orders = _plant_quality_problems(orders, len(customers))
     return RawTables(
         {
             "raw_customers": (
@@ -150,3 +172,21 @@ def _orders(
             paid_at = f"{day.isoformat()} {int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}:00"
             payments.append((len(payments) + 1, order_id, method, round(total, 2), payment_status, paid_at))
     return orders, items, payments
+
+
+def _plant_quality_problems(
+    orders: list[tuple[object, ...]], customer_count: int
+) -> list[tuple[object, ...]]:
+    """Null customer ids, and ids past the last customer, on the days PLANTED_QUALITY_PROBLEMS names."""
+    changed = list(orders)
+    missing_customer = customer_count
+    for problem in PLANTED_QUALITY_PROBLEMS:
+        positions = [i for i, order in enumerate(changed) if order[2] == problem.day][: problem.orders]
+        for position in positions:
+            order_id, _, day, status, channel = changed[position]
+            customer: int | None = None
+            if problem.test == "relationships":
+                missing_customer += 1
+                customer = missing_customer
+            changed[position] = (order_id, customer, day, status, channel)
+    return changed

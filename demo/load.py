@@ -16,7 +16,7 @@ from demo.generate import generate
 
 DEMO_PROJECT_DIR = Path(__file__).parent / "project"
 # Bump when the generated data or the models change: existing demo files are rebuilt.
-DEMO_VERSION = "2024.1"
+DEMO_VERSION = "2024.2"
 DEMO_FILE_NAME = "shop.duckdb"  # dbt names the database after the file: relations read "shop"."main"...
 
 _RAW_TYPES: dict[str, dict[str, str]] = {

@@ -85,5 +85,20 @@ def make_runtime(make_settings: Callable[..., Settings]) -> Iterator[Callable[..
         runtime.close()
 
 
+@pytest.fixture
+def demo_cli_env(demo_data_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """Environment for the `blueprintdata` process on the demo, with a fresh store and no outside settings."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BLUEPRINTDATA_", "ANTHROPIC_", "SLACK_"))
+    }
+    env.update(
+        BLUEPRINTDATA_DATA_DIR=str(demo_data_dir),
+        BLUEPRINTDATA_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}",
+        COLUMNS="120",
+        NO_COLOR="1",
+    )
+    return env
+
+
 from tests.fakes.anthropic_api import fake_anthropic  # noqa: E402, F401  (shared fixture)
 from tests.fakes.slack_api import fake_slack  # noqa: E402, F401  (shared fixture)

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
+from agent.store.database import alembic_config
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 
 DAILY = '"shop"."main"."daily_revenue"'
@@ -111,7 +114,8 @@ def test_unknown_session_is_a_clear_error(cli_env: dict[str, str]) -> None:
 def test_db_upgrade_reports_the_revision(cli_env: dict[str, str]) -> None:
     result = run_cli("db", "upgrade", env=cli_env)
     assert result.returncode == 0, result.stderr
-    assert "revision 0001" in result.stdout
+    head = ScriptDirectory.from_config(alembic_config(sa.create_engine("sqlite://"))).get_current_head()
+    assert f"revision {head}" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def test_help_unknown_and_incomplete_commands_answer_with_guidance(
     runtime = make_runtime()
     session = runtime.store.open_session(source="cli").id
     help_events, ok = run(runtime, session, "/help")
-    assert ok and "/describe model" in help_events.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
+    assert ok and "/describe name" in help_events.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
     unknown, ok = run(runtime, session, "/frobnicate")
     assert not ok and "Unknown command /frobnicate" in unknown.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
     empty, ok = run(runtime, session, "/sql")

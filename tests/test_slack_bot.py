@@ -4,18 +4,25 @@ the fake Messages API, the demo warehouse, and a real conversation database."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from agent.runtime import build_runtime
 from agent.settings import Settings
+from agent.store.event_claims import claim_event
+from agent.store.models import EventClaimRow, utc_now
+from bot.slack.answering import UNFINISHED_CLAIM_EXPIRY
 from bot.slack.app import SlackBot, build_slack_bot
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
+from bot.slack.socket_mode import AckOnReceiptHandler
 from tests.fakes.analyst_script import DAILY, analyst_script
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, error_reply, text_reply
 from tests.fakes.slack_api import FakeSlack
@@ -188,6 +195,116 @@ def test_a_redelivered_event_is_answered_once(
     time.sleep(0.5)
     assert len(fake_anthropic.requests) == 1
     assert sum("Exactly once." in text for text in texts(fake_slack, CHANNEL, mention["ts"])) == 1
+
+
+def test_a_redelivery_is_answered_when_the_process_that_took_it_died_mid_answer(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(lambda _: text_reply("Answered after all."))
+    bot = start_bot()
+    mention = fake_slack.app_mention("count orders", user=USER, channel=CHANNEL)
+    # What a process that died mid-answer leaves: the message claimed long ago, never finished.
+    claim = f"slack-message:{fake_slack.team_id}:{CHANNEL}:{mention['ts']}"
+    assert claim_event(bot.runtime.engine, claim)
+    with bot.runtime.engine.begin() as connection:
+        connection.execute(
+            sa.update(EventClaimRow)
+            .where(EventClaimRow.key == claim)
+            .values(created_at=utc_now() - UNFINISHED_CLAIM_EXPIRY - timedelta(minutes=1))
+        )
+    fake_slack.send_event(mention, event_id="Ev0RETRIED", retry_attempt=2)
+    answered(fake_slack, CHANNEL, mention["ts"], "Answered after all.")
+    # Finished now: a later redelivery is refused.
+    fake_slack.wait_for_ack(fake_slack.send_event(mention, event_id="Ev0RETRIED", retry_attempt=3))
+    time.sleep(0.5)
+    assert len(fake_anthropic.requests) == 1
+
+
+def test_events_are_acknowledged_before_bolt_runs_and_only_once(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(lambda _: text_reply("Still answered."))
+    bot = start_bot()
+
+    def slow_middleware(next: Callable[[], Any]) -> Any:
+        time.sleep(1.5)  # Bolt busy, as under a burst with answers in flight.
+        return next()
+
+    bot.app.use(slow_middleware)
+    mention = fake_slack.app_mention("count orders", user=USER, channel=CHANNEL)
+    envelope = fake_slack.send_event(mention)
+    assert fake_slack.wait_for_ack(envelope).latency_seconds < 0.5
+    answered(fake_slack, CHANNEL, mention["ts"], "Still answered.")
+    assert [ack.envelope_id for ack in fake_slack.acks].count(envelope) == 1
+
+
+def test_the_socket_mode_socket_sends_without_delay_also_after_a_reconnect(
+    start_bot: StartBot, fake_slack: FakeSlack
+) -> None:
+    bot = start_bot()
+    handler = AckOnReceiptHandler(bot.app, app_token=fake_slack.app_token, receive_buffer_size=4096)
+    connected = fake_slack.open_connections
+    handler.connect()  # type: ignore[no-untyped-call]
+    try:
+        fake_slack.wait_for_connections(connected + 1)
+        first = handler.client.current_session
+        assert first is not None and first.sock is not None
+        assert first.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        fake_slack.send_disconnect(connection=fake_slack.open_connections - 1)
+        second = wait_until(
+            lambda: (
+                handler.client.current_session
+                if handler.client.current_session is not first and handler.client.current_session.sock
+                else None
+            ),
+            what="a new connection",
+        )
+        assert second.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
+def test_a_reply_without_mention_counts_while_the_first_question_still_waits_for_a_worker(
+    start_bot: StartBot, fake_slack: FakeSlack
+) -> None:
+    slow = FakeAnthropic(latency_seconds=2.0)
+    try:
+        slow.respond_with(lambda body: text_reply("answer to: " + body["messages"][-1]["content"][0]["text"]))
+        start_bot(anthropic=slow, slack_workers=1)
+        busy = fake_slack.app_mention("busy first", user=USER, channel=CHANNEL)
+        fake_slack.send_event(busy)
+        wait_until(lambda: fake_slack.statuses(CHANNEL, busy["ts"]), what="the only worker busy")
+        waiting = fake_slack.app_mention("waiting first", user=USER, channel=CHANNEL)
+        fake_slack.wait_for_ack(fake_slack.send_event(waiting))
+        time.sleep(0.3)  # Its listener has queued it (acknowledged before Bolt runs, so wait a little).
+        assert not fake_slack.statuses(CHANNEL, waiting["ts"])  # Still waiting: no session yet.
+        reply = fake_slack.channel_message(
+            "waiting second", user=USER, channel=CHANNEL, thread_ts=waiting["ts"]
+        )
+        fake_slack.wait_for_ack(fake_slack.send_event(reply))
+        answered(fake_slack, CHANNEL, waiting["ts"], "waiting second", timeout=20)
+    finally:
+        slow.close()
+    answers = [text for text in texts(fake_slack, CHANNEL, waiting["ts"]) if "answer to:" in text]
+    assert "waiting first" in answers[0] and "waiting second" in answers[1]
+
+
+def test_an_event_read_just_before_the_socket_closes_is_still_answered(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(lambda _: text_reply("Not lost."))
+    bot = start_bot()
+    handler = AckOnReceiptHandler(bot.app, app_token=fake_slack.app_token, receive_buffer_size=4096)
+    # Its queue reader stops (woken by None, it sees `closed`), as when closing comes between reading and Bolt.
+    handler.client.closed = True
+    handler.client.message_queue.put(None)
+    wait_until(handler.client.message_queue.empty, what="the queue reader to stop")
+    time.sleep(0.05)
+    mention = fake_slack.app_mention("count orders", user=USER, channel=CHANNEL)
+    envelope = {"type": "events_api", "envelope_id": "env-1", "payload": fake_slack.event_payload(mention)}
+    handler.client.message_queue.put(json.dumps(envelope))  # Read, and so acknowledged, but not yet handled.
+    handler.close()  # type: ignore[no-untyped-call]
+    answered(fake_slack, CHANNEL, mention["ts"], "Not lost.")
 
 
 @pytest.mark.postgres

@@ -60,3 +60,14 @@ def test_shutdown_reports_work_still_running_past_the_grace_period() -> None:
     time.sleep(0.05)
     assert pool.shutdown(grace_seconds=0.1) is False
     release.set()
+
+
+def test_a_key_has_work_while_its_work_waits_or_runs() -> None:
+    pool = ThreadOrderedPool(workers=1)
+    release = threading.Event()
+    pool.submit("busy", lambda: release.wait(5))
+    pool.submit("waiting", lambda: None)
+    assert pool.has_work("busy") and pool.has_work("waiting") and not pool.has_work("other")
+    release.set()
+    assert pool.shutdown(grace_seconds=5)
+    assert not pool.has_work("busy") and not pool.has_work("waiting")

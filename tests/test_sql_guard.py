@@ -72,6 +72,15 @@ ALLOWED = [
     ("bigquery", "SELECT FORMAT_DATE('%Y-%m', d) FROM t"),
     ("bigquery", "SELECT COUNTIF(x > 0) FROM t"),
     ("bigquery", "WITH a AS (SELECT 1 AS v) SELECT v FROM a"),
+    ("bigquery", "SELECT * FROM `p.d.events_*` WHERE _TABLE_SUFFIX BETWEEN '20240101' AND '20240131'"),
+    ("bigquery", "SELECT column_name FROM `p.d.INFORMATION_SCHEMA.COLUMNS`"),
+    (
+        "bigquery",
+        "SELECT * FROM `p.d.t` FOR SYSTEM_TIME AS OF TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1 HOUR)",
+    ),
+    ("bigquery", "SELECT SAFE_CAST(x AS INT64), ARRAY_LENGTH(a) FROM `p.d.t`"),
+    ("bigquery", "SELECT * FROM `p.d.t` PIVOT (SUM(v) FOR k IN ('a', 'b'))"),
+    ("bigquery", "SELECT DATE_SUB(CURRENT_DATE(), INTERVAL 7 DAY) AS since, `p.d.t`.a FROM `p.d.t`"),
 ]
 
 REFUSED = [
@@ -192,6 +201,22 @@ REFUSED = [
     ("bigquery", "EXPORT DATA OPTIONS(uri='gs://x/*') AS SELECT 1", ""),
     ("bigquery", "MERGE `p.d.t` T USING `p.d.s` S ON T.id = S.id WHEN MATCHED THEN DELETE", ""),
     ("bigquery", "DECLARE x INT64", ""),
+    ("bigquery", "CREATE TEMP FUNCTION f(x INT64) AS (x + 1); SELECT f(1)", "2 statements"),
+    ("bigquery", "EXECUTE IMMEDIATE 'DELETE FROM p.d.t WHERE true'", "EXECUTE"),
+    ("bigquery", "CALL `p.d.proc`()", "CALL"),
+    ("bigquery", "BEGIN DELETE FROM `p.d.t` WHERE true; END", "statements"),
+    ("bigquery", "SET @@dataset_id = 'd'", "SET"),
+    ("bigquery", "TRUNCATE TABLE `p.d.t`", ""),
+    ("bigquery", "ALTER TABLE `p.d.t` ADD COLUMN c INT64", "ALTER"),
+    ("bigquery", "LOAD DATA INTO `p.d.t` FROM FILES (format = 'CSV', uris = ['gs://b/x.csv'])", ""),
+    (
+        "bigquery",
+        "CREATE OR REPLACE MODEL `p.d.m` OPTIONS(model_type='linear_reg') AS SELECT 1 AS label",
+        "CREATE",
+    ),
+    ("bigquery", "UPDATE `p.d.t` SET a = 1 WHERE true", "UPDATE"),
+    ("bigquery", "GRANT `roles/bigquery.dataViewer` ON TABLE `p.d.t` TO 'user:x@y.com'", "GRANT"),
+    ("bigquery", "ASSERT (SELECT COUNT(*) FROM `p.d.t`) > 0", ""),
 ]
 
 

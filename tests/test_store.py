@@ -11,14 +11,15 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from agent.errors import StoreError
 from agent.store.artifact_files import DatabaseArtifactWriter
 from agent.store.conversations import ConversationStore, TokenUsage
-from agent.store.database import create_store_engine, current_revision, upgrade_database
-from agent.store.event_claims import claim_event, forget_claims_older_than
-from agent.store.models import Base, utc_now
+from agent.store.database import alembic_config, create_store_engine, current_revision, upgrade_database
+from agent.store.event_claims import claim_event, finish_claim, forget_claims_older_than
+from agent.store.models import Base, EventClaimRow, utc_now
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -41,7 +42,8 @@ def test_migrations_build_the_schema_and_are_idempotent(store_url: str) -> None:
     assert current_revision(engine) is None
     upgrade_database(engine)
     upgrade_database(engine)
-    assert current_revision(engine) == "0001"
+    # At the newest revision shipped, whichever that is: each feature adds its own.
+    assert current_revision(engine) == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     inspector = sa.inspect(engine)
     tables = set(inspector.get_table_names())
     assert {"sessions", "messages", "tool_runs", "artifacts", "event_claims", "feedback"} <= tables
@@ -143,6 +145,27 @@ def test_an_event_is_claimed_once(engine: Engine, store_url: str) -> None:
     assert claim_event(other_process, "slack:Ev1") is False
     assert claim_event(other_process, "slack:Ev2") is True
     assert forget_claims_older_than(engine, timedelta(seconds=-1)) == 2
+    other_process.dispose()
+
+
+def test_an_unfinished_claim_is_taken_over_once_it_is_old(engine: Engine, store_url: str) -> None:
+    other_process = create_store_engine(store_url)
+    expiry = timedelta(minutes=5)
+    assert claim_event(engine, "slack:Ev3", unfinished_after=expiry) is True
+    # Still young: the first process may well be answering.
+    assert claim_event(other_process, "slack:Ev3", unfinished_after=expiry) is False
+    with engine.begin() as connection:
+        connection.execute(sa.update(EventClaimRow).values(created_at=utc_now() - timedelta(minutes=10)))
+    # Old and never finished: its process died; one redelivery takes it over, the next is refused again.
+    assert claim_event(other_process, "slack:Ev3") is False
+    assert claim_event(other_process, "slack:Ev3", unfinished_after=expiry) is True
+    assert claim_event(engine, "slack:Ev3", unfinished_after=expiry) is False
+    # A finished claim is refused however old it is.
+    finish_claim(other_process, "slack:Ev3")
+    finish_claim(other_process, "slack:Ev3")
+    with engine.begin() as connection:
+        connection.execute(sa.update(EventClaimRow).values(created_at=utc_now() - timedelta(minutes=10)))
+    assert claim_event(engine, "slack:Ev3", unfinished_after=expiry) is False
     other_process.dispose()
 
 

@@ -204,3 +204,52 @@ def test_secrets_stay_out_of_settings_errors() -> None:
     settings = Settings.model_validate({"warehouse_url": "postgresql://u:pw@h/db"}, by_name=True)
     assert "pw" not in repr(settings.warehouse_url)
     assert isinstance(settings.warehouse_url, SecretStr)
+
+
+def test_a_huge_result_is_never_read_whole(warehouse_url: str) -> None:
+    warehouse = warehouse_for(warehouse_url)
+    huge = "SELECT a.id, b.amount, c.id AS c_id FROM orders a, orders b, orders c"
+    # 125 billion rows: reading them whole would take far past the time limit; the cap stops at 11.
+    result = warehouse.execute_readonly(huge, max_rows=10, timeout_seconds=10)
+    assert len(result.rows) == 10 and result.truncated
+    assert warehouse.estimate_bytes(huge) is None  # Only BigQuery knows what a query would scan.
+    warehouse.close()
+
+
+def test_duckdb_connection_cannot_read_files_even_past_the_guard(duckdb_file: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("token\nabc123\n")
+    warehouse = warehouse_for(f"duckdb:///{duckdb_file}")
+    # Straight to the connector, as if the SQL guard had missed it.
+    with pytest.raises(ToolInputError) as refused:
+        warehouse.execute_readonly(f"SELECT * FROM read_csv('{secret}')", max_rows=5, timeout_seconds=5)
+    assert "disabled by configuration" in refused.value.message and "abc123" not in refused.value.message
+    warehouse.close()
+
+
+@pytest.mark.parametrize("share_rows", [True, False])
+def test_result_rows_reach_the_model_only_when_allowed(
+    duckdb_file: Path, make_settings: Callable[..., Settings], share_rows: bool
+) -> None:
+    warehouse = warehouse_for(f"duckdb:///{duckdb_file}")
+
+    class NoSchema:
+        def relations(self) -> list[object]:
+            return []
+
+    context = ToolContext(
+        settings=make_settings(send_result_rows_to_model=share_rows),
+        warehouse_provider=lambda: warehouse,
+        dbt_provider=lambda: NoSchema(),  # type: ignore[arg-type, return-value]
+        results=ResultStore(),
+        artifacts=None,  # type: ignore[arg-type]
+    )
+    output = run_query(
+        context, RunQueryInput(sql="SELECT id, amount * 1000003 AS marker FROM orders ORDER BY id")
+    )
+    assert "columns: id BIGINT, marker" in output.content and "rows: 5000" in output.content
+    assert ("1500004.5" in output.content) is share_rows  # Row 1's marker value.
+    assert ("<query_result>" in output.content) is share_rows
+    assert output.table is not None and output.table.row_count == 5000  # The user still gets every row.
+    assert "scanned" not in output.summary  # DuckDB reports no bytes.
+    warehouse.close()

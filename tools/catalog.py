@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from tools import describe_model, make_chart, run_query, search_models
+from tools import check_data_quality, describe_model, detect_anomalies, make_chart, run_query, search_models
 from tools.registry import Tool
 
 
 def default_tools() -> list[Tool]:
     """Every tool of the product."""
-    return [search_models.TOOL, describe_model.TOOL, run_query.TOOL, make_chart.TOOL]
+    return [
+        search_models.TOOL,
+        describe_model.TOOL,
+        run_query.TOOL,
+        make_chart.TOOL,
+        check_data_quality.TOOL,
+        detect_anomalies.TOOL,
+    ]

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.dbt.nodes import DbtMetric, DbtNode
+from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
+from agent.glossary import GlossaryEntry
+from tools.profiling.describe import column_statistics, profile_header
+from tools.profiling.profile import ModelProfile
 from tools.registry import Tool, ToolContext, ToolOutput
+from tools.sensitivity import is_sensitive
 
 
 class DescribeModelInput(BaseModel):
     """Columns, types, tests, keys, joins and lineage of one model (or a metric's definition)."""
 
     name: str = Field(
-        description="Model, source (source_name.table) or metric name, e.g. 'fct_orders'.", min_length=1
+        description="Model, source (source_name.table), metric, saved query or glossary term, e.g. 'fct_orders'.",
+        min_length=1,
     )
 
 
-def describe_node(node: DbtNode, upstream: list[DbtNode], downstream: list[DbtNode]) -> str:
+def describe_node(
+    node: DbtNode, upstream: list[DbtNode], downstream: list[DbtNode], profile: ModelProfile | None = None
+) -> str:
     lines = [
         f"{node.name} ({node.resource_type}, {node.materialization or 'n/a'})",
         f"Query it as: {node.relation_name or node.identifier}",
     ]
+    if profile is not None:
+        lines.append(profile_header(profile))
     if node.description:
         lines.append(f"Description: {' '.join(node.description.split())}")
     if node.unique_keys:
@@ -31,7 +40,10 @@ def describe_node(node: DbtNode, upstream: list[DbtNode], downstream: list[DbtNo
     for column in node.columns:
         tests = f" [tests: {', '.join(column.tests)}]" if column.tests else ""
         description = f" — {' '.join(column.description.split())}" if column.description else ""
-        lines.append(f"- {column.name} {column.data_type or '?'}{description}{tests}")
+        stats = profile.column(column.name) if profile is not None else None
+        sensitive = is_sensitive(column.name, column.meta, table=node.name)
+        profiled = f" · {column_statistics(stats, sensitive=sensitive)}" if stats is not None else ""
+        lines.append(f"- {column.name} {column.data_type or '?'}{description}{tests}{profiled}")
     if upstream:
         lines.append(f"Built from: {', '.join(n.name for n in upstream)}")
     if downstream:
@@ -42,24 +54,81 @@ def describe_node(node: DbtNode, upstream: list[DbtNode], downstream: list[DbtNo
 
 
 def describe_metric(metric: DbtMetric) -> str:
+    """A semantic-layer metric: what it is, how it is computed, on which model, by which time grains and cuts."""
     lines = [f"Metric {metric.name} ({metric.label}, {metric.type}): {metric.description}"]
     lines.append(f"Definition: {metric.definition}")
+    for measure in metric.measures:
+        lines.append(
+            f"Measure {measure.name}: {measure.expression} in semantic model {measure.semantic_model}"
+        )
+    if metric.input_metrics:
+        lines.append(f"Built from metrics: {', '.join(metric.input_metrics)}")
     if metric.model:
         lines.append(f"Built on model: {metric.model}; time dimension: {metric.time_dimension or 'n/a'}")
+    if metric.relation_name:
+        lines.append(f"Query it as: {metric.relation_name}")
+    if metric.grains:
+        lines.append(f"Time grains: {', '.join(metric.grains)}")
     if metric.dimensions:
         lines.append(f"Dimensions: {', '.join(metric.dimensions)}")
+    lines += [f"Filter: {condition}" for condition in metric.filters]
+    return "\n".join(lines)
+
+
+def describe_saved_query(query: DbtSavedQuery, metrics: list[DbtMetric]) -> str:
+    """A saved query: its metrics (with their definitions), group-by and filters."""
+    lines = [f"Saved query {query.name} ({query.label}): {query.description}"]
+    lines.append(f"Metrics: {', '.join(query.metrics)}")
+    lines += [f"- {m.name}: {m.definition} on {m.model or '?'}" for m in metrics]
+    lines.append(f"Group by: {', '.join(query.group_by) or '(nothing)'}")
+    lines += [f"Where: {condition}" for condition in query.where]
+    if query.order_by:
+        lines.append(f"Order by: {', '.join(query.order_by)}")
+    if query.limit is not None:
+        lines.append(f"Limit: {query.limit}")
+    if query.exports:
+        lines.append(f"Exports: {', '.join(query.exports)}")
+    return "\n".join(lines)
+
+
+def describe_glossary_entry(entry: GlossaryEntry, models: tuple[str, ...]) -> str:
+    """A glossary term or metric: the team's definition and how to compute it."""
+    label = f" ({entry.label})" if entry.label != entry.name else ""
+    lines = [f"Glossary {entry.kind} {entry.name}{label}"]
+    if entry.synonyms:
+        lines.append(f"Also called: {', '.join(entry.synonyms)}")
+    if entry.definition:
+        lines.append(f"Definition: {' '.join(entry.definition.split())}")
+    if entry.sql:
+        lines.append(f"SQL:\n{entry.sql.strip()}")
+    elif entry.computation():
+        lines.append(f"Computed as: {entry.computation()}")
+    if models:
+        lines.append(f"Models: {', '.join(models)}")
     return "\n".join(lines)
 
 
 def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolOutput:
     index = context.dbt
-    metric = index.find_metric(arguments.name)
-    if metric is not None and index.find(arguments.name) is None:
-        return ToolOutput(
-            content=describe_metric(metric), summary=f"metric {metric.name}: {metric.definition}"
-        )
+    if index.find(arguments.name) is None:
+        # Not a model: a metric, a saved query or a glossary entry, in that order.
+        if (metric := index.find_metric(arguments.name)) is not None:
+            return ToolOutput(
+                content=describe_metric(metric), summary=f"metric {metric.name}: {metric.definition}"
+            )
+        if (query := index.find_saved_query(arguments.name)) is not None:
+            metrics = [m for name in query.metrics if (m := index.find_metric(name)) is not None]
+            return ToolOutput(
+                content=describe_saved_query(query, metrics),
+                summary=f"saved query {query.name}: {', '.join(query.metrics)}",
+            )
+        if (entry := index.glossary.find(arguments.name)) is not None:
+            summary = f"glossary {entry.kind} {entry.name}"
+            text = describe_glossary_entry(entry, index.glossary_models(entry))
+            return ToolOutput(content=text, summary=summary)
     node = index.resolve(arguments.name)
-    text = describe_node(node, index.upstream(node), index.downstream(node))
+    profile = context.profiles.latest(node.unique_id) if context.profiles is not None else None
+    text = describe_node(node, index.upstream(node), index.downstream(node), profile)
     return ToolOutput(content=text, summary=f"{node.name}: {len(node.columns)} columns")
 
 
@@ -67,7 +136,8 @@ TOOL = Tool(
     name="describe_model",
     description=(
         "Describe one dbt model or source: the exact relation name to use in FROM, columns with types and "
-        "descriptions, tests, unique keys, joins to other models, and lineage. Also describes metrics."
+        "descriptions, tests, unique keys, joins to other models, and lineage. Also describes semantic-layer metrics "
+        "and saved queries (definition, model, time grains, dimensions, filters) and glossary terms."
     ),
     input_model=DescribeModelInput,
     run=describe_model,

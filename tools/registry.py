@@ -17,6 +17,7 @@ from tools.warehouse.base import Warehouse
 if TYPE_CHECKING:
     from agent.dbt.index import DbtIndex
     from agent.settings import Settings
+    from agent.store.profiles import ProfileStore
 
 
 @dataclass
@@ -29,6 +30,8 @@ class ToolContext:
     results: ResultStore
     artifacts: ArtifactWriter
     session_id: str | None = None
+    # Stored model profiles (row counts, column statistics); None where no store is wired, e.g. in some tests.
+    profiles: ProfileStore | None = None
 
     @property
     def warehouse(self) -> Warehouse:

@@ -1,11 +1,14 @@
-"""search_models: rank the project's models for a question."""
+"""search_models: rank the project's models, metrics and saved queries for a question, with the glossary's words."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.dbt.nodes import DbtNode
+from agent.dbt.nodes import DbtMetric, DbtNode
+from agent.dbt.search import SearchHit, SemanticHit
 from tools.registry import Tool, ToolContext, ToolOutput
+
+_SEMANTIC_LIMIT = 5
 
 
 class SearchModelsInput(BaseModel):
@@ -31,31 +34,69 @@ def _one_line(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _node_lines(hit: SearchHit) -> list[str]:
+    node = hit.node
+    lines = [
+        f"- {node.name} [{node.resource_type}] {_one_line(node.description) or '(no description)'}",
+        f"  relation: {node.relation_name or node.identifier}; key columns: {', '.join(key_columns(node))}",
+    ]
+    return lines + [f"  glossary: {entry.name}: {_one_line(entry.text(), 300)}" for entry in hit.glossary]
+
+
+def _semantic_lines(hit: SemanticHit) -> list[str]:
+    item = hit.item
+    lines = [f"- {item.name} [{hit.kind}] {item.label}: {_one_line(item.description) or '(no description)'}"]
+    if isinstance(item, DbtMetric):
+        built_on = f" on {item.model} ({item.relation_name or item.model})" if item.model else ""
+        time = f"; time: {item.time_dimension}" if item.time_dimension else ""
+        lines.append(f"  computed as: {_one_line(item.definition, 120)}{built_on}{time}")
+    else:
+        where = f"; where: {' and '.join(item.where)}" if item.where else ""
+        lines.append(f"  metrics: {', '.join(item.metrics)}; group by: {', '.join(item.group_by)}{where}")
+    return lines + [f"  glossary: {entry.name}: {_one_line(entry.text(), 300)}" for entry in hit.glossary]
+
+
 def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOutput:
-    hits = context.dbt.search(arguments.query, arguments.limit)
-    if not hits:
+    index = context.dbt
+    hits = index.search(arguments.query, arguments.limit)
+    semantic = index.search_semantic(arguments.query, min(arguments.limit, _SEMANTIC_LIMIT))
+    attached = [entry for hit in hits for entry in hit.glossary] + [
+        e for hit in semantic for e in hit.glossary
+    ]
+    shown = {entry.name for entry in attached}
+    # Terms that point at nothing found (or at nothing at all) still answer "what do we mean by ...".
+    unattached = [entry for entry in index.glossary_matches(arguments.query) if entry.name not in shown]
+    if not hits and not semantic and not unattached:
         message = f"No models match {arguments.query!r}. Try other words, or broader ones."
         return ToolOutput(content=message, summary=message)
-    lines = []
-    for hit in hits:
-        node = hit.node
-        description = _one_line(node.description) or "(no description)"
-        lines.append(
-            f"- {node.name} [{node.resource_type}] {description}\n"
-            f"  relation: {node.relation_name or node.identifier}; key columns: {', '.join(key_columns(node))}"
+    sections = []
+    if unattached:
+        sections.append(
+            "Glossary:\n"
+            + "\n".join(f"- {e.name} ({e.kind}): {_one_line(e.text(), 400)}" for e in unattached)
         )
+    if hits:
+        lines = [line for hit in hits for line in _node_lines(hit)]
+        sections.append(f"Models for {arguments.query!r}, best first:\n" + "\n".join(lines))
+    if semantic:
+        lines = [line for hit in semantic for line in _semantic_lines(hit)]
+        sections.append("Semantic layer (metrics and saved queries):\n" + "\n".join(lines))
     names = ", ".join(hit.node.name for hit in hits[:3])
-    return ToolOutput(
-        content=f"Models for {arguments.query!r}, best first:\n" + "\n".join(lines),
-        summary=f"{len(hits)} models found ({names}…)" if len(hits) > 3 else f"found {names}",
-    )
+    summary = f"{len(hits)} models found ({names}…)" if len(hits) > 3 else f"found {names or 'no models'}"
+    if semantic:
+        summary += "; " + ", ".join(f"{hit.item.name} ({hit.kind})" for hit in semantic[:2])
+    glossary = [entry.name for entry in index.glossary_matches(arguments.query)]
+    if glossary:
+        summary += f"; glossary: {', '.join(glossary[:3])}"
+    return ToolOutput(content="\n\n".join(sections), summary=summary)
 
 
 TOOL = Tool(
     name="search_models",
     description=(
         "Search the dbt project for models and sources relevant to a question. Returns ranked models with a "
-        "one-line description, the relation to query and key columns. Call this before writing SQL."
+        "one-line description, the relation to query and key columns; semantic-layer metrics and saved queries "
+        "that match; and the team's glossary definitions of words in the question. Call this before writing SQL."
     ),
     input_model=SearchModelsInput,
     run=search_models,

@@ -1,4 +1,4 @@
-"""Turning parsed dbt artifacts into nodes, keys, joins, lineage and metrics."""
+"""Turning parsed dbt artifacts into nodes, keys, joins and lineage (metrics: see semantic.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from agent.dbt.artifacts import DbtArtifacts
-from agent.dbt.nodes import DbtColumn, DbtMetric, DbtNode, Join
+from agent.dbt.nodes import DbtColumn, DbtNode, Join
 
 QUERYABLE = {"model", "source", "seed", "snapshot"}
 _REF = re.compile(r"""ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")
@@ -113,7 +113,7 @@ def _joins_by_node(manifest: dict[str, Any]) -> dict[str, list[Join]]:
         if metadata.get("name") != "relationships" or not test.get("attached_node"):
             continue
         kwargs = metadata.get("kwargs") or {}
-        target = _resolve_reference(str(kwargs.get("to", "")))
+        target = resolve_reference(str(kwargs.get("to", "")))
         if target and kwargs.get("field"):
             joins[test["attached_node"]].append(
                 Join(str(test.get("column_name")), target, str(kwargs["field"]))
@@ -121,54 +121,10 @@ def _joins_by_node(manifest: dict[str, Any]) -> dict[str, list[Join]]:
     return joins
 
 
-def _resolve_reference(text: str) -> str | None:
+def resolve_reference(text: str) -> str | None:
     """The node name a `ref('x')` or `source('a', 'b')` string points at."""
     if match := _REF.search(text):
         return match.group(2) or match.group(1)
     if match := _SOURCE.search(text):
         return f"{match.group(1)}.{match.group(2)}"
     return None
-
-
-def build_metrics(artifacts: DbtArtifacts) -> list[DbtMetric]:
-    """Metrics from the semantic manifest, else from manifest['metrics']."""
-    semantic = artifacts.semantic_manifest or {}
-    raw_metrics = semantic.get("metrics") or list((artifacts.manifest.get("metrics") or {}).values())
-    measures: dict[str, tuple[str, str | None, str | None, tuple[str, ...]]] = {}
-    for model in semantic.get("semantic_models") or []:
-        relation = (model.get("node_relation") or {}).get("alias") or model.get("name")
-        time_dimension = (model.get("defaults") or {}).get("agg_time_dimension")
-        dimensions = tuple(d["name"] for d in model.get("dimensions") or [])
-        for measure in model.get("measures") or []:
-            expression = f"{measure.get('agg', '')}({measure.get('expr') or measure['name']})"
-            measures[measure["name"]] = (expression, relation, time_dimension, dimensions)
-    metrics = []
-    for raw in raw_metrics:
-        params = raw.get("type_params") or {}
-        measure_name = (
-            (params.get("measure") or {}).get("name") if isinstance(params.get("measure"), dict) else None
-        )
-        expression, model, time_dimension, dimensions = measures.get(measure_name or "", ("", None, None, ()))
-        metrics.append(
-            DbtMetric(
-                name=raw["name"],
-                label=raw.get("label") or raw["name"],
-                description=(raw.get("description") or "").strip(),
-                type=raw.get("type") or "simple",
-                definition=_metric_definition(raw, params, expression),
-                model=model,
-                time_dimension=time_dimension,
-                dimensions=dimensions,
-            )
-        )
-    return metrics
-
-
-def _metric_definition(raw: dict[str, Any], params: dict[str, Any], measure_expression: str) -> str:
-    if raw.get("type") == "ratio":
-        numerator = (params.get("numerator") or {}).get("name")
-        denominator = (params.get("denominator") or {}).get("name")
-        return f"{numerator} / {denominator}"
-    if params.get("expr"):
-        return str(params["expr"])
-    return measure_expression or str(raw.get("expression") or raw.get("sql") or "")

@@ -1,22 +1,32 @@
-"""The in-memory index of a dbt project: nodes, lineage, metrics and search; reloaded when the manifest changes."""
+"""The in-memory index of a dbt project: nodes, lineage, semantic layer, glossary and search; reloaded when the
+manifest or the glossary file changes."""
 
 from __future__ import annotations
 
+import copy
 import difflib
+import logging
 import threading
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agent.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
-from agent.dbt.building import build_metrics, build_nodes
-from agent.dbt.nodes import DbtMetric, DbtNode, Relation
-from agent.dbt.search import NodeSearch, SearchHit, layer
+from agent.dbt.building import build_nodes
+from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
+from agent.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
+from agent.dbt.semantic import build_metrics, build_saved_queries
 from agent.errors import DbtArtifactError
+from agent.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
 from tools.errors import ToolInputError
 
 _PROMPT_MARTS = 12
 _PROMPT_METRICS = 10
+_PROMPT_SAVED_QUERIES = 8
+_PROMPT_GLOSSARY_CHARS = 2_000
+# What a glossary term adds to the models it points at: as much as naming the model outright.
+_GLOSSARY_BONUS = 5.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class ProjectOverview:
     main_marts: list[DbtNode]
     metrics: list[DbtMetric]
     warnings: list[str]
+    saved_queries: list[DbtSavedQuery] | None = None
+    glossary: str = ""
 
     def to_prompt_text(self) -> str:
         counts = ", ".join(f"{count} {kind}s" for kind, count in sorted(self.counts.items()))
@@ -39,6 +51,10 @@ class ProjectOverview:
         if self.metrics:
             lines.append("Metrics:")
             lines += [f"- {m.name} ({m.definition}): {_first_sentence(m.description)}" for m in self.metrics]
+        if self.saved_queries:
+            lines.append(f"Saved queries: {', '.join(q.name for q in self.saved_queries)}.")
+        if self.glossary:
+            lines.append(self.glossary)
         lines += [f"Note: {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
@@ -58,6 +74,11 @@ class DbtIndex:
         self.warnings: list[str] = list(artifacts.warnings)
         self._nodes = build_nodes(artifacts)
         self._metrics = build_metrics(artifacts)
+        self._saved_queries = build_saved_queries(artifacts)
+        self.glossary = Glossary()
+        # Glossary entry name -> the node names and the dbt metric it points at; set by with_glossary.
+        self._glossary_nodes: dict[str, tuple[str, ...]] = {}
+        self._glossary_metrics: dict[str, str] = {}
         self._by_key: dict[str, DbtNode] = {}
         for node in self._nodes:
             for key in (node.unique_id, node.name, node.relation_name or "", node.identifier):
@@ -69,6 +90,7 @@ class DbtIndex:
             for parent in node.depends_on:
                 self._children[parent].append(node.unique_id)
         self._search = NodeSearch(self._nodes)
+        self._semantic_search = SemanticSearch([*self._metrics, *self._saved_queries])
 
     def nodes(self) -> list[DbtNode]:
         return list(self._nodes)
@@ -101,8 +123,91 @@ class DbtIndex:
         lowered = name.strip().lower()
         return next((m for m in self._metrics if m.name.lower() == lowered), None)
 
+    def saved_queries(self) -> list[DbtSavedQuery]:
+        return list(self._saved_queries)
+
+    def find_saved_query(self, name: str) -> DbtSavedQuery | None:
+        lowered = name.strip().lower()
+        return next((q for q in self._saved_queries if q.name.lower() == lowered), None)
+
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
-        return self._search.search(query, limit)
+        """Nodes for a question; the models a glossary term in it points at rank higher and carry the term."""
+        matched = self.glossary.match(query)
+        pointed = {entry.name: self._glossary_nodes.get(entry.name, ()) for entry in matched}
+        boosts = {name.lower(): _GLOSSARY_BONUS for names in pointed.values() for name in names}
+        hits = self._search.search(query, limit, boosts)
+        return [
+            replace(hit, glossary=tuple(e for e in matched if hit.node.name in pointed[e.name]))
+            for hit in hits
+        ]
+
+    def search_semantic(self, query: str, limit: int = 5) -> list[SemanticHit]:
+        """Metrics and saved queries for a question; a glossary entry naming a dbt metric ranks it higher."""
+        matched = self.glossary.match(query)
+        pointed = {entry.name: self._glossary_metrics.get(entry.name) for entry in matched}
+        boosts = {name.lower(): _GLOSSARY_BONUS for name in pointed.values() if name}
+        hits = self._semantic_search.search(query, limit, boosts)
+        return [
+            replace(hit, glossary=tuple(e for e in matched if pointed[e.name] == hit.item.name))
+            for hit in hits
+        ]
+
+    def glossary_matches(self, query: str) -> list[GlossaryEntry]:
+        return self.glossary.match(query)
+
+    def glossary_models(self, entry: GlossaryEntry) -> tuple[str, ...]:
+        """The models a glossary entry points at: named in it, read by its SQL, or under its dbt metric."""
+        return self._glossary_nodes.get(entry.name, ())
+
+    def with_glossary(self, glossary: Glossary, *, strict: bool = True) -> DbtIndex:
+        """This index, also knowing the team's glossary (a shallow copy: the glossary reloads on its own).
+
+        Names of models and dbt metrics the glossary uses must exist: strict raises GlossaryError naming each
+        unknown one; otherwise they are left out and reported as warnings.
+        """
+        nodes: dict[str, tuple[str, ...]] = {}
+        metrics: dict[str, str] = {}
+        problems: list[str] = []
+        for entry in glossary.entries:
+            found = []
+            for name in entry.models:
+                node = self.find(name)
+                if node is None:
+                    problems.append(
+                        f"{entry.location} {entry.name!r} names model {name!r}, which {self._missing(name)}"
+                    )
+                else:
+                    found.append(node.name)
+            # Tables in a SQL definition may be outside dbt (or CTEs sqlglot took for tables): no error.
+            found += [node.name for table in entry.tables if (node := self._find_table(table)) is not None]
+            if entry.dbt_metric:
+                metric = self.find_metric(entry.dbt_metric)
+                if metric is None:
+                    known = ", ".join(m.name for m in self._metrics) or "none"
+                    problems.append(
+                        f"{entry.location} {entry.name!r} refers to dbt metric {entry.dbt_metric!r}, which the "
+                        f"project does not define (its metrics: {known})"
+                    )
+                else:
+                    metrics[entry.name] = metric.name
+                    if metric.model and (node := self.find(metric.model)) is not None:
+                        found.append(node.name)
+            nodes[entry.name] = tuple(dict.fromkeys(found))
+        if problems and strict:
+            raise GlossaryError(f"Glossary file {glossary.path}: " + "; ".join(problems) + ".")
+        view = copy.copy(self)
+        view.glossary = glossary
+        view._glossary_nodes = nodes
+        view._glossary_metrics = metrics
+        view.warnings = self.warnings + [f"glossary {glossary.path}: {problem}" for problem in problems]
+        return view
+
+    def _missing(self, name: str) -> str:
+        close = difflib.get_close_matches(name.lower(), [n.name for n in self._nodes], n=3, cutoff=0.6)
+        return "the dbt project does not have" + (f" (did you mean {', '.join(close)}?)" if close else "")
+
+    def _find_table(self, table: str) -> DbtNode | None:
+        return self.find(table) or self.find(table.rsplit(".", 1)[-1])
 
     def relations(self) -> list[Relation]:
         return [
@@ -127,6 +232,8 @@ class DbtIndex:
             self._main_marts(),
             self._metrics[:_PROMPT_METRICS],
             self.warnings,
+            self._saved_queries[:_PROMPT_SAVED_QUERIES],
+            self.glossary.prompt_text(_PROMPT_GLOSSARY_CHARS),
         )
 
     def _main_marts(self) -> list[DbtNode]:
@@ -143,13 +250,17 @@ def load_index(project_dir: Path) -> DbtIndex:
 
 
 class DbtIndexProvider:
-    """The current index of a project, reloaded when manifest.json changes; safe across threads."""
+    """The current index of a project, with its glossary; reloaded when manifest.json or the glossary file
+    changes; safe across threads."""
 
-    def __init__(self, project_dir: Path) -> None:
+    def __init__(self, project_dir: Path, glossary: GlossarySource | None = None) -> None:
         self._project_dir = project_dir
+        self._glossary_source = glossary
         self._lock = threading.Lock()
+        self._base: DbtIndex | None = None
         self._index: DbtIndex | None = None
         self._stamp: tuple[int, int] | None = None
+        self._glossary: Glossary | None = None
 
     def current(self) -> DbtIndex:
         path = manifest_path(self._project_dir)
@@ -159,12 +270,28 @@ class DbtIndexProvider:
         except OSError:
             stamp = None
         with self._lock:
-            if self._index is None or stamp != self._stamp:
+            first = self._index is None
+            if self._base is None or stamp != self._stamp:
                 # A broken new manifest keeps the last good index: a half-written file must not stop answers.
                 try:
-                    self._index = load_index(self._project_dir)
+                    self._base = load_index(self._project_dir)
+                    self._index = None
                 except DbtArtifactError:
-                    if self._index is None:
+                    if self._base is None:
                         raise
                 self._stamp = stamp
+            glossary = self._glossary_source.current() if self._glossary_source else None
+            if self._index is None or glossary is not self._glossary:
+                self._index = self._link(self._base, glossary, strict=first)
+                self._glossary = glossary
             return self._index
+
+    @staticmethod
+    def _link(base: DbtIndex, glossary: Glossary | None, *, strict: bool) -> DbtIndex:
+        """The index with its glossary: at start an unknown name fails; later it is a warning, not an outage."""
+        if glossary is None:
+            return base
+        index = base.with_glossary(glossary, strict=strict)
+        for warning in index.warnings[len(base.warnings) :]:
+            logger.warning("%s", warning)
+        return index

@@ -64,6 +64,17 @@ def _is_time(column: DbtColumn) -> bool:
 
 
 @dataclass(frozen=True)
+class DbtMeasure:
+    """A semantic model's aggregation, e.g. `revenue` = sum(net_revenue) over fct_orders."""
+
+    name: str
+    expression: str
+    semantic_model: str
+    model: str | None
+    relation_name: str | None
+
+
+@dataclass(frozen=True)
 class DbtMetric:
     """A semantic-layer metric and how it is computed."""
 
@@ -75,6 +86,27 @@ class DbtMetric:
     model: str | None
     time_dimension: str | None
     dimensions: tuple[str, ...]
+    semantic_model: str | None = None
+    relation_name: str | None = None
+    measures: tuple[DbtMeasure, ...] = ()
+    input_metrics: tuple[str, ...] = ()
+    grains: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DbtSavedQuery:
+    """A saved semantic-layer query: metrics, grouped by dimensions, with filters."""
+
+    name: str
+    label: str
+    description: str
+    metrics: tuple[str, ...]
+    group_by: tuple[str, ...]
+    where: tuple[str, ...]
+    order_by: tuple[str, ...] = ()
+    limit: int | None = None
+    exports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

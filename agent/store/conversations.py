@@ -5,17 +5,49 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow, utc_now
 
 SessionSource = Literal["cli", "slack", "alert"]
 Role = Literal["user", "assistant"]
+
+# The hot paths (messages and tool runs written and read on every turn) use Core on these tables: the ORM's
+# unit of work costs more than the SQLite statements themselves there.
+_SESSIONS = cast(sa.Table, SessionRow.__table__)
+_MESSAGES = cast(sa.Table, MessageRow.__table__)
+_TOOL_RUNS = cast(sa.Table, ToolRunRow.__table__)
+# Built once: constructing a statement costs more than SQLite running it. Parameters are bound by name.
+_HISTORY = (
+    sa.select(_MESSAGES).where(_MESSAGES.c.session_id == sa.bindparam("session")).order_by(_MESSAGES.c.seq)
+)
+# The next position is computed by the INSERT itself (the unique index makes max() a lookup): one statement
+# rather than a SELECT and an INSERT. Two writers may still compute the same position; the unique constraint
+# refuses the second, which retries.
+_APPEND = (
+    _MESSAGES.insert()
+    .values(
+        seq=sa.select(sa.func.coalesce(sa.func.max(_MESSAGES.c.seq), 0) + 1)
+        .where(_MESSAGES.c.session_id == sa.bindparam("session"))
+        .scalar_subquery()
+    )
+    .returning(_MESSAGES.c.id, _MESSAGES.c.seq)
+)
+# Every message marks its session active; the first names it, unless it has a title.
+_TOUCH = (
+    sa.update(_SESSIONS)
+    .where(_SESSIONS.c.id == sa.bindparam("session"))
+    .values(
+        updated_at=sa.bindparam("updated_at"),
+        title=sa.func.coalesce(_SESSIONS.c.title, sa.bindparam("title", type_=sa.String())),
+    )
+)
+_RECORD_TOOL_RUN = _TOOL_RUNS.insert().returning(_TOOL_RUNS.c.id)
 
 
 @dataclass(frozen=True)
@@ -88,6 +120,7 @@ class ConversationStore:
     """Reads and writes sessions; safe to share between threads and processes."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def open_session(
@@ -177,17 +210,18 @@ class ConversationStore:
                 for row, messages, cost in db.execute(query).all()
             ]
 
-    def set_title(self, session_id: str, title: str) -> None:
-        with self._sessions.begin() as db:
-            db.execute(sa.update(SessionRow).where(SessionRow.id == session_id).values(title=title[:200]))
+    def set_title(self, session_id: str, title: str, *, only_if_untitled: bool = False) -> None:
+        """Name the session; with only_if_untitled, a title it already has is kept (one statement, no read)."""
+        update = sa.update(_SESSIONS).where(_SESSIONS.c.id == session_id)
+        if only_if_untitled:
+            update = update.where(_SESSIONS.c.title.is_(None))
+        with self._engine.begin() as connection:
+            connection.execute(update.values(title=title[:200]))
 
     def history(self, session_id: str) -> list[StoredMessage]:
         """Every message of a session, in order."""
-        with self._sessions() as db:
-            rows = db.scalars(
-                sa.select(MessageRow).where(MessageRow.session_id == session_id).order_by(MessageRow.seq)
-            ).all()
-            return [_message(row) for row in rows]
+        with self._engine.connect() as connection:
+            return [_message(row) for row in connection.execute(_HISTORY, {"session": session_id})]
 
     def append_message(
         self,
@@ -199,35 +233,48 @@ class ConversationStore:
         model: str | None = None,
         usage: TokenUsage | None = None,
         stop_reason: str | None = None,
+        session_title: str | None = None,
     ) -> StoredMessage:
-        """Add a message at the end of the session; concurrent writers retry on a taken position."""
+        """Add a message at the end of the session; concurrent writers retry on a taken position.
+
+        `session_title` also names the session, unless it already has a title, in the same transaction.
+        """
         usage = usage or TokenUsage()
+        values: dict[str, Any] = {
+            "session_id": session_id,
+            "session": session_id,
+            "role": role,
+            "content": content,
+            "author": author,
+            "model": model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+            "cache_read_input_tokens": usage.cache_read_input_tokens,
+            "cost_usd": usage.cost_usd,
+            "stop_reason": stop_reason,
+        }
+        touch = {"session": session_id, "title": session_title[:200] if session_title is not None else None}
         for _attempt in range(20):
+            now = utc_now()
             try:
-                with self._sessions.begin() as db:
-                    row = MessageRow(
-                        session_id=session_id,
-                        seq=_next_seq(db, session_id),
-                        role=role,
-                        content=content,
-                        author=author,
-                        model=model,
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-                        cache_read_input_tokens=usage.cache_read_input_tokens,
-                        cost_usd=usage.cost_usd,
-                        stop_reason=stop_reason,
-                    )
-                    db.add(row)
-                    db.execute(
-                        sa.update(SessionRow).where(SessionRow.id == session_id).values(updated_at=utc_now()),
-                        # No loaded SessionRow to keep in step: skip the ORM's per-call evaluation.
-                        execution_options={"synchronize_session": False},
-                    )
-                return _message(row)
+                with self._engine.begin() as connection:
+                    message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
+                    connection.execute(_TOUCH, {**touch, "updated_at": now})
             except IntegrityError:
                 continue
+            return StoredMessage(
+                id=message_id,
+                session_id=session_id,
+                seq=seq,
+                role=role,
+                content=list(content),
+                author=author,
+                model=model,
+                stop_reason=stop_reason,
+                created_at=now,
+                usage=usage,
+            )
         raise RuntimeError(f"could not append to session {session_id}: too many concurrent writers")
 
     def record_tool_run(
@@ -244,22 +291,21 @@ class ConversationStore:
         bytes_billed: int | None = None,
         error: str | None = None,
     ) -> int:
-        with self._sessions.begin() as db:
-            row = ToolRunRow(
-                session_id=session_id,
-                tool_use_id=tool_use_id,
-                tool=tool,
-                input=input,
-                status="error" if is_error else "ok",
-                duration_ms=duration_ms,
-                rows=rows,
-                bytes_scanned=bytes_scanned,
-                bytes_billed=bytes_billed,
-                error=error,
-            )
-            db.add(row)
-            db.flush()
-            return row.id
+        values = {
+            "session_id": session_id,
+            "tool_use_id": tool_use_id,
+            "tool": tool,
+            "input": input,
+            "status": "error" if is_error else "ok",
+            "duration_ms": duration_ms,
+            "rows": rows,
+            "bytes_scanned": bytes_scanned,
+            "bytes_billed": bytes_billed,
+            "error": error,
+            "created_at": utc_now(),
+        }
+        with self._engine.begin() as connection:
+            return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
 
     def tool_runs(self, session_id: str) -> list[ToolRunRecord]:
         with self._sessions() as db:
@@ -289,11 +335,6 @@ class ConversationStore:
             db.add(FeedbackRow(session_id=session_id, message_ref=message_ref, user=user, value=value))
 
 
-def _next_seq(db: Session, session_id: str) -> int:
-    current = db.scalar(sa.select(sa.func.max(MessageRow.seq)).where(MessageRow.session_id == session_id))
-    return (current or 0) + 1
-
-
 def _session_record(row: SessionRow) -> SessionRecord:
     return SessionRecord(
         row.id,
@@ -306,7 +347,7 @@ def _session_record(row: SessionRow) -> SessionRecord:
     )
 
 
-def _message(row: MessageRow) -> StoredMessage:
+def _message(row: sa.Row[Any]) -> StoredMessage:
     return StoredMessage(
         id=row.id,
         session_id=row.session_id,

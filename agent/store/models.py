@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
@@ -139,3 +140,51 @@ class FeedbackRow(Base):
     user: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class ModelProfileRow(Base):
+    """One profiling attempt of a dbt model: row count and per-column statistics, or why it failed."""
+
+    __tablename__ = "model_profiles"
+    __table_args__ = (Index("ix_model_profiles_unique_id_profiled_at", "unique_id", "profiled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    unique_id: Mapped[str] = mapped_column(String(255))
+    relation: Mapped[str] = mapped_column(String(512))
+    manifest_checksum: Mapped[str | None] = mapped_column(String(128))
+    columns_signature: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))
+    row_count: Mapped[int | None] = mapped_column(BigInteger)
+    columns: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sampled: Mapped[bool] = mapped_column(default=False)
+    sample_percent: Mapped[float | None]
+    bytes_scanned: Mapped[int | None] = mapped_column(BigInteger)
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    profiled_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class AlertRunRow(Base):
+    """One run of an alert at one scheduled time; the unique keys make each run, and each posted point, once."""
+
+    __tablename__ = "alert_runs"
+    __table_args__ = (
+        # Inserted before the run starts: a second process inserting the same run fails and stands down.
+        UniqueConstraint("alert", "scheduled_for", name="uq_alert_runs_alert_scheduled_for"),
+        # Set before an anomaly is posted: the same point of the same alert is posted once (NULLs never clash).
+        UniqueConstraint("alert", "posted_point", name="uq_alert_runs_alert_posted_point"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert: Mapped[str] = mapped_column(String(200))
+    scheduled_for: Mapped[datetime] = mapped_column(UtcDateTime())
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    posted_point: Mapped[str | None] = mapped_column(String(64))
+    posted: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -18,7 +18,9 @@ from agent.loop import Agent
 from agent.runtime import Runtime, build_runtime
 from agent.settings import Settings, load_settings
 from agent.store.database import create_store_engine, current_revision, upgrade_database
+from bot.cli.alerts_commands import alerts_app
 from bot.cli.json_output import JsonLinesSink
+from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
 from bot.cli.turns import run_turn_cancellable
 from bot.slack.web_client import slack_refusal
@@ -31,6 +33,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the conversation database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
+register_profiling_commands(app)
 
 console = Console()
 errors = Console(stderr=True)
@@ -191,6 +195,7 @@ def slack(
         else:
             ready = bot.start_socket_mode().client.is_connected
         health = bot.serve_health(settings.health_port, ready)
+        bot.start_alerts()
     except BlueprintError as exc:
         runtime.close()
         raise _fail(exc.message) from None

@@ -1,15 +1,18 @@
-"""Accepting Slack questions: claim each event once, map its thread to a session, answer on our own pool."""
+"""Accepting Slack questions: queued at once, then claimed once, mapped to a session and answered on our pool."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import timedelta
 
 from slack_sdk import WebClient
 
 from agent.loop import Agent
 from agent.runtime import Runtime
-from agent.store.event_claims import claim_event
+from agent.store.event_claims import claim_event, finish_claim
 from bot.slack import messages
+from bot.slack.long_lived import freeze_long_lived_objects
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
 from bot.slack.thread_context import with_thread_context
@@ -17,6 +20,11 @@ from bot.slack.thread_pool import ThreadOrderedPool
 from bot.slack.thread_reply import SlackThreadReply
 
 log = logging.getLogger(__name__)
+
+# A claim this old that never finished belongs to a process that died mid-answer: a redelivery of the event
+# (without an acknowledgement Slack retries at once, then about 1 and 5 minutes later) is answered then. Longer
+# than any answer takes, so an answer still running is not repeated.
+UNFINISHED_CLAIM_EXPIRY = timedelta(minutes=5)
 
 
 class SlackAnswerer:
@@ -35,6 +43,7 @@ class SlackAnswerer:
         self._agent = Agent(runtime)
         self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
+        self._first_answered = threading.Event()
         self.bot_user_id = bot_user_id
 
     @property
@@ -47,24 +56,18 @@ class SlackAnswerer:
 
     def has_session(self, session_key: str) -> bool:
         """Whether the bot already converses in this thread (so replies need no mention)."""
+        # A question still waiting for a worker has no session yet, but its thread is the bot's.
+        if self._pool.has_work(session_key):
+            return True
         return self._runtime.store.find_session("slack", session_key) is not None
 
     def accept(self, question: SlackQuestion) -> bool:
-        """Queue an answer unless another delivery of the same event was already taken; True when queued."""
-        if not self._claim(question):
-            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
-            return False
-        store = self._runtime.store
-        existing = store.find_session("slack", question.session_key)
-        session = existing or store.open_session(
-            source="slack",
-            external_key=question.session_key,
-            metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
-        )
-        joined_mid_thread = existing is None and question.joins_existing_thread
-        if not self._pool.submit(
-            question.session_key, lambda: self._answer(question, session.id, joined_mid_thread)
-        ):
+        """Queue an answer and return at once; True when queued (a duplicate delivery is dropped later).
+
+        Listeners call this, so it touches no database: claiming the event and finding its session run on the
+        answer pool, in the thread's order, and a burst of events is acknowledged without waiting on them.
+        """
+        if not self._pool.submit(question.session_key, lambda: self._claim_and_answer(question)):
             post_in_thread(
                 self._client, question.channel, question.thread_ts, text=messages.SHUTTING_DOWN, variants=[]
             )
@@ -93,17 +96,34 @@ class SlackAnswerer:
         """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished."""
         return self._pool.shutdown(grace_seconds)
 
-    def _claim(self, question: SlackQuestion) -> bool:
-        """Exactly once across redeliveries, restarts and processes: the database's unique key decides."""
+    def _claim_and_answer(self, question: SlackQuestion) -> None:
+        """Answer unless another delivery of the same message was taken; mark the claim finished after."""
         engine = self._runtime.engine
-        if question.event_id and not claim_event(engine, f"slack-event:{question.event_id}"):
-            return False
-        # The same message can also arrive as two event types (message and app_mention).
-        return claim_event(
-            engine, f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
+        # Exactly once across redeliveries, restarts and processes: the database's unique key decides. The key
+        # is the message, not the event: the same message also arrives as two event types (message and
+        # app_mention), and Slack's retries of an event carry the same message.
+        claim = f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
+        if not claim_event(engine, claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
+            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+            return
+        store = self._runtime.store
+        existing = store.find_session("slack", question.session_key)
+        session = existing or store.open_session(
+            source="slack",
+            external_key=question.session_key,
+            metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
         )
+        self._answer(
+            question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
+        )
+        finish_claim(engine, claim)
+        if not self._first_answered.is_set():
+            # The first answer loaded what answers need and keep (the model SDK's modules and types, the
+            # warehouse driver): from now on that is long-lived too.
+            self._first_answered.set()
+            freeze_long_lived_objects()
 
-    def _answer(self, question: SlackQuestion, session_id: str, joined_mid_thread: bool) -> None:
+    def _answer(self, question: SlackQuestion, session_id: str, *, joined_mid_thread: bool) -> None:
         reply = SlackThreadReply(self._client, question, session_id, use_streaming=self._use_streaming)
         reply.working()
         text = question.text

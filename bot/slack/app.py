@@ -19,14 +19,19 @@ from slack_sdk import WebClient
 
 from agent.errors import ConfigError
 from agent.runtime import Runtime
+from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
+from bot.alerts.posting import SlackAlertNotifier
+from bot.alerts.scheduler import AlertScheduler
 from bot.slack.answering import SlackAnswerer
 from bot.slack.health import HealthServer
 from bot.slack.listeners import register_listeners
+from bot.slack.long_lived import freeze_long_lived_objects
+from bot.slack.socket_mode import AckOnReceiptHandler
 from bot.slack.web_client import build_web_client
 
 log = logging.getLogger(__name__)
 
-# Listeners only claim and enqueue, so Bolt's own pool stays small; answers run on the answerer's pool.
+# Listeners only enqueue, so Bolt's own pool stays small; claims and answers run on the answerer's pool.
 _LISTENER_THREADS = 8
 EVENTS_PATH = "/slack/events"
 _SOCKET_RECEIVE_BUFFER_BYTES = 64 * 1024
@@ -39,6 +44,8 @@ class SlackBot:
     app: App
     answerer: SlackAnswerer
     runtime: Runtime
+    alerts: ConfiguredAlerts
+    _alert_scheduler: AlertScheduler | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
@@ -51,13 +58,13 @@ class SlackBot:
                 "(Basic Information → App-Level Tokens) and export SLACK_APP_TOKEN=xapp-..., "
                 "or run `blueprintdata slack --http` with SLACK_SIGNING_SECRET."
             )
-        handler = SocketModeHandler(
+        handler = AckOnReceiptHandler(
             self.app,
             app_token=settings.slack_app_token.get_secret_value(),
-            web_client=self.app.client,
             # An envelope is a few KiB; the 1 KiB default makes each one several reads on a busy process.
             receive_buffer_size=_SOCKET_RECEIVE_BUFFER_BYTES,
         )
+        freeze_long_lived_objects()
         handler.connect()  # type: ignore[no-untyped-call]
         self._closers.insert(0, handler.close)
         return handler
@@ -72,6 +79,7 @@ class SlackBot:
                 return [b"ok\n"]
             return events(environ, start_response)
 
+        freeze_long_lived_objects()
         server = make_server(host, port, application, server_class=_ThreadingWSGIServer)
         threading.Thread(target=server.serve_forever, name="slack-http", daemon=True).start()
         self._closers.insert(0, server.shutdown)
@@ -81,6 +89,16 @@ class SlackBot:
         health = HealthServer(port, is_ready).start()
         self._closers.append(health.close)
         return health
+
+    def start_alerts(self) -> AlertScheduler | None:
+        """Run the alerts on their schedules, when enabled (BLUEPRINTDATA_ALERTS_ENABLED)."""
+        for problem in self.alerts.loaded.problems:
+            log.warning("alert not loaded: %s", problem)
+        if not alerts_enabled(self.runtime, self.alerts.loaded) or not self.alerts.loaded.alerts:
+            return None
+        self._alert_scheduler = self.alerts.scheduler()
+        self._alert_scheduler.start()
+        return self._alert_scheduler
 
     def run_until_signalled(self) -> None:
         """Block until SIGTERM or SIGINT, then stop gracefully."""
@@ -95,6 +113,8 @@ class SlackBot:
         if self._closers:
             # Close the event source first so no new question is accepted while we drain.
             self._closers[0]()
+        if self._alert_scheduler is not None:
+            self._alert_scheduler.shutdown(wait=True)
         grace = self.runtime.settings.slack_shutdown_grace_seconds
         finished = self.answerer.shutdown(grace)
         if not finished:
@@ -132,5 +152,6 @@ def build_slack_bot(
         ignoring_self_events_enabled=True,
     )
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id)
-    register_listeners(app, answerer)
-    return SlackBot(app=app, answerer=answerer, runtime=runtime)
+    alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.store))
+    register_listeners(app, answerer, alerts)
+    return SlackBot(app=app, answerer=answerer, runtime=runtime, alerts=alerts)

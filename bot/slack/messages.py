@@ -10,7 +10,8 @@ WELCOME = "Hi! Ask me about your data in plain words, or try one of these:"
 ASKED_ON_BEHALF = "<@{user}> asked: {text}"
 SLASH_HELP = (
     "Ask a question: `/blueprintdata how many orders did we get last week?`. "
-    "Direct commands work too: `/blueprintdata /sql SELECT ...`, `/search`, `/describe`, `/chart`, `/help`."
+    "Direct commands work too: `/blueprintdata /sql SELECT ...`, `/search`, `/describe`, `/chart`, `/quality`, "
+    "`/anomalies`, `/help`; `/blueprintdata alerts list` shows the scheduled alerts."
 )
 SLASH_NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me first (`/invite @BlueprintData`), or ask me in a DM."

@@ -50,6 +50,11 @@ class ThreadOrderedPool:
                     self._idle.notify_all()
                     return
 
+    def has_work(self, key: str) -> bool:
+        """Whether work for `key` is queued or running."""
+        with self._lock:
+            return key in self._queues
+
     def pending(self) -> int:
         with self._lock:
             return sum(len(queue) for queue in self._queues.values())

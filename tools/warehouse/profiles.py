@@ -1,4 +1,4 @@
-"""Reading the dbt profile the way dbt does, and turning its target into a SQLAlchemy URL."""
+"""Reading the dbt profile the way dbt does, and turning a duckdb or postgres target into a SQLAlchemy URL."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def profile_target(project_dir: Path, profiles_dir: Path | None, target: str | N
 
 
 def url_from_target(output: dict[str, Any], project_dir: Path) -> tuple[sa.URL, str]:
-    """A SQLAlchemy URL and our dialect name for a dbt target."""
+    """A SQLAlchemy URL and our dialect name for a duckdb or postgres target (bigquery has its own client)."""
     kind = output.get("type")
     if kind == "duckdb":
         raw_path = str(output.get("path") or "")
@@ -101,15 +101,6 @@ def url_from_target(output: dict[str, Any], project_dir: Path) -> tuple[sa.URL, 
             query=query,
         )
         return url, "postgres"
-    if kind == "bigquery":
-        project = output.get("project") or output.get("database")
-        dataset = output.get("dataset") or output.get("schema")
-        query = {}
-        if output.get("keyfile"):
-            query["credentials_path"] = str(output["keyfile"])
-        if output.get("location"):
-            query["location"] = str(output["location"])
-        return sa.URL.create("bigquery", host=project, database=dataset, query=query), "bigquery"
     raise WarehouseError(
         f"Warehouse type {kind!r} in {output.get('_source')} is not supported; use duckdb, postgres or bigquery, "
         "or set BLUEPRINTDATA_WAREHOUSE_URL."

@@ -7,11 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from datetime import time as clock_time
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from agent.errors import WarehouseError
 from tools.errors import ToolInputError
 from tools.results import Column, QueryResult
+from tools.warehouse.messages import query_timed_out
 from tools.warehouse.row_cap import capped_sql
+from tools.warehouse.values import plain_value
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +43,24 @@ class SqlAlchemyWarehouse:
             if self._engine is None:
                 connect_args: dict[str, Any] = {}
                 if self._dialect == "duckdb":
-                    # Read-only at the engine: even SQL that slipped past the guard cannot write.
+                    # Read-only at the engine: even SQL that slipped past the guard cannot write; and no file,
+                    # HTTP or extension access, so it cannot read outside the warehouse either.
                     connect_args["read_only"] = True
+                    connect_args["config"] = {"enable_external_access": False}
                 elif self._dialect == "postgres":
                     connect_args["connect_timeout"] = 10
                 self._engine = sa.create_engine(self._url, connect_args=connect_args, pool_pre_ping=True)
             return self._engine
 
-    def execute_readonly(self, sql: str, *, max_rows: int, timeout_seconds: float) -> QueryResult:
+    def estimate_bytes(self, sql: str) -> int | None:
+        """DuckDB and PostgreSQL have no byte estimate that means cost; None."""
+        return None
+
+    def execute_readonly(
+        self, sql: str, *, max_rows: int, timeout_seconds: float, session_id: str | None = None
+    ) -> QueryResult:
+        # Rows are bounded twice: the LIMIT that capped_sql puts in the tree, and fetchmany, which never asks
+        # the driver for more than max_rows + 1 (so "truncated" is known without reading the rest).
         statement = capped_sql(sql, self._dialect, max_rows + 1)
         started = time.perf_counter()
         with self._connection() as connection:
@@ -64,7 +72,7 @@ class SqlAlchemyWarehouse:
                 with self._time_limit(connection, timeout_seconds):
                     cursor.execute(statement)
                     columns = self._columns(connection, cursor.description)
-                    rows = [[_plain(value) for value in row] for row in cursor.fetchmany(max_rows + 1)]
+                    rows = [[plain_value(value) for value in row] for row in cursor.fetchmany(max_rows + 1)]
             except driver_error as exc:
                 raise self._query_error(exc, timeout_seconds, sql) from None
             finally:
@@ -130,11 +138,7 @@ class SqlAlchemyWarehouse:
     def _query_error(self, exc: Exception, timeout_seconds: float, sql: str) -> ToolInputError:
         message = " ".join(str(exc).split())[:600]
         if any(marker in message.lower() for marker in _TIMEOUT_MARKERS):
-            return ToolInputError(
-                f"The query took longer than {timeout_seconds:g} s and was stopped. Narrow it: filter on a date "
-                "range, aggregate in SQL, or select fewer columns.",
-                sql=sql,
-            )
+            return ToolInputError(query_timed_out(timeout_seconds), sql=sql)
         return ToolInputError(f"The warehouse rejected the query: {message}", sql=sql)
 
     def close(self) -> None:
@@ -142,14 +146,3 @@ class SqlAlchemyWarehouse:
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
-
-
-def _plain(value: Any) -> Any:
-    """Values that JSON, CSV and charts understand; numbers and dates keep their type."""
-    if value is None or isinstance(value, bool | int | float | str | Decimal | date | datetime | clock_time):
-        return value
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, UUID):
-        return str(value)
-    return str(value)

@@ -8,8 +8,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.alerts.configured import ConfiguredAlerts
 from bot.slack.answering import SlackAnswerer
 from bot.slack.listeners.actions import on_feedback, on_show_sql
+from bot.slack.listeners.alerts import ALERTS_COMMAND, alerts_arguments, on_alerts_command
 from bot.slack.listeners.commands import on_slash_command
 from bot.slack.listeners.events import on_app_mention, on_message
 from bot.slack.listeners.home import (
@@ -23,7 +25,7 @@ from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 SLASH_COMMAND = "/blueprintdata"
 
 
-def register_listeners(app: App, answerer: SlackAnswerer) -> None:
+def register_listeners(app: App, answerer: SlackAnswerer, alerts: ConfiguredAlerts) -> None:
     """Attach every listener; each acknowledges at once and hands slow work to the answerer's pool."""
 
     @app.event("app_mention")
@@ -45,7 +47,16 @@ def register_listeners(app: App, answerer: SlackAnswerer) -> None:
     @app.command(SLASH_COMMAND)
     def slash_command(ack: Ack, command: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
+        arguments = alerts_arguments(str(command.get("text") or ""))
+        if arguments is not None:
+            on_alerts_command(arguments, respond, alerts)
+            return
         on_slash_command(command, respond, answerer)
+
+    @app.command(ALERTS_COMMAND)
+    def alerts_command(ack: Ack, command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        ack()
+        on_alerts_command(str(command.get("text") or ""), respond, alerts)
 
     _button(app, re.compile(f"^{re.escape(FEEDBACK_ACTION_ID)}"), lambda body: on_feedback(body, answerer))
     _button(app, re.compile(f"^{re.escape(SHOW_SQL_ACTION_ID)}"), lambda body: on_show_sql(body, answerer))

@@ -1,0 +1,190 @@
+"""Reading the alerts file: each alert validated on its own, so one bad alert never stops the others.
+
+Every problem names the alert and the field to fix; checks against the dbt project (does the model exist, does
+it have that column, is the metric simple enough to chart) come after the file's own rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from agent.alerts.definitions import CHECK_SCHEDULE, AlertDefinition, ScheduleCheck
+from agent.dbt.index import DbtIndex
+from agent.settings import Settings
+from tools.anomalies.metric_query import metric_value_sql
+from tools.errors import ToolInputError
+
+DEFAULT_FILE_NAME = "blueprintdata_alerts.yml"
+FILE_LEVEL = "(file)"
+
+# What to tell people about a missing field, beyond "required".
+_FIELD_HINTS = {
+    "name": "give the alert a name, e.g. name: daily_orders",
+    "schedule": "when to run, as cron, e.g. schedule: '0 8 * * *' (every day at 08:00)",
+    "channel": "the Slack channel to post in, e.g. channel: '#data-alerts' or a channel id C0123ABCD",
+}
+
+
+@dataclass(frozen=True)
+class AlertProblem:
+    """Why one alert (or the whole file) could not be loaded, naming the field to fix."""
+
+    alert: str
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "alerts file" if self.alert == FILE_LEVEL else f"alert {self.alert!r}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LoadedAlerts:
+    """The alerts that loaded, and the problems of those that did not."""
+
+    path: Path | None
+    alerts: list[AlertDefinition] = field(default_factory=list)
+    problems: list[AlertProblem] = field(default_factory=list)
+
+    def find(self, name: str) -> AlertDefinition | None:
+        lowered = name.strip().lower()
+        return next((alert for alert in self.alerts if alert.name.lower() == lowered), None)
+
+
+def alerts_file(settings: Settings, project_dir: Path) -> Path | None:
+    """BLUEPRINTDATA_ALERTS_FILE, else blueprintdata_alerts.yml in the dbt project when it exists."""
+    if settings.alerts_file is not None:
+        return settings.alerts_file.expanduser()
+    candidate = project_dir / DEFAULT_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_alerts(
+    path: Path | None, *, check_schedule: ScheduleCheck | None = None, index: DbtIndex | None = None
+) -> LoadedAlerts:
+    """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems."""
+    if path is None:
+        return LoadedAlerts(None)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return LoadedAlerts(path, problems=[_file_problem(path, f"cannot be read ({exc.strerror})")])
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        return LoadedAlerts(path, problems=[_file_problem(path, f"is not valid YAML: {detail}")])
+    entries, defaults, problem = _entries(document)
+    if problem:
+        return LoadedAlerts(path, problems=[_file_problem(path, problem)])
+    loaded = LoadedAlerts(path)
+    seen: set[str] = set()
+    for position, raw in enumerate(entries, start=1):
+        label = _label(raw, position)
+        if not isinstance(raw, dict):
+            loaded.problems.append(AlertProblem(label, None, "must be a mapping of fields (name: ..., ...)"))
+            continue
+        problems, alert = _validate({**defaults, **raw}, label, check_schedule, index)
+        if alert is not None and alert.name.lower() in seen:
+            problems = [AlertProblem(label, "name", "another alert already has this name")]
+        if problems or alert is None:
+            loaded.problems.extend(problems)
+            continue
+        seen.add(alert.name.lower())
+        loaded.alerts.append(alert)
+    return loaded
+
+
+def _entries(document: Any) -> tuple[list[Any], dict[str, Any], str | None]:
+    """The alert entries and the shared defaults; or why the file's shape is wrong."""
+    if document is None:
+        return [], {}, None
+    if isinstance(document, list):
+        return document, {}, None
+    if not isinstance(document, dict) or not isinstance(document.get("alerts") or [], list):
+        return [], {}, "must hold `alerts:`, a list of alerts (and optionally `defaults:`)"
+    defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        return [], {}, "`defaults:` must be a mapping of fields shared by every alert"
+    unknown = sorted(set(document) - {"alerts", "defaults"})
+    if unknown:
+        return [], {}, f"unknown top-level key(s) {', '.join(unknown)}; expected alerts and defaults"
+    return list(document.get("alerts") or []), defaults, None
+
+
+def _validate(
+    raw: dict[str, Any], label: str, check_schedule: ScheduleCheck | None, index: DbtIndex | None
+) -> tuple[list[AlertProblem], AlertDefinition | None]:
+    try:
+        alert = AlertDefinition.model_validate(raw, context={CHECK_SCHEDULE: check_schedule})
+    except ValidationError as exc:
+        return [_pydantic_problem(label, error) for error in exc.errors()], None
+    problems = project_problems(alert, index) if index is not None else []
+    return problems, alert
+
+
+def _pydantic_problem(label: str, error: Any) -> AlertProblem:
+    location = [str(part) for part in error.get("loc", ())]
+    field_name = ".".join(location) or None
+    message = str(error.get("msg", "is not valid"))
+    message = message.removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        message = "missing: " + _FIELD_HINTS.get(field_name or "", "this field is required")
+    elif error.get("type") == "extra_forbidden":
+        message = "unknown field (check the spelling; README lists the fields)"
+    return AlertProblem(label, field_name, message)
+
+
+def project_problems(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
+    """What in the alert does not match the dbt project: unknown model, column or metric."""
+    if alert.model:
+        node = index.find(alert.model)
+        if node is None:
+            return [AlertProblem(alert.name, "model", _unknown("model", alert.model, index))]
+        if node.columns and alert.time_column and node.column(alert.time_column) is None:
+            columns = ", ".join(column.name for column in node.columns[:12])
+            return [
+                AlertProblem(
+                    alert.name,
+                    "time_column",
+                    f"{node.name} has no column {alert.time_column!r}; it has {columns}",
+                )
+            ]
+    if alert.metric:
+        metric = index.find_metric(alert.metric)
+        if metric is None:
+            names = ", ".join(m.name for m in index.metrics()) or "none"
+            return [AlertProblem(alert.name, "metric", f"no dbt metric {alert.metric!r} (metrics: {names})")]
+        # What detect_anomalies can aggregate by period, an alert can watch (the same SQL builder).
+        if not metric.time_dimension or metric_value_sql(metric, index) is None:
+            return [
+                AlertProblem(
+                    alert.name,
+                    "metric",
+                    f"{metric.name} is a {metric.type} metric; watch it with model + measure or sql instead",
+                )
+            ]
+    return []
+
+
+def _unknown(kind: str, name: str, index: DbtIndex) -> str:
+    try:
+        index.resolve(name)
+    except (
+        ToolInputError
+    ) as exc:  # resolve() names the close matches; its hint for the model does not fit here.
+        return exc.message.replace("Use search_models to find models.", "Check the name in your dbt project.")
+    return f"no {kind} named {name!r}"
+
+
+def _label(raw: Any, position: int) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("name"), str) and raw["name"].strip():
+        return str(raw["name"]).strip()
+    return f"#{position}"
+
+
+def _file_problem(path: Path, message: str) -> AlertProblem:
+    return AlertProblem(FILE_LEVEL, None, f"{path} {message}")

@@ -1,0 +1,1 @@
+"""Alerts in the bot process: their cron schedules, the scheduler, and posting them to Slack."""

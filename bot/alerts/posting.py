@@ -1,0 +1,105 @@
+"""Posting alert notices to Slack: the message, its chart in the thread, and the thread opened as a session.
+
+The thread of an anomaly post becomes a conversation like any other (same session key as a mention would
+make), seeded with the alert's metric, query and finding, so a reply there is answered with that context.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from agent.alerts.notices import AlertNotice, AnomalyNotice, PostedNotice
+from agent.store.conversations import ConversationStore
+from bot.slack.posting import post_in_thread
+from bot.slack.questions import SlackQuestion
+
+log = logging.getLogger(__name__)
+
+ALERT_AUTHOR = "alert"
+
+
+class SlackAlertNotifier:
+    """Implements agent.alerts.notices.AlertNotifier for Slack."""
+
+    def __init__(self, client: WebClient, store: ConversationStore) -> None:
+        self._client = client
+        self._store = store
+        self._team_id: str | None = None
+        self._lock = threading.Lock()
+
+    def post(self, notice: AlertNotice) -> PostedNotice:
+        """Post to the alert's channel; SlackApiError when Slack refuses (the runner records it)."""
+        response = self._client.chat_postMessage(
+            channel=notice.alert.channel,
+            text=notice.text(),
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": notice.text()}}],
+            unfurl_links=False,
+        )
+        channel, ts = str(response.get("channel") or notice.alert.channel), str(response["ts"])
+        if isinstance(notice, AnomalyNotice):
+            self._open_thread(notice, channel, ts)
+            if notice.chart_png:
+                self._upload_chart(notice, channel, ts)
+        return PostedNotice(channel, ts)
+
+    def _open_thread(self, notice: AnomalyNotice, channel: str, ts: str) -> None:
+        """The post's thread as a session, its history starting with the alert (replies need no mention)."""
+        thread = SlackQuestion(
+            event_id=None,
+            team_id=self._team(),
+            channel=channel,
+            thread_ts=ts,
+            message_ts=ts,
+            user=ALERT_AUTHOR,
+            text="",
+            is_direct_message=False,
+        )
+        session = self._store.open_session(
+            source="slack",
+            external_key=thread.session_key,
+            title=f"Alert {notice.alert.name}: {notice.finding.explain(notice.evaluation.metric)}"[:200],
+            metadata={
+                "team": thread.team_id,
+                "channel": channel,
+                "thread_ts": ts,
+                "alert": notice.alert.name,
+            },
+        )
+        # The model's history must open with a user turn, so the scheduler speaks first, as itself.
+        opening = f"[automatic message from the scheduled alert {notice.alert.name}, not from a person]"
+        self._store.append_message(
+            session.id, role="user", content=[{"type": "text", "text": opening}], author=ALERT_AUTHOR
+        )
+        context = notice.text() + "\n\n" + notice.context_for_model()
+        self._store.append_message(session.id, role="assistant", content=[{"type": "text", "text": context}])
+
+    def _upload_chart(self, notice: AnomalyNotice, channel: str, ts: str) -> None:
+        title = f"Alert {notice.alert.name}: {notice.evaluation.metric}"
+        try:
+            self._client.files_upload_v2(
+                channel=channel,
+                thread_ts=ts,
+                content=notice.chart_png,
+                filename=notice.chart_filename(),
+                title=title,
+            )
+        except SlackApiError as exc:
+            # The alert itself is out; say in its thread why the chart is missing.
+            log.warning("alert chart upload failed: %s", exc.response.get("error"))
+            post_in_thread(
+                self._client,
+                channel,
+                ts,
+                text=f"I made the chart but could not upload it ({exc.response.get('error')}).",
+                variants=[],
+            )
+
+    def _team(self) -> str:
+        with self._lock:
+            if self._team_id is None:
+                self._team_id = str(self._client.auth_test().get("team_id") or "")
+            return self._team_id

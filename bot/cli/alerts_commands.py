@@ -1,0 +1,153 @@
+"""`blueprintdata alerts list` and `blueprintdata alerts run [NAME] [--dry-run]`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agent.alerts.definitions import AlertDefinition
+from agent.alerts.loading import DEFAULT_FILE_NAME
+from agent.alerts.notices import AlertNotifier
+from agent.errors import BlueprintError
+from agent.runtime import Runtime, build_runtime
+from agent.settings import Settings, load_settings
+from agent.store.models import utc_now
+from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
+
+alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now.", no_args_is_help=True)
+
+console = Console()
+errors = Console(stderr=True)
+
+NO_ALERTS_FILE = (
+    f"No alerts file: create {DEFAULT_FILE_NAME} in your dbt project directory, or point "
+    "BLUEPRINTDATA_ALERTS_FILE at one (README: Scheduled anomaly alerts)."
+)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(Text(f"Error: {message}", style="bold red"))
+    return typer.Exit(code)
+
+
+def _runtime(demo: bool) -> Runtime:
+    try:
+        settings: Settings = load_settings()
+        if demo:
+            settings = settings.model_copy(
+                update={"dbt_project_dir": None, "warehouse_url": None, "alerts_file": None}
+            )
+        return build_runtime(settings)
+    except BlueprintError as exc:
+        raise _fail(exc.message) from None
+
+
+def _show_problems(configured: ConfiguredAlerts) -> None:
+    for problem in configured.loaded.problems:
+        errors.print(Text(f"Skipped {problem}", style="yellow"))
+
+
+DemoOption = Annotated[bool, typer.Option("--demo", help="Use the bundled demo project and its alerts.")]
+
+
+@alerts_app.command("list")
+def list_alerts(demo: DemoOption = False) -> None:
+    """List the alerts, when they run and how their last run went; problems in the file are shown too."""
+    runtime = _runtime(demo)
+    try:
+        configured = load_configured_alerts(runtime)
+        if configured.loaded.path is None:
+            console.print(NO_ALERTS_FILE)
+            return
+        console.print(f"Alerts from {configured.loaded.path}")
+        table = Table("name", "watches", "schedule", "channel", "last run", "next run", header_style="bold")
+        for status in configured.statuses():
+            table.add_row(
+                status.name, status.watches, status.schedule, status.channel, status.last_run, status.next_run
+            )
+        console.print(table)
+        _show_problems(configured)
+    finally:
+        runtime.close()
+    if configured.loaded.problems:
+        raise typer.Exit(1)
+
+
+@alerts_app.command("run")
+def run_alerts(
+    name: Annotated[str | None, typer.Argument(help="The alert to run; all of them when left out.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be posted and save the chart; post nothing.")
+    ] = False,
+    demo: DemoOption = False,
+) -> None:
+    """Run alerts now: post anomalies to Slack (needs SLACK_BOT_TOKEN), or only show them with --dry-run."""
+    runtime = _runtime(demo)
+    try:
+        configured = load_configured_alerts(runtime, None if dry_run else _slack_notifier(runtime))
+        _show_problems(configured)
+        chosen = _chosen(configured, name)
+        ok = all(
+            [_dry_run(runtime, configured, alert) if dry_run else _run(configured, alert) for alert in chosen]
+        )
+    finally:
+        runtime.close()
+    raise typer.Exit(0 if ok else 1)
+
+
+def _chosen(configured: ConfiguredAlerts, name: str | None) -> list[AlertDefinition]:
+    loaded = configured.loaded
+    if loaded.path is None:
+        raise _fail(NO_ALERTS_FILE)
+    if name is None:
+        if not loaded.alerts:
+            raise _fail(f"No alert in {loaded.path} could be loaded (see above).")
+        return loaded.alerts
+    alert = loaded.find(name)
+    if alert is None:
+        names = ", ".join(a.name for a in loaded.alerts) or "none"
+        raise _fail(f"No alert named {name!r} was loaded from {loaded.path}; alerts: {names}.")
+    return [alert]
+
+
+def _dry_run(runtime: Runtime, configured: ConfiguredAlerts, alert: AlertDefinition) -> bool:
+    try:
+        preview = configured.runner.preview(alert)
+    except BlueprintError as exc:
+        console.print(Text(f"{alert.name}: failed: {exc.message}", style="red"))
+        return False
+    chart = runtime.artifacts.save(
+        session_id=None,
+        kind="chart",
+        title=f"Alert {alert.name}",
+        filename=f"alert-{alert.name}.png",
+        mime_type="image/png",
+        data=preview.chart_png,
+    )
+    if preview.notice is None:
+        console.print(f"{alert.name}: no anomaly. {preview.evaluation.latest_summary()}", soft_wrap=True)
+    else:
+        console.print(Text(f"{alert.name}: would post to {alert.channel}:", style="bold"))
+        console.print(Text(preview.notice.text()), soft_wrap=True)
+    console.print(f"chart: {chart.path}", soft_wrap=True)
+    return True
+
+
+def _run(configured: ConfiguredAlerts, alert: AlertDefinition) -> bool:
+    outcome = configured.runner.run(alert, utc_now(), "manual")
+    console.print(Text(outcome.message, style="red" if outcome.status == "failed" else ""), soft_wrap=True)
+    return outcome.status != "failed"
+
+
+def _slack_notifier(runtime: Runtime) -> AlertNotifier:
+    from bot.alerts.posting import SlackAlertNotifier  # Slack libraries load only when posting.
+    from bot.slack.web_client import build_web_client
+
+    try:
+        return SlackAlertNotifier(build_web_client(runtime.settings), runtime.store)
+    except BlueprintError as exc:
+        raise _fail(f"{exc.message} (or use --dry-run to post nothing)") from None

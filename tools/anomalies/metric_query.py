@@ -1,0 +1,154 @@
+"""The read-only SQL that aggregates a number by day or hour in the warehouse, built per dialect by sqlglot.
+
+One builder for every series the detector checks: a dbt metric (its measure, filter, or a ratio of two) for
+`detect_anomalies`, and a metric or a model's column for a scheduled alert (agent/alerts/series.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from tools.errors import ToolInputError
+from tools.sql_guard import CheckedQuery, check_read_only
+
+if TYPE_CHECKING:
+    from agent.dbt.index import DbtIndex
+    from agent.dbt.nodes import DbtMeasure, DbtMetric
+
+PERIOD, VALUE = "period", "value"
+# MetricFlow's aggregation names that are not SQL functions.
+_AGGREGATIONS = {
+    "count_distinct": "count(distinct {})",
+    "average": "avg({})",
+    "sum_boolean": "sum(cast({} as int))",
+}
+# {{ Dimension('order__channel') }}, {{ TimeDimension('order__ordered_at', 'day') }}, {{ Entity('customer') }}
+_TEMPLATE = re.compile(r"\{\{\s*(?:Dimension|TimeDimension|Entity)\(\s*'([^']+)'[^}]*\)\s*\}\}")
+
+
+class UnparsableSeriesSql(ToolInputError):
+    """A piece of the series' SQL (time column, aggregate, filter) is not SQL in the warehouse's dialect."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def metric_series_sql(
+    metric: DbtMetric,
+    index: DbtIndex,
+    *,
+    grain: Literal["hour", "day"],
+    periods: int,
+    dialect: str,
+    filters: Sequence[str] = (),
+) -> CheckedQuery:
+    """The newest `periods` values of `metric` by `grain`, oldest first, checked by the SQL guard.
+
+    The metric's own filter always applies; `filters` (plain SQL conditions, e.g. an alert's) narrow it further.
+    """
+    if not metric.time_dimension:
+        raise ToolInputError(
+            f"dbt metric {metric.name!r} has no time dimension, so it cannot be checked over time."
+        )
+    found = metric_value_sql(metric, index)
+    if found is None:
+        raise ToolInputError(
+            f"dbt metric {metric.name!r} is a {metric.type} metric ({metric.definition}); only simple metrics "
+            "and ratios of two simple metrics are aggregated here. Aggregate it by day with run_query and pass "
+            "the result_id instead."
+        )
+    value, measure = found
+    relation = measure.relation_name or model_relation(measure.model or metric.model, index)
+    if relation is None:
+        raise ToolInputError(
+            f"dbt metric {metric.name!r} names no model of this project, so there is nothing to query."
+        )
+    conditions = [_plain_filter(text) for text in metric.filters] + list(filters)
+    moment = exp.column(metric.time_dimension).sql(dialect=dialect)  # a name, quoted if it must be
+    try:
+        return series_sql(relation, moment, value, conditions, grain=grain, periods=periods, dialect=dialect)
+    except UnparsableSeriesSql as exc:
+        raise ToolInputError(
+            f"Cannot read dbt metric {metric.name!r}'s definition as SQL ({exc.detail}); "
+            "aggregate it with run_query and pass the result_id instead."
+        ) from None
+
+
+def series_sql(
+    relation: str,
+    time_sql: str,
+    value_sql: str,
+    conditions: Sequence[str],
+    *,
+    grain: Literal["hour", "day"],
+    periods: int,
+    dialect: str,
+) -> CheckedQuery:
+    """SELECT period, value: `value_sql` aggregated by `grain` of `time_sql` over `relation` where all
+    `conditions` hold, the newest `periods` only, oldest first; checked by the SQL guard (a condition cannot
+    smuggle in a write). UnparsableSeriesSql names the piece that is not SQL."""
+    try:
+        moment = sqlglot.parse_one(time_sql, read=dialect)
+        bucket: exp.Expression = (
+            exp.cast(moment, "DATE")
+            if grain == "day"
+            else exp.TimestampTrunc(this=moment, unit=exp.var("HOUR"))
+        )
+        aggregate = sqlglot.parse_one(value_sql, read=dialect)
+        where = [sqlglot.condition(text, dialect=dialect) for text in conditions]
+        table = exp.to_table(relation, dialect=dialect)
+    except (ParseError, TokenError) as exc:
+        raise UnparsableSeriesSql(str(exc).splitlines()[0]) from None
+    # Only the newest periods come back, however long the table's history is.
+    newest = (
+        exp.select(bucket.as_(PERIOD), aggregate.as_(VALUE))
+        .from_(table)
+        .where(*where)
+        .group_by(bucket.copy())
+        .order_by(exp.column(PERIOD).desc())
+        .limit(periods)
+    )
+    query = exp.select(PERIOD, VALUE).from_(newest.subquery("series")).order_by(PERIOD)
+    return check_read_only(query.sql(dialect=dialect), dialect)
+
+
+def metric_value_sql(metric: DbtMetric, index: DbtIndex) -> tuple[str, DbtMeasure] | None:
+    """The metric's aggregate as SQL and the measure that says where it lives; None if it is not one we can
+    aggregate by period (only simple metrics and ratios of two simple metrics over the same relation)."""
+    if metric.type == "simple" and len(metric.measures) == 1:
+        return _aggregate(metric.measures[0]), metric.measures[0]
+    if metric.type == "ratio" and len(metric.input_metrics) == 2 and not metric.filters:
+        parts = [index.find_metric(name) for name in metric.input_metrics]
+        if all(part is not None and part.type == "simple" and len(part.measures) == 1 for part in parts):
+            numerator, denominator = (part.measures[0] for part in parts if part is not None)
+            if numerator.relation_name == denominator.relation_name:
+                return f"{_aggregate(numerator)} / nullif({_aggregate(denominator)}, 0)", numerator
+    return None
+
+
+def model_relation(model: str | None, index: DbtIndex) -> str | None:
+    """The warehouse relation a dbt model is built as, or None if the project has no such model."""
+    node = index.find(model) if model else None
+    if node is None:
+        return None
+    return node.relation_name or ".".join(
+        part for part in (node.database, node.schema, node.identifier) if part
+    )
+
+
+def _aggregate(measure: DbtMeasure) -> str:
+    function, _, rest = measure.expression.partition("(")
+    template = _AGGREGATIONS.get(function.strip().lower())
+    return template.format(rest.removesuffix(")")) if template else measure.expression
+
+
+def _plain_filter(template: str) -> str:
+    """A MetricFlow filter as plain SQL: `{{ Dimension('order__channel') }} = 'web'` -> `channel = 'web'`."""
+    return _TEMPLATE.sub(lambda match: match.group(1).rsplit("__", 1)[-1], template)

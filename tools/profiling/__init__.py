@@ -1,0 +1,1 @@
+"""Profiling dbt models in the warehouse: one aggregate query per model, stored for prompts and tools."""
