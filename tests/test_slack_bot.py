@@ -3,8 +3,10 @@ the fake Messages API, the demo warehouse, and a real conversation database."""
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -307,6 +309,14 @@ def test_an_event_read_just_before_the_socket_closes_is_still_answered(
     answered(fake_slack, CHANNEL, mention["ts"], "Not lost.")
 
 
+def test_what_startup_loaded_is_kept_out_of_the_collectors_full_passes(start_bot: StartBot) -> None:
+    gc.unfreeze()
+    start_bot()
+    # The model SDK included (imported lazily elsewhere): a full pass over it would stall acknowledgements.
+    assert "anthropic" in sys.modules
+    assert gc.get_freeze_count() > 100_000
+
+
 @pytest.mark.postgres
 def test_two_bot_processes_sharing_postgresql_answer_once(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, postgres_url: str
@@ -604,3 +614,19 @@ def test_stopping_finishes_answers_in_flight_and_refuses_new_ones(
         slow.close()
     assert any("Finished before shutdown." in text for text in texts(fake_slack, CHANNEL, mention["ts"]))
     assert fake_slack.open_connections == 0
+
+
+def test_claims_older_than_any_redelivery_are_forgotten_when_a_bot_starts(start_bot: StartBot) -> None:
+    first = start_bot()
+    engine = first.runtime.engine
+    assert claim_event(engine, "slack:EvOLD") and claim_event(engine, "slack:EvNEW")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(EventClaimRow)
+            .where(EventClaimRow.key == "slack:EvOLD")
+            .values(created_at=utc_now() - timedelta(days=3))
+        )
+    start_bot()  # A restart, on the same store.
+    with engine.connect() as connection:
+        keys = set(connection.execute(sa.select(EventClaimRow.key)).scalars())
+    assert keys == {"slack:EvNEW"}

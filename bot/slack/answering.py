@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -12,7 +11,6 @@ from agent.loop import Agent
 from agent.runtime import Runtime
 from agent.store.event_claims import claim_event, finish_claim
 from bot.slack import messages
-from bot.slack.long_lived import freeze_long_lived_objects
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
 from bot.slack.thread_context import with_thread_context
@@ -43,7 +41,6 @@ class SlackAnswerer:
         self._agent = Agent(runtime)
         self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
-        self._first_answered = threading.Event()
         self.bot_user_id = bot_user_id
 
     @property
@@ -117,11 +114,6 @@ class SlackAnswerer:
             question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
         )
         finish_claim(engine, claim)
-        if not self._first_answered.is_set():
-            # The first answer loaded what answers need and keep (the model SDK's modules and types, the
-            # warehouse driver): from now on that is long-lived too.
-            self._first_answered.set()
-            freeze_long_lived_objects()
 
     def _answer(self, question: SlackQuestion, session_id: str, *, joined_mid_thread: bool) -> None:
         reply = SlackThreadReply(self._client, question, session_id, use_streaming=self._use_streaming)

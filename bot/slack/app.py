@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIServer, make_server
@@ -19,6 +20,7 @@ from slack_sdk import WebClient
 
 from agent.errors import ConfigError
 from agent.runtime import Runtime
+from agent.store.event_claims import forget_claims_older_than
 from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
 from bot.alerts.scheduler import AlertScheduler
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 _LISTENER_THREADS = 8
 EVENTS_PATH = "/slack/events"
 _SOCKET_RECEIVE_BUFFER_BYTES = 64 * 1024
+_CLAIM_RETENTION = timedelta(days=2)
+# Imported by the first answer otherwise (agent.llm defers it to keep CLI start-up fast): a server loads it
+# before serving, so that its ~120,000 objects are frozen with the rest.
+_SERVING_MODULES = ("anthropic",)
 
 
 @dataclass
@@ -64,7 +70,7 @@ class SlackBot:
             # An envelope is a few KiB; the 1 KiB default makes each one several reads on a busy process.
             receive_buffer_size=_SOCKET_RECEIVE_BUFFER_BYTES,
         )
-        freeze_long_lived_objects()
+        freeze_long_lived_objects(preload=_SERVING_MODULES)
         handler.connect()  # type: ignore[no-untyped-call]
         self._closers.insert(0, handler.close)
         return handler
@@ -79,7 +85,7 @@ class SlackBot:
                 return [b"ok\n"]
             return events(environ, start_response)
 
-        freeze_long_lived_objects()
+        freeze_long_lived_objects(preload=_SERVING_MODULES)
         server = make_server(host, port, application, server_class=_ThreadingWSGIServer)
         threading.Thread(target=server.serve_forever, name="slack-http", daemon=True).start()
         self._closers.insert(0, server.shutdown)
@@ -152,6 +158,8 @@ def build_slack_bot(
         ignoring_self_events_enabled=True,
     )
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id)
+    # Slack redelivers an event for at most an hour or so; older claims only grow the table.
+    forget_claims_older_than(runtime.engine, _CLAIM_RETENTION)
     alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.store))
     register_listeners(app, answerer, alerts)
     return SlackBot(app=app, answerer=answerer, runtime=runtime, alerts=alerts)

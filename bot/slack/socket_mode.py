@@ -3,22 +3,28 @@
 slack_sdk's built-in client hands each envelope to a worker pool that runs Bolt, and Bolt's answer is the
 acknowledgement: under a burst, with answers in flight holding the GIL, acknowledgements queue behind the work
 of the events before them. Slack wants them within 3 seconds and redelivers otherwise. An Events API
-envelope's acknowledgement never carries a payload, so it is sent by the thread that reads the socket, the
-moment the envelope is read; Bolt then handles the event as before. Slash commands and interactions keep
-Bolt's acknowledgement, which may carry a response.
+envelope's acknowledgement never carries a payload, so it is queued by the thread that reads the socket the
+moment the envelope is read, and written by a thread of its own, those of a burst together; Bolt then handles
+the event as before. Slash commands and interactions keep Bolt's acknowledgement, which may carry a response.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import socket
+import threading
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.builtin.frame_header import FrameHeader
+
+# slack_sdk's own frame encoder (masked, as a client must), also behind Connection.send; that sends one frame.
+from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sending
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
@@ -29,6 +35,11 @@ _EVENTS_API = "events_api"
 
 class AckOnReceiptClient(SocketModeClient):
     """The built-in client, acknowledging Events API envelopes when read, with TCP_NODELAY on every socket."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._acks: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        threading.Thread(target=self._send_acks, name="slack-socket-acks", daemon=True).start()
 
     def connect(self) -> None:
         # Called again on every reconnection, each time with a new socket.
@@ -45,10 +56,7 @@ class AckOnReceiptClient(SocketModeClient):
         # Runs on the thread that reads the socket, before the envelope is queued for Bolt.
         envelope_id = _events_api_envelope_id(message)
         if envelope_id is not None:
-            try:
-                self.send_socket_mode_response(SocketModeResponse(envelope_id=envelope_id))
-            except Exception:  # Not acknowledged: Slack redelivers, and the claim drops the duplicate.
-                log.warning("could not acknowledge envelope %s", envelope_id, exc_info=True)
+            self._acks.put(envelope_id)
         super().enqueue_message(message)
 
     def close(self) -> None:
@@ -58,7 +66,42 @@ class AckOnReceiptClient(SocketModeClient):
         self.disconnect()
         while not self.message_queue.empty():
             self.process_message()  # type: ignore[no-untyped-call]
+        self._acks.put(None)
         super().close()
+
+    def _send_acks(self) -> None:
+        """Send the acknowledgements queued by the reading thread, all those waiting in one write.
+
+        One write per burst rather than one per envelope: each write lets the other threads (answers being
+        started) take the GIL, and getting it back can take the interpreter's switch interval, 5 ms.
+        """
+        while True:
+            envelope_ids = [self._acks.get()]
+            while not self._acks.empty():
+                envelope_ids.append(self._acks.get())
+            frames = b"".join(
+                _build_data_frame_for_sending(
+                    json.dumps(SocketModeResponse(envelope_id=envelope_id).to_dict()), FrameHeader.OPCODE_TEXT
+                )
+                for envelope_id in envelope_ids
+                if envelope_id is not None
+            )
+            if frames:
+                self._write(frames, len(envelope_ids))
+            if None in envelope_ids:
+                return  # Closed.
+
+    def _write(self, frames: bytes, count: int) -> None:
+        session = self.current_session
+        try:
+            if session is None:
+                raise ConnectionError("not connected")
+            with session.sock_send_lock:
+                if session.sock is None:
+                    raise ConnectionError("the connection was closed")
+                session.sock.sendall(frames)
+        except OSError:  # Not acknowledged: Slack redelivers, and the claim drops the duplicates.
+            log.warning("could not acknowledge %d envelope(s)", count, exc_info=True)
 
 
 class AckOnReceiptHandler(SocketModeHandler):
