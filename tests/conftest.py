@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from agent.runtime import Runtime, build_runtime
 from agent.settings import Settings
 from demo.load import ensure_demo_warehouse
+from tests.slack_support import start_bot  # noqa: F401  (a fixture, registered here for every module)
 
 POSTGRES_URL_VARIABLE = "BLUEPRINTDATA_TEST_POSTGRES_URL"
 

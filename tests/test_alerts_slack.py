@@ -11,8 +11,8 @@ from pathlib import Path
 from bot.slack.listeners.alerts import alerts_arguments
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.fakes.slack_api import FakeSlack
+from tests.slack_support import USER, StartBot, answered, wait_until
 from tests.test_alerts import CHANNEL, MORNING, alerts_file, orders_until
-from tests.test_slack_bot import USER, StartBot, answered, start_bot, wait_until  # noqa: F401  (start_bot: fixture)
 from tests.test_slack_process import slack_process_env, start
 
 
@@ -21,7 +21,7 @@ def ephemeral_texts(fake: FakeSlack, channel: str) -> list[str]:
 
 
 def test_an_alert_posts_its_chart_and_a_reply_in_its_thread_is_answered_with_the_alert_in_context(
-    start_bot: StartBot,  # noqa: F811  (the fixture imported above)
+    start_bot: StartBot,
     fake_slack: FakeSlack,
     fake_anthropic: FakeAnthropic,
     tmp_path: Path,
@@ -49,7 +49,7 @@ def test_an_alert_posts_its_chart_and_a_reply_in_its_thread_is_answered_with_the
 
 
 def test_alerts_slash_commands_list_and_run_and_name_what_could_not_be_loaded(
-    start_bot: StartBot,  # noqa: F811  (the fixture imported above)
+    start_bot: StartBot,
     fake_slack: FakeSlack,
     tmp_path: Path,
 ) -> None:

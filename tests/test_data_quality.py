@@ -27,7 +27,7 @@ from demo.generate import PLANTED_QUALITY_PROBLEMS, generate
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.recording_warehouse import RecordingWarehouse
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_bot import StartBot, start_bot, wait_until  # noqa: F401  (start_bot: fixture)
+from tests.slack_support import StartBot, wait_until
 from tools.data_quality import sql
 from tools.data_quality.declared import declared_checks
 from tools.profiling.profile import ModelProfile
@@ -188,7 +188,7 @@ def test_quality_command_through_the_cli(demo_data_dir: Path, tmp_path: Path) ->
 
 
 def test_quality_command_in_slack_answers_with_a_table(
-    start_bot: StartBot,  # noqa: F811  (the fixture imported above)
+    start_bot: StartBot,
     fake_slack: FakeSlack,
 ) -> None:
     start_bot()

@@ -9,7 +9,7 @@ from agent.events import EventList, ToolFinished, TurnFinished
 from agent.loop import Agent
 from agent.runtime import Runtime
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_bot import StartBot, start_bot, wait_until  # noqa: F401  (start_bot: fixture)
+from tests.slack_support import StartBot, wait_until
 from tools.catalog import default_tools
 from tools.registry import ToolOutput
 
@@ -120,7 +120,7 @@ def test_values_stay_out_of_the_model_when_rows_are_not_shared(make_runtime: Cal
 
 
 def test_the_anomalies_command_answers_in_slack_with_the_chart(
-    start_bot: StartBot,  # noqa: F811  (the fixture imported above)
+    start_bot: StartBot,
     fake_slack: FakeSlack,
 ) -> None:
     start_bot()

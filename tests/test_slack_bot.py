@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,74 +22,13 @@ from agent.settings import Settings
 from agent.store.event_claims import claim_event
 from agent.store.models import EventClaimRow, utc_now
 from bot.slack.answering import UNFINISHED_CLAIM_EXPIRY
-from bot.slack.app import SlackBot, build_slack_bot
+from bot.slack.app import build_slack_bot
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 from bot.slack.socket_mode import AckOnReceiptHandler
 from tests.fakes.analyst_script import DAILY, analyst_script
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, error_reply, text_reply
 from tests.fakes.slack_api import FakeSlack
-
-USER = "U0ASKER"
-CHANNEL = "C0DATA"
-
-StartBot = Callable[..., SlackBot]
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def texts(fake: FakeSlack, channel: str, thread_ts: str) -> list[str]:
-    """Everything the bot wrote in a thread, as text (blocks included), in order."""
-    found = []
-    for message in fake.messages(channel, thread_ts=thread_ts):
-        found.append(message.text + " " + json.dumps(message.blocks, ensure_ascii=False))
-    return found
-
-
-def answered(fake: FakeSlack, channel: str, thread_ts: str, needle: str, timeout: float = 15.0) -> str:
-    return wait_until(  # type: ignore[no-any-return]
-        lambda: next((text for text in texts(fake, channel, thread_ts) if needle in text), None),
-        timeout,
-        f"{needle!r} in thread {thread_ts}",
-    )
-
-
-@pytest.fixture
-def start_bot(
-    fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, make_settings: Callable[..., Settings]
-) -> Iterator[StartBot]:
-    """Start bot processes on the fakes (each like a process start); all are stopped after the test."""
-    bots: list[SlackBot] = []
-
-    def start(*, anthropic: FakeAnthropic | None = None, **overrides: Any) -> SlackBot:
-        values: dict[str, Any] = {
-            "anthropic_api_key": "test-key",
-            "anthropic_base_url": (anthropic or fake_anthropic).base_url,
-            "slack_bot_token": fake_slack.bot_token,
-            "slack_app_token": fake_slack.app_token,
-            "slack_signing_secret": fake_slack.signing_secret,
-            "slack_api_url": fake_slack.base_url,
-            "slack_shutdown_grace_seconds": 20,
-            "health_port": 0,
-        }
-        values.update(overrides)
-        bot = build_slack_bot(build_runtime(make_settings(**values)))
-        bots.append(bot)
-        connected = fake_slack.open_connections
-        bot.start_socket_mode()
-        fake_slack.wait_for_connections(connected + 1)
-        return bot
-
-    yield start
-    for bot in bots:
-        bot.stop()
+from tests.slack_support import CHANNEL, USER, StartBot, answered, texts, wait_until
 
 
 def test_a_mention_is_answered_in_its_thread_with_text_table_and_chart(

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_bot import answered
+from tests.slack_support import answered
 
 
 def slack_process_env(tmp_path: Path, fake: FakeSlack, **extra: str) -> dict[str, str]:
