@@ -66,15 +66,15 @@ class Runtime:
             artifacts=self.artifacts,
             session_id=session_id,
             profiles=self.profiles,
+            project_dir=self.project_dir,
         )
 
     def project_overview(self) -> str:
         overview = self.index().overview()
-        profiles = self.profiles.all()
+        # Runs on every turn: only the main marts' row counts are read, not every stored profile.
+        counts = self.profiles.row_counts([node.unique_id for node in overview.main_marts])
         row_counts = {
-            node.name: count
-            for node in overview.main_marts
-            if node.unique_id in profiles and (count := profiles[node.unique_id].row_count) is not None
+            node.name: counts[node.unique_id] for node in overview.main_marts if node.unique_id in counts
         }
         return "\n".join(filter(None, [overview.to_prompt_text(), row_counts_text(row_counts)]))
 

@@ -95,6 +95,15 @@ def test_demo_orders_show_exactly_the_planted_problems_in_three_queries(
     assert "31597" in output.content.split("<query_result>")[1]
 
 
+def test_offending_keys_stay_with_the_user_when_result_rows_are_not_shared(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    output = check(make_runtime(send_result_rows_to_model=False), "fct_orders")
+    assert output.table is not None and "31597" in output.table.column_values("examples")[0]
+    assert "31597" not in output.content and "10080" not in output.content
+    assert "not_null,customer_id,failed,3" in output.content  # The checks and their counts still do.
+
+
 def test_a_clean_model_passes_with_one_query_and_accepted_values_are_checked(
     make_runtime: Callable[..., Runtime],
 ) -> None:

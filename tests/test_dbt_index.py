@@ -13,6 +13,7 @@ import pytest
 from agent.dbt.index import DbtIndexProvider, load_index
 from agent.dbt.tokenize import tokens
 from agent.errors import DbtArtifactError
+from agent.settings import Settings
 from demo.load import DEMO_PROJECT_DIR
 from tools.describe_model import DescribeModelInput, describe_model
 from tools.errors import ToolInputError
@@ -143,7 +144,7 @@ def test_the_index_reloads_when_the_manifest_changes(tmp_path: Path) -> None:
 def context_for(project: Path) -> ToolContext:
     provider = DbtIndexProvider(project)
     return ToolContext(
-        settings=None,  # type: ignore[arg-type]
+        settings=Settings(),
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=provider.current,
         results=ResultStore(),

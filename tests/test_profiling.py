@@ -83,6 +83,9 @@ def test_the_profiles_table_is_migrated_and_keeps_every_attempt(tmp_path: Path) 
     assert store.latest("model.x.nope") is None
     assert store.all() == {"model.x.a": first}
     assert store.latest_attempts()["model.x.a"].status == "failed"
+    # The per-turn read: the newest successful count of the listed models only.
+    assert store.row_counts(["model.x.a", "model.x.nope"]) == {"model.x.a": 10}
+    assert store.row_counts([]) == {}
     engine.dispose()
 
 
@@ -160,6 +163,17 @@ def test_sensitive_columns_keep_no_values_in_the_store_or_in_describe_model(
     assert "sensitive: values withheld" in email_line and "@" not in output.content
     assert str(names) not in output.content.split("Columns:")[1]
     assert 'top: "US" (' in output.content  # country's frequent values are shown
+
+
+def test_no_profile_values_reach_the_model_when_result_rows_are_not_shared(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime(send_result_rows_to_model=False)
+    demo_sync(runtime)
+    output = describe_model(runtime.tool_context(None), DescribeModelInput(name="dim_customers"))
+    country = next(line for line in output.content.splitlines() if line.startswith("- country "))
+    assert "values not shared (a setting)" in country and "null" in country  # Counts stay.
+    assert "top:" not in output.content and '"US"' not in output.content
 
 
 def test_the_system_prompt_carries_row_counts_of_the_main_models(

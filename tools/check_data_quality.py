@@ -12,7 +12,6 @@ from sqlglot import exp
 from agent.dbt.index import DbtIndex
 from agent.dbt.nodes import DbtNode
 from agent.errors import DbtArtifactError
-from agent.settings import Settings
 from tools.data_quality import sql
 from tools.data_quality.cross_checks import combination_outcome, relationship_outcome
 from tools.data_quality.declared import DeclaredChecks, DeclaredChecksReader, DeclaredTest
@@ -24,6 +23,7 @@ from tools.data_quality.runner import QueryRunner
 from tools.data_quality.summary import report_table, summary_line
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
+from tools.results import ResultTable
 from tools.run_query import describe_for_model
 
 _DECLARED = DeclaredChecksReader()
@@ -44,7 +44,7 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
     if not node.relation_name and node.materialization == "ephemeral":
         raise ToolInputError(f"{node.name} is ephemeral: it has no table or view to check.")
     settings = context.settings
-    declared = _declared(settings, node)
+    declared = _declared(context.project_dir, node)
     warehouse = context.warehouse
     runner = QueryRunner(
         warehouse,
@@ -84,8 +84,11 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
         session_id=context.session_id,
     )
     summary = summary_line(report)
+    # The offending keys are warehouse values: with BLUEPRINTDATA_SEND_RESULT_ROWS_TO_MODEL off the model gets the
+    # checks and their counts, the user still sees the keys.
+    for_model = table if settings.send_result_rows_to_model else _without_examples(table)
     return ToolOutput(
-        content=f"Checked {relation_name}. {summary}\n" + describe_for_model(table, len(table.rows)),
+        content=f"Checked {relation_name}. {summary}\n" + describe_for_model(for_model, len(for_model.rows)),
         summary=summary,
         table=table,
         sql=table.sql,
@@ -94,18 +97,26 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
     )
 
 
-def _declared(settings: Settings, node: DbtNode) -> DeclaredChecks:
+def _without_examples(table: ResultTable) -> ResultTable:
+    position = table.column_names().index("examples")
+    rows = [[*row[:position], "", *row[position + 1 :]] for row in table.rows]
+    return table.model_copy(update={"rows": rows})
+
+
+def _declared(project_dir: Path | None, node: DbtNode) -> DeclaredChecks:
     """The tests with their arguments from manifest.json; what the index knows when it cannot be read."""
-    try:
-        return _DECLARED.for_node(project_dir(settings), node.unique_id)
-    except (OSError, ValueError, DbtArtifactError):
-        tests = [DeclaredTest("not_null", (c,)) for c in node.not_null_columns]
-        tests += [DeclaredTest("unique", (c,)) for c in node.unique_keys]
-        tests += [
-            DeclaredTest("relationships", (j.column,), parent=j.to_node, parent_column=j.to_column)
-            for j in node.joins
-        ]
-        return DeclaredChecks(tuple(tests))
+    if project_dir is not None:
+        try:
+            return _DECLARED.for_node(project_dir, node.unique_id)
+        except (OSError, ValueError, DbtArtifactError):
+            pass
+    tests = [DeclaredTest("not_null", (c,)) for c in node.not_null_columns]
+    tests += [DeclaredTest("unique", (c,)) for c in node.unique_keys]
+    tests += [
+        DeclaredTest("relationships", (j.column,), parent=j.to_node, parent_column=j.to_column)
+        for j in node.joins
+    ]
+    return DeclaredChecks(tuple(tests))
 
 
 def _runnable(report: QualityReport, declared: DeclaredChecks, dialect: str) -> list[DeclaredTest]:
@@ -134,15 +145,6 @@ def _clock(report: QualityReport, node: DbtNode, declared: DeclaredChecks, diale
         report.outcomes.append(CheckOutcome("freshness", clock, "error", detail=f"Not run: {exc.message}"))
         return None
     return clock
-
-
-def project_dir(settings: Settings) -> Path:
-    """The dbt project the runtime loaded: the configured one, else the bundled demo."""
-    if settings.dbt_project_dir is not None:
-        return settings.dbt_project_dir.expanduser().resolve()
-    from demo.load import DEMO_PROJECT_DIR
-
-    return DEMO_PROJECT_DIR
 
 
 def _key(node: DbtNode, declared: DeclaredChecks) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
 from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
@@ -22,7 +24,12 @@ class DescribeModelInput(BaseModel):
 
 
 def describe_node(
-    node: DbtNode, upstream: list[DbtNode], downstream: list[DbtNode], profile: ModelProfile | None = None
+    node: DbtNode,
+    upstream: list[DbtNode],
+    downstream: list[DbtNode],
+    profile: ModelProfile | None = None,
+    *,
+    share_values: bool = True,
 ) -> str:
     lines = [
         f"{node.name} ({node.resource_type}, {node.materialization or 'n/a'})",
@@ -32,8 +39,7 @@ def describe_node(
         lines.append(profile_header(profile))
     if node.description:
         lines.append(f"Description: {' '.join(node.description.split())}")
-    if node.unique_keys:
-        lines.append(f"Unique key: {', '.join(node.unique_keys)}")
+    lines += _listed("Unique key", node.unique_keys)
     for join in node.joins:
         lines.append(f"Joins: {join.column} -> {join.to_node}.{join.to_column}")
     lines.append("Columns:")
@@ -42,14 +48,15 @@ def describe_node(
         description = f" — {' '.join(column.description.split())}" if column.description else ""
         stats = profile.column(column.name) if profile is not None else None
         sensitive = is_sensitive(column.name, column.meta, table=node.name)
-        profiled = f" · {column_statistics(stats, sensitive=sensitive)}" if stats is not None else ""
+        profiled = (
+            f" · {column_statistics(stats, sensitive=sensitive, share_values=share_values)}"
+            if stats is not None
+            else ""
+        )
         lines.append(f"- {column.name} {column.data_type or '?'}{description}{tests}{profiled}")
-    if upstream:
-        lines.append(f"Built from: {', '.join(n.name for n in upstream)}")
-    if downstream:
-        lines.append(f"Used by: {', '.join(n.name for n in downstream)}")
-    if node.tags:
-        lines.append(f"Tags: {', '.join(node.tags)}")
+    lines += _listed("Built from", [n.name for n in upstream])
+    lines += _listed("Used by", [n.name for n in downstream])
+    lines += _listed("Tags", node.tags)
     return "\n".join(lines)
 
 
@@ -61,16 +68,13 @@ def describe_metric(metric: DbtMetric) -> str:
         lines.append(
             f"Measure {measure.name}: {measure.expression} in semantic model {measure.semantic_model}"
         )
-    if metric.input_metrics:
-        lines.append(f"Built from metrics: {', '.join(metric.input_metrics)}")
+    lines += _listed("Built from metrics", metric.input_metrics)
     if metric.model:
         lines.append(f"Built on model: {metric.model}; time dimension: {metric.time_dimension or 'n/a'}")
     if metric.relation_name:
         lines.append(f"Query it as: {metric.relation_name}")
-    if metric.grains:
-        lines.append(f"Time grains: {', '.join(metric.grains)}")
-    if metric.dimensions:
-        lines.append(f"Dimensions: {', '.join(metric.dimensions)}")
+    lines += _listed("Time grains", metric.grains)
+    lines += _listed("Dimensions", metric.dimensions)
     lines += [f"Filter: {condition}" for condition in metric.filters]
     return "\n".join(lines)
 
@@ -82,12 +86,10 @@ def describe_saved_query(query: DbtSavedQuery, metrics: list[DbtMetric]) -> str:
     lines += [f"- {m.name}: {m.definition} on {m.model or '?'}" for m in metrics]
     lines.append(f"Group by: {', '.join(query.group_by) or '(nothing)'}")
     lines += [f"Where: {condition}" for condition in query.where]
-    if query.order_by:
-        lines.append(f"Order by: {', '.join(query.order_by)}")
+    lines += _listed("Order by", query.order_by)
     if query.limit is not None:
         lines.append(f"Limit: {query.limit}")
-    if query.exports:
-        lines.append(f"Exports: {', '.join(query.exports)}")
+    lines += _listed("Exports", query.exports)
     return "\n".join(lines)
 
 
@@ -95,17 +97,20 @@ def describe_glossary_entry(entry: GlossaryEntry, models: tuple[str, ...]) -> st
     """A glossary term or metric: the team's definition and how to compute it."""
     label = f" ({entry.label})" if entry.label != entry.name else ""
     lines = [f"Glossary {entry.kind} {entry.name}{label}"]
-    if entry.synonyms:
-        lines.append(f"Also called: {', '.join(entry.synonyms)}")
+    lines += _listed("Also called", entry.synonyms)
     if entry.definition:
         lines.append(f"Definition: {' '.join(entry.definition.split())}")
     if entry.sql:
         lines.append(f"SQL:\n{entry.sql.strip()}")
     elif entry.computation():
         lines.append(f"Computed as: {entry.computation()}")
-    if models:
-        lines.append(f"Models: {', '.join(models)}")
+    lines += _listed("Models", models)
     return "\n".join(lines)
+
+
+def _listed(label: str, items: Sequence[str]) -> list[str]:
+    """One `label: a, b` line when there are items; no line when there are none."""
+    return [f"{label}: {', '.join(items)}"] if items else []
 
 
 def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolOutput:
@@ -128,7 +133,13 @@ def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolO
             return ToolOutput(content=text, summary=summary)
     node = index.resolve(arguments.name)
     profile = context.profiles.latest(node.unique_id) if context.profiles is not None else None
-    text = describe_node(node, index.upstream(node), index.downstream(node), profile)
+    text = describe_node(
+        node,
+        index.upstream(node),
+        index.downstream(node),
+        profile,
+        share_values=context.settings.send_result_rows_to_model,
+    )
     return ToolOutput(content=text, summary=f"{node.name}: {len(node.columns)} columns")
 
 

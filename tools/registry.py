@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -32,6 +33,8 @@ class ToolContext:
     session_id: str | None = None
     # Stored model profiles (row counts, column statistics); None where no store is wired, e.g. in some tests.
     profiles: ProfileStore | None = None
+    # The dbt project the runtime loaded (the demo's when none is configured); None in contexts built by hand.
+    project_dir: Path | None = None
 
     @property
     def warehouse(self) -> Warehouse:

@@ -209,9 +209,8 @@ class AlertRunner:
 
 def render_chart(evaluation: AlertEvaluation) -> bytes:
     """The alert's chart: the recent series, its expected band, the anomalies marked."""
-    from tools.charts.anomaly_chart import (
-        render_anomaly_chart,
-    )  # matplotlib loads only when a chart is drawn.
+    # Imported here: matplotlib loads only when a chart is drawn.
+    from tools.charts.anomaly_chart import render_anomaly_chart
 
     alert = evaluation.alert
     return render_anomaly_chart(

@@ -52,7 +52,6 @@ class AlertRunStore:
     """Claims and records alert runs; safe to share between threads and processes."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def claim(self, alert: str, scheduled_for: datetime, trigger: RunTrigger) -> int | None:

@@ -147,11 +147,23 @@ class WeightedBm25:
         return posting is not None and bool(np.any(posting[0] == position))
 
 
-def _add_exact_names(scores: np.ndarray, query: str, by_name: Mapping[str, int]) -> None:
+def _scores(
+    bm25: WeightedBm25,
+    words: Sequence[str],
+    query: str,
+    by_name: Mapping[str, int],
+    boosts: Mapping[str, float] | None,
+) -> np.ndarray:
+    """BM25F scores, plus a bonus for names the query spells out and the glossary's boosts by (lower-case) name."""
+    scores = bm25.scores(words)
     for raw_word in query.lower().replace(",", " ").split():
         position = by_name.get(raw_word.strip("`\"'?.!"))
         if position is not None:
             scores[position] += _EXACT_NAME_BONUS
+    for name, bonus in (boosts or {}).items():
+        if (position := by_name.get(name)) is not None:
+            scores[position] += bonus
+    return scores
 
 
 def _top(scores: np.ndarray, limit: int, names: Sequence[str]) -> list[int]:
@@ -183,12 +195,7 @@ class NodeSearch:
         words = list(dict.fromkeys(tokens(query)))
         if not self._nodes or not (words or boosts):
             return []
-        scores = self._bm25.scores(words)
-        _add_exact_names(scores, query, self._by_name)
-        for name, bonus in (boosts or {}).items():
-            if (position := self._by_name.get(name)) is not None:
-                scores[position] += bonus
-        scores *= self._prior
+        scores = _scores(self._bm25, words, query, self._by_name, boosts) * self._prior
         return [
             SearchHit(self._nodes[p], float(scores[p]), tuple(w for w in words if self._bm25.matches(w, p)))
             for p in _top(scores, limit, self._names)
@@ -211,11 +218,7 @@ class SemanticSearch:
         words = list(dict.fromkeys(tokens(query)))
         if not self._items or not (words or boosts):
             return []
-        scores = self._bm25.scores(words)
-        _add_exact_names(scores, query, self._by_name)
-        for name, bonus in (boosts or {}).items():
-            if (position := self._by_name.get(name)) is not None:
-                scores[position] += bonus
+        scores = _scores(self._bm25, words, query, self._by_name, boosts)
         return [
             SemanticHit(self._items[p], float(scores[p]), tuple(w for w in words if self._bm25.matches(w, p)))
             for p in _top(scores, limit, self._names)

@@ -23,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.runner import AlertRunner, RunOutcome
 from agent.alerts.runs import RunTrigger
+from agent.store.models import utc_now
 from bot.alerts.schedule import cron_trigger, due_times, next_fire_time
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,6 @@ TICK_SECONDS = 15
 _WORKERS = 4
 
 Clock = Callable[[], datetime]
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class AlertScheduler:
         runner: AlertRunner,
         *,
         catch_up: timedelta,
-        clock: Clock = wall_clock,
+        clock: Clock = utc_now,
     ) -> None:
         self._alerts = list(alerts)
         self._runner = runner
@@ -110,7 +107,7 @@ class AlertScheduler:
             "interval",
             seconds=TICK_SECONDS,
             id="alerts-tick",
-            next_run_time=wall_clock(),  # APScheduler's own timing is real time, whatever `clock` says.
+            next_run_time=utc_now(),  # APScheduler's own timing is real time, whatever `clock` says.
         )
         # Set before start(): the first tick runs at once, on the scheduler's thread, and needs it.
         self._background = scheduler

@@ -13,15 +13,15 @@ from agent.alerts.definitions import AlertDefinition
 from agent.alerts.loading import DEFAULT_FILE_NAME
 from agent.alerts.notices import AlertNotifier
 from agent.errors import BlueprintError
-from agent.runtime import Runtime, build_runtime
-from agent.settings import Settings, load_settings
+from agent.runtime import Runtime
 from agent.store.models import utc_now
 from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
+from bot.cli.exits import errors, runtime_or_exit, settings_or_exit
+from bot.cli.exits import fail as _fail
 
 alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now.", no_args_is_help=True)
 
 console = Console()
-errors = Console(stderr=True)
 
 NO_ALERTS_FILE = (
     f"No alerts file: create {DEFAULT_FILE_NAME} in your dbt project directory, or point "
@@ -29,21 +29,11 @@ NO_ALERTS_FILE = (
 )
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(Text(f"Error: {message}", style="bold red"))
-    return typer.Exit(code)
-
-
 def _runtime(demo: bool) -> Runtime:
-    try:
-        settings: Settings = load_settings()
-        if demo:
-            settings = settings.model_copy(
-                update={"dbt_project_dir": None, "warehouse_url": None, "alerts_file": None}
-            )
-        return build_runtime(settings)
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
+    settings = settings_or_exit(demo=demo)
+    if demo:
+        settings = settings.model_copy(update={"alerts_file": None})  # the demo project's own alerts
+    return runtime_or_exit(settings)
 
 
 def _show_problems(configured: ConfiguredAlerts) -> None:

@@ -15,10 +15,12 @@ from slack_sdk.errors import SlackApiError
 
 from agent.errors import BlueprintError
 from agent.loop import Agent
-from agent.runtime import Runtime, build_runtime
-from agent.settings import Settings, load_settings
+from agent.runtime import Runtime
 from agent.store.database import create_store_engine, current_revision, upgrade_database
 from bot.cli.alerts_commands import alerts_app
+from bot.cli.exits import fail as _fail
+from bot.cli.exits import runtime_or_exit as _runtime
+from bot.cli.exits import settings_or_exit as _settings
 from bot.cli.json_output import JsonLinesSink
 from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
@@ -37,29 +39,6 @@ app.add_typer(alerts_app, name="alerts")
 register_profiling_commands(app)
 
 console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(Text(f"Error: {message}", style="bold red"))
-    return typer.Exit(code)
-
-
-def _settings(demo: bool = False) -> Settings:
-    try:
-        settings = load_settings()
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
-    if demo:
-        settings = settings.model_copy(update={"dbt_project_dir": None, "warehouse_url": None})
-    return settings
-
-
-def _runtime(settings: Settings) -> Runtime:
-    try:
-        return build_runtime(settings)
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
 
 
 @app.callback()

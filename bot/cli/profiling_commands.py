@@ -12,8 +12,11 @@ from rich.text import Text
 
 from agent.dbt.index import load_index
 from agent.errors import BlueprintError
-from agent.runtime import Runtime, build_runtime
-from agent.settings import Settings, load_settings
+from agent.runtime import Runtime
+from agent.settings import Settings
+from bot.cli.exits import fail as _fail
+from bot.cli.exits import runtime_or_exit as _runtime
+from bot.cli.exits import settings_or_exit as _settings
 from tools.byte_sizes import human_bytes
 from tools.errors import ToolInputError
 from tools.profiling.runner import ProfileOptions, ProfileProgress, SyncSummary, sync_profiles
@@ -21,7 +24,6 @@ from tools.profiling.selection import SelectionError
 from tools.warehouse.factory import build_warehouse
 
 console = Console()
-errors = Console(stderr=True)
 
 NOT_A_DBT_PROJECT = (
     "{path} is not a dbt project (no dbt_project.yml). Run `blueprintdata init` in your dbt project, pass "
@@ -89,10 +91,7 @@ def sync(
     demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo project and data.")] = False,
 ) -> None:
     """Profile the models whose code or warehouse columns changed since the last sync."""
-    settings = _settings()
-    if demo:
-        settings = settings.model_copy(update={"dbt_project_dir": None, "warehouse_url": None})
-    runtime = _runtime(settings)
+    runtime = _runtime(_settings(demo=demo))
     try:
         summary = _profile(runtime, select=" ".join(select) if select else None, full=full)
     finally:
@@ -179,9 +178,8 @@ def _check_project(project_dir: Path) -> None:
     if not (project_dir / "dbt_project.yml").is_file():
         raise _fail(NOT_A_DBT_PROJECT.format(path=project_dir))
     try:
-        load_index(
-            project_dir
-        )  # Names the dbt command to run when target/manifest.json is missing or broken.
+        # Names the dbt command to run when target/manifest.json is missing or broken.
+        load_index(project_dir)
     except BlueprintError as exc:
         raise _fail(exc.message) from None
 
@@ -197,22 +195,3 @@ def _check_warehouse(settings: Settings, project_dir: Path) -> None:
         raise _fail(exc.message) from None
     except ToolInputError as exc:
         raise _fail(f"The warehouse refused a test query: {exc.message}") from None
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
-
-
-def _runtime(settings: Settings) -> Runtime:
-    try:
-        return build_runtime(settings)
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(Text(f"Error: {message}", style="bold red"))
-    return typer.Exit(code)

@@ -23,6 +23,7 @@ from bot.slack.answer_stream import AnswerStream
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
 from bot.slack.rendering.controls import answer_controls, error_blocks
+from bot.slack.rendering.markdown import context_block, section_block
 from bot.slack.rendering.tables import table_as_text, table_block, table_csv, table_fits, table_summary
 from bot.slack.thread_status import ThreadStatus
 from tools.artifacts import ArtifactRef
@@ -129,15 +130,17 @@ class SlackThreadReply:
         block = table_block(table)
         if block is not None:
             caption = summary if fits else messages.TABLE_TOO_LARGE.format(summary=summary)
-            text_variant = [{"type": "section", "text": {"type": "mrkdwn", "text": table_as_text(table)}}]
             post_in_thread(
                 self._client,
                 self._question.channel,
                 self._question.thread_ts,
                 text=caption,
                 variants=[
-                    [_caption_block(caption), block],
-                    [_caption_block(messages.TABLE_AS_TEXT.format(summary=summary)), *text_variant],
+                    [context_block(caption), block],
+                    [
+                        context_block(messages.TABLE_AS_TEXT.format(summary=summary)),
+                        section_block(table_as_text(table)),
+                    ],
                 ],
             )
         if not fits or table.truncated:
@@ -171,7 +174,3 @@ def answer_reference(session_id: str, query_call_ids: list[str]) -> str:
 def parse_answer_reference(reference: str) -> tuple[str, list[str]]:
     session_id, _, calls = reference.partition("|")
     return session_id, [call for call in calls.split(",") if call]
-
-
-def _caption_block(text: str) -> dict[str, object]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}

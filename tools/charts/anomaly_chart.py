@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
 
 from matplotlib import dates as mdates
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from tools.anomalies.detector import Detection
 from tools.anomalies.formatting import format_change
-from tools.charts.drawing import DPI, HEIGHT_INCHES, PALETTE, WIDTH_INCHES, compact_number
+from tools.charts.drawing import PALETTE, compact_number, png_bytes, titled_figure
 
 _SERIES, _BAND, _ANOMALY = PALETTE[0], "#60a5fa", PALETTE[3]
 # Two years of daily points stay readable; beyond that only the most recent part is drawn.
@@ -34,9 +31,7 @@ def render_anomaly_chart(
     start = max(0, len(detection.timestamps) - shown_points)
     # As numpy datetimes: matplotlib's stubs type its x values as numbers or arrays, not lists of datetimes.
     times = np.array(detection.timestamps[start:], dtype="datetime64[us]")
-    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
-    axes = figure.add_subplot()
-    axes.set_title(title, fontsize=14, fontweight="bold", loc="left")
+    figure, axes = titled_figure(title)
     axes.fill_between(
         times,
         detection.low[start:],
@@ -79,6 +74,4 @@ def render_anomaly_chart(
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=10)
     axes.legend(frameon=False, fontsize=9, loc="upper left")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png_bytes(figure)

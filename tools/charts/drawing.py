@@ -30,18 +30,29 @@ def compact_number(value: float, _position: object = None) -> str:
     return f"{value:,.0f}" if magnitude >= 100 or value == int(value) else f"{value:,.2f}"
 
 
-def draw_png(data: ChartData, kind: ChartKind, title: str, *, stacked: bool = False) -> bytes:
-    """The chart as PNG bytes."""
+def titled_figure(title: str) -> tuple[Figure, Axes]:
+    """A figure at Slack's preview size with one axes under a bold, left-aligned title."""
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     axes.set_title(title, fontsize=14, fontweight="bold", loc="left")
+    return figure, axes
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure drawn as PNG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def draw_png(data: ChartData, kind: ChartKind, title: str, *, stacked: bool = False) -> bytes:
+    """The chart as PNG bytes."""
+    figure, axes = titled_figure(title)
     if kind == "pie":
         _pie(axes, data)
     else:
         _cartesian(axes, data, kind, stacked)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 def _cartesian(axes: Axes, data: ChartData, kind: ChartKind, stacked: bool) -> None:

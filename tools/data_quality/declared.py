@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.dbt.artifacts import manifest_path
+
 # dbt's own tests, and dbt_utils' multi-column key (the one package test nearly every project uses).
 _KNOWN_TESTS = {"not_null", "unique", "accepted_values", "relationships", "unique_combination_of_columns"}
 _HOURS_PER_PERIOD = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
@@ -70,7 +72,7 @@ class DeclaredChecksReader:
         self._cache: dict[Path, _Cached] = {}
 
     def for_node(self, project_dir: Path, unique_id: str) -> DeclaredChecks:
-        path = project_dir / "target" / "manifest.json"
+        path = manifest_path(project_dir)
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:

@@ -18,8 +18,12 @@ def profile_header(profile: ModelProfile) -> str:
     return f"Rows: {rows} (profiled {when}{sample})"
 
 
-def column_statistics(column: ColumnProfile, *, sensitive: bool) -> str:
-    """`3.2% null, ~7 distinct, 2024-01-01 … 2025-01-31, top: "US" (4,487)`; no values when sensitive."""
+def column_statistics(column: ColumnProfile, *, sensitive: bool, share_values: bool = True) -> str:
+    """`3.2% null, ~7 distinct, 2024-01-01 … 2025-01-31, top: "US" (4,487)`; no values when sensitive.
+
+    share_values=False (BLUEPRINTDATA_SEND_RESULT_ROWS_TO_MODEL off) keeps every column's values back, not only
+    the sensitive ones.
+    """
     parts = []
     if column.null_fraction is not None:
         parts.append(f"{_percent(column.null_fraction)} null")
@@ -27,6 +31,9 @@ def column_statistics(column: ColumnProfile, *, sensitive: bool) -> str:
         parts.append(f"~{column.distinct_count:,} distinct")
     if sensitive or column.sensitive:
         parts.append("sensitive: values withheld")
+        return ", ".join(parts)
+    if not share_values:
+        parts.append("values not shared (a setting)")
         return ", ".join(parts)
     if column.min is not None or column.max is not None:
         parts.append(f"{_value(column.min)} … {_value(column.max)}")

@@ -11,6 +11,7 @@ from agent.store.event_claims import claim_event
 from agent.suggestions import suggested_questions
 from bot.slack import messages
 from bot.slack.answering import SlackAnswerer
+from bot.slack.rendering.markdown import section_block
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def welcome_blocks(questions: list[str]) -> list[dict[str, Any]]:
         }
         for position, question in enumerate(questions)
     ]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": messages.WELCOME}}]
+    blocks: list[dict[str, Any]] = [section_block(messages.WELCOME)]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     return blocks

@@ -8,6 +8,7 @@ from bot.slack.rendering.markdown import (
     MAX_BLOCKS,
     SECTION_TEXT_LIMIT,
     Block,
+    context_block,
     escape_mrkdwn,
     section_block,
     split_text,
@@ -82,7 +83,7 @@ def sql_blocks(statements: list[str], *, as_markdown: bool = False) -> list[Bloc
             continue
         break
     if complete < len(cleaned):
-        blocks.append(_context(f"SQL shortened: {complete} of {len(cleaned)} statements shown in full."))
+        blocks.append(context_block(f"SQL shortened: {complete} of {len(cleaned)} statements shown in full."))
     return blocks
 
 
@@ -93,7 +94,7 @@ def error_blocks(message: str, reference: str) -> list[Block]:
         text = text[: ERROR_TEXT_LIMIT - 1] + "…"
     return [
         section_block(f":warning: {escape_mrkdwn(text)}"),
-        _context(f"Reference: `{escape_mrkdwn(reference[:200])}`"),
+        context_block(f"Reference: `{escape_mrkdwn(reference[:200])}`"),
     ]
 
 
@@ -123,7 +124,3 @@ def _fenced_sql(statement: str, *, as_markdown: bool) -> str:
 
 def _text_block(text: str, *, as_markdown: bool) -> Block:
     return {"type": "markdown", "text": text} if as_markdown else section_block(text)
-
-
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}

@@ -80,6 +80,11 @@ def section_block(mrkdwn: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
 
 
+def context_block(mrkdwn: str) -> Block:
+    """A context block (small grey text) of one mrkdwn element."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
 def answer_messages(markdown: str) -> list[list[Block]]:
     """The blocks of each message needed to show the whole answer as markdown blocks; [] for an empty answer."""
     return [
