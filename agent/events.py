@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.usage import Usage
 from tools.artifacts import ArtifactRef
 from tools.registry import ToolRun
 from tools.results import ResultTable
@@ -76,16 +77,6 @@ class ToolFinished(_Event):
             artifact=output.artifact,
             sql=output.sql,
         )
-
-
-class Usage(BaseModel):
-    """Tokens and cost of one turn, summed over its model calls."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 class TurnFinished(_Event):

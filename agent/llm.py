@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from agent import user_messages
 from agent.errors import LLMError, MissingApiKeyError, TurnCancelled
-from agent.events import Usage
 from agent.pricing import estimate_cost_usd
 from agent.settings import Settings
+from agent.tool_calls import ToolCall
+from agent.usage import Usage
 
 if TYPE_CHECKING:
     import anthropic
@@ -33,8 +34,9 @@ class ModelReply:
     def text(self) -> str:
         return "".join(block["text"] for block in self.content if block.get("type") == "text")
 
-    def tool_uses(self) -> list[dict[str, Any]]:
-        return [block for block in self.content if block.get("type") == "tool_use"]
+    def tool_calls(self) -> list[ToolCall]:
+        """The tools the model asked to run, in its order."""
+        return [ToolCall.from_block(block) for block in self.content if block.get("type") == "tool_use"]
 
 
 class ModelClient:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from agent import user_messages
 from agent.commands import run_command
@@ -20,17 +20,16 @@ from agent.events import (
     TurnFailed,
     TurnFinished,
     TurnStarted,
-    Usage,
 )
 from agent.history import conversation_for_model
-from agent.llm import ModelReply
-from agent.prompts import system_prompt, user_turn_text
-from agent.store.conversations import StoredMessage, TokenUsage
+from agent.llm import ModelClient, ModelReply
+from agent.prompts import user_turn_text
+from agent.settings import Settings
+from agent.store.conversations import ConversationStore, StoredMessage
+from agent.tool_calls import ToolCall, ToolResult
 from agent.tool_records import record_tool_run
-from tools.registry import ToolContext
-
-if TYPE_CHECKING:
-    from agent.runtime import Runtime
+from agent.usage import Usage
+from tools.registry import ToolContext, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +47,23 @@ class TurnOutcome:
 class Agent:
     """Answers one message in a session: a direct /command, or a conversation turn with Claude."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        model: ModelClient,
+        store: ConversationStore,
+        registry: ToolRegistry,
+        tool_context: Callable[[str | None], ToolContext],
+        system_prompt: Callable[[], str],
+    ) -> None:
+        self._settings = settings
+        self._model = model
+        self._store = store
+        self._registry = registry
+        # Per turn: tools get a context for the session; the prompt follows the project as it reloads.
+        self._tool_context = tool_context
+        self._system_prompt = system_prompt
 
     def handle(
         self,
@@ -65,8 +79,9 @@ class Agent:
         sink(TurnStarted(session_id=session_id, text=text))
         try:
             if text.lstrip().startswith("/"):
-                self._runtime.store.set_title(session_id, _title(text), only_if_untitled=True)
-                answer, ok = run_command(self._runtime, session_id, text.strip(), sink)
+                self._store.set_title(session_id, _title(text), only_if_untitled=True)
+                context = self._tool_context(session_id)
+                answer, ok = run_command(self._registry, self._store, context, text.strip(), sink)
                 return TurnOutcome(session_id, ok, answer, Usage())
             return self._converse(session_id, text, sink, author=author, cancel=cancel, stream=stream)
         except BlueprintError as exc:
@@ -103,15 +118,12 @@ class Agent:
         cancel: threading.Event | None,
         stream: bool,
     ) -> TurnOutcome:
-        runtime = self._runtime
-        settings = runtime.settings
-        model = runtime.model_client
+        settings, model, store = self._settings, self._model, self._store
         if not model.configured:
             raise MissingApiKeyError(user_messages.MISSING_API_KEY)
-        store = runtime.store
-        context = runtime.tool_context(session_id)
-        system = system_prompt(project_overview=runtime.project_overview(), dialect=runtime.dialect())
-        tools = runtime.registry.anthropic_schemas()
+        context = self._tool_context(session_id)
+        system = self._system_prompt()
+        tools = self._registry.anthropic_schemas()
         user_content = [{"type": "text", "text": user_turn_text(text, author)}]
         # Read once per turn; the turn's own messages are added to this list as they are stored, rather than
         # read back before every model call.
@@ -136,20 +148,20 @@ class Agent:
                 allow_tools=allow_tools,
                 stream=stream,
             )
-            usage = _add(usage, reply.usage)
+            usage = usage + reply.usage
             stored_reply = store.append_message(
                 session_id,
                 role="assistant",
                 content=reply.content,
                 model=settings.model,
-                usage=_token_usage(reply.usage),
+                usage=reply.usage,
                 stop_reason=reply.stop_reason,
             )
             history.append(stored_reply)
-            tool_uses = reply.tool_uses()
-            if not allow_tools or reply.stop_reason != "tool_use" or not tool_uses:
+            calls = reply.tool_calls()
+            if not allow_tools or reply.stop_reason != "tool_use" or not calls:
                 return self._finish(session_id, sink, reply, usage)
-            results = [self._run_tool(session_id, call, context, sink, cancel) for call in tool_uses]
+            results = [self._run_tool(session_id, call, context, sink, cancel).to_block() for call in calls]
             if iteration + 1 == settings.max_tool_iterations:
                 limit_note = user_messages.TOOL_LIMIT_REACHED.format(limit=settings.max_tool_iterations)
                 results.append({"type": "text", "text": limit_note})
@@ -160,50 +172,25 @@ class Agent:
     def _run_tool(
         self,
         session_id: str,
-        call: dict[str, Any],
+        call: ToolCall,
         context: ToolContext,
         sink: EventSink,
         cancel: threading.Event | None,
-    ) -> dict[str, Any]:
+    ) -> ToolResult:
         if cancel is not None and cancel.is_set():
             raise TurnCancelled(user_messages.TURN_CANCELLED)
-        registry = self._runtime.registry
-        name, raw_input, call_id = call["name"], dict(call.get("input") or {}), call["id"]
-        sink(StatusChanged(session_id=session_id, status=registry.status_line(name, raw_input)))
-        sink(ToolStarted(session_id=session_id, call_id=call_id, tool=name, input=raw_input))
-        run = registry.execute(name, raw_input, context)
-        record_tool_run(self._runtime.store, session_id, call_id, run)
-        sink(ToolFinished.from_run(session_id, call_id, run))
-        output = run.output
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call_id, "content": output.content}
-        if output.is_error:
-            block["is_error"] = True
-        return block
+        registry = self._registry
+        sink(StatusChanged(session_id=session_id, status=registry.status_line(call.name, call.input)))
+        sink(ToolStarted(session_id=session_id, call_id=call.id, tool=call.name, input=call.input))
+        run = registry.execute(call.name, call.input, context)
+        record_tool_run(self._store, session_id, call.id, run)
+        sink(ToolFinished.from_run(session_id, call.id, run))
+        return ToolResult(call.id, run.output.content, run.output.is_error)
 
     def _finish(self, session_id: str, sink: EventSink, reply: ModelReply, usage: Usage) -> TurnOutcome:
         text = reply.text().strip()
         sink(TurnFinished(session_id=session_id, text=text, usage=usage, stop_reason=reply.stop_reason))
         return TurnOutcome(session_id, True, text, usage)
-
-
-def _add(total: Usage, more: Usage) -> Usage:
-    return Usage(
-        input_tokens=total.input_tokens + more.input_tokens,
-        output_tokens=total.output_tokens + more.output_tokens,
-        cache_creation_input_tokens=total.cache_creation_input_tokens + more.cache_creation_input_tokens,
-        cache_read_input_tokens=total.cache_read_input_tokens + more.cache_read_input_tokens,
-        cost_usd=round(total.cost_usd + more.cost_usd, 6),
-    )
-
-
-def _token_usage(usage: Usage) -> TokenUsage:
-    return TokenUsage(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-        cache_read_input_tokens=usage.cache_read_input_tokens,
-        cost_usd=usage.cost_usd,
-    )
 
 
 def _title(text: str) -> str:

@@ -10,17 +10,21 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from agent.dbt.index import DbtIndex, DbtIndexProvider
+from agent import user_messages
+from agent.dbt.index import DbtIndex, DbtIndexProvider, load_index
 from agent.errors import ConfigError, WarehouseError
 from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from agent.llm import ModelClient
-from agent.prompts import row_counts_text
+from agent.loop import Agent
+from agent.prompts import row_counts_text, system_prompt
+from agent.sessions import Sessions
 from agent.settings import Settings
 from agent.store.artifact_files import DatabaseArtifactWriter
 from agent.store.conversations import ConversationStore
-from agent.store.database import create_store_engine, upgrade_database
+from agent.store.database import create_store_engine, current_revision, upgrade_database
 from agent.store.profiles import ProfileStore
 from tools.catalog import default_tools
+from tools.errors import ToolInputError
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
@@ -34,6 +38,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     store: ConversationStore
+    sessions: Sessions
     profiles: ProfileStore
     dbt: DbtIndexProvider
     project_dir: Path
@@ -68,6 +73,21 @@ class Runtime:
             profiles=self.profiles,
             project_dir=self.project_dir,
         )
+
+    def agent(self) -> Agent:
+        """The agent, handed exactly the parts it uses."""
+        return Agent(
+            settings=self.settings,
+            model=self.model_client,
+            store=self.store,
+            registry=self.registry,
+            tool_context=self.tool_context,
+            system_prompt=self.system_prompt,
+        )
+
+    def system_prompt(self) -> str:
+        """The system prompt for a turn: the project as loaded now, in the warehouse's dialect."""
+        return system_prompt(project_overview=self.project_overview(), dialect=self.dialect())
 
     def project_overview(self) -> str:
         overview = self.index().overview()
@@ -104,10 +124,12 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     artifacts = DatabaseArtifactWriter(
         engine, settings.data_dir / "artifacts", timedelta(days=settings.artifact_retention_days)
     )
+    store = ConversationStore(engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        store=ConversationStore(engine),
+        store=store,
+        sessions=Sessions(store, engine),
         profiles=ProfileStore(engine),
         dbt=provider,
         project_dir=project_dir,
@@ -118,6 +140,33 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         model_client=ModelClient(settings),
         warehouse_settings=warehouse_settings,
     )
+
+
+def check_project(settings: Settings, project_dir: Path) -> None:
+    """What `init` checks before it writes anything: the dbt project loads, and the warehouse answers a query.
+
+    Raises ConfigError, DbtArtifactError (naming the dbt command to run) or WarehouseError.
+    """
+    if not (project_dir / "dbt_project.yml").is_file():
+        raise ConfigError(user_messages.NOT_A_DBT_PROJECT.format(path=project_dir))
+    load_index(project_dir)
+    warehouse = build_warehouse(settings, project_dir)
+    try:
+        warehouse.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=settings.query_timeout_seconds)
+    except ToolInputError as exc:
+        raise WarehouseError(f"The warehouse refused a test query: {exc.message}") from None
+    finally:
+        warehouse.close()
+
+
+def upgrade_store(settings: Settings) -> str | None:
+    """Apply the conversation store's migrations; the revision it is at afterwards."""
+    engine = create_store_engine(settings.resolved_database_url())
+    try:
+        upgrade_database(engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def _glossary_source(settings: Settings, project_dir: Path) -> GlossarySource:

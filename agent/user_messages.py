@@ -23,8 +23,7 @@ TOOL_LIMIT_REACHED = (
 TURN_CANCELLED = "Cancelled."
 UNEXPECTED_ERROR = "Something went wrong on our side. Reference: {reference}."
 UNKNOWN_COMMAND = "Unknown command /{name}. Type /help for the list."
-NO_RESULT_TO_CHART = "There is no query result to chart yet: run /sql SELECT ... first."
-NO_SERIES_TO_CHECK = (
-    "There is no query result to check yet: name a dbt metric (/anomalies metric=revenue) or run "
-    "/sql SELECT day, sum(amount) ... GROUP BY 1 first."
+NOT_A_DBT_PROJECT = (
+    "{path} is not a dbt project (no dbt_project.yml). Run `blueprintdata init` in your dbt project, pass "
+    "--project-dir PATH, or set BLUEPRINTDATA_DBT_PROJECT_DIR. `blueprintdata init --demo` tries the bundled demo."
 )

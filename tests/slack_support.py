@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from agent.runtime import build_runtime
 from agent.settings import Settings
 from bot.slack.app import SlackBot, build_slack_bot
+from bot.slack.gate import AdmissionRule
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.slack_api import FakeSlack
 
@@ -54,7 +55,12 @@ def start_bot(
     """Start bot processes on the fakes (each like a process start); all are stopped after the test."""
     bots: list[SlackBot] = []
 
-    def start(*, anthropic: FakeAnthropic | None = None, **overrides: Any) -> SlackBot:
+    def start(
+        *,
+        anthropic: FakeAnthropic | None = None,
+        admission_rules: Sequence[AdmissionRule] = (),
+        **overrides: Any,
+    ) -> SlackBot:
         values: dict[str, Any] = {
             "anthropic_api_key": "test-key",
             "anthropic_base_url": (anthropic or fake_anthropic).base_url,
@@ -66,7 +72,7 @@ def start_bot(
             "health_port": 0,
         }
         values.update(overrides)
-        bot = build_slack_bot(build_runtime(make_settings(**values)))
+        bot = build_slack_bot(build_runtime(make_settings(**values)), admission_rules=admission_rules)
         bots.append(bot)
         connected = fake_slack.open_connections
         bot.start_socket_mode()

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from agent.events import EventList, StatusChanged, TextDelta, ToolFinished, TurnFailed, TurnFinished
-from agent.loop import Agent
 from agent.runtime import Runtime
 from tests.fakes.analyst_script import DAILY, analyst_script
 from tests.fakes.anthropic_api import (
@@ -26,7 +25,7 @@ def runtime(fake_anthropic: FakeAnthropic, make_runtime: Callable[..., Runtime])
 def ask(runtime: Runtime, text: str, *, session_id: str | None = None, stream: bool = True) -> EventList:
     session = session_id or runtime.store.open_session(source="cli").id
     events = EventList()
-    Agent(runtime).handle(session, text, events, stream=stream)
+    runtime.agent().handle(session, text, events, stream=stream)
     return events
 
 

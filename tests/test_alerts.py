@@ -21,6 +21,7 @@ from agent.alerts.series import Series, complete_periods, series_query
 from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
+from bot.alerts.rendering import notice_text
 from bot.alerts.schedule import check_schedule
 from demo.load import DEMO_FILE_NAME, DEMO_PROJECT_DIR, ensure_demo_warehouse
 from tests.fakes.slack_api import FakeSlack
@@ -65,7 +66,7 @@ def alerts_file(tmp_path: Path, *alerts: str, defaults: str = "") -> Path:
 def slack_alerts(runtime: Runtime, fake: FakeSlack) -> ConfiguredAlerts:
     """The runtime's alerts, posting through the real WebClient to the fake Slack."""
     client = WebClient(token=fake.bot_token, base_url=fake.base_url)
-    return load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.store))
+    return load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))
 
 
 def channel_posts(fake: FakeSlack) -> list[str]:
@@ -89,7 +90,8 @@ def test_the_demo_alerts_load_and_evaluate_on_the_demo_warehouse(
     replay = configured.runner.preview(configured.loaded.find("revenue_replay"), MORNING)  # type: ignore[arg-type]
     assert replay.notice is not None
     assert replay.notice.finding.at == datetime(2024, 11, 5)
-    assert "+313%" in replay.notice.text() and "What to do" in replay.notice.text()
+    post = notice_text(replay.notice)
+    assert "+313%" in post and "What to do" in post
 
 
 def test_the_series_query_is_built_per_dialect_and_passes_the_sql_guard(

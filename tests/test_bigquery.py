@@ -20,7 +20,6 @@ from responses import RequestsMock
 
 from agent.errors import WarehouseError
 from agent.events import EventList, ToolFinished
-from agent.loop import Agent
 from agent.runtime import Runtime
 from agent.settings import Settings
 from demo.load import DEMO_PROJECT_DIR
@@ -414,7 +413,7 @@ def test_the_agent_is_told_bigquery_and_its_query_runs_there(
     fake_anthropic.enqueue(tool_use_reply("run_query", {"sql": sql}), text_reply("Revenue was 1,250.50."))
     session = runtime.store.open_session(source="cli").id
     events = EventList()
-    Agent(runtime).handle(session, "Revenue on December 1?", events)
+    runtime.agent().handle(session, "Revenue on December 1?", events)
 
     system = json.dumps(fake_anthropic.requests[0].body["system"])
     assert "bigquery warehouse" in system and "backticks" in system

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent.events import EventList, ToolFinished, TurnFinished
-from agent.loop import Agent
 from agent.runtime import Runtime
 
 
 def run(runtime: Runtime, session_id: str, text: str) -> tuple[EventList, bool]:
     events = EventList()
-    outcome = Agent(runtime).handle(session_id, text, events)
+    outcome = runtime.agent().handle(session_id, text, events)
     return events, outcome.ok
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.events import EventList, ToolFinished, TurnFinished
-from agent.loop import Agent
 from agent.runtime import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import StartBot, wait_until
@@ -22,7 +21,7 @@ def call(runtime: Runtime, session: str, tool: str, arguments: dict[str, Any]) -
 
 def command(runtime: Runtime, session: str, text: str) -> tuple[str, bool, EventList]:
     events = EventList()
-    outcome = Agent(runtime).handle(session, text, events)
+    outcome = runtime.agent().handle(session, text, events)
     finished = events.of_type(TurnFinished)
     return finished[-1].text, outcome.ok, events  # type: ignore[attr-defined]
 

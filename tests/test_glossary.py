@@ -12,7 +12,6 @@ import pytest
 from agent.dbt.index import DbtIndexProvider, load_index
 from agent.events import EventList
 from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossaryError, GlossarySource, load_glossary
-from agent.loop import Agent
 from agent.runtime import Runtime
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
@@ -210,7 +209,7 @@ def test_the_prompt_carries_a_bounded_glossary(
 ) -> None:
     runtime = make_runtime(anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url)
     fake_anthropic.enqueue(text_reply("Churn is 22%."))
-    Agent(runtime).handle(runtime.store.open_session(source="cli").id, "What is our churn?", EventList())
+    runtime.agent().handle(runtime.store.open_session(source="cli").id, "What is our churn?", EventList())
     system = "".join(block["text"] for block in fake_anthropic.requests[0].body["system"])
     assert "Business glossary (the team's own definitions; follow them):" in system
     assert "- churned customer (also: churn, churned, lapsed customer): A customer who has ordered" in system

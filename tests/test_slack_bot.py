@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from agent.clock import utc_now
 from agent.runtime import build_runtime
 from agent.settings import Settings
 from agent.store.event_claims import claim_event
-from agent.store.models import EventClaimRow, utc_now
+from agent.store.models import EventClaimRow
 from bot.slack.answering import UNFINISHED_CLAIM_EXPIRY
 from bot.slack.app import build_slack_bot
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID

@@ -14,12 +14,14 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from agent.clock import utc_now
 from agent.errors import StoreError
 from agent.store.artifact_files import DatabaseArtifactWriter
-from agent.store.conversations import ConversationStore, TokenUsage
+from agent.store.conversations import ConversationStore
 from agent.store.database import alembic_config, create_store_engine, current_revision, upgrade_database
 from agent.store.event_claims import claim_event, finish_claim, forget_claims_older_than
-from agent.store.models import Base, EventClaimRow, utc_now
+from agent.store.models import Base, EventClaimRow
+from agent.usage import Usage
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -89,7 +91,7 @@ def test_history_keeps_content_blocks_exactly(engine: Engine) -> None:
     ]
     result = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "bad column", "is_error": True}]
     store.append_message(session.id, role="user", content=question, author="U123")
-    usage = TokenUsage(input_tokens=10, output_tokens=5, cache_read_input_tokens=3, cost_usd=0.001)
+    usage = Usage(input_tokens=10, output_tokens=5, cache_read_input_tokens=3, cost_usd=0.001)
     store.append_message(
         session.id, role="assistant", content=call, model="m", usage=usage, stop_reason="tool_use"
     )

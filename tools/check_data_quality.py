@@ -21,6 +21,7 @@ from tools.data_quality.outcomes import CheckOutcome, QualityReport
 from tools.data_quality.row_count import row_count_outcome
 from tools.data_quality.runner import QueryRunner
 from tools.data_quality.summary import report_table, summary_line
+from tools.direct_command import DirectCommand, whole_argument
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable
@@ -177,4 +178,10 @@ TOOL = Tool(
     input_model=CheckDataQualityInput,
     run=check_data_quality,
     status=lambda arguments: f"is checking {arguments.model}…",
+    command=DirectCommand(
+        "quality",
+        "/quality model",
+        "check a model's declared tests, freshness and row count",
+        whole_argument("model", "/quality fct_orders"),
+    ),
 )

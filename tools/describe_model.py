@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
 from agent.glossary import GlossaryEntry
+from tools.direct_command import DirectCommand, whole_argument
 from tools.profiling.describe import column_statistics, profile_header
 from tools.profiling.profile import ModelProfile
 from tools.registry import Tool, ToolContext, ToolOutput
@@ -153,4 +154,10 @@ TOOL = Tool(
     input_model=DescribeModelInput,
     run=describe_model,
     status=lambda arguments: f"is reading {arguments.name}…",
+    command=DirectCommand(
+        "describe",
+        "/describe name",
+        "a model (columns, tests, keys, lineage, profile), metric or saved query",
+        whole_argument("name", "/describe fct_orders"),
+    ),
 )

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -15,8 +15,10 @@ from tools.anomalies.formatting import format_moment, format_number
 from tools.anomalies.metric_query import metric_series_sql
 from tools.anomalies.result_series import MetricSeries, series_from_table
 from tools.charts.anomaly_chart import render_anomaly_chart
+from tools.direct_command import DirectCommand, options
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
+from tools.user_messages import NO_SERIES_TO_CHECK
 
 # Two years of days, eight weeks of hours: enough cycles to learn from, few enough rows to send back.
 DEFAULT_PERIODS = {"day": 730, "hour": 8 * 7 * 24}
@@ -198,6 +200,23 @@ def _count_only(detection: Detection, label: str) -> str:
     )
 
 
+_COMMAND_ALIASES = {"time": "time_column", "value": "value_column"}
+
+
+def _command_input(context: ToolContext, argument: str) -> dict[str, Any]:
+    """`metric=revenue [grain=day] [sensitivity=4]`, a bare metric name, or the session's latest result."""
+    bare, named = options(argument)
+    checked: dict[str, Any] = {_COMMAND_ALIASES.get(key, key): value for key, value in named.items()}
+    if bare:
+        checked.setdefault("metric", bare[0])
+    if "metric" not in checked:
+        latest = context.results.latest(context.session_id)
+        if latest is None:
+            raise ToolInputError(NO_SERIES_TO_CHECK)
+        checked["result_id"] = latest.result_id
+    return checked
+
+
 TOOL = Tool(
     name="detect_anomalies",
     description=(
@@ -208,4 +227,10 @@ TOOL = Tool(
     input_model=DetectAnomaliesInput,
     run=detect_anomalies,
     status=lambda arguments: f"is checking {arguments.metric or 'the series'} for anomalies…",
+    command=DirectCommand(
+        "anomalies",
+        "/anomalies [metric] [grain=day|hour] [sensitivity=4]",
+        "anomalies in a dbt metric, or in the latest result (time, value)",
+        _command_input,
+    ),
 )

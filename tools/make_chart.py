@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from tools.charts.drawing import draw_png
 from tools.charts.shaping import shape
+from tools.direct_command import DirectCommand, options, required
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
+from tools.user_messages import NO_RESULT_TO_CHART
 
 
 class MakeChartInput(BaseModel):
@@ -65,6 +67,19 @@ def make_chart(context: ToolContext, arguments: MakeChartInput) -> ToolOutput:
     )
 
 
+def _command_input(context: ToolContext, argument: str) -> dict[str, Any]:
+    """`line x=day y=revenue,orders series=channel title="..."` charts the session's latest result."""
+    latest = context.results.latest(context.session_id)
+    if latest is None:
+        raise ToolInputError(NO_RESULT_TO_CHART)
+    kinds, named = options(required(argument, "/chart line x=order_date y=revenue"))
+    chart: dict[str, Any] = {"result_id": latest.result_id, "kind": kinds[0] if kinds else "", **named}
+    if "y" in chart:
+        chart["y"] = [column for column in chart["y"].split(",") if column]
+    chart.setdefault("title", f"{', '.join(chart.get('y', []))} by {chart.get('x', '')}".strip())
+    return chart
+
+
 TOOL = Tool(
     name="make_chart",
     description=(
@@ -74,4 +89,10 @@ TOOL = Tool(
     input_model=MakeChartInput,
     run=make_chart,
     status=lambda _: "is drawing a chart…",
+    command=DirectCommand(
+        "chart",
+        "/chart line x=col y=col[,col] [series=col] [title=...]",
+        "chart the latest result (bar, line, area, scatter, pie)",
+        _command_input,
+    ),
 )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from tools.artifacts import ArtifactRef, ArtifactWriter
+from tools.direct_command import DirectCommand
 from tools.errors import ToolInputError
 from tools.results import ResultStore, ResultTable
 from tools.warehouse.base import Warehouse
@@ -69,6 +70,8 @@ class Tool:
     input_model: type[BaseModel]
     run: Callable[[ToolContext, Any], ToolOutput]
     status: Callable[[Any], str] = field(default=lambda _: "is working…")
+    # The `/command` that runs this tool directly, if it has one.
+    command: DirectCommand | None = None
 
     def anthropic_schema(self) -> dict[str, Any]:
         """The tool definition sent to Claude; the schema comes from the input model."""
@@ -91,7 +94,17 @@ class ToolRegistry:
     """The tools the agent may call, by name."""
 
     def __init__(self, tools: Sequence[Tool]) -> None:
-        self._tools = {tool.name: tool for tool in tools}
+        self._tools: dict[str, Tool] = {}
+        self._commands: dict[str, Tool] = {}
+        for tool in tools:
+            # A second tool of one name would silently replace the first in what the model is offered.
+            if tool.name in self._tools:
+                raise ValueError(f"two tools are named {tool.name!r}: tool names must be unique")
+            self._tools[tool.name] = tool
+            if tool.command is not None:
+                if tool.command.name in self._commands:
+                    raise ValueError(f"two tools offer the command /{tool.command.name}")
+                self._commands[tool.command.name] = tool
         # Built once: the schemas never change while the process runs, and every model call sends them.
         self._schemas = [tool.anthropic_schema() for tool in self._tools.values()]
 
@@ -100,6 +113,14 @@ class ToolRegistry:
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
+
+    def for_command(self, name: str) -> Tool | None:
+        """The tool a `/name` command runs."""
+        return self._commands.get(name)
+
+    def commands(self) -> list[DirectCommand]:
+        """Every direct command, in tool order."""
+        return [tool.command for tool in self._commands.values() if tool.command is not None]
 
     def anthropic_schemas(self) -> list[dict[str, Any]]:
         """The tool definitions Claude sees; callers copy before changing them."""

@@ -8,6 +8,7 @@ import io
 from pydantic import BaseModel, Field
 
 from tools.byte_sizes import human_bytes
+from tools.direct_command import DirectCommand, whole_argument
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable
@@ -102,6 +103,9 @@ TOOL = Tool(
     input_model=RunQueryInput,
     run=run_query,
     status=lambda arguments: _status(arguments.sql),
+    command=DirectCommand(
+        "sql", "/sql SELECT ...", "run a read-only query", whole_argument("sql", "/sql SELECT ...")
+    ),
 )
 
 

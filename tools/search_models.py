@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from agent.dbt.nodes import DbtMetric, DbtNode
 from agent.dbt.search import SearchHit, SemanticHit
+from tools.direct_command import DirectCommand, whole_argument
 from tools.registry import Tool, ToolContext, ToolOutput
 
 _SEMANTIC_LIMIT = 5
@@ -101,4 +102,10 @@ TOOL = Tool(
     input_model=SearchModelsInput,
     run=search_models,
     status=lambda _: "is searching models…",
+    command=DirectCommand(
+        "search",
+        "/search words",
+        "find models for a question",
+        whole_argument("query", "/search revenue by day"),
+    ),
 )

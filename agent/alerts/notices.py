@@ -1,4 +1,5 @@
-"""What an alert tells people (an anomaly, a failure, a recovery) and the port a front door posts it through."""
+"""What an alert tells people (an anomaly, a failure, a recovery), as data, and the port a front door posts it
+through. Front doors render notices in their own medium (bot/alerts/rendering.py for Slack)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Protocol
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.evaluate import AlertEvaluation
+from agent.sessions import SeedContext
 from tools.anomalies import Finding
 from tools.anomalies.detector import format_moment, format_number
 
@@ -15,8 +17,9 @@ DEFAULT_WHAT_TO_DO = (
     "check for a cause you know of (a release, an outage, a campaign, a tracking change); "
     "if there is none, ask me in this thread which segment drove it"
 )
-_REPLY_HINT = "Reply in this thread to ask me about it, e.g. “which channel drove this?”"
 _CONTEXT_POINTS = 14
+# Who speaks for the alert in its thread's history.
+ALERT_AUTHOR = "alert"
 # A warehouse error can quote a whole query; the channel needs the gist, the logs keep the rest.
 _ERROR_CHARS = 600
 
@@ -30,19 +33,21 @@ class AnomalyNotice:
     finding: Finding
     chart_png: bytes | None
 
-    def text(self) -> str:
-        """The post: what happened, the alert, what to do."""
-        icon = (
-            ":chart_with_upwards_trend:"
-            if self.finding.direction == "above"
-            else ":chart_with_downwards_trend:"
+    def what_to_do(self) -> str:
+        """The alert's own advice, or ours."""
+        return self.alert.what_to_do or DEFAULT_WHAT_TO_DO
+
+    def seed(self) -> SeedContext:
+        """How the alert's thread starts as a conversation: the alert speaks first, then what it found."""
+        return SeedContext(
+            author=ALERT_AUTHOR,
+            opening=f"[automatic message from the scheduled alert {self.alert.name}, not from a person]",
+            context=self.context_for_model(),
         )
-        lines = [f"{icon} *Alert {self.alert.name}*: {self.finding.explain(self.alert.display_metric())}"]
-        if self.alert.description:
-            lines.append(self.alert.description.strip())
-        lines.append(f"*What to do:* {self.alert.what_to_do or DEFAULT_WHAT_TO_DO}")
-        lines.append(f"_{_REPLY_HINT}_")
-        return "\n".join(lines)
+
+    def title(self) -> str:
+        """The alert thread's session title."""
+        return f"Alert {self.alert.name}: {self.finding.explain(self.evaluation.metric)}"
 
     def chart_filename(self) -> str:
         return f"{self.alert.name}-{self.finding.at:%Y%m%d-%H%M}.png"
@@ -66,7 +71,9 @@ class AnomalyNotice:
             f"(range {format_number(finding.low)}–{format_number(finding.high)}), score {finding.score:.1f}.\n"
             f"The series comes from this read-only query ({evaluation.query.dialect}):\n"
             f"```sql\n{evaluation.query.sql}\n```\n"
-            f"Latest points:\n{points}"
+            f"Latest points:\n{points}\n"
+            f"{self.alert.description.strip() if self.alert.description else ''}\n"
+            f"What I suggested: {self.what_to_do()}"
         )
 
 
@@ -77,12 +84,9 @@ class FailureNotice:
     alert: AlertDefinition
     error: str
 
-    def text(self) -> str:
-        error = self.error if len(self.error) <= _ERROR_CHARS else self.error[: _ERROR_CHARS - 1] + "…"
-        return (
-            f":warning: *Alert {self.alert.name}* could not run: {error}\n"
-            "I will say here when it works again, and will not repeat this message until then."
-        )
+    def short_error(self) -> str:
+        """The error's gist for a channel; the logs keep the rest."""
+        return self.error if len(self.error) <= _ERROR_CHARS else self.error[: _ERROR_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -92,12 +96,6 @@ class RecoveryNotice:
     alert: AlertDefinition
     failing_since: datetime
     latest: str
-
-    def text(self) -> str:
-        return (
-            f":white_check_mark: *Alert {self.alert.name}* runs again (it failed since "
-            f"{self.failing_since:%Y-%m-%d %H:%M %Z}). Latest: {self.latest}."
-        )
 
 
 AlertNotice = AnomalyNotice | FailureNotice | RecoveryNotice

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from agent.store.models import AlertRunRow, utc_now
+from agent.clock import utc_now
+from agent.store.models import AlertRunRow
 
 RunTrigger = Literal["schedule", "catch_up", "manual"]
 RunStatus = Literal["running", "ok", "anomaly", "failed", "muted"]

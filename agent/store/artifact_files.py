@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from agent.store.models import ArtifactRow, utc_now
+from agent.clock import utc_now
+from agent.store.models import ArtifactRow
 from tools.artifacts import ArtifactKind, ArtifactRef
 
 

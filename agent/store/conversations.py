@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow, utc_now
+from agent.clock import utc_now
+from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow
+from agent.usage import Usage
 
 SessionSource = Literal["cli", "slack", "alert"]
 Role = Literal["user", "assistant"]
@@ -74,17 +76,6 @@ class SessionSummary:
 
 
 @dataclass(frozen=True)
-class TokenUsage:
-    """Tokens and estimated cost of one model call."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cost_usd: float = 0.0
-
-
-@dataclass(frozen=True)
 class StoredMessage:
     """A stored message; `content` is the block list as exchanged with the model."""
 
@@ -97,7 +88,7 @@ class StoredMessage:
     model: str | None
     stop_reason: str | None
     created_at: datetime
-    usage: TokenUsage = field(default_factory=TokenUsage)
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass(frozen=True)
@@ -231,7 +222,7 @@ class ConversationStore:
         content: list[dict[str, Any]],
         author: str | None = None,
         model: str | None = None,
-        usage: TokenUsage | None = None,
+        usage: Usage | None = None,
         stop_reason: str | None = None,
         session_title: str | None = None,
     ) -> StoredMessage:
@@ -239,7 +230,7 @@ class ConversationStore:
 
         `session_title` also names the session, unless it already has a title, in the same transaction.
         """
-        usage = usage or TokenUsage()
+        usage = usage or Usage()
         values: dict[str, Any] = {
             "session_id": session_id,
             "session": session_id,
@@ -358,11 +349,11 @@ def _message(row: sa.Row[Any]) -> StoredMessage:
         model=row.model,
         stop_reason=row.stop_reason,
         created_at=row.created_at,
-        usage=TokenUsage(
-            row.input_tokens,
-            row.output_tokens,
-            row.cache_creation_input_tokens,
-            row.cache_read_input_tokens,
-            row.cost_usd,
+        usage=Usage(
+            input_tokens=row.input_tokens,
+            output_tokens=row.output_tokens,
+            cache_creation_input_tokens=row.cache_creation_input_tokens,
+            cache_read_input_tokens=row.cache_read_input_tokens,
+            cost_usd=row.cost_usd,
         ),
     )

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from agent.store.models import EventClaimRow, utc_now
+from agent.clock import utc_now
+from agent.store.models import EventClaimRow
 
 # A finished claim is marked by a second row under this prefix: no schema change, and old markers are
 # forgotten with their claims.

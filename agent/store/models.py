@@ -20,9 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from agent.clock import utc_now
 
 
 class UtcDateTime(TypeDecorator[datetime]):

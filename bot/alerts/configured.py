@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from agent.alerts.loading import LoadedAlerts, alerts_file, load_alerts
 from agent.alerts.notices import AlertNotifier
 from agent.alerts.runner import AlertRunner
+from agent.clock import utc_now
 from agent.runtime import Runtime
-from agent.store.models import utc_now
 from bot.alerts.schedule import check_schedule, cron_trigger, next_fire_time
 from bot.alerts.scheduler import AlertScheduler
 

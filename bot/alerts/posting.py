@@ -13,30 +13,30 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.alerts.notices import AlertNotice, AnomalyNotice, PostedNotice
-from agent.store.conversations import ConversationStore
+from agent.sessions import SessionKey, Sessions
+from bot.alerts.rendering import notice_text
 from bot.slack.posting import post_in_thread
-from bot.slack.questions import SlackQuestion
+from bot.slack.rendering.markdown import section_block
 
 log = logging.getLogger(__name__)
-
-ALERT_AUTHOR = "alert"
 
 
 class SlackAlertNotifier:
     """Implements agent.alerts.notices.AlertNotifier for Slack."""
 
-    def __init__(self, client: WebClient, store: ConversationStore) -> None:
+    def __init__(self, client: WebClient, sessions: Sessions) -> None:
         self._client = client
-        self._store = store
+        self._sessions = sessions
         self._team_id: str | None = None
         self._lock = threading.Lock()
 
     def post(self, notice: AlertNotice) -> PostedNotice:
         """Post to the alert's channel; SlackApiError when Slack refuses (the runner records it)."""
+        text = notice_text(notice)
         response = self._client.chat_postMessage(
             channel=notice.alert.channel,
-            text=notice.text(),
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": notice.text()}}],
+            text=text,
+            blocks=[section_block(text)],
             unfurl_links=False,
         )
         channel, ts = str(response.get("channel") or notice.alert.channel), str(response["ts"])
@@ -48,34 +48,12 @@ class SlackAlertNotifier:
 
     def _open_thread(self, notice: AnomalyNotice, channel: str, ts: str) -> None:
         """The post's thread as a session, its history starting with the alert (replies need no mention)."""
-        thread = SlackQuestion(
-            event_id=None,
-            team_id=self._team(),
-            channel=channel,
-            thread_ts=ts,
-            message_ts=ts,
-            user=ALERT_AUTHOR,
-            text="",
-            is_direct_message=False,
+        self._sessions.seed(
+            SessionKey.slack_thread(self._team(), channel, ts),
+            notice.seed(),
+            title=notice.title(),
+            metadata={"team": self._team(), "channel": channel, "thread_ts": ts, "alert": notice.alert.name},
         )
-        session = self._store.open_session(
-            source="slack",
-            external_key=thread.session_key,
-            title=f"Alert {notice.alert.name}: {notice.finding.explain(notice.evaluation.metric)}"[:200],
-            metadata={
-                "team": thread.team_id,
-                "channel": channel,
-                "thread_ts": ts,
-                "alert": notice.alert.name,
-            },
-        )
-        # The model's history must open with a user turn, so the scheduler speaks first, as itself.
-        opening = f"[automatic message from the scheduled alert {notice.alert.name}, not from a person]"
-        self._store.append_message(
-            session.id, role="user", content=[{"type": "text", "text": opening}], author=ALERT_AUTHOR
-        )
-        context = notice.text() + "\n\n" + notice.context_for_model()
-        self._store.append_message(session.id, role="assistant", content=[{"type": "text", "text": context}])
 
     def _upload_chart(self, notice: AnomalyNotice, channel: str, ts: str) -> None:
         title = f"Alert {notice.alert.name}: {notice.evaluation.metric}"

@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.runner import AlertRunner, RunOutcome
 from agent.alerts.runs import RunTrigger
-from agent.store.models import utc_now
+from agent.clock import utc_now
 from bot.alerts.schedule import cron_trigger, due_times, next_fire_time
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,11 @@ from rich.text import Text
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.loading import DEFAULT_FILE_NAME
 from agent.alerts.notices import AlertNotifier
+from agent.clock import utc_now
 from agent.errors import BlueprintError
 from agent.runtime import Runtime
-from agent.store.models import utc_now
 from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
+from bot.alerts.rendering import notice_text
 from bot.cli.exits import errors, runtime_or_exit, settings_or_exit
 from bot.cli.exits import fail as _fail
 
@@ -122,7 +123,7 @@ def _dry_run(runtime: Runtime, configured: ConfiguredAlerts, alert: AlertDefinit
         console.print(f"{alert.name}: no anomaly. {preview.evaluation.latest_summary()}", soft_wrap=True)
     else:
         console.print(Text(f"{alert.name}: would post to {alert.channel}:", style="bold"))
-        console.print(Text(preview.notice.text()), soft_wrap=True)
+        console.print(Text(notice_text(preview.notice)), soft_wrap=True)
     console.print(f"chart: {chart.path}", soft_wrap=True)
     return True
 
@@ -138,6 +139,6 @@ def _slack_notifier(runtime: Runtime) -> AlertNotifier:
     from bot.slack.web_client import build_web_client
 
     try:
-        return SlackAlertNotifier(build_web_client(runtime.settings), runtime.store)
+        return SlackAlertNotifier(build_web_client(runtime.settings), runtime.sessions)
     except BlueprintError as exc:
         raise _fail(f"{exc.message} (or use --dry-run to post nothing)") from None

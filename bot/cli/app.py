@@ -15,8 +15,8 @@ from slack_sdk.errors import SlackApiError
 
 from agent.errors import BlueprintError
 from agent.loop import Agent
-from agent.runtime import Runtime
-from agent.store.database import create_store_engine, current_revision, upgrade_database
+from agent.runtime import Runtime, upgrade_store
+from agent.sessions import SessionKey
 from bot.cli.alerts_commands import alerts_app
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
@@ -69,7 +69,7 @@ def chat(
     try:
         session_id = _open_session(runtime, session, resume)
         sink = JsonLinesSink() if json_output else TerminalRenderer(console)
-        agent = Agent(runtime)
+        agent = runtime.agent()
         if message is not None:
             ok = _answer(agent, session_id, message, sink)
             raise typer.Exit(0 if ok else 1)
@@ -82,17 +82,17 @@ def chat(
 
 
 def _open_session(runtime: Runtime, session: str | None, resume: bool) -> str:
-    store = runtime.store
+    sessions = runtime.sessions
     if session:
-        record = store.get_session(session)
+        record = sessions.get(session)
         if record is None:
             raise _fail(f"No session {session!r}. `blueprintdata sessions` lists them.")
         return record.id
     if resume:
-        latest = store.latest_session("cli")
+        latest = sessions.latest("cli")
         if latest is not None:
             return latest.id
-    return store.open_session(source="cli").id
+    return sessions.open(SessionKey.new_terminal()).id
 
 
 def _answer(agent: Agent, session_id: str, text: str, sink: TerminalRenderer | JsonLinesSink) -> bool:
@@ -138,7 +138,7 @@ def sessions(limit: Annotated[int, typer.Option(help="How many to list.")] = 20)
     runtime = _runtime(_settings())
     try:
         table = Table("id", "source", "title", "messages", "last activity", "cost", header_style="bold")
-        for summary in runtime.store.list_sessions(limit=limit):
+        for summary in runtime.sessions.recent(limit=limit):
             record = summary.record
             table.add_row(
                 record.id[:12],
@@ -193,10 +193,7 @@ def db_upgrade() -> None:
     """Apply database migrations (also done automatically at start)."""
     settings = _settings()
     try:
-        engine = create_store_engine(settings.resolved_database_url())
-        upgrade_database(engine)
-        revision = current_revision(engine)
-        engine.dispose()
+        revision = upgrade_store(settings)
     except BlueprintError as exc:
         raise _fail(exc.message) from None
     console.print(f"Database is at revision {revision}.")

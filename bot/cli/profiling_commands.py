@@ -10,10 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from agent.dbt.index import load_index
 from agent.errors import BlueprintError
-from agent.runtime import Runtime
-from agent.settings import Settings
+from agent.runtime import Runtime, check_project
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
 from bot.cli.exits import settings_or_exit as _settings
@@ -21,14 +19,9 @@ from tools.byte_sizes import human_bytes
 from tools.errors import ToolInputError
 from tools.profiling.runner import ProfileOptions, ProfileProgress, SyncSummary, sync_profiles
 from tools.profiling.selection import SelectionError
-from tools.warehouse.factory import build_warehouse
 
 console = Console()
 
-NOT_A_DBT_PROJECT = (
-    "{path} is not a dbt project (no dbt_project.yml). Run `blueprintdata init` in your dbt project, pass "
-    "--project-dir PATH, or set BLUEPRINTDATA_DBT_PROJECT_DIR. `blueprintdata init --demo` tries the bundled demo."
-)
 USE_THIS_PROJECT = (
     "To chat about this project, set BLUEPRINTDATA_DBT_PROJECT_DIR={path} (in the environment or .env)."
 )
@@ -57,10 +50,12 @@ def init(
         settings = settings.model_copy(update={"dbt_project_dir": None, "warehouse_url": None})
     else:
         chosen = (project_dir or settings.dbt_project_dir or Path.cwd()).expanduser().resolve()
-        # Both checks come before anything is written: a failed init leaves no database and no files.
-        _check_project(chosen)
         settings = settings.model_copy(update={"dbt_project_dir": chosen})
-        _check_warehouse(settings, chosen)
+        # Both checks come before anything is written: a failed init leaves no database and no files.
+        try:
+            check_project(settings, chosen)
+        except BlueprintError as exc:
+            raise _fail(exc.message) from None
     runtime = _runtime(settings)
     try:
         where = "the demo shop project" if runtime.is_demo else str(runtime.project_dir)
@@ -172,26 +167,3 @@ def _print_summary(summary: SyncSummary) -> None:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def _check_project(project_dir: Path) -> None:
-    if not (project_dir / "dbt_project.yml").is_file():
-        raise _fail(NOT_A_DBT_PROJECT.format(path=project_dir))
-    try:
-        # Names the dbt command to run when target/manifest.json is missing or broken.
-        load_index(project_dir)
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
-
-
-def _check_warehouse(settings: Settings, project_dir: Path) -> None:
-    try:
-        warehouse = build_warehouse(settings, project_dir)
-        try:
-            warehouse.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=settings.query_timeout_seconds)
-        finally:
-            warehouse.close()
-    except BlueprintError as exc:
-        raise _fail(exc.message) from None
-    except ToolInputError as exc:
-        raise _fail(f"The warehouse refused a test query: {exc.message}") from None

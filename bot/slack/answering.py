@@ -7,9 +7,8 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
-from agent.loop import Agent
 from agent.runtime import Runtime
-from agent.store.event_claims import claim_event, finish_claim
+from agent.sessions import SessionKey
 from bot.slack import messages
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
@@ -38,7 +37,7 @@ class SlackAnswerer:
     ) -> None:
         self._runtime = runtime
         self._client = client
-        self._agent = Agent(runtime)
+        self._agent = runtime.agent()
         self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
         self.bot_user_id = bot_user_id
@@ -51,12 +50,12 @@ class SlackAnswerer:
     def client(self) -> WebClient:
         return self._client
 
-    def has_session(self, session_key: str) -> bool:
+    def has_session(self, session_key: SessionKey) -> bool:
         """Whether the bot already converses in this thread (so replies need no mention)."""
         # A question still waiting for a worker has no session yet, but its thread is the bot's.
         if self._pool.has_work(session_key):
             return True
-        return self._runtime.store.find_session("slack", session_key) is not None
+        return self._runtime.sessions.find(session_key) is not None
 
     def accept(self, question: SlackQuestion) -> bool:
         """Queue an answer and return at once; True when queued (a duplicate delivery is dropped later).
@@ -95,25 +94,23 @@ class SlackAnswerer:
 
     def _claim_and_answer(self, question: SlackQuestion) -> None:
         """Answer unless another delivery of the same message was taken; mark the claim finished after."""
-        engine = self._runtime.engine
         # Exactly once across redeliveries, restarts and processes: the database's unique key decides. The key
         # is the message, not the event: the same message also arrives as two event types (message and
         # app_mention), and Slack's retries of an event carry the same message.
         claim = f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
-        if not claim_event(engine, claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
+        sessions = self._runtime.sessions
+        if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
             log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
             return
-        store = self._runtime.store
-        existing = store.find_session("slack", question.session_key)
-        session = existing or store.open_session(
-            source="slack",
-            external_key=question.session_key,
+        existing = sessions.find(question.session_key)
+        session = existing or sessions.open(
+            question.session_key,
             metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
         )
         self._answer(
             question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
         )
-        finish_claim(engine, claim)
+        sessions.finish_claim(claim)
 
     def _answer(self, question: SlackQuestion, session_id: str, *, joined_mid_thread: bool) -> None:
         reply = SlackThreadReply(self._client, question, session_id, use_streaming=self._use_streaming)

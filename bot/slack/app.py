@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,11 +20,11 @@ from slack_sdk import WebClient
 
 from agent.errors import ConfigError
 from agent.runtime import Runtime
-from agent.store.event_claims import forget_claims_older_than
 from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
 from bot.alerts.scheduler import AlertScheduler
 from bot.slack.answering import SlackAnswerer
+from bot.slack.gate import AdmissionRule, EntryGate, from_a_person
 from bot.slack.health import HealthServer
 from bot.slack.listeners import register_listeners
 from bot.slack.long_lived import freeze_long_lived_objects
@@ -137,9 +137,16 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 def build_slack_bot(
-    runtime: Runtime, *, client: WebClient | None = None, http_mode: bool = False
+    runtime: Runtime,
+    *,
+    client: WebClient | None = None,
+    http_mode: bool = False,
+    admission_rules: Sequence[AdmissionRule] = (),
 ) -> SlackBot:
-    """Wire the Bolt app: our web client (with rate-limit retries), listeners, and the answerer."""
+    """Wire the Bolt app: our web client (with rate-limit retries), the entry gate, listeners, the answerer.
+
+    `admission_rules` run in the entry gate after the built-in ones (see bot/slack/gate.py).
+    """
     settings = runtime.settings
     client = client or build_web_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -157,9 +164,11 @@ def build_slack_bot(
         listener_executor=ThreadPoolExecutor(_LISTENER_THREADS, thread_name_prefix="slack-listener"),
         ignoring_self_events_enabled=True,
     )
+    gate = EntryGate([from_a_person(bot_user_id), *admission_rules], client)
+    app.use(gate.middleware)
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id)
     # Slack redelivers an event for at most an hour or so; older claims only grow the table.
-    forget_claims_older_than(runtime.engine, _CLAIM_RETENTION)
-    alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.store))
+    runtime.sessions.forget_claims_older_than(_CLAIM_RETENTION)
+    alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))
     register_listeners(app, answerer, alerts)
     return SlackBot(app=app, answerer=answerer, runtime=runtime, alerts=alerts)

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agent.sessions import SessionKey
+
 # Message subtypes that are not a person asking something: edits, deletions, joins, bot posts...
 _IGNORED_SUBTYPES_ALLOW = {None, "thread_broadcast", "file_share"}
 
@@ -24,9 +26,9 @@ class SlackQuestion:
     is_direct_message: bool
 
     @property
-    def session_key(self) -> str:
+    def session_key(self) -> SessionKey:
         """One Slack thread is one session."""
-        return f"{self.team_id}:{self.channel}:{self.thread_ts}"
+        return SessionKey.slack_thread(self.team_id, self.channel, self.thread_ts)
 
     @property
     def joins_existing_thread(self) -> bool:

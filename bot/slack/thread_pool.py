@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
@@ -16,12 +16,12 @@ class ThreadOrderedPool:
 
     def __init__(self, workers: int) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blueprintdata-answer")
-        self._queues: dict[str, deque[Callable[[], None]]] = {}
+        self._queues: dict[Hashable, deque[Callable[[], None]]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._accepting = True
 
-    def submit(self, key: str, work: Callable[[], None]) -> bool:
+    def submit(self, key: Hashable, work: Callable[[], None]) -> bool:
         """Queue `work`; False once shutdown has begun (the caller then tells the user)."""
         with self._lock:
             if not self._accepting:
@@ -34,7 +34,7 @@ class ThreadOrderedPool:
         self._executor.submit(self._drain, key)
         return True
 
-    def _drain(self, key: str) -> None:
+    def _drain(self, key: Hashable) -> None:
         while True:
             with self._lock:
                 queue = self._queues[key]
@@ -50,7 +50,7 @@ class ThreadOrderedPool:
                     self._idle.notify_all()
                     return
 
-    def has_work(self, key: str) -> bool:
+    def has_work(self, key: Hashable) -> bool:
         """Whether work for `key` is queued or running."""
         with self._lock:
             return key in self._queues

@@ -17,17 +17,17 @@ def on_feedback(body: dict[str, Any], answerer: SlackAnswerer) -> None:
     """Store the vote with the answer's message and the person who gave it."""
     vote, reference = parse_feedback(str(body["actions"][0]["value"]))
     session_id, _ = parse_answer_reference(reference)
-    if answerer.runtime.store.get_session(session_id) is None:
-        log.info("feedback for an unknown session %s ignored", session_id)
-        return
     user = str(body["user"]["id"])
     message = body.get("message") or {}
-    answerer.runtime.store.record_feedback(
+    recorded = answerer.runtime.sessions.record_feedback(
         session_id=session_id,
         message_ref=str(message.get("ts") or reference)[:64],
         user=user,
         value="up" if vote == "up" else "down",
     )
+    if not recorded:
+        log.info("feedback for an unknown session %s ignored", session_id)
+        return
     _tell(answerer, body, messages.FEEDBACK_THANKS.format(user=user))
 
 
@@ -37,7 +37,7 @@ def on_show_sql(body: dict[str, Any], answerer: SlackAnswerer) -> None:
     wanted = set(call_ids)
     statements = [
         str(run.input.get("sql"))
-        for run in answerer.runtime.store.tool_runs(session_id)
+        for run in answerer.runtime.sessions.tool_runs(session_id)
         if run.tool_use_id in wanted and run.input.get("sql")
     ]
     if not statements:

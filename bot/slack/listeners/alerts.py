@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agent.store.models import utc_now
+from agent.clock import utc_now
 from bot.alerts.configured import ConfiguredAlerts
 
 ALERTS_COMMAND = "/alerts"

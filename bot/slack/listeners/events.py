@@ -1,6 +1,7 @@
 """Listeners for Slack events: mentions, direct messages and replies in the bot's threads.
 
-Each listener only decides whether and where to answer, then hands off: the answer runs on our own worker pool,
+The entry gate (bot/slack/gate.py) has already dropped what is not a person's message. Each listener only decides
+whether and where to answer, then hands off: the answer runs on our own worker pool,
 so Bolt acknowledges the event at once.
 """
 
@@ -9,20 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.answering import SlackAnswerer
-from bot.slack.questions import is_from_a_person, mentions, question_from_event
+from bot.slack.questions import mentions, question_from_event
 
 
 def on_app_mention(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswerer) -> None:
-    """`@bot question` in a channel: answer in the thread of the mention."""
-    if not is_from_a_person(event, answerer.bot_user_id):
-        return
+    """`@bot question` in a channel: answer in the thread of the mention (the entry gate admitted it)."""
     answerer.accept(question_from_event(body, event, answerer.bot_user_id))
 
 
 def on_message(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswerer) -> None:
     """A direct message, or a reply without a mention in a thread where the bot already has a session."""
-    if not is_from_a_person(event, answerer.bot_user_id):
-        return
     question = question_from_event(body, event, answerer.bot_user_id)
     if question.is_direct_message:
         answerer.accept(question)

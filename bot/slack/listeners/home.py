@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from agent.store.event_claims import claim_event
 from agent.suggestions import suggested_questions
 from bot.slack import messages
 from bot.slack.answering import SlackAnswerer
@@ -24,7 +23,7 @@ def on_app_home_opened(body: dict[str, Any], event: dict[str, Any], answerer: Sl
         return
     team_id = str(body.get("team_id") or "")
     user = str(event.get("user") or "")
-    if not claim_event(answerer.runtime.engine, f"slack-welcome:{team_id}:{user}"):
+    if not answerer.runtime.sessions.claim(f"slack-welcome:{team_id}:{user}"):
         return
     questions = suggested_questions(answerer.runtime.index())
     channel = str(event["channel"])
