@@ -31,7 +31,6 @@ from typing import Any
 
 from agent.events import AgentEvent, ToolFinished
 from agent.llm import ModelClient, ModelReply
-from agent.loop import Agent
 from agent.runtime import Runtime, build_runtime
 from agent.settings import Settings
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, text_reply, tool_use_reply
@@ -220,7 +219,7 @@ class Bench:
             model_client=TimedModelClient(settings, self.model_client),
             _warehouse=TimedWarehouse(built.warehouse(), self.warehouse),
         )
-        self.agent = Agent(self.runtime)
+        self.agent = self.runtime.agent()
 
     def close(self) -> None:
         self.runtime.close()
