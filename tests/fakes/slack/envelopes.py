@@ -117,7 +117,7 @@ class EnvelopeSender:
             "action_ts": f"{time.time():.6f}",
         }
         app = self.workspace.app
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": app.team_id},
             "api_app_id": app.app_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from tests.fakes.slack.app_methods import AppMethods
@@ -214,6 +215,10 @@ class FakeSlack:
     def connections_accepted(self) -> int:
         """Every Socket Mode connection ever accepted, reconnections included."""
         return self._socket_mode.connections_accepted
+
+    def open_sockets(self) -> list[socket.socket]:
+        """The TCP sockets under the open Socket Mode connections, for benchmarks that tune them."""
+        return self._socket_mode.open_sockets()
 
     def wait_for_connections(self, count: int = 1, timeout: float = 5.0) -> None:
         """Block until at least `count` Socket Mode connections are open."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -98,6 +99,11 @@ class SocketModeServer:
         """Every Socket Mode connection ever accepted, reconnections included."""
         with self.workspace.lock:
             return self._connections_accepted
+
+    def open_sockets(self) -> list[socket.socket]:
+        """The TCP sockets under the open connections, oldest first."""
+        with self.workspace.lock:
+            return [connection.ws.socket for connection in self._connections]
 
     def wait_for_connections(self, count: int = 1, timeout: float = 5.0) -> None:
         """Block until at least `count` Socket Mode connections are open."""
