@@ -14,7 +14,7 @@ from tests.fakes.slack.files import UPLOAD_ROUTE, FileUploads
 from tests.fakes.slack.http_server import LocalHttpServer
 from tests.fakes.slack.identity import AppIdentity
 from tests.fakes.slack.messages import SlackMessage, UploadedFile
-from tests.fakes.slack.records import Ack, ApiCall, ResponseUrlPost
+from tests.fakes.slack.records import Ack, ApiCall, ResponseUrlPost, SentEnvelope
 from tests.fakes.slack.response_urls import RESPONSE_URL_ROUTE, ResponseUrls
 from tests.fakes.slack.socket_mode import SocketModeServer
 from tests.fakes.slack.streaming_methods import StreamingMethods
@@ -54,9 +54,10 @@ class FakeSlack:
         self._web_api = WebApi(workspace, methods, streaming=streaming)
         # What the fake recorded, as lists that grow while the test runs.
         self.calls: list[ApiCall] = self._web_api.calls
-        self.envelopes = self._socket_mode.envelopes
+        self.envelopes: list[SentEnvelope] = self._socket_mode.envelopes
         self.acks: list[Ack] = self._socket_mode.acks
         self.response_url_posts: list[ResponseUrlPost] = self._response_urls.posts
+        # A test checks that close() ended every thread that served a connection.
         self._socket_threads = self._socket_mode.socket_threads
         self._http.start(
             {
