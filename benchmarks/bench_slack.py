@@ -241,11 +241,11 @@ def held_back(slack: FakeSlack) -> Iterator[bool]:
     """While open, what the fake writes on its one Socket Mode connection waits in the kernel (TCP_CORK); it
     leaves when the block ends. Yields False, holding nothing, where TCP_CORK does not exist (not Linux)."""
     cork = getattr(socket, "TCP_CORK", None)
-    connections = slack._connections  # The fake has no public handle on its sockets.
-    if cork is None or len(connections) != 1:
+    sockets = slack.open_sockets()
+    if cork is None or len(sockets) != 1:
         yield False
         return
-    connection = connections[0].ws.socket
+    connection = sockets[0]
     connection.setsockopt(socket.IPPROTO_TCP, cork, 1)
     try:
         yield True

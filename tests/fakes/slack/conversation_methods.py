@@ -1,0 +1,68 @@
+"""conversations.replies, reactions.add and reactions.remove: reading a thread and reacting to messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.slack.argument_checks import SlackApiError, missing_fields, required_channel
+from tests.fakes.slack.ids import ts_key
+from tests.fakes.slack.messages import SlackMessage
+from tests.fakes.slack.web_api import WebApiMethod
+from tests.fakes.slack.workspace import Workspace
+
+
+class ConversationMethods:
+    """The methods that read a thread's history and put the app's reactions on messages."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def table(self) -> dict[str, WebApiMethod]:
+        return {
+            "conversations.replies": self.replies,
+            "reactions.add": self.add_reaction,
+            "reactions.remove": self.remove_reaction,
+        }
+
+    def replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = required_channel(args)
+        if not args.get("ts"):
+            raise missing_fields("ts")
+        thread = [
+            message
+            for message in self.workspace.history.values()
+            if message.channel == channel
+            and not message.deleted
+            and args["ts"] in (message.ts, message.thread_ts)
+        ]
+        if not thread:
+            raise SlackApiError("thread_not_found")
+        thread.sort(key=lambda message: ts_key(message.ts))
+        rendered = [self.workspace.render(message) for message in thread]
+        replies = [message for message in thread if message.ts != args["ts"]]
+        if rendered[0]["ts"] == args["ts"] and replies:
+            rendered[0]["reply_count"] = len(replies)
+            rendered[0]["reply_users"] = sorted({message.user for message in replies})
+            rendered[0]["latest_reply"] = replies[-1].ts
+        return {"messages": rendered, "has_more": False}
+
+    def add_reaction(self, args: dict[str, Any]) -> dict[str, Any]:
+        message, name = self._reaction_target(args)
+        users = message.reactions.setdefault(name, [])
+        if self.workspace.app.bot_user_id in users:
+            raise SlackApiError("already_reacted")
+        users.append(self.workspace.app.bot_user_id)
+        return {}
+
+    def remove_reaction(self, args: dict[str, Any]) -> dict[str, Any]:
+        message, name = self._reaction_target(args)
+        users = message.reactions.get(name, [])
+        if self.workspace.app.bot_user_id not in users:
+            raise SlackApiError("no_reaction")
+        users.remove(self.workspace.app.bot_user_id)
+        return {}
+
+    def _reaction_target(self, args: dict[str, Any]) -> tuple[SlackMessage, str]:
+        """The message at `timestamp` and the emoji's name."""
+        message = self.workspace.find(required_channel(args), args.get("timestamp"))
+        return message, str(args.get("name", ""))
