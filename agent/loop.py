@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import user_messages
 from agent.commands import run_command
-from agent.errors import BlueprintError, MissingApiKeyError, TurnCancelled
+from agent.errors import MissingApiKeyError, TurnCancelled
 from agent.events import (
     EventSink,
     StatusChanged,
@@ -27,6 +27,7 @@ from agent.llm import ModelReply
 from agent.prompts import system_prompt, user_turn_text
 from agent.store.conversations import StoredMessage, TokenUsage
 from agent.tool_records import record_tool_run
+from tools.errors import BlueprintError
 from tools.registry import ToolContext
 
 if TYPE_CHECKING:

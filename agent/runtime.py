@@ -11,7 +11,6 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from agent.dbt.index import DbtIndex, DbtIndexProvider
-from agent.errors import ConfigError, WarehouseError
 from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from agent.llm import ModelClient
 from agent.prompts import row_counts_text
@@ -21,6 +20,7 @@ from agent.store.conversations import ConversationStore
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.profiles import ProfileStore
 from tools.catalog import default_tools
+from tools.errors import ConfigError, WarehouseError
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse

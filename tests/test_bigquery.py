@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from responses import RequestsMock
 
-from agent.errors import WarehouseError
 from agent.events import EventList, ToolFinished
 from agent.loop import Agent
 from agent.runtime import Runtime
@@ -26,7 +25,7 @@ from agent.settings import Settings
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.bigquery_api import ENDPOINT, MB, PROJECT, FakeBigQuery
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.run_query import TOOL as RUN_QUERY

@@ -12,11 +12,10 @@ import pytest
 
 from agent.dbt.index import DbtIndexProvider, load_index
 from agent.dbt.tokenize import tokens
-from agent.errors import DbtArtifactError
 from agent.settings import Settings
 from demo.load import DEMO_PROJECT_DIR
 from tools.describe_model import DescribeModelInput, describe_model
-from tools.errors import ToolInputError
+from tools.errors import DbtArtifactError, ToolInputError
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.search_models import SearchModelsInput, search_models

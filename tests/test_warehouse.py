@@ -10,10 +10,9 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from agent.errors import WarehouseError
 from agent.settings import Settings
 from tests.test_sql_guard import REFUSED
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.run_query import RunQueryInput, run_query

@@ -24,8 +24,8 @@ from agent.alerts.notices import (
     RecoveryNotice,
 )
 from agent.alerts.runs import AlertRunStore, PostKind, RunTrigger
-from agent.errors import BlueprintError
 from agent.store.models import utc_now
+from tools.errors import BlueprintError
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime

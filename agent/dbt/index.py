@@ -16,9 +16,8 @@ from agent.dbt.building import build_nodes
 from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
 from agent.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
 from agent.dbt.semantic import build_metrics, build_saved_queries
-from agent.errors import DbtArtifactError
 from agent.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
-from tools.errors import ToolInputError
+from tools.errors import DbtArtifactError, ToolInputError
 
 _PROMPT_MARTS = 12
 _PROMPT_METRICS = 10

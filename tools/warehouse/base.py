@@ -22,7 +22,7 @@ class Warehouse(Protocol):
 
         `session_id` attributes the query's cost to a conversation where the warehouse supports it (BigQuery
         job labels hold its hash). Raises tools.errors.ToolInputError for the warehouse's SQL errors and for
-        queries over a cost limit (the model can fix them) and agent.errors.WarehouseError when the warehouse
+        queries over a cost limit (the model can fix them) and tools.errors.WarehouseError when the warehouse
         cannot be reached or refuses our credentials.
         """
         ...

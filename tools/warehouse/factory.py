@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
-from agent.errors import WarehouseError
 from agent.settings import Settings
+from tools.errors import WarehouseError
 from tools.warehouse.base import Warehouse
 from tools.warehouse.profiles import profile_target, url_from_target
 from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse

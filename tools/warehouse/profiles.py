@@ -10,7 +10,7 @@ import jinja2
 import sqlalchemy as sa
 import yaml
 
-from agent.errors import WarehouseError
+from tools.errors import WarehouseError
 
 
 class _MissingVariable(Exception):

@@ -12,8 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from agent.errors import WarehouseError
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.results import Column, QueryResult
 from tools.warehouse.messages import query_timed_out
 from tools.warehouse.row_cap import capped_sql
