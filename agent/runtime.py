@@ -10,8 +10,6 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from agent.dbt.index import DbtIndex, DbtIndexProvider
-from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from agent.llm import ModelClient
 from agent.prompts import row_counts_text
 from agent.settings import Settings
@@ -20,7 +18,9 @@ from agent.store.conversations import ConversationStore
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.profiles import ProfileStore
 from tools.catalog import default_tools
+from tools.dbt.index import DbtIndex, DbtIndexProvider
 from tools.errors import ConfigError, WarehouseError
+from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse

@@ -28,7 +28,6 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
-from agent.dbt.index import DbtIndex, load_index
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.profiles import ProfileStore
 from demo.load import DEMO_PROJECT_DIR, ensure_demo_warehouse
@@ -36,6 +35,7 @@ from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
 from tests.fakes.bigquery_demo import DEMO_SCHEMAS, load_demo_into_fake_bigquery
 from tests.fakes.recording_warehouse import RecordingWarehouse
 from tools.byte_sizes import human_bytes
+from tools.dbt.index import DbtIndex, load_index
 from tools.profiling.runner import ProfileOptions, SyncSummary, sync_profiles
 from tools.warehouse.base import Warehouse
 from tools.warehouse.bigquery_target import BigQueryTarget

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from agent.dbt.index import DbtIndexProvider, load_index
-from agent.dbt.tokenize import tokens
 from agent.settings import Settings
 from demo.load import DEMO_PROJECT_DIR
+from tools.dbt.index import DbtIndexProvider, load_index
+from tools.dbt.tokenize import tokens
 from tools.describe_model import DescribeModelInput, describe_model
 from tools.errors import DbtArtifactError, ToolInputError
 from tools.registry import ToolContext

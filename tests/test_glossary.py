@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.dbt.index import DbtIndexProvider, load_index
 from agent.events import EventList
-from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossaryError, GlossarySource, load_glossary
 from agent.loop import Agent
 from agent.runtime import Runtime
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.test_cli import events_of, run_cli
+from tools.dbt.index import DbtIndexProvider, load_index
 from tools.describe_model import DescribeModelInput, describe_model
+from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossaryError, GlossarySource, load_glossary
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.search_models import SearchModelsInput, search_models

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.orm import Session
 
-from agent.dbt.index import load_index
 from agent.runtime import Runtime
 from agent.store.database import create_store_engine, current_revision, upgrade_database
 from agent.store.models import ModelProfileRow
@@ -24,6 +23,7 @@ from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
 from tests.fakes.bigquery_demo import load_demo_into_fake_bigquery
 from tests.fakes.recording_warehouse import RecordingWarehouse
+from tools.dbt.index import load_index
 from tools.describe_model import DescribeModelInput, describe_model
 from tools.profiling.profile import ColumnProfile, ModelProfile
 from tools.profiling.runner import ProfileOptions, SyncSummary, sync_profiles

@@ -9,8 +9,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from agent.dbt.index import DbtIndex
-from agent.dbt.nodes import DbtNode
 from tools.data_quality import sql
 from tools.data_quality.cross_checks import combination_outcome, relationship_outcome
 from tools.data_quality.declared import DeclaredChecks, DeclaredChecksReader, DeclaredTest
@@ -20,6 +18,8 @@ from tools.data_quality.outcomes import CheckOutcome, QualityReport
 from tools.data_quality.row_count import row_count_outcome
 from tools.data_quality.runner import QueryRunner
 from tools.data_quality.summary import report_table, summary_line
+from tools.dbt.index import DbtIndex
+from tools.dbt.nodes import DbtNode
 from tools.errors import DbtArtifactError, ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
-from agent.glossary import GlossaryEntry
+from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
+from tools.glossary import GlossaryEntry
 from tools.profiling.describe import column_statistics, profile_header
 from tools.profiling.profile import ModelProfile
 from tools.registry import Tool, ToolContext, ToolOutput

@@ -16,9 +16,9 @@ from tools.results import ResultStore, ResultTable
 from tools.warehouse.base import Warehouse
 
 if TYPE_CHECKING:
-    from agent.dbt.index import DbtIndex
     from agent.settings import Settings
     from agent.store.profiles import ProfileStore
+    from tools.dbt.index import DbtIndex
 
 
 @dataclass

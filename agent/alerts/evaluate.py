@@ -8,10 +8,10 @@ from datetime import datetime
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.series import Series, SeriesQuery, complete_periods, fetch_series, series_query
-from agent.dbt.index import DbtIndex
 from agent.settings import Settings
 from tools.anomalies import Detection, DetectionInputError, Finding, detect
 from tools.anomalies.detector import format_moment, format_number
+from tools.dbt.index import DbtIndex
 from tools.errors import BlueprintError, ToolInputError
 from tools.warehouse.base import Warehouse
 

@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from agent.dbt.index import load_index
 from agent.runtime import Runtime
 from agent.settings import Settings
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
 from bot.cli.exits import settings_or_exit as _settings
 from tools.byte_sizes import human_bytes
+from tools.dbt.index import load_index
 from tools.errors import BlueprintError, ToolInputError
 from tools.profiling.runner import ProfileOptions, ProfileProgress, SyncSummary, sync_profiles
 from tools.profiling.selection import SelectionError

@@ -26,8 +26,8 @@ from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
 
 if TYPE_CHECKING:
-    from agent.dbt.index import DbtIndex
-    from agent.dbt.nodes import DbtNode
+    from tools.dbt.index import DbtIndex
+    from tools.dbt.nodes import DbtNode
 
 
 class ProfileHistory(Protocol):
