@@ -22,6 +22,7 @@ from agent.events import EventList, ToolFinished
 from agent.loop import Agent
 from agent.runtime import Runtime
 from agent.settings import Settings
+from agent.tool_config import tool_limits, warehouse_config
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.bigquery_api import ENDPOINT, MB, PROJECT, FakeBigQuery
@@ -294,7 +295,7 @@ def test_the_dbt_bigquery_profile_builds_the_connector(tmp_path: Path, fake: Fak
         f"      project: {PROJECT}\n      dataset: shop\n      location: US\n      threads: 4\n"
     )
     settings = Settings.model_validate({"bigquery_api_endpoint": ENDPOINT}, by_name=True)
-    built = build_warehouse(settings, project)
+    built = build_warehouse(warehouse_config(settings), project)
     assert isinstance(built, BigQueryWarehouse) and built.dialect == "bigquery"
     # The profile's dataset is the default one: a bare table name works.
     assert built.execute_readonly(
@@ -309,7 +310,7 @@ def test_a_bigquery_url_and_the_emulator_variable_build_the_connector(
     settings = Settings.model_validate(
         {"warehouse_url": f"bigquery://{PROJECT}/shop?location=US"}, by_name=True
     )
-    built = build_warehouse(settings, None)
+    built = build_warehouse(warehouse_config(settings), None)
     assert isinstance(built, BigQueryWarehouse)
     assert built.execute_readonly("SELECT max(id) FROM orders", max_rows=5, timeout_seconds=20).rows == [
         [2499]
@@ -371,7 +372,7 @@ def tool_context(settings: Settings, bigquery: BigQueryWarehouse, session_id: st
             return []
 
     return ToolContext(
-        settings=settings,
+        limits=tool_limits(settings),
         warehouse_provider=lambda: bigquery,
         dbt_provider=lambda: NoSchema(),  # type: ignore[arg-type, return-value]
         results=ResultStore(),

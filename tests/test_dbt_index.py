@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agent.settings import Settings
+from agent.tool_config import tool_limits
 from demo.load import DEMO_PROJECT_DIR
 from tools.dbt.index import DbtIndexProvider, load_index
 from tools.dbt.tokenize import tokens
@@ -143,7 +144,7 @@ def test_the_index_reloads_when_the_manifest_changes(tmp_path: Path) -> None:
 def context_for(project: Path) -> ToolContext:
     provider = DbtIndexProvider(project)
     return ToolContext(
-        settings=Settings(),
+        limits=tool_limits(Settings()),
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=provider.current,
         results=ResultStore(),

@@ -43,7 +43,7 @@ def project(tmp_path: Path) -> Path:
 
 def context_for(provider: DbtIndexProvider) -> ToolContext:
     return ToolContext(
-        settings=None,  # type: ignore[arg-type]
+        limits=None,  # type: ignore[arg-type]
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=provider.current,
         results=ResultStore(),

@@ -27,7 +27,7 @@ def index() -> DbtIndex:
 
 def context() -> ToolContext:
     return ToolContext(
-        settings=None,  # type: ignore[arg-type]
+        limits=None,  # type: ignore[arg-type]
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=DbtIndexProvider(DEMO_PROJECT_DIR).current,
         results=ResultStore(),

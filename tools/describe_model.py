@@ -138,7 +138,7 @@ def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolO
         index.upstream(node),
         index.downstream(node),
         profile,
-        share_values=context.settings.send_result_rows_to_model,
+        share_values=context.limits.send_result_rows_to_model,
     )
     return ToolOutput(content=text, summary=f"{node.name}: {len(node.columns)} columns")
 

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from agent.runtime import Runtime
 from agent.settings import Settings
+from agent.tool_config import warehouse_config
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
 from bot.cli.exits import settings_or_exit as _settings
@@ -185,7 +186,7 @@ def _check_project(project_dir: Path) -> None:
 
 def _check_warehouse(settings: Settings, project_dir: Path) -> None:
     try:
-        warehouse = build_warehouse(settings, project_dir)
+        warehouse = build_warehouse(warehouse_config(settings), project_dir)
         try:
             warehouse.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=settings.query_timeout_seconds)
         finally:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from tools.errors import ToolInputError
 from tools.profiling.planning import (
@@ -21,6 +21,7 @@ from tools.profiling.profile import ModelProfile
 from tools.profiling.query import RelationName, build_profile_sql
 from tools.profiling.reading import read_profile
 from tools.profiling.selection import select_nodes
+from tools.profiling.stored import ProfileHistory
 from tools.profiling.warehouse_columns import WarehouseTable, read_schema
 from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
@@ -28,16 +29,6 @@ from tools.warehouse.base import Warehouse
 if TYPE_CHECKING:
     from tools.dbt.index import DbtIndex
     from tools.dbt.nodes import DbtNode
-
-
-class ProfileHistory(Protocol):
-    """Where profiles are kept (agent.store.profiles.ProfileStore)."""
-
-    def latest_attempts(self) -> dict[str, ModelProfile]: ...
-
-    def all(self) -> dict[str, ModelProfile]: ...
-
-    def save(self, profile: ModelProfile) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
-from agent.settings import Settings
 from tools.errors import WarehouseError
 from tools.warehouse.base import Warehouse
+from tools.warehouse.config import WarehouseConfig
 from tools.warehouse.profiles import profile_target, url_from_target
 from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
 
 _DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres", "bigquery": "bigquery"}
 
 
-def build_warehouse(settings: Settings, project_dir: Path | None) -> Warehouse:
+def build_warehouse(config: WarehouseConfig, project_dir: Path | None) -> Warehouse:
     """The warehouse to query; connecting waits for the first query."""
-    if settings.warehouse_url is not None:
-        url = _parse_url(settings.warehouse_url.get_secret_value())
+    if config.url is not None:
+        url = _parse_url(config.url)
         dialect = _DIALECTS.get(url.get_backend_name())
         if dialect is None:
             raise WarehouseError(
@@ -28,7 +28,7 @@ def build_warehouse(settings: Settings, project_dir: Path | None) -> Warehouse:
                 "bigquery."
             )
         if dialect == "bigquery":
-            return _bigquery_warehouse(settings, url=url)
+            return _bigquery_warehouse(config, url=url)
         if dialect == "postgres" and url.drivername in {"postgres", "postgresql"}:
             url = url.set(drivername="postgresql+psycopg")
         return SqlAlchemyWarehouse(url, dialect=dialect, setting_name="BLUEPRINTDATA_WAREHOUSE_URL")
@@ -36,15 +36,15 @@ def build_warehouse(settings: Settings, project_dir: Path | None) -> Warehouse:
         raise WarehouseError(
             "No warehouse configured: set BLUEPRINTDATA_WAREHOUSE_URL or BLUEPRINTDATA_DBT_PROJECT_DIR."
         )
-    target = profile_target(project_dir, settings.dbt_profiles_dir, settings.dbt_target)
+    target = profile_target(project_dir, config.dbt_profiles_dir, config.dbt_target)
     if target.get("type") == "bigquery":
-        return _bigquery_warehouse(settings, dbt_target=target)
+        return _bigquery_warehouse(config, dbt_target=target)
     url, dialect = url_from_target(target, project_dir)
     return SqlAlchemyWarehouse(url, dialect=dialect, setting_name=f"the dbt profile {target['_source']}")
 
 
 def _bigquery_warehouse(
-    settings: Settings, *, url: sa.URL | None = None, dbt_target: dict[str, Any] | None = None
+    config: WarehouseConfig, *, url: sa.URL | None = None, dbt_target: dict[str, Any] | None = None
 ) -> Warehouse:
     """The BigQuery connector, from a `bigquery://` URL or a dbt target."""
     # Imported here: google-cloud-bigquery takes a third of a second to import, which DuckDB and PostgreSQL users
@@ -52,12 +52,12 @@ def _bigquery_warehouse(
     from tools.warehouse.bigquery_target import target_from_dbt, target_from_url
     from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
 
-    endpoint = settings.bigquery_api_endpoint
+    endpoint = config.bigquery_api_endpoint
     if url is not None:
         target = target_from_url(url.host, url.database, dict(url.query), api_endpoint=endpoint)
     else:
         target = target_from_dbt(dbt_target or {}, api_endpoint=endpoint)
-    return BigQueryWarehouse(target, max_bytes_scanned=int(settings.max_bytes_scanned))
+    return BigQueryWarehouse(target, max_bytes_scanned=config.max_bytes_scanned)
 
 
 def _parse_url(text: str) -> sa.URL:
