@@ -82,7 +82,7 @@ class Runtime:
     def dialect(self) -> str:
         """The SQL dialect the model writes: the warehouse's own (a URL may differ from the dbt adapter)."""
         try:
-            return self.warehouse().dialect  # Building it reads settings only; nothing connects yet.
+            return self.warehouse().dialect.name  # Building it reads settings only; nothing connects yet.
         except WarehouseError:
             return self.index().adapter_type or "duckdb"
 

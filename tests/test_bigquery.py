@@ -296,7 +296,7 @@ def test_the_dbt_bigquery_profile_builds_the_connector(tmp_path: Path, fake: Fak
     )
     settings = Settings.model_validate({"bigquery_api_endpoint": ENDPOINT}, by_name=True)
     built = build_warehouse(warehouse_config(settings), project)
-    assert isinstance(built, BigQueryWarehouse) and built.dialect == "bigquery"
+    assert isinstance(built, BigQueryWarehouse) and built.dialect.name == "bigquery"
     # The profile's dataset is the default one: a bare table name works.
     assert built.execute_readonly(
         "SELECT count(*) AS n FROM orders", max_rows=5, timeout_seconds=20

@@ -100,7 +100,7 @@ def test_refused_statements_never_reach_the_warehouse_and_data_is_unchanged(
     warehouse_url: str, make_settings: Callable[..., Settings]
 ) -> None:
     warehouse = warehouse_for(warehouse_url)
-    dialect = warehouse.dialect
+    dialect = warehouse.dialect.sqlglot_name
     checksum = "SELECT count(*), sum(amount) FROM orders"
     before = warehouse.execute_readonly(checksum, max_rows=1, timeout_seconds=10).rows
 
@@ -171,14 +171,14 @@ def test_the_dbt_profile_is_read_like_dbt_reads_it(
     )
     monkeypatch.setenv("WH_PATH", str(duckdb_file))
     warehouse = build_warehouse(warehouse_config(Settings.model_validate({}, by_name=True)), project)
-    assert warehouse.dialect == "duckdb"
+    assert warehouse.dialect.name == "duckdb"
     assert warehouse.execute_readonly("SELECT count(*) FROM orders", max_rows=1, timeout_seconds=5).rows == [
         [5000]
     ]
     prod = build_warehouse(
         warehouse_config(Settings.model_validate({"dbt_target": "prod"}, by_name=True)), project
     )
-    assert prod.dialect == "postgres"
+    assert prod.dialect.name == "postgres"
     with pytest.raises(WarehouseError) as failure:
         prod.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=5)
     assert "dbt profile" in failure.value.message and "default-pw" not in failure.value.message

@@ -131,7 +131,7 @@ def _series(
         index,
         grain=grain,
         periods=arguments.periods or DEFAULT_PERIODS[grain],
-        dialect=warehouse.dialect,
+        dialect=warehouse.dialect.sqlglot_name,
     )
     try:
         result = warehouse.execute_readonly(

@@ -60,7 +60,7 @@ def evaluate_alert(
 ) -> AlertEvaluation:
     """Query, detect, judge; any failure is an AlertEvaluationError whose message names the alert."""
     try:
-        query = series_query(alert, index, warehouse.dialect)
+        query = series_query(alert, index, warehouse.dialect.sqlglot_name)
         series = fetch_series(
             query,
             warehouse,

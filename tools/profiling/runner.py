@@ -155,7 +155,9 @@ def profile_model(
                 percent = fitted_sample_percent(percent, estimate, options.max_bytes_scanned)
                 attempt = replace(attempt, sampled=True, sample_percent=percent)
                 sql = build_profile_sql(relation, plans, warehouse.dialect, percent)
-        check_read_only(sql, warehouse.dialect)  # Generated SQL passes the same guard as the model's.
+        check_read_only(
+            sql, warehouse.dialect.sqlglot_name
+        )  # Generated SQL passes the same guard as the model's.
         result = warehouse.execute_readonly(sql, max_rows=1, timeout_seconds=options.timeout_seconds)
         row_count, columns = read_profile([c.name for c in result.columns], result.rows[0], plans)
     except ToolInputError as exc:
