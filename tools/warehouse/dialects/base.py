@@ -70,9 +70,12 @@ def json_pairs_of(most_frequent: exp.Select, aggregate: str, pair: str) -> exp.E
     return exp.select(text).from_(most_frequent.subquery("top_values")).subquery()
 
 
-def catalog_filter(database: str | None, dialect: str) -> str:
-    """The information_schema condition naming the database, when there is one."""
-    return f" AND c.table_catalog = {exp.Literal.string(database).sql(dialect=dialect)}" if database else ""
+def schema_condition(schema: str, database: str | None, dialect: str) -> str:
+    """The condition on `information_schema.columns AS c` picking one schema (of one database, when named)."""
+    condition = f"c.table_schema = {exp.Literal.string(schema).sql(dialect=dialect)}"
+    if database:
+        condition += f" AND c.table_catalog = {exp.Literal.string(database).sql(dialect=dialect)}"
+    return condition
 
 
 class SqlAlchemyDialect(WarehouseDialect):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlglot import exp
 
 from tools.errors import WarehouseError
-from tools.warehouse.dialects.base import SqlAlchemyDialect, catalog_filter, json_pairs_of
+from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
 
 
 class DuckDbDialect(SqlAlchemyDialect):
@@ -43,13 +43,12 @@ class DuckDbDialect(SqlAlchemyDialect):
         return json_pairs_of(most_frequent, "json_group_array", "json_array")
 
     def schema_columns_sql(self, database: str | None, schema: str) -> str:
-        schema_literal = exp.Literal.string(schema).sql(dialect=self.sqlglot_name)
         return (
             "SELECT c.table_name, c.column_name, c.data_type, t.estimated_size AS estimated_rows "
             "FROM information_schema.columns AS c "
             "LEFT JOIN duckdb_tables() AS t ON t.database_name = c.table_catalog "
             "AND t.schema_name = c.table_schema AND t.table_name = c.table_name "
-            f"WHERE c.table_schema = {schema_literal}{catalog_filter(database, self.sqlglot_name)} "
+            f"WHERE {schema_condition(schema, database, self.sqlglot_name)} "
             "ORDER BY c.table_name, c.ordinal_position"
         )
 

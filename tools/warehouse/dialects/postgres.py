@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlglot import exp
 
-from tools.warehouse.dialects.base import SqlAlchemyDialect, catalog_filter, json_pairs_of
+from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
 
 
 class PostgresDialect(SqlAlchemyDialect):
@@ -66,7 +66,6 @@ class PostgresDialect(SqlAlchemyDialect):
         return json_pairs_of(most_frequent, "json_agg", "json_build_array")
 
     def schema_columns_sql(self, database: str | None, schema: str) -> str:
-        schema_literal = exp.Literal.string(schema).sql(dialect=self.sqlglot_name)
         # reltuples is what ANALYZE last counted (-1 or 0 when never analysed); views have none.
         return (
             "SELECT c.table_name, c.column_name, c.data_type, "
@@ -74,7 +73,7 @@ class PostgresDialect(SqlAlchemyDialect):
             "FROM information_schema.columns AS c "
             "LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = c.table_schema "
             "LEFT JOIN pg_catalog.pg_class AS k ON k.relnamespace = n.oid AND k.relname = c.table_name "
-            f"WHERE c.table_schema = {schema_literal}{catalog_filter(database, self.sqlglot_name)} "
+            f"WHERE {schema_condition(schema, database, self.sqlglot_name)} "
             "ORDER BY c.table_name, c.ordinal_position"
         )
 
