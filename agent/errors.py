@@ -1,29 +1,8 @@
-"""Our own faults and outages. The model's mistakes are tool results, not these."""
+"""The agent's own faults and outages; those the tools raise too live in tools.errors."""
 
 from __future__ import annotations
 
-
-class BlueprintError(Exception):
-    """Base of every error a front door renders as one clear line (no traceback)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class ConfigError(BlueprintError):
-    """A setting is missing or has a value we cannot use."""
-
-
-class DbtArtifactError(BlueprintError):
-    """A dbt artifact is missing or unreadable; the message names the dbt command that produces it."""
-
-
-class WarehouseError(BlueprintError):
-    """The warehouse cannot be reached or configured."""
+from tools.errors import BlueprintError
 
 
 class StoreError(BlueprintError):

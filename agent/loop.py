@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from agent import user_messages
 from agent.commands import run_command
-from agent.errors import BlueprintError, MissingApiKeyError, TurnCancelled
+from agent.errors import MissingApiKeyError, TurnCancelled
 from agent.events import (
     EventSink,
     StatusChanged,
@@ -29,6 +29,7 @@ from agent.store.conversations import ConversationStore, StoredMessage
 from agent.tool_calls import ToolCall, ToolResult
 from agent.tool_records import record_tool_run
 from agent.usage import Usage
+from tools.errors import BlueprintError
 from tools.registry import ToolContext, ToolRegistry
 
 log = logging.getLogger(__name__)

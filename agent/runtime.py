@@ -7,13 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from agent import user_messages
-from agent.dbt.index import DbtIndex, DbtIndexProvider, load_index
-from agent.errors import ConfigError, WarehouseError
-from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from agent.llm import ModelClient
 from agent.loop import Agent
 from agent.prompts import row_counts_text, system_prompt
@@ -23,11 +19,15 @@ from agent.store.artifact_files import DatabaseArtifactWriter
 from agent.store.conversations import ConversationStore
 from agent.store.database import create_store_engine, current_revision, upgrade_database
 from agent.store.profiles import ProfileStore
+from agent.tool_config import tool_limits, warehouse_config
 from tools.catalog import default_tools
-from tools.errors import ToolInputError
+from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
+from tools.errors import ConfigError, ToolInputError, WarehouseError
+from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
+from tools.warehouse.config import WarehouseConfig
 from tools.warehouse.factory import build_warehouse
 
 
@@ -47,7 +47,7 @@ class Runtime:
     results: ResultStore
     artifacts: DatabaseArtifactWriter
     model_client: ModelClient
-    warehouse_settings: Settings
+    warehouse_config: WarehouseConfig
     _warehouse: Warehouse | None = field(default=None, repr=False)
     _warehouse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -55,7 +55,7 @@ class Runtime:
         """The warehouse connection, built on first use so that dbt-only commands never need it."""
         with self._warehouse_lock:
             if self._warehouse is None:
-                self._warehouse = build_warehouse(self.warehouse_settings, self.project_dir)
+                self._warehouse = build_warehouse(self.warehouse_config, self.project_dir)
             return self._warehouse
 
     def index(self) -> DbtIndex:
@@ -64,7 +64,7 @@ class Runtime:
     def tool_context(self, session_id: str | None) -> ToolContext:
         """What a tool may use during one session's turn."""
         return ToolContext(
-            settings=self.settings,
+            limits=tool_limits(self.settings),
             warehouse_provider=self.warehouse,
             dbt_provider=self.index,
             results=self.results,
@@ -101,7 +101,7 @@ class Runtime:
     def dialect(self) -> str:
         """The SQL dialect the model writes: the warehouse's own (a URL may differ from the dbt adapter)."""
         try:
-            return self.warehouse().dialect  # Building it reads settings only; nothing connects yet.
+            return self.warehouse().dialect.name  # Building it reads settings only; nothing connects yet.
         except WarehouseError:
             return self.index().adapter_type or "duckdb"
 
@@ -118,7 +118,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     engine = create_store_engine(settings.resolved_database_url())
     if migrate:
         upgrade_database(engine)
-    project_dir, warehouse_settings, is_demo = _project(settings)
+    project_dir, warehouse, is_demo = _project(settings)
     provider = DbtIndexProvider(project_dir, _glossary_source(settings, project_dir))
     provider.current()  # Fail at start, with the dbt command to run, rather than mid-conversation.
     artifacts = DatabaseArtifactWriter(
@@ -138,7 +138,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         results=ResultStore(),
         artifacts=artifacts,
         model_client=ModelClient(settings),
-        warehouse_settings=warehouse_settings,
+        warehouse_config=warehouse,
     )
 
 
@@ -150,7 +150,7 @@ def check_project(settings: Settings, project_dir: Path) -> None:
     if not (project_dir / "dbt_project.yml").is_file():
         raise ConfigError(user_messages.NOT_A_DBT_PROJECT.format(path=project_dir))
     load_index(project_dir)
-    warehouse = build_warehouse(settings, project_dir)
+    warehouse = build_warehouse(warehouse_config(settings), project_dir)
     try:
         warehouse.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=settings.query_timeout_seconds)
     except ToolInputError as exc:
@@ -176,10 +176,10 @@ def _glossary_source(settings: Settings, project_dir: Path) -> GlossarySource:
     return GlossarySource(project_dir / DEFAULT_GLOSSARY_NAME, required=False)
 
 
-def _project(settings: Settings) -> tuple[Path, Settings, bool]:
-    """The dbt project and warehouse settings to use; the bundled demo when nothing is configured."""
+def _project(settings: Settings) -> tuple[Path, WarehouseConfig, bool]:
+    """The dbt project and warehouse configuration to use; the bundled demo when nothing is configured."""
     if settings.dbt_project_dir is not None:
-        return settings.dbt_project_dir.expanduser().resolve(), settings, False
+        return settings.dbt_project_dir.expanduser().resolve(), warehouse_config(settings), False
     from demo.load import DEMO_PROJECT_DIR, ensure_demo_warehouse
 
     if settings.warehouse_url is not None:
@@ -189,5 +189,4 @@ def _project(settings: Settings) -> tuple[Path, Settings, bool]:
             "point BLUEPRINTDATA_DBT_PROJECT_DIR at the dbt project that describes that warehouse."
         )
     demo_file = ensure_demo_warehouse(settings.data_dir)
-    demo_settings = settings.model_copy(update={"warehouse_url": SecretStr(f"duckdb:///{demo_file}")})
-    return DEMO_PROJECT_DIR, demo_settings, True
+    return DEMO_PROJECT_DIR, warehouse_config(settings).with_url(f"duckdb:///{demo_file}"), True

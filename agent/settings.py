@@ -8,7 +8,7 @@ import platformdirs
 from pydantic import AliasChoices, ByteSize, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent.errors import ConfigError
+from tools.errors import ConfigError
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.dbt.index import DbtIndex
+from tools.dbt.index import DbtIndex
 
 
 def suggested_questions(index: DbtIndex, limit: int = 4) -> list[str]:

@@ -36,6 +36,7 @@ from agent.settings import Settings
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, text_reply, tool_use_reply
 from tools.results import QueryResult
 from tools.warehouse.base import Warehouse
+from tools.warehouse.dialects.base import WarehouseDialect
 
 TURNS = 200
 WARMUP_TURNS = 20
@@ -77,7 +78,7 @@ class TimedWarehouse:
         self._stopwatch = stopwatch
 
     @property
-    def dialect(self) -> str:
+    def dialect(self) -> WarehouseDialect:
         return self._inner.dialect
 
     def execute_readonly(

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.dbt.index import load_index
 from demo.load import DEMO_PROJECT_DIR
+from tools.dbt.index import load_index
 
 MODELS = 5_000
 WORDS = [

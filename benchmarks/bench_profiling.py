@@ -28,7 +28,6 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
-from agent.dbt.index import DbtIndex, load_index
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.profiles import ProfileStore
 from demo.load import DEMO_PROJECT_DIR, ensure_demo_warehouse
@@ -36,10 +35,13 @@ from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
 from tests.fakes.bigquery_demo import DEMO_SCHEMAS, load_demo_into_fake_bigquery
 from tests.fakes.recording_warehouse import RecordingWarehouse
 from tools.byte_sizes import human_bytes
+from tools.dbt.index import DbtIndex, load_index
 from tools.profiling.runner import ProfileOptions, SyncSummary, sync_profiles
 from tools.warehouse.base import Warehouse
 from tools.warehouse.bigquery_target import BigQueryTarget
 from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
+from tools.warehouse.dialects.duckdb import DUCKDB
+from tools.warehouse.dialects.postgres import POSTGRES
 from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
 
 BYTE_CAP = 10 * 10**9
@@ -85,7 +87,7 @@ def main() -> None:
             f"{'per model':>11}{'dry runs':>9}{'scanned':>12}{'ms':>10}"
         )
         duckdb_warehouse = SqlAlchemyWarehouse(
-            sa.make_url(f"duckdb:///{demo_file}"), dialect="duckdb", setting_name="-"
+            sa.make_url(f"duckdb:///{demo_file}"), dialect=DUCKDB, setting_name="-"
         )
         measure("duckdb", index, duckdb_warehouse, workdir)
         duckdb_warehouse.close()
@@ -94,7 +96,7 @@ def main() -> None:
         if server:
             with postgres_copy(server, demo_file) as url:
                 pg_index = load_index(postgres_project(workdir, str(url.database)))
-                pg_warehouse = SqlAlchemyWarehouse(url, dialect="postgres", setting_name="-")
+                pg_warehouse = SqlAlchemyWarehouse(url, dialect=POSTGRES, setting_name="-")
                 measure("postgres", pg_index, pg_warehouse, workdir)
                 pg_warehouse.close()
         else:

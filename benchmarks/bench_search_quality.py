@@ -16,9 +16,9 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from agent.dbt.artifacts import DbtArtifacts
-from agent.dbt.index import DbtIndex
 from benchmarks.shared_data import shared_data
+from tools.dbt.artifacts import DbtArtifacts
+from tools.dbt.index import DbtIndex
 
 KS = (1, 3, 5, 10)
 

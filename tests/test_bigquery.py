@@ -18,14 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from responses import RequestsMock
 
-from agent.errors import WarehouseError
 from agent.events import EventList, ToolFinished
 from agent.runtime import Runtime
 from agent.settings import Settings
+from agent.tool_config import tool_limits, warehouse_config
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.bigquery_api import ENDPOINT, MB, PROJECT, FakeBigQuery
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.run_query import TOOL as RUN_QUERY
@@ -294,8 +294,8 @@ def test_the_dbt_bigquery_profile_builds_the_connector(tmp_path: Path, fake: Fak
         f"      project: {PROJECT}\n      dataset: shop\n      location: US\n      threads: 4\n"
     )
     settings = Settings.model_validate({"bigquery_api_endpoint": ENDPOINT}, by_name=True)
-    built = build_warehouse(settings, project)
-    assert isinstance(built, BigQueryWarehouse) and built.dialect == "bigquery"
+    built = build_warehouse(warehouse_config(settings), project)
+    assert isinstance(built, BigQueryWarehouse) and built.dialect.name == "bigquery"
     # The profile's dataset is the default one: a bare table name works.
     assert built.execute_readonly(
         "SELECT count(*) AS n FROM orders", max_rows=5, timeout_seconds=20
@@ -309,7 +309,7 @@ def test_a_bigquery_url_and_the_emulator_variable_build_the_connector(
     settings = Settings.model_validate(
         {"warehouse_url": f"bigquery://{PROJECT}/shop?location=US"}, by_name=True
     )
-    built = build_warehouse(settings, None)
+    built = build_warehouse(warehouse_config(settings), None)
     assert isinstance(built, BigQueryWarehouse)
     assert built.execute_readonly("SELECT max(id) FROM orders", max_rows=5, timeout_seconds=20).rows == [
         [2499]
@@ -371,7 +371,7 @@ def tool_context(settings: Settings, bigquery: BigQueryWarehouse, session_id: st
             return []
 
     return ToolContext(
-        settings=settings,
+        limits=tool_limits(settings),
         warehouse_provider=lambda: bigquery,
         dbt_provider=lambda: NoSchema(),  # type: ignore[arg-type, return-value]
         results=ResultStore(),

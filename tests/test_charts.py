@@ -57,7 +57,7 @@ def context_with(
         session_id=None,
     )
     context = ToolContext(
-        settings=None,  # type: ignore[arg-type]
+        limits=None,  # type: ignore[arg-type]
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=lambda: None,  # type: ignore[arg-type, return-value]
         results=results,

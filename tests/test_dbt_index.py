@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from agent.dbt.index import DbtIndexProvider, load_index
-from agent.dbt.tokenize import tokens
-from agent.errors import DbtArtifactError
 from agent.settings import Settings
+from agent.tool_config import tool_limits
 from demo.load import DEMO_PROJECT_DIR
+from tools.dbt.index import DbtIndexProvider, load_index
+from tools.dbt.tokenize import tokens
 from tools.describe_model import DescribeModelInput, describe_model
-from tools.errors import ToolInputError
+from tools.errors import DbtArtifactError, ToolInputError
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.search_models import SearchModelsInput, search_models
@@ -144,7 +144,7 @@ def test_the_index_reloads_when_the_manifest_changes(tmp_path: Path) -> None:
 def context_for(project: Path) -> ToolContext:
     provider = DbtIndexProvider(project)
     return ToolContext(
-        settings=Settings(),
+        limits=tool_limits(Settings()),
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=provider.current,
         results=ResultStore(),

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.dbt.index import DbtIndexProvider, load_index
 from agent.events import EventList
-from agent.glossary import DEFAULT_GLOSSARY_NAME, GlossaryError, GlossarySource, load_glossary
 from agent.runtime import Runtime
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.test_cli import events_of, run_cli
+from tools.dbt.index import DbtIndexProvider, load_index
 from tools.describe_model import DescribeModelInput, describe_model
+from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossaryError, GlossarySource, load_glossary
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.search_models import SearchModelsInput, search_models
@@ -42,7 +42,7 @@ def project(tmp_path: Path) -> Path:
 
 def context_for(provider: DbtIndexProvider) -> ToolContext:
     return ToolContext(
-        settings=None,  # type: ignore[arg-type]
+        limits=None,  # type: ignore[arg-type]
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=provider.current,
         results=ResultStore(),

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.orm import Session
 
-from agent.dbt.index import load_index
 from agent.runtime import Runtime
 from agent.store.database import create_store_engine, current_revision, upgrade_database
 from agent.store.models import ModelProfileRow
@@ -24,6 +23,7 @@ from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
 from tests.fakes.bigquery_demo import load_demo_into_fake_bigquery
 from tests.fakes.recording_warehouse import RecordingWarehouse
+from tools.dbt.index import load_index
 from tools.describe_model import DescribeModelInput, describe_model
 from tools.profiling.profile import ColumnProfile, ModelProfile
 from tools.profiling.runner import ProfileOptions, SyncSummary, sync_profiles
@@ -31,6 +31,7 @@ from tools.profiling.selection import SelectionError, select_nodes
 from tools.sensitivity import is_sensitive
 from tools.warehouse.bigquery_target import BigQueryTarget
 from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
+from tools.warehouse.dialects.postgres import POSTGRES
 from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
 
 DEMO_MODELS = 16  # 11 models and 5 sources; the demo has no ephemeral models.
@@ -392,7 +393,7 @@ def test_postgres_models_are_profiled_with_one_query_each(postgres_shop: str, tm
     store_engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade_database(store_engine)
     store = ProfileStore(store_engine)
-    warehouse = RecordingWarehouse(SqlAlchemyWarehouse(url, dialect="postgres", setting_name="test"))
+    warehouse = RecordingWarehouse(SqlAlchemyWarehouse(url, dialect=POSTGRES, setting_name="test"))
     try:
         summary = sync_profiles(index, warehouse, store, OPTIONS)
         assert sorted(summary.profiled) == ["customers", "orders"]

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 import yaml
 
-from agent.dbt.artifacts import read_artifacts
-from agent.dbt.index import DbtIndex, DbtIndexProvider, load_index
-from agent.dbt.semantic import build_metrics, build_saved_queries
 from demo.load import DEMO_PROJECT_DIR
 from tests.test_cli import events_of, run_cli
+from tools.dbt.artifacts import read_artifacts
+from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
+from tools.dbt.semantic import build_metrics, build_saved_queries
 from tools.describe_model import DescribeModelInput, describe_model
 from tools.registry import ToolContext
 from tools.results import ResultStore
@@ -27,7 +27,7 @@ def index() -> DbtIndex:
 
 def context() -> ToolContext:
     return ToolContext(
-        settings=None,  # type: ignore[arg-type]
+        limits=None,  # type: ignore[arg-type]
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=DbtIndexProvider(DEMO_PROJECT_DIR).current,
         results=ResultStore(),

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from agent.errors import WarehouseError
 from agent.settings import Settings
+from agent.tool_config import tool_limits, warehouse_config
 from tests.test_sql_guard import REFUSED
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.registry import ToolContext
 from tools.results import ResultStore
 from tools.run_query import RunQueryInput, run_query
@@ -45,7 +45,7 @@ def postgres_warehouse_url(postgres_url: str) -> str:
 
 def warehouse_for(url: str) -> SqlAlchemyWarehouse:
     settings = Settings.model_validate({"warehouse_url": url}, by_name=True)
-    warehouse = build_warehouse(settings, None)
+    warehouse = build_warehouse(warehouse_config(settings), None)
     assert isinstance(warehouse, SqlAlchemyWarehouse)
     return warehouse
 
@@ -100,7 +100,7 @@ def test_refused_statements_never_reach_the_warehouse_and_data_is_unchanged(
     warehouse_url: str, make_settings: Callable[..., Settings]
 ) -> None:
     warehouse = warehouse_for(warehouse_url)
-    dialect = warehouse.dialect
+    dialect = warehouse.dialect.sqlglot_name
     checksum = "SELECT count(*), sum(amount) FROM orders"
     before = warehouse.execute_readonly(checksum, max_rows=1, timeout_seconds=10).rows
 
@@ -109,7 +109,7 @@ def test_refused_statements_never_reach_the_warehouse_and_data_is_unchanged(
             return []
 
     context = ToolContext(
-        settings=make_settings(),
+        limits=tool_limits(make_settings()),
         warehouse_provider=lambda: warehouse,
         dbt_provider=lambda: NoSchema(),  # type: ignore[arg-type, return-value]
         results=ResultStore(),
@@ -149,7 +149,7 @@ def test_missing_duckdb_file_is_a_warehouse_error(tmp_path: Path) -> None:
 def test_bad_warehouse_url_is_explained(url: str) -> None:
     settings = Settings.model_validate({"warehouse_url": url}, by_name=True)
     with pytest.raises(WarehouseError, match="BLUEPRINTDATA_WAREHOUSE_URL"):
-        build_warehouse(settings, None)
+        build_warehouse(warehouse_config(settings), None)
 
 
 def write_project(folder: Path, profile: str) -> None:
@@ -170,13 +170,15 @@ def test_the_dbt_profile_is_read_like_dbt_reads_it(
         "      password: \"{{ env_var('WH_PASSWORD', 'default-pw') }}\"\n      dbname: analytics\n      schema: marts\n",
     )
     monkeypatch.setenv("WH_PATH", str(duckdb_file))
-    warehouse = build_warehouse(Settings.model_validate({}, by_name=True), project)
-    assert warehouse.dialect == "duckdb"
+    warehouse = build_warehouse(warehouse_config(Settings.model_validate({}, by_name=True)), project)
+    assert warehouse.dialect.name == "duckdb"
     assert warehouse.execute_readonly("SELECT count(*) FROM orders", max_rows=1, timeout_seconds=5).rows == [
         [5000]
     ]
-    prod = build_warehouse(Settings.model_validate({"dbt_target": "prod"}, by_name=True), project)
-    assert prod.dialect == "postgres"
+    prod = build_warehouse(
+        warehouse_config(Settings.model_validate({"dbt_target": "prod"}, by_name=True)), project
+    )
+    assert prod.dialect.name == "postgres"
     with pytest.raises(WarehouseError) as failure:
         prod.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=5)
     assert "dbt profile" in failure.value.message and "default-pw" not in failure.value.message
@@ -190,14 +192,16 @@ def test_profile_problems_are_explained(tmp_path: Path, monkeypatch: pytest.Monk
     )
     monkeypatch.delenv("NOPE_NOT_SET", raising=False)
     with pytest.raises(WarehouseError, match="NOPE_NOT_SET"):
-        build_warehouse(Settings.model_validate({}, by_name=True), project)
+        build_warehouse(warehouse_config(Settings.model_validate({}, by_name=True)), project)
     monkeypatch.setenv("NOPE_NOT_SET", "x.duckdb")
     with pytest.raises(WarehouseError, match="BLUEPRINTDATA_DBT_TARGET"):
-        build_warehouse(Settings.model_validate({"dbt_target": "prod"}, by_name=True), project)
+        build_warehouse(
+            warehouse_config(Settings.model_validate({"dbt_target": "prod"}, by_name=True)), project
+        )
     (project / "profiles.yml").unlink()
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(WarehouseError, match=r"No profiles.yml"):
-        build_warehouse(Settings.model_validate({}, by_name=True), project)
+        build_warehouse(warehouse_config(Settings.model_validate({}, by_name=True)), project)
 
 
 def test_secrets_stay_out_of_settings_errors() -> None:
@@ -238,7 +242,7 @@ def test_result_rows_reach_the_model_only_when_allowed(
             return []
 
     context = ToolContext(
-        settings=make_settings(send_result_rows_to_model=share_rows),
+        limits=tool_limits(make_settings(send_result_rows_to_model=share_rows)),
         warehouse_provider=lambda: warehouse,
         dbt_provider=lambda: NoSchema(),  # type: ignore[arg-type, return-value]
         results=ResultStore(),

@@ -9,9 +9,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from agent.dbt.index import DbtIndex
-from agent.dbt.nodes import DbtNode
-from agent.errors import DbtArtifactError
 from tools.data_quality import sql
 from tools.data_quality.cross_checks import combination_outcome, relationship_outcome
 from tools.data_quality.declared import DeclaredChecks, DeclaredChecksReader, DeclaredTest
@@ -21,8 +18,10 @@ from tools.data_quality.outcomes import CheckOutcome, QualityReport
 from tools.data_quality.row_count import row_count_outcome
 from tools.data_quality.runner import QueryRunner
 from tools.data_quality.summary import report_table, summary_line
+from tools.dbt.index import DbtIndex
+from tools.dbt.nodes import DbtNode
 from tools.direct_command import DirectCommand, whole_argument
-from tools.errors import ToolInputError
+from tools.errors import DbtArtifactError, ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable
 from tools.run_query import describe_for_model
@@ -44,13 +43,13 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
     node = index.resolve(arguments.model)
     if not node.relation_name and node.materialization == "ephemeral":
         raise ToolInputError(f"{node.name} is ephemeral: it has no table or view to check.")
-    settings = context.settings
+    limits = context.limits
     declared = _declared(context.project_dir, node)
     warehouse = context.warehouse
     runner = QueryRunner(
         warehouse,
-        max_bytes=int(settings.max_bytes_scanned),
-        timeout_seconds=settings.query_timeout_seconds,
+        max_bytes=limits.max_bytes_scanned,
+        timeout_seconds=limits.query_timeout_seconds,
         session_id=context.session_id,
     )
     relation_name = node.relation_name or ".".join(
@@ -70,12 +69,12 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
         elif test.kind == "unique_combination_of_columns":
             report.outcomes.append(combination_outcome(runner, relation, test))
     if clock and scan.error is None:
-        hours, source = threshold(declared, settings.quality_freshness_hours)
+        hours, source = threshold(declared, limits.quality_freshness_hours)
         report.outcomes.append(freshness_outcome(clock, scan.latest, hours, source, datetime.now(UTC)))
     if scan.row_count is not None:
         earlier = context.profiles.latest(node.unique_id) if context.profiles is not None else None
         report.outcomes.append(
-            row_count_outcome(scan.row_count, earlier, settings.quality_row_count_change_percent)
+            row_count_outcome(scan.row_count, earlier, limits.quality_row_count_change_percent)
         )
     report.queries = runner.queries
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -87,7 +86,7 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
     summary = summary_line(report)
     # The offending keys are warehouse values: with BLUEPRINTDATA_SEND_RESULT_ROWS_TO_MODEL off the model gets the
     # checks and their counts, the user still sees the keys.
-    for_model = table if settings.send_result_rows_to_model else _without_examples(table)
+    for_model = table if limits.send_result_rows_to_model else _without_examples(table)
     return ToolOutput(
         content=f"Checked {relation_name}. {summary}\n" + describe_for_model(for_model, len(for_model.rows)),
         summary=summary,

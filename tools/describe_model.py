@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
-from agent.glossary import GlossaryEntry
+from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
 from tools.direct_command import DirectCommand, whole_argument
+from tools.glossary import GlossaryEntry
 from tools.profiling.describe import column_statistics, profile_header
 from tools.profiling.profile import ModelProfile
 from tools.registry import Tool, ToolContext, ToolOutput
@@ -139,7 +139,7 @@ def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolO
         index.upstream(node),
         index.downstream(node),
         profile,
-        share_values=context.settings.send_result_rows_to_model,
+        share_values=context.limits.send_result_rows_to_model,
     )
     return ToolOutput(content=text, summary=f"{node.name}: {len(node.columns)} columns")
 

@@ -92,10 +92,10 @@ def detect_anomalies(context: ToolContext, arguments: DetectAnomaliesInput) -> T
     report = _report(detection, series.label, grain, arguments.sensitivity)
     if series.truncated:
         report += (
-            f"\nThe series stopped at the row cap ({context.settings.max_result_rows:,} rows), so the newest "
+            f"\nThe series stopped at the row cap ({context.limits.max_result_rows:,} rows), so the newest "
             "periods may be missing: aggregate to fewer rows."
         )
-    shared = context.settings.send_result_rows_to_model
+    shared = context.limits.send_result_rows_to_model
     source = f" The series is kept as result {result_id}." if result_id else ""
     content = (
         (report if shared else _count_only(detection, series.label))
@@ -133,13 +133,13 @@ def _series(
         index,
         grain=grain,
         periods=arguments.periods or DEFAULT_PERIODS[grain],
-        dialect=warehouse.dialect,
+        dialect=warehouse.dialect.sqlglot_name,
     )
     try:
         result = warehouse.execute_readonly(
             checked.sql,
-            max_rows=context.settings.max_result_rows,
-            timeout_seconds=context.settings.query_timeout_seconds,
+            max_rows=context.limits.max_result_rows,
+            timeout_seconds=context.limits.query_timeout_seconds,
             session_id=context.session_id,
         )
     except ToolInputError as exc:

@@ -13,27 +13,27 @@ from pydantic import BaseModel, ValidationError
 from tools.artifacts import ArtifactRef, ArtifactWriter
 from tools.direct_command import DirectCommand
 from tools.errors import ToolInputError
+from tools.limits import ToolLimits
+from tools.profiling.stored import StoredProfiles
 from tools.results import ResultStore, ResultTable
 from tools.warehouse.base import Warehouse
 
 if TYPE_CHECKING:
-    from agent.dbt.index import DbtIndex
-    from agent.settings import Settings
-    from agent.store.profiles import ProfileStore
+    from tools.dbt.index import DbtIndex
 
 
 @dataclass
 class ToolContext:
     """Everything a tool may use. Built once per turn by the agent; tools never build these."""
 
-    settings: Settings
+    limits: ToolLimits
     warehouse_provider: Callable[[], Warehouse]
     dbt_provider: Callable[[], DbtIndex]
     results: ResultStore
     artifacts: ArtifactWriter
     session_id: str | None = None
     # Stored model profiles (row counts, column statistics); None where no store is wired, e.g. in some tests.
-    profiles: ProfileStore | None = None
+    profiles: StoredProfiles | None = None
     # The dbt project the runtime loaded (the demo's when none is configured); None in contexts built by hand.
     project_dir: Path | None = None
 

@@ -30,25 +30,23 @@ class RunQueryInput(BaseModel):
 
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
-    checked = check_read_only(arguments.sql, warehouse.dialect)
+    checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name)
     hint = schema_hint(checked, context.dbt.relations())
     if hint:
         raise ToolInputError(f"Not run: {hint}", sql=checked.sql)
-    settings = context.settings
+    limits = context.limits
     try:
         result = warehouse.execute_readonly(
             checked.sql,
-            max_rows=settings.max_result_rows,
-            timeout_seconds=settings.query_timeout_seconds,
+            max_rows=limits.max_result_rows,
+            timeout_seconds=limits.query_timeout_seconds,
             session_id=context.session_id,
         )
     except ToolInputError as exc:
         raise ToolInputError(exc.message, sql=checked.sql) from None
     table = context.results.put(result, sql=checked.sql, session_id=context.session_id)
     return ToolOutput(
-        content=describe_for_model(
-            table, settings.rows_to_model, share_rows=settings.send_result_rows_to_model
-        ),
+        content=describe_for_model(table, limits.rows_to_model, share_rows=limits.send_result_rows_to_model),
         summary=result_summary(table),
         table=table,
         sql=checked.sql,

@@ -14,7 +14,7 @@ from tools.sql_guard import CheckedQuery
 
 
 class KnownRelation(Protocol):
-    """What the check needs to know of a relation (agent.dbt.nodes.Relation has it)."""
+    """What the check needs to know of a relation (tools.dbt.nodes.Relation has it)."""
 
     @property
     def node_name(self) -> str: ...

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.dbt.nodes import DbtMetric, DbtNode
-from agent.dbt.search import SearchHit, SemanticHit
+from tools.dbt.nodes import DbtMetric, DbtNode
+from tools.dbt.search import SearchHit, SemanticHit
 from tools.direct_command import DirectCommand, whole_argument
 from tools.registry import Tool, ToolContext, ToolOutput
 

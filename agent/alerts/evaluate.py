@@ -8,12 +8,11 @@ from datetime import datetime
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.series import Series, SeriesQuery, complete_periods, fetch_series, series_query
-from agent.dbt.index import DbtIndex
-from agent.errors import BlueprintError
 from agent.settings import Settings
 from tools.anomalies import Detection, DetectionInputError, Finding, detect
 from tools.anomalies.detector import format_moment, format_number
-from tools.errors import ToolInputError
+from tools.dbt.index import DbtIndex
+from tools.errors import BlueprintError, ToolInputError
 from tools.warehouse.base import Warehouse
 
 
@@ -61,7 +60,7 @@ def evaluate_alert(
 ) -> AlertEvaluation:
     """Query, detect, judge; any failure is an AlertEvaluationError whose message names the alert."""
     try:
-        query = series_query(alert, index, warehouse.dialect)
+        query = series_query(alert, index, warehouse.dialect.sqlglot_name)
         series = fetch_series(
             query,
             warehouse,

@@ -14,9 +14,9 @@ import yaml
 from pydantic import ValidationError
 
 from agent.alerts.definitions import CHECK_SCHEDULE, AlertDefinition, ScheduleCheck
-from agent.dbt.index import DbtIndex
 from agent.settings import Settings
 from tools.anomalies.metric_query import metric_value_sql
+from tools.dbt.index import DbtIndex
 from tools.errors import ToolInputError
 
 DEFAULT_FILE_NAME = "blueprintdata_alerts.yml"

@@ -25,7 +25,7 @@ from agent.alerts.notices import (
 )
 from agent.alerts.runs import AlertRunStore, PostKind, RunTrigger
 from agent.clock import utc_now
-from agent.errors import BlueprintError
+from tools.errors import BlueprintError
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime

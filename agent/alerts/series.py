@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from agent.alerts.definitions import AlertDefinition
-from agent.dbt.index import DbtIndex
 from tools.anomalies.metric_query import (
     UnparsableSeriesSql,
     metric_series_sql,
     model_relation,
     series_sql,
 )
+from tools.dbt.index import DbtIndex
 from tools.errors import ToolInputError
 from tools.results import QueryResult
 from tools.sql_guard import check_read_only

@@ -13,12 +13,12 @@ from agent.alerts.definitions import AlertDefinition
 from agent.alerts.loading import DEFAULT_FILE_NAME
 from agent.alerts.notices import AlertNotifier
 from agent.clock import utc_now
-from agent.errors import BlueprintError
 from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
 from bot.alerts.rendering import notice_text
 from bot.cli.exits import errors, runtime_or_exit, settings_or_exit
 from bot.cli.exits import fail as _fail
+from tools.errors import BlueprintError
 
 alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now.", no_args_is_help=True)
 

@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.text import Text
 from slack_sdk.errors import SlackApiError
 
-from agent.errors import BlueprintError
 from agent.loop import Agent
 from agent.runtime import Runtime, upgrade_store
 from agent.sessions import SessionKey
@@ -26,6 +25,7 @@ from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
 from bot.cli.turns import run_turn_cancellable
 from bot.slack.web_client import slack_refusal
+from tools.errors import BlueprintError
 
 app = typer.Typer(
     help="BlueprintData: ask questions about your dbt project's data.",

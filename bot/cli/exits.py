@@ -6,9 +6,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from agent.errors import BlueprintError
 from agent.runtime import Runtime, build_runtime
 from agent.settings import Settings, load_settings
+from tools.errors import BlueprintError
 
 errors = Console(stderr=True)
 

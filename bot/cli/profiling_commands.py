@@ -10,13 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from agent.errors import BlueprintError
 from agent.runtime import Runtime, check_project
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
 from bot.cli.exits import settings_or_exit as _settings
 from tools.byte_sizes import human_bytes
-from tools.errors import ToolInputError
+from tools.errors import BlueprintError, ToolInputError
 from tools.profiling.runner import ProfileOptions, ProfileProgress, SyncSummary, sync_profiles
 from tools.profiling.selection import SelectionError
 

@@ -18,7 +18,6 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from agent.errors import ConfigError
 from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
@@ -30,6 +29,7 @@ from bot.slack.listeners import register_listeners
 from bot.slack.long_lived import freeze_long_lived_objects
 from bot.slack.socket_mode import AckOnReceiptHandler
 from bot.slack.web_client import build_web_client
+from tools.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from agent.errors import ConfigError
 from agent.settings import Settings
+from tools.errors import ConfigError
 
 
 def build_web_client(settings: Settings) -> WebClient:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tools.results import QueryResult
 from tools.warehouse.base import Warehouse
+from tools.warehouse.dialects.base import WarehouseDialect
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class RecordingWarehouse:
         self.estimates: list[Estimate] = []
 
     @property
-    def dialect(self) -> str:
+    def dialect(self) -> WarehouseDialect:
         return self.inner.dialect
 
     def execute_readonly(

@@ -18,8 +18,8 @@ from tools.errors import ToolInputError
 from tools.sql_guard import CheckedQuery, check_read_only
 
 if TYPE_CHECKING:
-    from agent.dbt.index import DbtIndex
-    from agent.dbt.nodes import DbtMeasure, DbtMetric
+    from tools.dbt.index import DbtIndex
+    from tools.dbt.nodes import DbtMeasure, DbtMetric
 
 PERIOD, VALUE = "period", "value"
 # MetricFlow's aggregation names that are not SQL functions.

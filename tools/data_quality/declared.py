@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.dbt.artifacts import manifest_path
+from tools.dbt.artifacts import manifest_path
 
 # dbt's own tests, and dbt_utils' multi-column key (the one package test nearly every project uses).
 _KNOWN_TESTS = {"not_null", "unique", "accepted_values", "relationships", "unique_combination_of_columns"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from agent.dbt.nodes import DbtNode
 from tools.data_quality.declared import DeclaredChecks
 from tools.data_quality.outcomes import CheckOutcome, Status
+from tools.dbt.nodes import DbtNode
 
 # Column names that say when a row was loaded, ahead of event times such as order_date.
 _LOAD_HINTS = ("loaded", "ingested", "synced", "extracted", "inserted", "updated", "created")

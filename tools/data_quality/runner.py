@@ -28,11 +28,11 @@ class QueryRunner:
 
     @property
     def dialect(self) -> str:
-        return self._warehouse.dialect
+        return self._warehouse.dialect.sqlglot_name
 
     def run(self, sql: str) -> QueryResult:
         """The query's rows; ToolInputError when it is refused or the warehouse rejects it."""
-        checked = check_read_only(sql, self._warehouse.dialect)
+        checked = check_read_only(sql, self.dialect)
         estimate = self._warehouse.estimate_bytes(checked.sql)
         if estimate is not None and estimate > self._max_bytes:
             raise ToolInputError(

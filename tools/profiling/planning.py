@@ -12,7 +12,7 @@ from tools.profiling.warehouse_columns import WarehouseTable
 from tools.sensitivity import is_sensitive
 
 if TYPE_CHECKING:
-    from agent.dbt.nodes import DbtNode
+    from tools.dbt.nodes import DbtNode
 
 # Profiled nodes: what lives in the warehouse. Ephemeral models are CTEs inside others and have no table.
 PROFILED_TYPES = frozenset({"model", "seed", "snapshot", "source"})

@@ -1,12 +1,15 @@
-"""The one aggregate query that profiles a model, built with sqlglot for DuckDB, PostgreSQL and BigQuery."""
+"""The one aggregate query that profiles a model, built with sqlglot; each warehouse's dialect fills in its part."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
+
+if TYPE_CHECKING:
+    from tools.warehouse.dialects.base import WarehouseDialect
 
 ColumnKind = Literal["number", "temporal", "boolean", "text", "other"]
 
@@ -81,7 +84,10 @@ def alias(stat: str, position: int) -> str:
 
 
 def build_profile_sql(
-    relation: RelationName, columns: Sequence[ColumnPlan], dialect: str, sample_percent: float | None
+    relation: RelationName,
+    columns: Sequence[ColumnPlan],
+    dialect: WarehouseDialect,
+    sample_percent: float | None,
 ) -> str:
     """One SELECT returning one row: row count, then per column non-null count, distinct, min, max, top values.
 
@@ -102,54 +108,32 @@ def build_profile_sql(
         value = _quoted(column.name)
         selections.append(exp.Count(this=value.copy()).as_(alias("filled", position)))
         if column.distinct:
-            selections.append(_approx_distinct(value.copy(), dialect).as_(alias("distinct", position)))
+            selections.append(dialect.distinct_count(value.copy()).as_(alias("distinct", position)))
         if column.min_max:
             selections.append(exp.Min(this=value.copy()).as_(alias("min", position)))
             selections.append(exp.Max(this=value.copy()).as_(alias("max", position)))
         if column.top_values and not column.sensitive:
-            selections.append(_top_values(value.copy(), dialect).as_(alias("top", position)))
+            top = dialect.top_values(value.copy(), _most_frequent(value), TOP_VALUES)
+            selections.append(top.as_(alias("top", position)))
     query = exp.select(*selections).from_("profiled").with_("profiled", as_=base)
-    return query.sql(dialect=dialect)
+    return query.sql(dialect=dialect.sqlglot_name)
 
 
 def _quoted(name: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True))
 
 
-def _sampled(table: exp.Table, dialect: str, sample_percent: float | None) -> exp.Table:
+def _sampled(table: exp.Table, dialect: WarehouseDialect, sample_percent: float | None) -> exp.Table:
     if sample_percent is None:
         return table
     percent = exp.Literal.number(round(sample_percent, 4))
-    if dialect == "bigquery":
-        # BigQuery samples storage blocks and takes no seed; it bills only the blocks read.
-        sample = exp.TableSample(method=exp.var("SYSTEM"), percent=percent)
-    elif dialect == "postgres":
-        sample = exp.TableSample(
-            method=exp.var("SYSTEM"), percent=percent, seed=exp.Literal.number(_SAMPLE_SEED)
-        )
-    else:
-        # DuckDB's SYSTEM samples whole vectors of 2048 rows; row-level sampling is what a local file needs.
-        sample = exp.TableSample(
-            method=exp.var("BERNOULLI"), percent=percent, seed=exp.Literal.number(_SAMPLE_SEED)
-        )
-    table.set("sample", sample)
+    table.set("sample", dialect.sample(percent, exp.Literal.number(_SAMPLE_SEED)))
     return table
 
 
-def _approx_distinct(value: exp.Expr, dialect: str) -> exp.Expr:
-    if dialect == "postgres":
-        # PostgreSQL has no approximate distinct count; the exact one is what it offers.
-        return exp.Count(this=exp.Distinct(expressions=[value]))
-    return exp.ApproxDistinct(this=value)
-
-
-def _top_values(value: exp.Expr, dialect: str) -> exp.Expr:
-    """The most frequent non-null values with their counts, as a JSON text of [value, count] pairs."""
-    if dialect == "bigquery":
-        # One pass, no sort of the whole column: [{"value": ..., "count": ...}, ...].
-        top = exp.Anonymous(this="APPROX_TOP_COUNT", expressions=[value, exp.Literal.number(TOP_VALUES)])
-        return exp.Anonymous(this="TO_JSON_STRING", expressions=[top])
-    grouped = (
+def _most_frequent(value: exp.Expr) -> exp.Select:
+    """The TOP_VALUES most frequent non-null values of the profiled rows, with their counts."""
+    return (
         exp.select(value.copy().as_("value"), exp.Count(this=exp.Star()).as_("frequency"))
         .from_("profiled")
         .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
@@ -157,16 +141,3 @@ def _top_values(value: exp.Expr, dialect: str) -> exp.Expr:
         .order_by(exp.Ordered(this=exp.column("frequency"), desc=True))
         .limit(TOP_VALUES)
     )
-    if dialect == "postgres":
-        pair = exp.Anonymous(
-            this="json_build_array", expressions=[exp.column("value"), exp.column("frequency")]
-        )
-        aggregated: exp.Expr = exp.Cast(
-            this=exp.Anonymous(this="json_agg", expressions=[pair]), to=exp.DataType.build("text")
-        )
-    else:
-        pair = exp.Anonymous(this="json_array", expressions=[exp.column("value"), exp.column("frequency")])
-        aggregated = exp.Cast(
-            this=exp.Anonymous(this="json_group_array", expressions=[pair]), to=exp.DataType.build("text")
-        )
-    return exp.select(aggregated).from_(grouped.subquery("top_values")).subquery()

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from tools.errors import ToolInputError
 from tools.profiling.planning import (
@@ -21,23 +21,14 @@ from tools.profiling.profile import ModelProfile
 from tools.profiling.query import RelationName, build_profile_sql
 from tools.profiling.reading import read_profile
 from tools.profiling.selection import select_nodes
+from tools.profiling.stored import ProfileHistory
 from tools.profiling.warehouse_columns import WarehouseTable, read_schema
 from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
 
 if TYPE_CHECKING:
-    from agent.dbt.index import DbtIndex
-    from agent.dbt.nodes import DbtNode
-
-
-class ProfileHistory(Protocol):
-    """Where profiles are kept (agent.store.profiles.ProfileStore)."""
-
-    def latest_attempts(self) -> dict[str, ModelProfile]: ...
-
-    def all(self) -> dict[str, ModelProfile]: ...
-
-    def save(self, profile: ModelProfile) -> None: ...
+    from tools.dbt.index import DbtIndex
+    from tools.dbt.nodes import DbtNode
 
 
 @dataclass(frozen=True)
@@ -164,7 +155,9 @@ def profile_model(
                 percent = fitted_sample_percent(percent, estimate, options.max_bytes_scanned)
                 attempt = replace(attempt, sampled=True, sample_percent=percent)
                 sql = build_profile_sql(relation, plans, warehouse.dialect, percent)
-        check_read_only(sql, warehouse.dialect)  # Generated SQL passes the same guard as the model's.
+        check_read_only(
+            sql, warehouse.dialect.sqlglot_name
+        )  # Generated SQL passes the same guard as the model's.
         result = warehouse.execute_readonly(sql, max_rows=1, timeout_seconds=options.timeout_seconds)
         row_count, columns = read_profile([c.name for c in result.columns], result.rows[0], plans)
     except ToolInputError as exc:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agent.dbt.index import DbtIndex
-    from agent.dbt.nodes import DbtNode
+    from tools.dbt.index import DbtIndex
+    from tools.dbt.nodes import DbtNode
 
 # [n]+selector[+[n]]: `+fct_orders` (all parents), `fct_orders+` (all children), `1+fct_orders` (direct parents).
 _GRAPH = re.compile(

@@ -6,8 +6,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlglot import exp
-
 from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
 
@@ -29,50 +27,14 @@ class WarehouseTable:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def schema_columns_sql(dialect: str, database: str | None, schema: str) -> str:
-    """The query listing every column of one schema, with a row estimate where the catalog keeps one."""
-    schema_literal = exp.Literal.string(schema).sql(dialect=dialect)
-    if dialect == "bigquery":
-        dataset = ".".join(
-            exp.to_identifier(part, quoted=True).sql(dialect="bigquery")
-            for part in (database, schema)
-            if part
-        )
-        # Row estimates live in region-wide views on BigQuery; the dry run's byte estimate guards cost instead.
-        return (
-            "SELECT table_name, column_name, data_type, CAST(NULL AS INT64) AS estimated_rows "
-            f"FROM {dataset}.INFORMATION_SCHEMA.COLUMNS ORDER BY table_name, ordinal_position"
-        )
-    catalog_filter = (
-        f" AND c.table_catalog = {exp.Literal.string(database).sql(dialect=dialect)}" if database else ""
-    )
-    if dialect == "postgres":
-        # reltuples is what ANALYZE last counted (-1 or 0 when never analysed); views have none.
-        return (
-            "SELECT c.table_name, c.column_name, c.data_type, "
-            "CAST(NULLIF(GREATEST(k.reltuples, 0), 0) AS BIGINT) AS estimated_rows "
-            "FROM information_schema.columns AS c "
-            "LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = c.table_schema "
-            "LEFT JOIN pg_catalog.pg_class AS k ON k.relnamespace = n.oid AND k.relname = c.table_name "
-            f"WHERE c.table_schema = {schema_literal}{catalog_filter} "
-            "ORDER BY c.table_name, c.ordinal_position"
-        )
-    return (
-        "SELECT c.table_name, c.column_name, c.data_type, t.estimated_size AS estimated_rows "
-        "FROM information_schema.columns AS c "
-        "LEFT JOIN duckdb_tables() AS t ON t.database_name = c.table_catalog "
-        "AND t.schema_name = c.table_schema AND t.table_name = c.table_name "
-        f"WHERE c.table_schema = {schema_literal}{catalog_filter} "
-        "ORDER BY c.table_name, c.ordinal_position"
-    )
-
-
 def read_schema(
     warehouse: Warehouse, database: str | None, schema: str, *, timeout_seconds: float
 ) -> dict[str, WarehouseTable]:
     """Every table of one schema, by lower-cased name."""
-    sql = schema_columns_sql(warehouse.dialect, database, schema)
-    check_read_only(sql, warehouse.dialect)  # Generated SQL passes the same guard as the model's.
+    sql = warehouse.dialect.schema_columns_sql(database, schema)
+    check_read_only(
+        sql, warehouse.dialect.sqlglot_name
+    )  # Generated SQL passes the same guard as the model's.
     result = warehouse.execute_readonly(sql, max_rows=_MAX_METADATA_ROWS, timeout_seconds=timeout_seconds)
     return tables_from_rows(result.rows)
 

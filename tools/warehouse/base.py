@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tools.results import QueryResult
+
+if TYPE_CHECKING:
+    from tools.warehouse.dialects.base import WarehouseDialect
 
 
 class Warehouse(Protocol):
     """A read-only connection to a warehouse."""
 
     @property
-    def dialect(self) -> str:
-        """The sqlglot dialect name: duckdb, postgres or bigquery."""
+    def dialect(self) -> WarehouseDialect:
+        """What this warehouse does its own way, including the sqlglot dialect its SQL is written in."""
         ...
 
     def execute_readonly(
@@ -22,7 +25,7 @@ class Warehouse(Protocol):
 
         `session_id` attributes the query's cost to a conversation where the warehouse supports it (BigQuery
         job labels hold its hash). Raises tools.errors.ToolInputError for the warehouse's SQL errors and for
-        queries over a cost limit (the model can fix them) and agent.errors.WarehouseError when the warehouse
+        queries over a cost limit (the model can fix them) and tools.errors.WarehouseError when the warehouse
         cannot be reached or refuses our credentials.
         """
         ...

@@ -10,8 +10,7 @@ import requests
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
-from agent.errors import WarehouseError
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.warehouse.messages import query_timed_out
 
 _QUOTA_REASONS = frozenset({"quotaExceeded", "rateLimitExceeded"})

@@ -15,7 +15,7 @@ from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import bigquery
 from google.oauth2 import service_account
 
-from agent.errors import WarehouseError
+from tools.errors import WarehouseError
 
 # The scopes dbt asks for: BigQuery, plus Drive for tables backed by Google Sheets.
 SCOPES = (

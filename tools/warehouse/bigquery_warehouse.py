@@ -19,6 +19,7 @@ from tools.errors import ToolInputError
 from tools.results import Column, QueryResult
 from tools.warehouse.bigquery_errors import bigquery_errors
 from tools.warehouse.bigquery_target import BigQueryTarget, bigquery_client
+from tools.warehouse.dialects.bigquery import BIGQUERY, BigQueryDialect
 from tools.warehouse.row_cap import capped_sql
 from tools.warehouse.values import plain_value
 
@@ -49,8 +50,8 @@ class BigQueryWarehouse:
         self._lock = threading.Lock()
 
     @property
-    def dialect(self) -> str:
-        return "bigquery"
+    def dialect(self) -> BigQueryDialect:
+        return BIGQUERY
 
     def estimate_bytes(self, sql: str) -> int | None:
         """Bytes the query would scan, from a dry run (free: BigQuery bills nothing for it)."""
@@ -62,7 +63,7 @@ class BigQueryWarehouse:
         self, sql: str, *, max_rows: int, timeout_seconds: float, session_id: str | None = None
     ) -> QueryResult:
         started = time.perf_counter()
-        statement = capped_sql(sql, "bigquery", max_rows + 1)
+        statement = capped_sql(sql, BIGQUERY.sqlglot_name, max_rows + 1)
         with self._errors(sql, timeout_seconds):
             plan = self._dry_run(statement, timeout_seconds)
         self._check_plan(plan, sql)

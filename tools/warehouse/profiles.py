@@ -1,4 +1,4 @@
-"""Reading the dbt profile the way dbt does, and turning a duckdb or postgres target into a SQLAlchemy URL."""
+"""Reading the dbt profile the way dbt does; each dialect turns the chosen target into its connector."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import sqlalchemy as sa
 import yaml
 
-from agent.errors import WarehouseError
+from tools.errors import WarehouseError
 
 
 class _MissingVariable(Exception):
@@ -77,31 +76,3 @@ def profile_target(project_dir: Path, profiles_dir: Path | None, target: str | N
     output = dict(outputs[chosen])
     output["_source"] = f"{path} (profile {profile_name}, target {chosen})"
     return output
-
-
-def url_from_target(output: dict[str, Any], project_dir: Path) -> tuple[sa.URL, str]:
-    """A SQLAlchemy URL and our dialect name for a duckdb or postgres target (bigquery has its own client)."""
-    kind = output.get("type")
-    if kind == "duckdb":
-        raw_path = str(output.get("path") or "")
-        if not raw_path or raw_path == ":memory:":
-            raise WarehouseError(f"The duckdb target in {output['_source']} has no database file to query.")
-        path = Path(raw_path).expanduser()
-        path = path if path.is_absolute() else project_dir / path
-        return sa.URL.create("duckdb", database=str(path)), "duckdb"
-    if kind in {"postgres", "redshift"}:
-        query = {"options": f"-csearch_path={output['schema']}"} if output.get("schema") else {}
-        url = sa.URL.create(
-            "postgresql+psycopg",
-            username=output.get("user"),
-            password=output.get("password") or output.get("pass"),
-            host=output.get("host"),
-            port=int(output["port"]) if output.get("port") else None,
-            database=output.get("dbname") or output.get("database"),
-            query=query,
-        )
-        return url, "postgres"
-    raise WarehouseError(
-        f"Warehouse type {kind!r} in {output.get('_source')} is not supported; use duckdb, postgres or bigquery, "
-        "or set BLUEPRINTDATA_WAREHOUSE_URL."
-    )

@@ -1,4 +1,4 @@
-"""A read-only warehouse over SQLAlchemy for DuckDB and PostgreSQL (BigQuery's own client comes separately)."""
+"""A read-only warehouse over SQLAlchemy (DuckDB, PostgreSQL); what differs between them is in their dialects."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from agent.errors import WarehouseError
-from tools.errors import ToolInputError
+from tools.errors import ToolInputError, WarehouseError
 from tools.results import Column, QueryResult
 from tools.warehouse.messages import query_timed_out
 from tools.warehouse.row_cap import capped_sql
 from tools.warehouse.values import plain_value
+
+if TYPE_CHECKING:
+    from tools.warehouse.dialects.base import SqlAlchemyDialect
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ _TIMEOUT_MARKERS = ("canceling statement due to statement timeout", "interrupt",
 class SqlAlchemyWarehouse:
     """Runs checked SELECTs in a read-only connection or transaction, with a timeout and a row cap."""
 
-    def __init__(self, url: sa.URL, *, dialect: str, setting_name: str) -> None:
+    def __init__(self, url: sa.URL, *, dialect: SqlAlchemyDialect, setting_name: str) -> None:
         self._url = url
         self._dialect = dialect
         self._setting_name = setting_name  # Named in connection errors, so the user knows what to fix.
@@ -35,21 +37,15 @@ class SqlAlchemyWarehouse:
         self._lock = threading.Lock()
 
     @property
-    def dialect(self) -> str:
+    def dialect(self) -> SqlAlchemyDialect:
         return self._dialect
 
     def _get_engine(self) -> sa.Engine:
         with self._lock:
             if self._engine is None:
-                connect_args: dict[str, Any] = {}
-                if self._dialect == "duckdb":
-                    # Read-only at the engine: even SQL that slipped past the guard cannot write; and no file,
-                    # HTTP or extension access, so it cannot read outside the warehouse either.
-                    connect_args["read_only"] = True
-                    connect_args["config"] = {"enable_external_access": False}
-                elif self._dialect == "postgres":
-                    connect_args["connect_timeout"] = 10
-                self._engine = sa.create_engine(self._url, connect_args=connect_args, pool_pre_ping=True)
+                self._engine = sa.create_engine(
+                    self._url, connect_args=self._dialect.connect_args(), pool_pre_ping=True
+                )
             return self._engine
 
     def estimate_bytes(self, sql: str) -> int | None:
@@ -61,7 +57,7 @@ class SqlAlchemyWarehouse:
     ) -> QueryResult:
         # Rows are bounded twice: the LIMIT that capped_sql puts in the tree, and fetchmany, which never asks
         # the driver for more than max_rows + 1 (so "truncated" is known without reading the rest).
-        statement = capped_sql(sql, self._dialect, max_rows + 1)
+        statement = capped_sql(sql, self._dialect.sqlglot_name, max_rows + 1)
         started = time.perf_counter()
         with self._connection() as connection:
             driver_error = connection.dialect.loaded_dbapi.Error
@@ -97,8 +93,9 @@ class SqlAlchemyWarehouse:
             ) from None
         try:
             with connection.begin():
-                if self._dialect == "postgres":
-                    connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                read_only = self._dialect.read_only_statement()
+                if read_only is not None:
+                    connection.exec_driver_sql(read_only)
                 yield connection
                 # Nothing to keep: a read-only transaction ends by rolling back.
                 connection.rollback()
@@ -107,8 +104,9 @@ class SqlAlchemyWarehouse:
 
     @contextmanager
     def _time_limit(self, connection: sa.Connection, timeout_seconds: float) -> Iterator[None]:
-        if self._dialect == "postgres":
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000)}")
+        statement = self._dialect.timeout_statement(timeout_seconds)
+        if statement is not None:
+            connection.exec_driver_sql(statement)
             yield
             return
         raw = connection.connection.dbapi_connection
@@ -124,16 +122,11 @@ class SqlAlchemyWarehouse:
                 timer.cancel()
 
     def _columns(self, connection: sa.Connection, description: Any) -> list[Column]:
+        raw = connection.connection.dbapi_connection
         return [
-            Column(name=str(item[0]), type=self._type_name(connection, item[1])) for item in description or []
+            Column(name=str(item[0]), type=self._dialect.column_type_name(raw, item[1]))
+            for item in description or []
         ]
-
-    def _type_name(self, connection: sa.Connection, type_code: Any) -> str:
-        if isinstance(type_code, int) and self._dialect == "postgres":
-            adapters = getattr(connection.connection.dbapi_connection, "adapters", None)
-            info = adapters.types.get(type_code) if adapters is not None else None
-            return str(info.name) if info is not None else str(type_code)
-        return str(type_code)
 
     def _query_error(self, exc: Exception, timeout_seconds: float, sql: str) -> ToolInputError:
         message = " ".join(str(exc).split())[:600]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.errors import DbtArtifactError
+from tools.errors import DbtArtifactError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import logging
 import threading
 from pathlib import Path
 
-from agent.glossary.entries import Glossary
-from agent.glossary.loading import DEFAULT_GLOSSARY_NAME, GlossaryError, load_glossary
+from tools.glossary.entries import Glossary
+from tools.glossary.loading import DEFAULT_GLOSSARY_NAME, GlossaryError, load_glossary
 
 logger = logging.getLogger(__name__)
 

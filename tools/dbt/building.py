@@ -6,8 +6,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from agent.dbt.artifacts import DbtArtifacts
-from agent.dbt.nodes import DbtColumn, DbtNode, Join
+from tools.dbt.artifacts import DbtArtifacts
+from tools.dbt.nodes import DbtColumn, DbtNode, Join
 
 QUERYABLE = {"model", "source", "seed", "snapshot"}
 _REF = re.compile(r"""ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")

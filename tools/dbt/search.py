@@ -10,9 +10,9 @@ from math import log
 
 import numpy as np
 
-from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
-from agent.dbt.tokenize import token_counts, tokens
-from agent.glossary import GlossaryEntry
+from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
+from tools.dbt.tokenize import token_counts, tokens
+from tools.glossary import GlossaryEntry
 
 # Names say most about what a model holds; column names next; prose is noisier.
 FIELD_WEIGHTS = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from agent.dbt.tokenize import tokens
+from tools.dbt.tokenize import tokens
 
 _MORE_LINE_CHARS = 100
 

@@ -12,9 +12,9 @@ A file looks like this (every key but `name` and `definition`/one way to compute
         sql: SELECT ... FROM dim_customers       # or: expression + model, or: metric (a dbt metric)
 """
 
-from agent.glossary.entries import Glossary, GlossaryEntry
-from agent.glossary.loading import DEFAULT_GLOSSARY_NAME, GlossaryError, load_glossary, sql_tables
-from agent.glossary.source import GlossarySource
+from tools.glossary.entries import Glossary, GlossaryEntry
+from tools.glossary.loading import DEFAULT_GLOSSARY_NAME, GlossaryError, load_glossary, sql_tables
+from tools.glossary.source import GlossarySource
 
 __all__ = [
     "DEFAULT_GLOSSARY_NAME",

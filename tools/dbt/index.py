@@ -11,14 +11,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agent.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
-from agent.dbt.building import build_nodes
-from agent.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
-from agent.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
-from agent.dbt.semantic import build_metrics, build_saved_queries
-from agent.errors import DbtArtifactError
-from agent.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
-from tools.errors import ToolInputError
+from tools.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
+from tools.dbt.building import build_nodes
+from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
+from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
+from tools.dbt.semantic import build_metrics, build_saved_queries
+from tools.errors import DbtArtifactError, ToolInputError
+from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
 
 _PROMPT_MARTS = 12
 _PROMPT_METRICS = 10

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.dbt.artifacts import DbtArtifacts
-from agent.dbt.building import resolve_reference
-from agent.dbt.nodes import DbtMeasure, DbtMetric, DbtSavedQuery
+from tools.dbt.artifacts import DbtArtifacts
+from tools.dbt.building import resolve_reference
+from tools.dbt.nodes import DbtMeasure, DbtMetric, DbtSavedQuery
 
 # MetricFlow can query a time dimension at its own grain and every coarser one.
 _SUB_DAY_GRAINS = ("nanosecond", "microsecond", "millisecond", "second", "minute", "hour")

@@ -10,8 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlglot import exp
 
-from agent.errors import ConfigError
-from agent.glossary.entries import Glossary, GlossaryEntry
+from tools.errors import ConfigError
+from tools.glossary.entries import Glossary, GlossaryEntry
 
 DEFAULT_GLOSSARY_NAME = "blueprintdata_glossary.yml"
 

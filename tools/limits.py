@@ -1,0 +1,18 @@
+"""The limits and sharing rules tools obey: a small frozen copy of the settings they need, built by the agent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ToolLimits:
+    """What a tool may spend and show: row cap, time limit, byte cap, rows shown to the model, quality thresholds."""
+
+    max_result_rows: int
+    rows_to_model: int
+    query_timeout_seconds: float
+    max_bytes_scanned: int
+    send_result_rows_to_model: bool
+    quality_freshness_hours: float
+    quality_row_count_change_percent: float

@@ -1,0 +1,56 @@
+"""DuckDB: a local file opened read-only and sandboxed, stopped by interrupt(), sampled row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlglot import exp
+
+from tools.errors import WarehouseError
+from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
+
+
+class DuckDbDialect(SqlAlchemyDialect):
+    """DuckDB through duckdb-engine."""
+
+    name = "duckdb"
+    sqlglot_name = "duckdb"
+    url_schemes = ("duckdb",)
+    url_example = "duckdb:////path/to/file.duckdb"
+    dbt_adapter_types = ("duckdb",)
+
+    def url_from_dbt_target(self, target: Mapping[str, Any], project_dir: Path) -> sa.URL:
+        raw_path = str(target.get("path") or "")
+        if not raw_path or raw_path == ":memory:":
+            raise WarehouseError(f"The duckdb target in {target['_source']} has no database file to query.")
+        path = Path(raw_path).expanduser()
+        path = path if path.is_absolute() else project_dir / path
+        return sa.URL.create("duckdb", database=str(path))
+
+    def connect_args(self) -> dict[str, Any]:
+        # Read-only at the engine: even SQL that slipped past the guard cannot write; and no file, HTTP or
+        # extension access, so it cannot read outside the warehouse either.
+        return {"read_only": True, "config": {"enable_external_access": False}}
+
+    def sample(self, percent: exp.Expr, seed: exp.Expr) -> exp.TableSample:
+        # DuckDB's SYSTEM samples whole vectors of 2048 rows; row-level sampling is what a local file needs.
+        return exp.TableSample(method=exp.var("BERNOULLI"), percent=percent, seed=seed)
+
+    def top_values(self, value: exp.Expr, most_frequent: exp.Select, limit: int) -> exp.Expr:
+        return json_pairs_of(most_frequent, "json_group_array", "json_array")
+
+    def schema_columns_sql(self, database: str | None, schema: str) -> str:
+        return (
+            "SELECT c.table_name, c.column_name, c.data_type, t.estimated_size AS estimated_rows "
+            "FROM information_schema.columns AS c "
+            "LEFT JOIN duckdb_tables() AS t ON t.database_name = c.table_catalog "
+            "AND t.schema_name = c.table_schema AND t.table_name = c.table_name "
+            f"WHERE {schema_condition(schema, database, self.sqlglot_name)} "
+            "ORDER BY c.table_name, c.ordinal_position"
+        )
+
+
+DUCKDB = DuckDbDialect()

@@ -1,0 +1,81 @@
+"""PostgreSQL (and Redshift targets): read-only transactions with a statement timeout, exact distinct counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlglot import exp
+
+from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
+
+
+class PostgresDialect(SqlAlchemyDialect):
+    """PostgreSQL through psycopg 3."""
+
+    name = "postgres"
+    sqlglot_name = "postgres"
+    url_schemes = ("postgresql", "postgres")
+    url_example = "postgresql+psycopg://user@host:5432/db"
+    dbt_adapter_types = ("postgres", "redshift")
+
+    def driver_url(self, url: sa.URL) -> sa.URL:
+        if url.drivername in {"postgres", "postgresql"}:
+            return url.set(drivername="postgresql+psycopg")
+        return url
+
+    def url_from_dbt_target(self, target: Mapping[str, Any], project_dir: Path) -> sa.URL:
+        query = {"options": f"-csearch_path={target['schema']}"} if target.get("schema") else {}
+        return sa.URL.create(
+            "postgresql+psycopg",
+            username=target.get("user"),
+            password=target.get("password") or target.get("pass"),
+            host=target.get("host"),
+            port=int(target["port"]) if target.get("port") else None,
+            database=target.get("dbname") or target.get("database"),
+            query=query,
+        )
+
+    def connect_args(self) -> dict[str, Any]:
+        return {"connect_timeout": 10}
+
+    def read_only_statement(self) -> str | None:
+        return "SET TRANSACTION READ ONLY"
+
+    def timeout_statement(self, timeout_seconds: float) -> str | None:
+        return f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000)}"
+
+    def column_type_name(self, dbapi_connection: Any, type_code: Any) -> str:
+        if not isinstance(type_code, int):
+            return str(type_code)
+        # psycopg describes columns by type oid; its adapters map the oid to the type's name.
+        adapters = getattr(dbapi_connection, "adapters", None)
+        info = adapters.types.get(type_code) if adapters is not None else None
+        return str(info.name) if info is not None else str(type_code)
+
+    def sample(self, percent: exp.Expr, seed: exp.Expr) -> exp.TableSample:
+        return exp.TableSample(method=exp.var("SYSTEM"), percent=percent, seed=seed)
+
+    def distinct_count(self, value: exp.Expr) -> exp.Expr:
+        # PostgreSQL has no approximate distinct count; the exact one is what it offers.
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+
+    def top_values(self, value: exp.Expr, most_frequent: exp.Select, limit: int) -> exp.Expr:
+        return json_pairs_of(most_frequent, "json_agg", "json_build_array")
+
+    def schema_columns_sql(self, database: str | None, schema: str) -> str:
+        # reltuples is what ANALYZE last counted (-1 or 0 when never analysed); views have none.
+        return (
+            "SELECT c.table_name, c.column_name, c.data_type, "
+            "CAST(NULLIF(GREATEST(k.reltuples, 0), 0) AS BIGINT) AS estimated_rows "
+            "FROM information_schema.columns AS c "
+            "LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = c.table_schema "
+            "LEFT JOIN pg_catalog.pg_class AS k ON k.relnamespace = n.oid AND k.relname = c.table_name "
+            f"WHERE {schema_condition(schema, database, self.sqlglot_name)} "
+            "ORDER BY c.table_name, c.ordinal_position"
+        )
+
+
+POSTGRES = PostgresDialect()
