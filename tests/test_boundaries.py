@@ -90,3 +90,31 @@ def test_no_import_cycle_between_packages() -> None:
 def test_a_cycle_is_found_when_there_is_one() -> None:
     assert _cycle({"tools": {"agent"}, "agent": {"tools"}, "bot": {"agent"}}) == ["agent", "tools", "agent"]
     assert _cycle({"bot": {"agent", "tools"}, "agent": {"tools"}, "tools": set()}) is None
+
+
+# Front doors reach conversations only through the sessions API (agent.sessions), never the store's tables.
+FORBIDDEN_MODULES = {"bot": ("agent.store",)}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """The full dotted names a module imports from (`from a.b import c` gives a.b and a.b.c)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN_MODULES))
+def test_front_doors_reach_sessions_only_through_the_sessions_api(package: str) -> None:
+    prefixes = FORBIDDEN_MODULES[package]
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in sorted(_imported_modules(path))
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+    ]
+    assert not offenders, "\n".join(offenders)
