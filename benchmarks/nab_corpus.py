@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.nab_scoring import LabelledFile, Profile, label_file, load_profiles, normalised_score, score_detections
+from benchmarks.nab_scoring import (
+    LabelledFile,
+    Profile,
+    label_file,
+    load_profiles,
+    normalised_score,
+    score_detections,
+)
 
 REFERENCE_DETECTORS = ("numenta", "windowedGaussian")
 _TOLERANCE = 1e-9
@@ -43,9 +50,13 @@ def load_corpus(root: Path, profiles: list[Profile]) -> list[NabSeries]:
         name = f"{path.parent.name}/{path.name}"
         rows = read_rows(path)
         times = [datetime.fromisoformat(row["timestamp"]) for row in rows]
-        limits = [(datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in windows[name]]
+        limits = [
+            (datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in windows[name]
+        ]
         labelled = label_file(name, times, limits, profiles)
-        corpus.append(NabSeries(name, path.parent.name, times, [float(row["value"]) for row in rows], labelled))
+        corpus.append(
+            NabSeries(name, path.parent.name, times, [float(row["value"]) for row in rows], labelled)
+        )
     return corpus
 
 
@@ -72,13 +83,20 @@ def check_against_reference(root: Path, corpus: list[NabSeries], profiles: list[
                 ours = series.labelled.sweep_scores[profile.name]
                 for row_number, (row, mine) in enumerate(zip(rows, ours, strict=True)):
                     if abs(float(row[f"S(t)_{profile.name}"]) - mine) > _TOLERANCE:
-                        problems.append(f"{detector} {profile.name} {series.name} row {row_number}: S(t) differs")
+                        problems.append(
+                            f"{detector} {profile.name} {series.name} row {row_number}: S(t) differs"
+                        )
                         break
                 flagged = [float(row["anomaly_score"]) >= threshold for row in rows]
                 score = score_detections(series.labelled, flagged, profile)
                 written = expected[series.name]
                 total += score.score
-                mine_counts = (score.true_positives, score.true_negatives, score.false_positives, score.false_negatives)
+                mine_counts = (
+                    score.true_positives,
+                    score.true_negatives,
+                    score.false_positives,
+                    score.false_negatives,
+                )
                 theirs = tuple(int(written[key]) for key in ("TP", "TN", "FP", "FN"))
                 if abs(score.score - float(written["Score"])) > _TOLERANCE or mine_counts != theirs:
                     problems.append(
@@ -86,8 +104,12 @@ def check_against_reference(root: Path, corpus: list[NabSeries], profiles: list[
                         f"NAB's {float(written['Score']):.6f} {theirs}"
                     )
             if abs(total - float(expected["Totals"]["Score"])) > 1e-6:
-                problems.append(f"{detector} {profile.name}: total {total:.6f}, NAB's {expected['Totals']['Score']}")
+                problems.append(
+                    f"{detector} {profile.name}: total {total:.6f}, NAB's {expected['Totals']['Score']}"
+                )
             normalised = normalised_score(total, window_count, profile)
             if abs(normalised - published[detector][profile.name]) > 1e-6:
-                problems.append(f"{detector} {profile.name}: normalised {normalised:.4f}, NAB's {published[detector][profile.name]}")
+                problems.append(
+                    f"{detector} {profile.name}: normalised {normalised:.4f}, NAB's {published[detector][profile.name]}"
+                )
     return problems

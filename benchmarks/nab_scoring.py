@@ -43,6 +43,8 @@ class LabelledFile:
     window_of_row: list[int]  # window number, OUTSIDE, or PROBATION
     window_count: int  # windows with at least one scorable row
     sweep_scores: dict[str, list[float]]  # profile name -> per row
+    rows_inside: int  # scorable rows inside windows
+    rows_outside: int  # scorable rows outside every window
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,12 @@ def load_profiles(path: Path) -> list[Profile]:
     """NAB's config/profiles.json."""
     raw = json.loads(path.read_text())
     return [
-        Profile(name, costs["CostMatrix"]["tpWeight"], costs["CostMatrix"]["fpWeight"], costs["CostMatrix"]["fnWeight"])
+        Profile(
+            name,
+            costs["CostMatrix"]["tpWeight"],
+            costs["CostMatrix"]["fpWeight"],
+            costs["CostMatrix"]["fnWeight"],
+        )
         for name, costs in raw.items()
     ]
 
@@ -80,7 +87,10 @@ def probation_rows(row_count: int) -> float:
 
 
 def label_file(
-    name: str, timestamps: Sequence[datetime], windows: Sequence[tuple[datetime, datetime]], profiles: Sequence[Profile]
+    name: str,
+    timestamps: Sequence[datetime],
+    windows: Sequence[tuple[datetime, datetime]],
+    profiles: Sequence[Profile],
 ) -> LabelledFile:
     """Walk the rows as NAB's sweeper does (windows are entered and left at the first row with their timestamp)."""
     pending = list(windows)
@@ -109,37 +119,47 @@ def label_file(
             previous_right, previous_width, current = float(row), width, None
     sweep_scores = {
         profile.name: [
-            value * profile.tp_weight / max_tp if inside else value * profile.fp_weight for inside, value in unweighted
+            value * profile.tp_weight / max_tp if inside else value * profile.fp_weight
+            for inside, value in unweighted
         ]
         for profile in profiles
     }
     scorable_windows = {window for window in window_of_row if window >= 0}
-    return LabelledFile(name, window_of_row, len(scorable_windows), sweep_scores)
+    inside = sum(1 for window in window_of_row if window >= 0)
+    outside = sum(1 for window in window_of_row if window == OUTSIDE)
+    return LabelledFile(name, window_of_row, len(scorable_windows), sweep_scores, inside, outside)
 
 
 def score_detections(labelled: LabelledFile, flagged: Sequence[bool], profile: Profile) -> FileScore:
     """Score one file's detections (a flag per row) under a profile."""
+    return score_rows(labelled, [row for row, flag in enumerate(flagged) if flag], profile)
+
+
+def score_rows(labelled: LabelledFile, detections: Sequence[int], profile: Profile) -> FileScore:
+    """Score one file's detections (the rows flagged, each once) under a profile."""
     sweep = labelled.sweep_scores[profile.name]
     best: dict[int, float] = {}
-    counts = {"tp": 0, "tn": 0, "fp": 0, "fn": 0}
+    true_positives = false_positives = 0
     false_positive_score = 0.0
-    for row, window in enumerate(labelled.window_of_row):
-        if window == PROBATION:
-            continue
+    for row in detections:
+        window = labelled.window_of_row[row]
         if window >= 0:
-            if flagged[row]:
-                counts["tp"] += 1
-                best[window] = max(best.get(window, -math.inf), sweep[row])
-            else:
-                counts["fn"] += 1
-        elif flagged[row]:
-            counts["fp"] += 1
+            true_positives += 1
+            best[window] = max(best.get(window, -math.inf), sweep[row])
+        elif window == OUTSIDE:
+            false_positives += 1
             false_positive_score += sweep[row]
-        else:
-            counts["tn"] += 1
     missed = labelled.window_count - len(best)
     score = sum(best.values()) + false_positive_score - missed * profile.fn_weight
-    return FileScore(score, counts["tp"], counts["tn"], counts["fp"], counts["fn"], len(best), missed)
+    return FileScore(
+        score,
+        true_positives,
+        labelled.rows_outside - false_positives,
+        false_positives,
+        labelled.rows_inside - true_positives,
+        len(best),
+        missed,
+    )
 
 
 def normalised_score(raw_total: float, window_count: int, profile: Profile) -> float:

@@ -99,15 +99,20 @@ class CausalSeasonalModel:
     def _past_error_summaries(
         self, values: FloatArray, errors: FloatArray, window: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level."""
+        """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level.
+
+        Within a day the summaries are renewed once per occasion (an hour of 5-minute points), from the errors
+        before the occasion's first point: twelve times less work, and still from the past only.
+        """
         count = len(values)
-        bias, spread, routine, level = (np.full(count, np.nan) for _ in range(4))
-        stretch = self.occasion_points
-        occasions = window // stretch
+        stride = self.occasion_points
+        renewed_at = np.arange(0, count, stride)
+        bias, spread, routine, level = (np.full(len(renewed_at), np.nan) for _ in range(4))
+        occasions = window // stride
         past_errors, past_values = _trailing_windows(errors, window), _trailing_windows(values, window)
-        for start in range(0, count, _ROWS_PER_CHUNK):
+        for start in range(0, len(renewed_at), _ROWS_PER_CHUNK):
             rows = slice(start, start + _ROWS_PER_CHUNK)
-            chunk = past_errors[rows]
+            chunk = past_errors[renewed_at[rows]]
             centre = _row_medians(chunk)
             deviations = np.abs(chunk - centre[:, None])
             trimmed, mad = _trimmed_spread(deviations)
@@ -118,13 +123,14 @@ class CausalSeasonalModel:
             # What recurs on many occasions is a pattern (regular spikes), not news: the band reaches at least
             # the worst error of the `routine_occasions`-th worst past occasion. One outage is one or a few
             # occasions, so it cannot hide the next one.
-            worst = np.nan_to_num(deviations, nan=0.0)[:, window - occasions * stretch :]
-            worst = worst.reshape(len(chunk), occasions, stretch).max(axis=2)
+            worst = np.nan_to_num(deviations, nan=0.0)[:, window - occasions * stride :]
+            worst = worst.reshape(len(chunk), occasions, stride).max(axis=2)
             rank = occasions - min(self.routine_occasions, occasions)
             routine[rows] = np.partition(worst, rank, axis=1)[:, rank]
             bias[rows] = centre
-            level[rows] = _row_medians(past_values[rows])
-        return bias, spread, routine, level
+            level[rows] = _row_medians(past_values[renewed_at[rows]])
+        spread_out = np.repeat(np.arange(len(renewed_at)), stride)[:count]
+        return bias[spread_out], spread[spread_out], routine[spread_out], level[spread_out]
 
 
 def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:

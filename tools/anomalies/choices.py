@@ -1,0 +1,51 @@
+"""The choices a series' model rests on (step, scale, seasonal cycle), made from the history seen so far.
+
+They are made again each time the history doubles, from the points before that moment only, and hold until the
+next time. So a choice may change as a series grows (a weekly cycle once three weeks are known, plain values once
+a zero appears), and the verdicts given before it changed stay as they were: running over a whole series gives
+the same verdicts as running again at every point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tools.anomalies.timeline import Grain, grid_positions, place_on_grid, seasonal_period, step_of
+from tools.anomalies.transforms import FloatArray, Transform, choose_transform
+
+
+@dataclass(frozen=True)
+class ModelChoices:
+    """What a stretch of verdicts was made with."""
+
+    step: timedelta
+    transform: Transform
+    period: int  # the seasonal cycle in steps (1: none yet)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Points [start, end) in time order, judged with choices made from the points before `start`."""
+
+    start: int
+    end: int
+    choices: ModelChoices
+
+
+def choose(times: list[datetime], values: FloatArray, grain: Grain | None) -> ModelChoices:
+    """The step, scale and seasonal cycle that the points seen so far support."""
+    step = step_of(times, grain)
+    grid = place_on_grid(grid_positions(times, step), values)
+    return ModelChoices(step, choose_transform(grid), seasonal_period(step, len(grid)))
+
+
+def stretches(times: list[datetime], values: FloatArray, grain: Grain | None, first: int) -> list[Stretch]:
+    """The stretches of a series from point `first` on, each twice as long in history as the one before."""
+    count = len(times)
+    start, result = max(first, 2), []
+    while start < count:
+        end = min(2 * start, count)
+        result.append(Stretch(start, end, choose(times[:start], values[:start], grain)))
+        start = end
+    return result
