@@ -41,11 +41,24 @@ def choose(times: list[datetime], values: FloatArray, grain: Grain | None) -> Mo
 
 
 def stretches(times: list[datetime], values: FloatArray, grain: Grain | None, first: int) -> list[Stretch]:
-    """The stretches of a series from point `first` on, each twice as long in history as the one before."""
+    """The stretches of a series from point `first` on: each ends when the history has doubled, or earlier when
+    it first spans enough of a day or a week for that cycle to be learnt (so a cycle is used as soon as known)."""
     count = len(times)
+    milestones = _cycle_milestones(times)
     start, result = max(first, 2), []
     while start < count:
-        end = min(2 * start, count)
+        end = min([2 * start, count, *(point for point in milestones if point > start)])
         result.append(Stretch(start, end, choose(times[:start], values[:start], grain)))
         start = end
     return result
+
+
+def _cycle_milestones(times: list[datetime]) -> list[int]:
+    """The first point whose history spans one and a half days, and one and a half weeks (see seasonal_period)."""
+    milestones = []
+    for cycle in (timedelta(days=1), timedelta(days=7)):
+        span = 1.5 * cycle
+        point = next((index for index, moment in enumerate(times) if moment - times[0] >= span), None)
+        if point is not None:
+            milestones.append(point + 1)
+    return milestones

@@ -11,7 +11,7 @@ from tools.anomalies.formatting import format_change, format_moment, format_numb
 
 Direction = Literal["both", "spike", "drop"]
 
-DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,11 @@ class Incident:
 
 
 def quiet_period(step: timedelta) -> timedelta:
-    """How long without findings ends an incident: the next step for daily or longer steps, else a day."""
-    return step if step >= DAY else DAY
+    """How long without findings ends an incident: the next step, or an hour for steps shorter than an hour.
+
+    (An hour is also what the model counts as one occasion of 5-minute points: one slow hour, one incident.)
+    """
+    return max(step, HOUR)
 
 
 def group_incidents(findings: list[Finding], step: timedelta) -> list[Incident]:

@@ -22,6 +22,7 @@ _TRIMMED_SIGMA = 0.9866
 # The trimmed standard deviation's statistical efficiency (82% in a simulation of 100 normal errors; the MAD
 # alone: 37%). It sets the degrees of freedom of the band's Student-t widening.
 _SPREAD_EFFICIENCY = 0.8
+_RECENT_POINTS = 3  # without a seasonal cycle, the forecast is the median of this many last points
 _ROWS_PER_CHUNK = 512  # trailing windows are summarised this many rows at a time, to bound memory
 
 
@@ -50,9 +51,10 @@ class CausalSeasonalModel:
         one `min_scale` times the series' level.
         """
         forecast, cycles_seen = self._seasonal_forecast(values)
-        forecast = np.where(cycles_seen >= 2, forecast, np.nan)  # one past cycle is no median
+        forecast = np.where(cycles_seen >= 1, forecast, np.nan)
         errors = values - forecast
-        window = min(max(self.scale_window_cycles * self.period, 4 * self.min_errors), self.max_scale_window)
+        needed = max(self.min_errors, self.day_points // 4)  # a quarter of a day's errors, widened by Student's t
+        window = min(max(self.scale_window_cycles * self.period, 4 * self.min_errors, 2 * needed), self.max_scale_window)
         bias, spread, routine, level = self._past_error_summaries(values, errors, window)
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
             spread = np.fmax(spread, self._same_hours_spread(errors, bias))
@@ -69,7 +71,6 @@ class CausalSeasonalModel:
         scale = np.maximum(scale, routine / sensitivity)
         known_before = np.concatenate(([0], np.cumsum(~np.isnan(values))[:-1]))
         # Noise differs between night and day, so a band learnt from the errors of a few hours is not trusted.
-        needed = max(self.min_errors, self.day_points)
         judged = (error_count >= needed) & (known_before >= self.min_history) & ~np.isnan(forecast)
         return np.where(judged, centre, np.nan), np.where(judged, scale, np.nan)
 
@@ -90,7 +91,9 @@ class CausalSeasonalModel:
 
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
         """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias."""
-        lags = self.period * np.arange(1, self.cycles + 1)
+        # Without a known cycle, only the last few points say where the series is (a slow wave moves on).
+        cycles = self.cycles if self.period > 1 else _RECENT_POINTS
+        lags = self.period * np.arange(1, cycles + 1)
         source = np.arange(len(values))[:, None] - lags[None, :]
         same_phase = np.where(source >= 0, values[np.clip(source, 0, None)], np.nan)
         forecast = _row_medians(same_phase)

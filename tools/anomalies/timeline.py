@@ -61,13 +61,13 @@ def period_name(step: timedelta) -> str:
 
 
 def seasonal_period(step: timedelta, points: int) -> int:
-    """The seasonal cycle in points: a week once two are known (hours vary by weekday as well as by hour, and a
-    weekend must not look like an outage), else a day once two are known, else none; for months, a year."""
+    """The seasonal cycle in points: a week once one and a half are known (hours vary by weekday as well as by hour, and a
+    weekend must not look like an outage), else a day once one and a half are known, else none; for months, a year."""
     if step == _MONTH:
-        return 12 if points >= 24 else 1
+        return 12 if points >= 18 else 1
     for cycle in (_WEEK, DAY):
         length = cycle / step
-        if length >= 2 and abs(length - round(length)) < 1e-6 and points >= 2 * length:
+        if length >= 2 and abs(length - round(length)) < 1e-6 and points >= 1.5 * length:
             return round(length)
     return 1
 
