@@ -15,6 +15,9 @@ from tools.anomalies.timeline import Grain, grid_positions, place_on_grid, seaso
 from tools.anomalies.transforms import FloatArray, Transform, choose_transform
 
 
+_DAY, _WEEK = timedelta(days=1), timedelta(days=7)
+
+
 @dataclass(frozen=True)
 class ModelChoices:
     """What a stretch of verdicts was made with."""
@@ -54,10 +57,9 @@ def stretches(times: list[datetime], values: FloatArray, grain: Grain | None, fi
 
 
 def _cycle_milestones(times: list[datetime]) -> list[int]:
-    """The first point whose history spans one and a half days, and one and a half weeks (see seasonal_period)."""
+    """The first points whose history spans 1.25 days, 1.25 weeks and 2 weeks (when seasonal_period may take them up)."""
     milestones = []
-    for cycle in (timedelta(days=1), timedelta(days=7)):
-        span = 1.5 * cycle
+    for span in (1.25 * _DAY, 1.25 * _WEEK, 2 * _WEEK):
         point = next((index for index, moment in enumerate(times) if moment - times[0] >= span), None)
         if point is not None:
             milestones.append(point + 1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import SupportsFloat
 
 import numpy as np
@@ -115,8 +115,9 @@ def detect(
             whole[stretch.start : stretch.end] = part
         final_step = stretch.choices.step
     expected, low, high, score = verdicts
-    if np.nanmin(raw) >= 0:  # a count or an amount never goes below zero, so neither does its range
-        low = np.maximum(low, 0.0)
+    # A count or an amount never goes below zero, so neither does its range (as far as the past tells).
+    lowest_before = np.concatenate(([np.inf], np.fmin.accumulate(np.nan_to_num(raw, nan=np.inf))[:-1]))
+    low = np.where(lowest_before >= 0, np.maximum(low, 0.0), low)
     wanted = Criteria(sensitivity, direction, min_change, min_relative_change)
     findings = _findings(times, raw, expected, low, high, score, wanted)
     step = final_step or step_of(times, grain)
@@ -139,6 +140,10 @@ def _judge_stretch(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Expected value, band and score of the stretch's points, from the points before each (`times` ends with it)."""
     choices = stretch.choices
+    if choices.period == 1 and _day_cycle_possible(choices.step):
+        # Points within a day are judged once the day's cycle can be learnt (seasonal_period), not before: a
+        # night and a busy morning are not anomalies, however new.
+        return tuple(np.full(stretch.end - stretch.start, np.nan) for _ in range(4))  # type: ignore[return-value]
     positions = grid_positions(times, choices.step)
     transform = choices.transform
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -158,6 +163,11 @@ def _judge_stretch(
     low = transform.backward(centre - sensitivity * scale)
     high = transform.backward(centre + sensitivity * scale)
     return transform.backward(centre), low, high, score
+
+
+def _day_cycle_possible(step: timedelta) -> bool:
+    steps_per_day = DAY / step
+    return step < DAY and abs(steps_per_day - round(steps_per_day)) < 1e-6 and round(steps_per_day) >= 2
 
 
 def _findings(

@@ -12,6 +12,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
+from tools.anomalies.timeline import cycles_to_forecast
+
 FloatArray = NDArray[np.float64]
 
 _MAD_TO_SIGMA = 1.4826  # times the median absolute deviation, estimates a normal standard deviation
@@ -51,10 +53,15 @@ class CausalSeasonalModel:
         one `min_scale` times the series' level.
         """
         forecast, cycles_seen = self._seasonal_forecast(values)
-        forecast = np.where(cycles_seen >= 1, forecast, np.nan)
+        forecast = np.where(cycles_seen >= cycles_to_forecast(self.period), forecast, np.nan)
         errors = values - forecast
-        needed = max(self.min_errors, self.day_points // 4)  # a quarter of a day's errors, widened by Student's t
-        window = min(max(self.scale_window_cycles * self.period, 4 * self.min_errors, 2 * needed), self.max_scale_window)
+        # Before the day's cycle is known, a day of errors, so that the band has seen night and day; after, a
+        # quarter of a day's (the same-hours spread keeps busy hours apart) widened by Student's t.
+        needed = max(self.min_errors, self.day_points if self.period == 1 else self.day_points // 4)
+        window = min(
+            max(self.scale_window_cycles * self.period, 4 * self.min_errors, 2 * needed),
+            self.max_scale_window,
+        )
         bias, spread, routine, level = self._past_error_summaries(values, errors, window)
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
             spread = np.fmax(spread, self._same_hours_spread(errors, bias))

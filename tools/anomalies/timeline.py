@@ -60,14 +60,31 @@ def period_name(step: timedelta) -> str:
     return names.get(step, "point")
 
 
+# A cycle of this many points or more has its shape measured by many points, so one cycle seen is enough to
+# forecast from (a day of 5-minute or hourly points); a shorter one (a week of days, one noisy value per weekday)
+# needs two.
+DETAILED_CYCLE = 24
+
+
+def cycles_to_forecast(period: int) -> int:
+    """How many past cycles a seasonal forecast needs (see DETAILED_CYCLE)."""
+    return 1 if period >= DETAILED_CYCLE else 2
+
+
 def seasonal_period(step: timedelta, points: int) -> int:
-    """The seasonal cycle in points: a week once one and a half are known (hours vary by weekday as well as by hour, and a
-    weekend must not look like an outage), else a day once one and a half are known, else none; for months, a year."""
+    """The seasonal cycle in points: a week once enough of it is known (hours vary by weekday as well as by hour,
+    and a weekend must not look like an outage), else a day, else none; for months, a year.
+
+    Enough: two cycles, or for a detailed cycle one and a quarter (one to forecast from, a quarter to learn errors on)."""
     if step == _MONTH:
-        return 12 if points >= 18 else 1
+        return 12 if points >= 24 else 1
     for cycle in (_WEEK, DAY):
         length = cycle / step
-        if length >= 2 and abs(length - round(length)) < 1e-6 and points >= 1.5 * length:
+        if (
+            length >= 2
+            and abs(length - round(length)) < 1e-6
+            and points >= (1.25 if length >= DETAILED_CYCLE else 2) * length
+        ):
             return round(length)
     return 1
 
