@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.nab_scoring import LabelledFile, Profile, best_threshold, normalised_score, score_rows
 from benchmarks.nab_corpus import NabSeries
+from benchmarks.nab_scoring import LabelledFile, Profile, best_threshold, normalised_score, score_rows
 from tools.anomalies import DEFAULT_SENSITIVITY, detect
 from tools.anomalies.findings import quiet_period
 from tools.anomalies.timeline import step_of

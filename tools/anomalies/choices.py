@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from tools.anomalies.timeline import Grain, grid_positions, place_on_grid, seasonal_period, step_of
 from tools.anomalies.transforms import FloatArray, Transform, choose_transform
 
-
 _DAY, _WEEK = timedelta(days=1), timedelta(days=7)
 
 
