@@ -155,8 +155,10 @@ def _judge_stretch(
         occasion_points=max(1, round(HOUR / choices.step)),
         day_points=max(1, round(DAY / choices.step)),
     )
-    expected_grid, scale_grid = model.fit(grid, sensitivity=sensitivity, scale_floor=transform.scale_floor)
     judged = positions[stretch.start :]
+    expected_grid, scale_grid = model.fit(
+        grid, sensitivity=sensitivity, scale_floor=transform.scale_floor, first=int(judged[0])
+    )
     centre, scale = expected_grid[judged], scale_grid[judged]
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.abs(modelled_points[stretch.start :] - centre) / scale

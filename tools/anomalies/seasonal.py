@@ -44,9 +44,9 @@ class CausalSeasonalModel:
     min_scale: float = 0.01  # without a given floor, the noise scale is never below this share of the level
 
     def fit(
-        self, values: FloatArray, *, sensitivity: float, scale_floor: float | None = None
+        self, values: FloatArray, *, sensitivity: float, scale_floor: float | None = None, first: int = 0
     ) -> tuple[FloatArray, FloatArray]:
-        """Per point: expected value and robust noise scale (NaN where the past is too short to tell).
+        """Per point from `first` on: expected value and robust noise scale (NaN where the past is too short).
 
         The scale is widened while few past errors are known, so that `sensitivity` scale units keep the same
         false-alarm rate on a young series as on an old one. The scale is at least `scale_floor`, or without
@@ -62,9 +62,9 @@ class CausalSeasonalModel:
             max(self.scale_window_cycles * self.period, 4 * self.min_errors, 2 * needed),
             self.max_scale_window,
         )
-        bias, spread, routine, level = self._past_error_summaries(values, errors, window)
+        bias, spread, routine, level = self._past_error_summaries(values, errors, window, first)
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
-            spread = np.fmax(spread, self._same_hours_spread(errors, bias))
+            spread = np.fmax(spread, self._same_hours_spread(errors, bias, first))
         error_count = _trailing_counts(~np.isnan(errors), window)
         centre = forecast + np.nan_to_num(bias)
         if scale_floor is None:
@@ -81,7 +81,7 @@ class CausalSeasonalModel:
         judged = (error_count >= needed) & (known_before >= self.min_history) & ~np.isnan(forecast)
         return np.where(judged, centre, np.nan), np.where(judged, scale, np.nan)
 
-    def _same_hours_spread(self, errors: FloatArray, bias: FloatArray) -> FloatArray:
+    def _same_hours_spread(self, errors: FloatArray, bias: FloatArray, first: int) -> FloatArray:
         """The spread of past errors at the same time of day (within an hour) over the last `cycles` days.
 
         The pooled spread averages busy hours with quiet nights, so alone it is too narrow for the afternoon;
@@ -90,11 +90,13 @@ class CausalSeasonalModel:
         near = np.arange(-self.occasion_points, self.occasion_points + 1)
         days = np.arange(1, self.cycles + 1) * self.day_points
         offsets = (near[None, :] - days[:, None]).ravel()
-        source = np.arange(len(errors))[:, None] + offsets[None, :]
+        source = np.arange(first, len(errors))[:, None] + offsets[None, :]
         same_hours = np.where(source >= 0, errors[np.clip(source, 0, None)], np.nan)
-        spread, mad = _trimmed_spread(np.abs(same_hours - bias[:, None]))
+        spread, mad = _trimmed_spread(np.abs(same_hours - bias[first:, None]))
         enough = np.count_nonzero(~np.isnan(same_hours), axis=1) >= len(near)  # a day of them
-        return np.where(enough & (mad > 0), spread, np.nan)
+        result: FloatArray = np.full(len(errors), np.nan)
+        result[first:] = np.where(enough & (mad > 0), spread, np.nan)
+        return result
 
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
         """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias."""
@@ -107,7 +109,7 @@ class CausalSeasonalModel:
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
     def _past_error_summaries(
-        self, values: FloatArray, errors: FloatArray, window: int
+        self, values: FloatArray, errors: FloatArray, window: int, first: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level.
 
@@ -116,7 +118,8 @@ class CausalSeasonalModel:
         """
         count = len(values)
         stride = self.occasion_points
-        renewed_at = np.arange(0, count, stride)
+        first_block = first // stride  # rows before `first` are not wanted
+        renewed_at = np.arange(first_block * stride, count, stride)
         bias, spread, routine, level = (np.full(len(renewed_at), np.nan) for _ in range(4))
         occasions = window // stride
         past_errors, past_values = _trailing_windows(errors, window), _trailing_windows(values, window)
@@ -139,8 +142,14 @@ class CausalSeasonalModel:
             routine[rows] = np.partition(worst, rank, axis=1)[:, rank]
             bias[rows] = centre
             level[rows] = _row_medians(past_values[renewed_at[rows]])
-        spread_out = np.repeat(np.arange(len(renewed_at)), stride)[:count]
-        return bias[spread_out], spread[spread_out], routine[spread_out], level[spread_out]
+        block = np.arange(count) // stride - first_block
+        wanted = block >= 0
+        return tuple(  # type: ignore[return-value]
+            np.where(wanted, summary[np.clip(block, 0, None)], np.nan)
+            if len(summary)
+            else np.full(count, np.nan)
+            for summary in (bias, spread, routine, level)
+        )
 
 
 def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
