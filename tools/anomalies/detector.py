@@ -5,7 +5,10 @@ phase (same weekday, same hour) in the previous cycles, corrected by the median 
 follows a trend); the band around it is `sensitivity` standard deviations of those errors, measured without the
 ones beyond three median absolute deviations (and within a day, at least those of the same hours), and widened
 by Student's t while few are known. So a past outage neither shifts what is expected nor widens the band, and
-every Monday is compared with earlier Mondays. The model is in seasonal.py, the choice of scale (logs, counts) in transforms.py.
+every Monday is compared with earlier Mondays. The model is in seasonal.py, the choice of scale (logs, counts) in
+transforms.py. Step, scale and cycle are chosen from the history before each stretch of points (choices.py), so
+one run over a series gives the verdicts a run at every point would; timestamps are put on a grid by the rule in
+timeline.py (nothing is refused).
 """
 
 from __future__ import annotations
