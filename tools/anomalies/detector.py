@@ -5,21 +5,26 @@ phase (same weekday, same hour) in the previous cycles, corrected by the median 
 follows a trend); the band around it is `sensitivity` standard deviations of those errors, measured without the
 ones beyond three median absolute deviations (and within a day, at least those of the same hours), and widened
 by Student's t while few are known. So a past outage neither shifts what is expected nor widens the band, and
-every Monday is compared with earlier Mondays. The model is in seasonal.py, the choice of scale (logs, counts) in transforms.py.
+every Monday is compared with earlier Mondays. The model is in seasonal.py, the choice of scale (logs, counts) in
+transforms.py. Step, scale and cycle are chosen from the history before each stretch of points (choices.py), so
+one run over a series gives the verdicts a run at every point would; timestamps are put on a grid by the rule in
+timeline.py (nothing is refused).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, SupportsFloat
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import SupportsFloat
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tools.anomalies.choices import Stretch, stretches
 from tools.anomalies.errors import DetectionInputError
+from tools.anomalies.findings import Criteria, Direction, Finding, Incident, group_incidents
 from tools.anomalies.formatting import format_change, format_moment, format_number
 from tools.anomalies.seasonal import CausalSeasonalModel, FloatArray
 from tools.anomalies.timeline import (
@@ -29,37 +34,15 @@ from tools.anomalies.timeline import (
     grain_name,
     grid_positions,
     period_name,
-    seasonal_period,
+    place_on_grid,
     step_of,
 )
-from tools.anomalies.transforms import choose_transform
 
 # Robust standard deviations from the expected value that make a point an anomaly. Four, not the textbook three:
 # on the planted benchmark (benchmarks/bench_anomalies.py) 3 flags one normal day in ~280, more than one false
 # alarm a year on every daily metric, too many for a Slack channel (precision 0.61); 4 flags one in ~8,800
 # (precision 0.98) and still finds 95% of the planted ±25–60% jumps.
 DEFAULT_SENSITIVITY = 4.0
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One anomalous point: what was seen, what was expected and how far outside it was."""
-
-    at: datetime
-    value: float
-    expected: float
-    low: float
-    high: float
-    direction: Literal["above", "below"]
-    change: float
-    score: float
-
-    def explain(self, metric: str) -> str:
-        """One line for people, e.g. "orders on 2024-03-04: 312, expected 480–560, −38%"."""
-        return (
-            f"{metric} on {format_moment(self.at)}: {format_number(self.value)}, "
-            f"expected {format_number(self.low)}–{format_number(self.high)}, {format_change(self.change)}"
-        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +57,8 @@ class Detection:
     findings: list[Finding]
     grain: Grain | None = None
     period_name: str = "point"  # what one step is called: hour, day, week, month or point
+    scores: list[float] = field(default_factory=list)  # per point: distance from expected in band units
+    incidents: list[Incident] = field(default_factory=list)  # findings grouped, one alarm each
 
     def latest_findings(self, last_n: int = 1) -> list[Finding]:
         """The findings among the last `last_n` points (what an alert about "now" reports)."""
@@ -95,8 +80,15 @@ def detect(
     grain: Grain | None = None,
     sensitivity: float = DEFAULT_SENSITIVITY,
     min_history: int = 14,
+    direction: Direction = "both",
+    min_change: float = 0.0,
+    min_relative_change: float = 0.0,
 ) -> Detection:
-    """Find the points outside their seasonal expected range; `grain` None infers hour or day from the spacing."""
+    """Judge every point from the points before it; `grain` None infers the step from the spacing.
+
+    Only departures in `direction` that differ from the expected value by at least `min_change` (in the metric's
+    units) and `min_relative_change` (a share of the expected value) are findings.
+    """
     if len(timestamps) != len(values):
         raise DetectionInputError(
             f"Got {len(timestamps)} timestamps but {len(values)} values; they must pair up."
@@ -105,11 +97,11 @@ def detect(
         raise DetectionInputError(
             f"sensitivity must be positive ({DEFAULT_SENSITIVITY:g} is the default), got {sensitivity}."
         )
-    if len(set(timestamps)) != len(timestamps):
-        raise DetectionInputError(
-            "Timestamps repeat: aggregate the metric to one value per hour or day first."
-        )
-    order = sorted(range(len(timestamps)), key=lambda index: timestamps[index])
+    if grain not in (None, "hour", "day"):
+        raise DetectionInputError(f"grain must be 'hour' or 'day', got {grain!r}.")
+    order = sorted(
+        range(len(timestamps)), key=lambda index: timestamps[index]
+    )  # stable: repeats keep their order
     times = [timestamps[index] for index in order]
     raw = np.array([_as_float(values[index]) for index in order], dtype=np.float64)
     known = int(np.count_nonzero(~np.isnan(raw)))
@@ -118,31 +110,20 @@ def detect(
             f"Not enough history: {known} points with values, at least {min_history + 1} are needed "
             f"({min_history} to learn from and one to check). Widen the time range."
         )
-    step = step_of(times, grain)
-    positions = grid_positions(times, step)
-    grid = np.full(positions[-1] + 1, np.nan)
-    grid[positions] = raw
-    transform = choose_transform(grid)
-    model = CausalSeasonalModel(
-        period=seasonal_period(step, len(grid)),
-        min_history=min_history,
-        occasion_points=max(1, round(HOUR / step)),
-        day_points=max(1, round(DAY / step)),
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        modelled = transform.forward(grid)
-    expected_grid, scale_grid = model.fit(
-        modelled, sensitivity=sensitivity, scale_floor=transform.scale_floor
-    )
-    centre, scale = expected_grid[positions], scale_grid[positions]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.abs(modelled[positions] - centre) / scale
-    expected = transform.backward(centre)
-    low = transform.backward(centre - sensitivity * scale)
-    high = transform.backward(centre + sensitivity * scale)
-    if np.nanmin(raw) >= 0:  # a count or an amount never goes below zero, so neither does its range
-        low = np.maximum(low, 0.0)
-    findings = _findings(times, raw, expected, low, high, score, sensitivity)
+    verdicts = [np.full(len(times), np.nan) for _ in range(4)]  # expected, low, high, score
+    final_step = None
+    for stretch in stretches(times, raw, grain, min_history):
+        judged = _judge_stretch(times[: stretch.end], raw[: stretch.end], stretch, sensitivity, min_history)
+        for whole, part in zip(verdicts, judged, strict=True):
+            whole[stretch.start : stretch.end] = part
+        final_step = stretch.choices.step
+    expected, low, high, score = verdicts
+    # A count or an amount never goes below zero, so neither does its range (as far as the past tells).
+    lowest_before = np.concatenate(([np.inf], np.fmin.accumulate(np.nan_to_num(raw, nan=np.inf))[:-1]))
+    low = np.where(lowest_before >= 0, np.maximum(low, 0.0), low)
+    wanted = Criteria(sensitivity, direction, min_change, min_relative_change)
+    findings = _findings(times, raw, expected, low, high, score, wanted)
+    step = final_step or step_of(times, grain)
     return Detection(
         timestamps=times,
         values=raw.tolist(),
@@ -152,7 +133,46 @@ def detect(
         findings=findings,
         grain=grain_name(step),
         period_name=period_name(step),
+        scores=score.tolist(),
+        incidents=group_incidents(findings, step),
     )
+
+
+def _judge_stretch(
+    times: list[datetime], raw: FloatArray, stretch: Stretch, sensitivity: float, min_history: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Expected value, band and score of the stretch's points, from the points before each (`times` ends with it)."""
+    choices = stretch.choices
+    if choices.period == 1 and _day_cycle_possible(choices.step):
+        # Points within a day are judged once the day's cycle can be learnt (seasonal_period), not before: a
+        # night and a busy morning are not anomalies, however new.
+        return tuple(np.full(stretch.end - stretch.start, np.nan) for _ in range(4))  # type: ignore[return-value]
+    positions = grid_positions(times, choices.step)
+    transform = choices.transform
+    with np.errstate(invalid="ignore", divide="ignore"):
+        modelled_points = transform.forward(raw)
+    grid = place_on_grid(positions, modelled_points)
+    model = CausalSeasonalModel(
+        period=choices.period,
+        min_history=min_history,
+        occasion_points=max(1, round(HOUR / choices.step)),
+        day_points=max(1, round(DAY / choices.step)),
+    )
+    judged = positions[stretch.start :]
+    expected_grid, scale_grid = model.fit(
+        grid, sensitivity=sensitivity, scale_floor=transform.scale_floor, first=int(judged[0])
+    )
+    centre, scale = expected_grid[judged], scale_grid[judged]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.abs(modelled_points[stretch.start :] - centre) / scale
+    low = transform.backward(centre - sensitivity * scale)
+    high = transform.backward(centre + sensitivity * scale)
+    return transform.backward(centre), low, high, score
+
+
+def _day_cycle_possible(step: timedelta) -> bool:
+    steps_per_day = DAY / step
+    return step < DAY and abs(steps_per_day - round(steps_per_day)) < 1e-6 and round(steps_per_day) >= 2
 
 
 def _findings(
@@ -162,24 +182,24 @@ def _findings(
     low: FloatArray,
     high: FloatArray,
     score: FloatArray,
-    sensitivity: float,
+    wanted: Criteria,
 ) -> list[Finding]:
-    outside: NDArray[np.bool_] = (score > sensitivity) & ~np.isnan(score)
+    outside: NDArray[np.bool_] = (score > wanted.sensitivity) & ~np.isnan(score)
     findings = []
     for index in np.flatnonzero(outside):
         value, centre = float(raw[index]), float(expected[index])
-        findings.append(
-            Finding(
-                at=times[index],
-                value=value,
-                expected=centre,
-                low=float(low[index]),
-                high=float(high[index]),
-                direction="above" if value > centre else "below",
-                change=_relative_change(value, centre),
-                score=float(score[index]),
-            )
+        finding = Finding(
+            at=times[index],
+            value=value,
+            expected=centre,
+            low=float(low[index]),
+            high=float(high[index]),
+            direction="above" if value > centre else "below",
+            change=_relative_change(value, centre),
+            score=float(score[index]),
         )
+        if wanted.admits(finding):
+            findings.append(finding)
     return findings
 
 
@@ -208,8 +228,10 @@ __all__ = [
     "DEFAULT_SENSITIVITY",
     "Detection",
     "DetectionInputError",
+    "Direction",
     "Finding",
     "Grain",
+    "Incident",
     "detect",
     "format_change",
     "format_moment",

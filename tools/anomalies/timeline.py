@@ -1,4 +1,10 @@
-"""Where a series' points fall in time: its step (hour, day, month...), its grid and its seasonal cycle."""
+"""Where a series' points fall in time: its step (hour, day, month...), its grid and its seasonal cycle.
+
+The grid rule, for any timestamps: the step is the smallest common spacing (the lower quartile of the positive
+gaps), each point goes to the nearest step from the first point (by calendar month for monthly series), points
+sharing a step (duplicates, a daylight-saving repeat, an irregular sampler) are averaged into one value, and
+steps without points are gaps that the model skips. Nothing is refused.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tools.anomalies.errors import DetectionInputError
+
+FloatArray = NDArray[np.float64]
 
 Grain = Literal["hour", "day"]
 
@@ -28,11 +36,11 @@ def step_of(times: list[datetime], grain: Grain | None) -> timedelta:
         return DAY
     if grain is not None:
         raise DetectionInputError(f"grain must be 'hour' or 'day', got {grain!r}.")
-    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(times))
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(times) if later > earlier)
+    if not gaps:  # one moment so far: nothing to tell the spacing by, and a day is the usual business grain
+        return DAY
     # The smallest common gap, not the median: a daily series with missing days is still daily.
     typical = gaps[len(gaps) // 4]
-    if typical <= timedelta(0):
-        raise DetectionInputError("Timestamps must be distinct.")
     for known in (HOUR, DAY):
         if abs(typical - known) <= known / 10:
             return known
@@ -52,28 +60,50 @@ def period_name(step: timedelta) -> str:
     return names.get(step, "point")
 
 
+# A cycle of this many points or more has its shape measured by many points, so one cycle seen is enough to
+# forecast from (a day of 5-minute or hourly points); a shorter one (a week of days, one noisy value per weekday)
+# needs two.
+DETAILED_CYCLE = 24
+
+
+def cycles_to_forecast(period: int) -> int:
+    """How many past cycles a seasonal forecast needs (see DETAILED_CYCLE)."""
+    return 1 if period >= DETAILED_CYCLE else 2
+
+
 def seasonal_period(step: timedelta, points: int) -> int:
-    """The seasonal cycle in points: a week if the series holds three (hours vary by weekday as well as by hour,
-    and a weekend must not look like an outage), else a day, else none; for months, a year."""
+    """The seasonal cycle in points: a week once enough of it is known (hours vary by weekday as well as by hour,
+    and a weekend must not look like an outage), else a day, else none; for months, a year.
+
+    Enough: two cycles, or for a detailed cycle one and a quarter (one to forecast from, a quarter to learn errors on)."""
     if step == _MONTH:
-        return 12 if points >= 36 else 1
+        return 12 if points >= 24 else 1
     for cycle in (_WEEK, DAY):
         length = cycle / step
-        if length >= 2 and abs(length - round(length)) < 1e-6 and points >= 3 * length:
+        if (
+            length >= 2
+            and abs(length - round(length)) < 1e-6
+            and points >= (1.25 if length >= DETAILED_CYCLE else 2) * length
+        ):
             return round(length)
     return 1
 
 
 def grid_positions(times: list[datetime], step: timedelta) -> NDArray[np.int64]:
-    """Each point's place on a regular grid from the first point; missing periods are simply skipped places."""
+    """Each point's place on a regular grid from the first point (several points may share a place)."""
     start = times[0]
     if step == _MONTH:
         months = [(moment.year - start.year) * 12 + moment.month - start.month for moment in times]
-        positions = np.array(months, dtype=np.int64)
-    else:
-        positions = np.array([round((moment - start) / step) for moment in times], dtype=np.int64)
-    if len(np.unique(positions)) != len(positions):
-        raise DetectionInputError(
-            f"Several timestamps fall in the same {period_name(step)}: aggregate to one value each first."
-        )
-    return positions
+        return np.array(months, dtype=np.int64)
+    return np.array([round((moment - start) / step) for moment in times], dtype=np.int64)
+
+
+def place_on_grid(positions: NDArray[np.int64], values: FloatArray) -> FloatArray:
+    """One value per grid place: the mean of the points there, NaN where there are none."""
+    known = ~np.isnan(values)
+    size = int(positions[-1]) + 1 if len(positions) else 0
+    totals = np.bincount(positions[known], weights=values[known], minlength=size)
+    counts = np.bincount(positions[known], minlength=size)
+    grid: FloatArray = np.full(size, np.nan)
+    np.divide(totals, counts, out=grid, where=counts > 0)
+    return grid
