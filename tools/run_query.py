@@ -14,6 +14,7 @@ from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable
 from tools.schema_check import schema_hint
 from tools.sql_guard import SqlRefused, check_read_only
+from tools.warehouse.dialects.registry import REGISTERED
 
 
 class RunQueryInput(BaseModel):
@@ -108,8 +109,8 @@ TOOL = Tool(
 
 
 def _status(sql: str) -> str:
-    # The status line gets no warehouse, so its dialect is unknown: DuckDB's parser reads PostgreSQL too, and
-    # BigQuery's reads backticked `project.dataset.table` names. The run itself parses in the real dialect.
+    # The status line gets no warehouse, so its dialect is unknown: the first registered dialect that reads the
+    # SQL names its table. The run itself parses in the warehouse's real dialect.
     for dialect in _STATUS_DIALECTS:
         try:
             tables = check_read_only(sql, dialect).tables
@@ -119,4 +120,4 @@ def _status(sql: str) -> str:
     return "is running a query…"
 
 
-_STATUS_DIALECTS = ("duckdb", "bigquery")
+_STATUS_DIALECTS = tuple(dict.fromkeys(dialect.sqlglot_name for dialect in REGISTERED))
