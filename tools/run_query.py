@@ -29,7 +29,7 @@ class RunQueryInput(BaseModel):
 
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
-    checked = check_read_only(arguments.sql, warehouse.dialect)
+    checked = check_read_only(arguments.sql, warehouse.dialect, context.settings.allowed_functions)
     hint = schema_hint(checked, context.dbt.relations())
     if hint:
         raise ToolInputError(f"Not run: {hint}", sql=checked.sql)

@@ -55,7 +55,7 @@ POSTGRES = _STANDARD | names("""
     array_prepend array_cat array_remove array_replace array_fill cardinality trim_array generate_subscripts
     int4range int8range numrange tsrange tstzrange daterange isempty lower_inc upper_inc lower_inf upper_inf
     to_tsvector to_tsquery plainto_tsquery phraseto_tsquery websearch_to_tsquery ts_rank ts_rank_cd
-    ts_headline num_nonnulls num_nulls gen_random_uuid
+    ts_headline num_nonnulls num_nulls gen_random_uuid row
     pg_typeof format_type col_description obj_description pg_size_pretty
 """)
 
