@@ -10,7 +10,7 @@ SETUP = {
     "postgres": [
         "CREATE TABLE orders (id int PRIMARY KEY, customer_id int, amount numeric(10, 2), status text, "
         "created_at timestamp, data jsonb, tags text[])",
-        "INSERT INTO orders SELECT g, g % 7, g * 1.25, CASE WHEN g % 3 = 0 THEN 'done' ELSE 'open' END, "
+        "INSERT INTO orders SELECT g, mod(g, 7), g * 1.25, CASE WHEN mod(g, 3) = 0 THEN 'done' ELSE 'open' END, "
         "timestamp '2024-01-01' + g * interval '1 day', jsonb_build_object('channel', 'web', 'n', g), "
         "ARRAY['a', 'b'] FROM generate_series(1, 60) g",
         "CREATE TABLE customers (id int PRIMARY KEY, name text, email text)",
@@ -91,7 +91,7 @@ BENIGN: dict[str, list[str]] = {
         *_SHARED,
         "SELECT data ->> '$.channel' AS channel, json_extract(data, '$.n') FROM orders",
         "SELECT json_extract_string(data, '$.channel'), json_keys(data) FROM orders LIMIT 5",
-        "SELECT unnest(tags) AS tag, count(*) FROM orders GROUP BY ALL",
+        "SELECT tag, count(*) FROM (SELECT unnest(tags) AS tag FROM orders) GROUP BY ALL",
         "SELECT list_transform(tags, t -> upper(t)), len(tags), list_contains(tags, 'a') FROM orders",
         "SELECT * FROM range(5) t(i)",
         "SELECT strftime(created_at, '%Y-%m'), date_diff('day', created_at, TIMESTAMP '2025-01-01'), "
