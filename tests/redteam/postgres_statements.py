@@ -129,6 +129,7 @@ _SYSTEM_CATALOGS = [
     ("SELECT * FROM orders JOIN pg_shadow ON true", "pg_shadow"),
     ("SELECT * FROM orders WHERE id IN (SELECT usesysid FROM pg_shadow)", "pg_shadow"),
     ("WITH s AS (SELECT passwd FROM pg_shadow) SELECT * FROM s", "pg_shadow"),
+    ("SELECT * FROM pg_shadow, (WITH pg_shadow AS (SELECT 1) SELECT * FROM pg_shadow) s", "pg_shadow"),
     ("SELECT (SELECT passwd FROM pg_shadow LIMIT 1)", "pg_shadow"),
     ("SELECT * FROM orders UNION ALL SELECT passwd, 1 FROM pg_shadow", "pg_shadow"),
     ("SELECT * FROM orders, LATERAL (SELECT * FROM pg_authid) a", "pg_authid"),

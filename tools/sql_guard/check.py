@@ -58,7 +58,7 @@ def check_read_only(sql: str, dialect: str, allowed_functions: frozenset[str] = 
     statement = _parse_one_statement(sql, dialect)
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     for node in statement.walk():
-        _check_node(node, dialect, allowed_functions, cte_names, sql)
+        _check_node(node, dialect, allowed_functions, sql)
     tables = []
     for table in statement.find_all(exp.Table, bfs=False):
         name = table.name
@@ -99,9 +99,7 @@ def _parse_one_statement(sql: str, dialect: str) -> exp.Query:
     return statement
 
 
-def _check_node(
-    node: exp.Expr, dialect: str, allowed_functions: frozenset[str], cte_names: set[str], sql: str
-) -> None:
+def _check_node(node: exp.Expr, dialect: str, allowed_functions: frozenset[str], sql: str) -> None:
     if isinstance(node, _FORBIDDEN_NODES):
         what = "SELECT INTO" if isinstance(node, exp.Into) else _statement_keyword(node)
         if isinstance(node, exp.Lock):
@@ -110,8 +108,9 @@ def _check_node(
     if isinstance(node, exp.Func):
         check_function(node, dialect, allowed_functions, sql)
     elif isinstance(node, exp.Table):
-        if node.db or node.name.lower() not in cte_names:
-            check_relation(node, dialect, sql)
+        # Even a name some CTE defines: a CTE is visible only in its own scope, so `pg_shadow` elsewhere in the
+        # statement may still be the catalog. A CTE named like a catalog is refused too; rename it.
+        check_relation(node, dialect, sql)
     elif isinstance(node, exp.ObjectIdentifier):
         check_cast_target(node, sql)
     elif isinstance(node, exp.Operator):
