@@ -35,6 +35,8 @@ HOSTILE_DUCKDB: list[tuple[str, str]] = [
     ("SELECT * FROM pragma_storage_info('orders')", "pragma_storage_info"),
     ("SELECT current_setting('s3_secret_access_key')", "current_setting"),
     ("SELECT getenv('HOME')", "getenv"),
+    ("SELECT 'HOME'.getenv()", "getenv"),
+    ("SELECT '/etc/passwd'.read_text()", "read_text"),
     ("SELECT getvariable('x')", "getvariable"),
     ("SELECT setseed(0.5)", "setseed"),
     ("SELECT nextval('seq')", "nextval"),

@@ -107,6 +107,8 @@ BIGQUERY = _STANDARD | names("""
     approx_count_distinct approx_quantiles approx_top_count approx_top_sum logical_and logical_or
     max_by min_by array_concat_agg
     if iif range_bucket
+    st_geogpoint st_geogfromtext st_astext st_x st_y st_distance st_dwithin st_contains st_within st_intersects
+    st_area st_length st_perimeter st_centroid st_buffer
 """)
 
 BY_DIALECT = {"postgres": POSTGRES, "duckdb": DUCKDB, "bigquery": BIGQUERY}
