@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
 from pydantic import AliasChoices, ByteSize, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tools.errors import ConfigError
 
@@ -119,6 +120,14 @@ class Settings(BaseSettings):
         validation_alias=_ours("BIGQUERY_API_ENDPOINT"),
         description="BigQuery API endpoint (a private endpoint, or an emulator over plain http).",
     )
+    allowed_functions: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(),
+        validation_alias=_ours("ALLOWED_FUNCTIONS"),
+        description=(
+            "SQL functions the guard should allow beyond the known pure ones, comma-separated (name, or "
+            "schema.name for a qualified call); only list functions without side effects."
+        ),
+    )
     send_result_rows_to_model: bool = Field(
         True,
         validation_alias=_ours("SEND_RESULT_ROWS_TO_MODEL"),
@@ -224,6 +233,16 @@ class Settings(BaseSettings):
         validation_alias=_ours("QUALITY_ROW_COUNT_CHANGE_PERCENT"),
         description="Data quality check: a row count that moved more than this since the last profile fails.",
     )
+
+    @field_validator("allowed_functions", mode="before")
+    @classmethod
+    def _function_names(cls, value: object) -> object:
+        # Comma-separated in the environment; names compare in lower case, as the guard sees them.
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple | set | frozenset):
+            return frozenset(str(name).strip().lower() for name in value if str(name).strip())
+        return value
 
     @field_validator("model")
     @classmethod

@@ -17,6 +17,7 @@ def tool_limits(settings: Settings) -> ToolLimits:
         send_result_rows_to_model=settings.send_result_rows_to_model,
         quality_freshness_hours=settings.quality_freshness_hours,
         quality_row_count_change_percent=settings.quality_row_count_change_percent,
+        allowed_functions=settings.allowed_functions,
     )
 
 

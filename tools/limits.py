@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -16,3 +16,5 @@ class ToolLimits:
     send_result_rows_to_model: bool
     quality_freshness_hours: float
     quality_row_count_change_percent: float
+    # Functions the user vouches for beyond the guard's known pure ones (BLUEPRINTDATA_ALLOWED_FUNCTIONS).
+    allowed_functions: frozenset[str] = field(default_factory=frozenset)

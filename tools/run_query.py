@@ -31,7 +31,7 @@ class RunQueryInput(BaseModel):
 
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
-    checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name)
+    checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name, context.limits.allowed_functions)
     hint = schema_hint(checked, context.dbt.relations())
     if hint:
         raise ToolInputError(f"Not run: {hint}", sql=checked.sql)

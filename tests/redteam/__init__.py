@@ -1,0 +1,1 @@
+"""Hostile and benign SQL for the guard's red-team tests and its benchmark."""
