@@ -32,6 +32,9 @@ class Reply:
     error_message: str = ""
     retry_after: float | None = None
     output_tokens: int | None = None
+    # Streaming only: after this many server-sent events the connection drops without the last chunk, as when
+    # a proxy or the network cuts a long response (httpx raises RemoteProtocolError in the client).
+    cut_after_events: int | None = None
 
 
 def text_reply(text: str) -> Reply:
@@ -52,6 +55,11 @@ def tool_uses_reply(
         call_id = ids[position] if ids else f"toolu_{uuid.uuid4().hex[:20]}"
         blocks.append({"type": "tool_use", "id": call_id, "name": name, "input": arguments})
     return Reply(content=blocks, stop_reason="tool_use")
+
+
+def cut_stream_reply(text: str, *, after_events: int = 4) -> Reply:
+    """A text answer whose stream is cut after `after_events` events (message_start, ping, block start, ...)."""
+    return Reply(content=[{"type": "text", "text": text}], cut_after_events=after_events)
 
 
 def error_reply(status: int, error_type: str, message: str, *, retry_after: float | None = 0.01) -> Reply:
@@ -223,7 +231,7 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                 "usage": usage,
             }
             if body.get("stream"):
-                self._stream(message)
+                self._stream(message, reply.cut_after_events)
             else:
                 self._json(200, message)
 
@@ -238,15 +246,23 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, message: dict[str, Any]) -> None:
+        def _stream(self, message: dict[str, Any], cut_after_events: int | None) -> None:
+            # Chunked, as the real API sends it: a dropped connection is then a visible protocol error, where
+            # a body delimited by closing the connection would read as complete.
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
+            self.send_header("transfer-encoding", "chunked")
             self.send_header("connection", "close")
             self.end_headers()
-            for name, payload in _stream_events(message):
-                self.wfile.write(f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode())
+            for sent, (name, payload) in enumerate(_stream_events(message)):
+                if cut_after_events is not None and sent >= cut_after_events:
+                    break
+                data = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()
+            else:
+                self.wfile.write(b"0\r\n\r\n")
             self.close_connection = True
 
     return Handler
