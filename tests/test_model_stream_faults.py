@@ -10,7 +10,13 @@ import pytest
 
 from agent.events import EventList, TextDelta, TextRetracted, TurnFailed, TurnFinished
 from agent.runtime import Runtime
-from tests.fakes.anthropic_api import FakeAnthropic, cut_stream_reply, text_reply, tool_use_reply
+from tests.fakes.anthropic_api import (
+    FakeAnthropic,
+    cut_stream_reply,
+    overloaded_mid_stream_reply,
+    text_reply,
+    tool_use_reply,
+)
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import CHANNEL, USER, StartBot, answered, wait_until
 
@@ -56,6 +62,15 @@ def test_a_cut_stream_is_asked_again_and_its_partial_text_retracted(
     # The history holds the one complete reply, not the cut one.
     stored = json.dumps(fake_anthropic.requests[-1].body["messages"])
     assert "Let me look" not in stored
+
+
+def test_an_overloaded_error_event_mid_stream_is_asked_again(
+    runtime: Runtime, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(overloaded_mid_stream_reply("Let me look at revenue."), text_reply(SECOND_TRY))
+    events = ask(runtime, "how was revenue?")
+    assert events.of_type(TurnFinished)[0].text == SECOND_TRY  # type: ignore[union-attr]
+    assert len(events.of_type(TextRetracted)) == 1 and len(fake_anthropic.requests) == 2
 
 
 def test_a_stream_cut_after_a_tool_ran_repeats_only_the_model_step(
