@@ -7,9 +7,13 @@ import json
 from collections.abc import Callable
 
 import pytest
+from slack_sdk import WebClient
 
-from agent.events import EventList, TextDelta, TextRetracted, TurnFailed, TurnFinished
+from agent import user_messages
+from agent.events import EventList, TextDelta, TextRetracted, TurnFailed, TurnFinished, TurnStarted
 from agent.runtime import Runtime
+from bot.slack.questions import SlackQuestion
+from bot.slack.thread_reply import SlackThreadReply
 from tests.fakes.anthropic_api import (
     FakeAnthropic,
     cut_stream_reply,
@@ -144,3 +148,36 @@ def test_when_the_stream_keeps_being_cut_the_thread_shows_one_notice_with_one_re
     shown = json.dumps(replies[0].blocks)
     assert "Let me check" not in shown and "Let me check" not in replies[0].text
     assert shown.count("Reference") == 1
+
+
+def test_an_unexpected_failure_after_streaming_leaves_one_notice_naming_its_reference_once(
+    fake_slack: FakeSlack,
+) -> None:
+    base_url = fake_slack.base_url if fake_slack.base_url.endswith("/") else fake_slack.base_url + "/"
+    client = WebClient(token=fake_slack.bot_token, base_url=base_url)
+    mention = fake_slack.app_mention("how was revenue?", user=USER, channel=CHANNEL)
+    question = SlackQuestion(
+        event_id=None,
+        team_id=fake_slack.team_id,
+        channel=CHANNEL,
+        thread_ts=mention["ts"],
+        message_ts=mention["ts"],
+        user=USER,
+        text="how was revenue?",
+        is_direct_message=False,
+    )
+    reply = SlackThreadReply(client, question, "session-1")
+    reference = "0a1b2c3d"
+    # The events of a turn that streamed part of its answer and then hit a bug, as the agent sends them.
+    reply(TurnStarted(session_id="session-1", text="how was revenue?"))
+    reply(TextDelta(session_id="session-1", text=LONG_ANSWER))
+    message = user_messages.UNEXPECTED_ERROR.format(reference=reference)
+    reply(TurnFailed(session_id="session-1", message=message, reference=reference, error_kind="internal"))
+
+    assert fake_slack.calls_to("chat.startStream"), "part of the answer had reached Slack"
+    replies = [m for m in fake_slack.messages(CHANNEL, thread_ts=mention["ts"]) if m.ts != mention["ts"]]
+    assert len(replies) == 1
+    shown = json.dumps(replies[0].blocks)
+    assert "Let me check" not in shown + replies[0].text
+    assert "Something went wrong on our side" in shown
+    assert shown.count(reference) == 1 and replies[0].text.count(reference) == 1

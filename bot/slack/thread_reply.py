@@ -64,11 +64,11 @@ class SlackThreadReply:
         self._step_start_chars = 0
         self._step_break_pending = False
         self.answer_ts: str | None = None
-        self._metrics = MeteredSink(self._render_safely)
+        self._counted_render = MeteredSink(self._render_safely)
         self._log_fields: LogFieldsToken | None = None
 
     def __call__(self, event: AgentEvent) -> None:
-        self._metrics(event)
+        self._counted_render(event)
 
     def working(self) -> None:
         """Visible feedback the moment work starts, before the model says anything; from here until the turn
