@@ -40,6 +40,13 @@ class TextDelta(_Event):
     text: str
 
 
+class TextRetracted(_Event):
+    """The model's stream was cut and its reply is asked for again: drop the text of this step so far (all the
+    text since the turn started or its last tool finished); the step's new text follows as TextDeltas."""
+
+    type: Literal["text_retracted"] = "text_retracted"
+
+
 class ToolStarted(_Event):
     """A tool call began."""
 
@@ -98,7 +105,14 @@ class TurnFailed(_Event):
 
 
 AgentEvent = Annotated[
-    TurnStarted | StatusChanged | TextDelta | ToolStarted | ToolFinished | TurnFinished | TurnFailed,
+    TurnStarted
+    | StatusChanged
+    | TextDelta
+    | TextRetracted
+    | ToolStarted
+    | ToolFinished
+    | TurnFinished
+    | TurnFailed,
     Field(discriminator="type"),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,47 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _EPHEMERAL = {"type": "ephemeral"}
+# A cut stream is asked for again after 0.5 s, then 1 s, 2 s ... (at most 8 s).
+STREAM_RETRY_BASE_SECONDS = 0.5
+STREAM_RETRY_MAX_SECONDS = 8.0
+# Error events the API sends inside a stream that already began, which a new request usually gets past.
+_TRANSIENT_STREAM_ERRORS = frozenset({"overloaded_error", "api_error"})
+
+
+@dataclass
+class _AttemptProgress:
+    """How far one model call got: whether its response began, and whether any text went to the caller."""
+
+    response_started: bool = False
+    text_sent: bool = False
+
+
+def transport_errors() -> tuple[type[Exception], ...]:
+    """The HTTP library's connection faults (a cut stream raises RemoteProtocolError): not anthropic.APIError."""
+    import httpx2
+
+    found: list[type[Exception]] = [httpx2.TransportError]
+    try:  # Older SDKs, and http_client objects from the original httpx.
+        import httpx
+    except ImportError:
+        pass
+    else:
+        found.append(httpx.TransportError)
+    return tuple(found)
+
+
+def is_transient_stream_fault(exc: BaseException) -> bool:
+    """Whether a fault that ended a stream mid-way is worth one more request."""
+    import anthropic
+
+    if isinstance(exc, (*transport_errors(), anthropic.APIConnectionError)):
+        return True
+    if isinstance(exc, anthropic.APIStatusError):
+        body: Any = exc.body if isinstance(exc.body, dict) else {}
+        error: Any = body.get("error")
+        error_type = error.get("type") if isinstance(error, dict) else None
+        return exc.status_code >= 500 or error_type in _TRANSIENT_STREAM_ERRORS
+    return False
 
 
 @dataclass(frozen=True)
@@ -80,8 +122,15 @@ class ModelClient:
         cancel: threading.Event | None = None,
         allow_tools: bool = True,
         stream: bool = True,
+        on_retry: Callable[[], None] | None = None,
     ) -> ModelReply:
-        """One assistant message; streamed (on_text gets each delta) or, with stream=False, in one response."""
+        """One assistant message; streamed (on_text gets each delta) or, with stream=False, in one response.
+
+        A stream cut mid-way (a dropped connection, an overloaded error event) is asked for again from scratch,
+        up to llm_max_retries times; `on_retry` is called first when text of the cut attempt was already
+        passed to `on_text`, so the caller can drop it. Nothing else has happened in between: a step is one
+        model call, and tools run only after it ends.
+        """
         import anthropic
 
         client = self._sdk()
@@ -95,27 +144,71 @@ class ModelClient:
             request["tools"] = with_cache_breakpoint_on_last(tools)
             if not allow_tools:
                 request["tool_choice"] = {"type": "none"}
-        try:
-            if stream:
-                with client.messages.stream(**request) as events:
-                    for event in events:
-                        if cancel is not None and cancel.is_set():
-                            raise TurnCancelled(user_messages.TURN_CANCELLED)
-                        if event.type == "text":
-                            on_text(event.text)
-                    final = events.get_final_message()
-            else:
-                final = client.messages.create(**request)
-                for block in final.content:
-                    if block.type == "text":
-                        on_text(block.text)
-        except anthropic.APIError as exc:
-            raise self._explain(exc) from exc
-        return ModelReply(
-            content=[block.model_dump(mode="json", exclude_none=True) for block in final.content],
-            stop_reason=final.stop_reason,
-            usage=self._usage(final.usage),
-        )
+        attempts = self._settings.llm_max_retries + 1
+        for attempt in range(1, attempts + 1):
+            progress = _AttemptProgress()
+            try:
+                final = self._call(client, request, on_text, cancel, stream, progress)
+            except Exception as exc:
+                if not isinstance(exc, (anthropic.APIError, *transport_errors())):
+                    raise
+                if not (progress.response_started and is_transient_stream_fault(exc)):
+                    # Before the response began the SDK has already retried what can be retried.
+                    if isinstance(exc, anthropic.APIError):
+                        raise self._explain(exc) from exc
+                    raise
+                if attempt == attempts:
+                    log.warning("model stream cut %d times: %s", attempts, exc.__class__.__name__)
+                    raise LLMError(user_messages.LLM_STREAM_CUT.format(attempts=attempts)) from exc
+                log.warning(
+                    "model stream cut (%s); asking again (%d of %d)",
+                    exc.__class__.__name__,
+                    attempt,
+                    attempts,
+                )
+                if progress.text_sent and on_retry is not None:
+                    on_retry()
+                self._wait_before_retry(attempt, cancel)
+                continue
+            return ModelReply(
+                content=[block.model_dump(mode="json", exclude_none=True) for block in final.content],
+                stop_reason=final.stop_reason,
+                usage=self._usage(final.usage),
+            )
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _call(
+        self,
+        client: anthropic.Anthropic,
+        request: dict[str, Any],
+        on_text: Callable[[str], None],
+        cancel: threading.Event | None,
+        stream: bool,
+        progress: _AttemptProgress,
+    ) -> anthropic.types.Message:
+        if not stream:
+            final: anthropic.types.Message = client.messages.create(**request)
+            for block in final.content:
+                if block.type == "text":
+                    on_text(block.text)
+            return final
+        with client.messages.stream(**request) as events:
+            progress.response_started = True
+            for event in events:
+                if cancel is not None and cancel.is_set():
+                    raise TurnCancelled(user_messages.TURN_CANCELLED)
+                if event.type == "text":
+                    progress.text_sent = True
+                    on_text(event.text)
+            return events.get_final_message()
+
+    @staticmethod
+    def _wait_before_retry(attempt: int, cancel: threading.Event | None) -> None:
+        delay = min(STREAM_RETRY_MAX_SECONDS, STREAM_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+        if cancel is not None and cancel.wait(delay):
+            raise TurnCancelled(user_messages.TURN_CANCELLED)
+        if cancel is None:
+            time.sleep(delay)
 
     def _usage(self, usage: anthropic.types.Usage) -> Usage:
         cache_write = usage.cache_creation_input_tokens or 0
@@ -132,6 +225,7 @@ class ModelClient:
                 cache_creation_tokens=cache_write,
                 cache_read_tokens=cache_read,
             ),
+            model_calls=1,
         )
 
     def _explain(self, exc: anthropic.APIError) -> LLMError:

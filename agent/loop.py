@@ -15,6 +15,7 @@ from agent.events import (
     EventSink,
     StatusChanged,
     TextDelta,
+    TextRetracted,
     ToolFinished,
     ToolStarted,
     TurnFailed,
@@ -148,6 +149,7 @@ class Agent:
                 cancel=cancel,
                 allow_tools=allow_tools,
                 stream=stream,
+                on_retry=lambda: sink(TextRetracted(session_id=session_id)),
             )
             usage = usage + reply.usage
             stored_reply = store.append_message(

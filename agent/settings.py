@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import AliasChoices, ByteSize, Field, SecretStr, ValidationError, field_validator
@@ -218,7 +218,15 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         validation_alias=_ours("HEALTH_PORT"),
-        description="Port of the Slack bot's /healthz endpoint (0 picks a free port).",
+        description="Port of the Slack bot's /healthz and /metrics endpoints (0 picks a free port).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        validation_alias=_ours("LOG_FORMAT"),
+        description=(
+            "`text` for people; `json` for log collectors: one JSON object per line with the team, channel, "
+            "thread and turn ids, never the text of messages."
+        ),
     )
 
     quality_freshness_hours: float = Field(

@@ -15,6 +15,8 @@ class Usage(BaseModel):
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     cost_usd: float = 0.0
+    # How many model replies these tokens came from (1 for one call); not stored with messages.
+    model_calls: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -23,4 +25,5 @@ class Usage(BaseModel):
             cache_creation_input_tokens=self.cache_creation_input_tokens + other.cache_creation_input_tokens,
             cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
             cost_usd=round(self.cost_usd + other.cost_usd, 6),
+            model_calls=self.model_calls + other.model_calls,
         )

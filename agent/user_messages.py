@@ -14,6 +14,9 @@ LLM_RATE_LIMITED = "The Anthropic API is rate-limiting us and did not answer aft
 LLM_AUTH = "The Anthropic API refused the API key (ANTHROPIC_API_KEY). Check that it is current and has access to {model}."
 LLM_NOT_FOUND = "The model {model!r} was not found. Set BLUEPRINTDATA_MODEL to a model your key can use."
 LLM_UNREACHABLE = "Could not reach the Anthropic API at {url}. Check your network, or ANTHROPIC_BASE_URL."
+LLM_STREAM_CUT = (
+    "The connection to the Anthropic API dropped mid-answer {attempts} times. Please ask again in a minute."
+)
 LLM_REFUSED = "The Anthropic API refused the request: {detail}"
 LLM_SERVER = "The Anthropic API failed ({status}) after {attempts} tries. Please ask again in a minute."
 TOOL_LIMIT_REACHED = (

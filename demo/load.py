@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from graphlib import TopologicalSorter
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from demo.generate import generate
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEMO_PROJECT_DIR = Path(__file__).parent / "project"
 # Bump when the generated data or the models change: existing demo files are rebuilt.
@@ -60,11 +63,32 @@ _RAW_TYPES: dict[str, dict[str, str]] = {
 
 
 def ensure_demo_warehouse(data_dir: Path) -> Path:
-    """The demo DuckDB file under `data_dir`, built if missing or from another DEMO_VERSION."""
+    """The demo DuckDB file under `data_dir`, built if missing or from another DEMO_VERSION.
+
+    The build runs in a child process, and the version is read from a small file beside the database: the
+    generated data and a DuckDB instance take some 50 MB that a long-running bot would otherwise keep from its
+    start, for a warehouse it opens only when a question needs it.
+    """
     target = data_dir / "demo" / DEMO_FILE_NAME
     if target.exists() and _built_version(target) == DEMO_VERSION:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    build = subprocess.run(
+        [sys.executable, "-m", "demo.load", str(target), DEMO_VERSION],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if build.returncode != 0:
+        last_line = (build.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"Building the demo warehouse in {target.parent} failed: {last_line}")
+    return target
+
+
+def build_demo_warehouse(target: Path, version: str) -> None:
+    """Generate the data, load it and run the models into `target`; then record `version` beside it."""
+    import duckdb
+
     manifest = json.loads((DEMO_PROJECT_DIR / "target" / "manifest.json").read_text())
     # Build beside the target and rename: a crash or a second process never sees a half-built file. The
     # temporary file keeps the final name inside its own directory so DuckDB's catalog name stays "shop".
@@ -73,12 +97,24 @@ def ensure_demo_warehouse(data_dir: Path) -> Path:
         with duckdb.connect(str(staging)) as connection:
             load_raw_tables(connection)
             materialise_models(connection, manifest)
-            connection.execute("CREATE TABLE main._blueprintdata_demo AS SELECT ? AS version", [DEMO_VERSION])
+            connection.execute("CREATE TABLE main._blueprintdata_demo AS SELECT ? AS version", [version])
         os.replace(staging, target)
-    return target
+    # Written last: a crash before it leaves the old version (or none) recorded, so the next start rebuilds.
+    _version_file(target).write_text(version)
+
+
+def _version_file(path: Path) -> Path:
+    return path.with_name(path.name + ".version")
 
 
 def _built_version(path: Path) -> str | None:
+    try:
+        return _version_file(path).read_text().strip()
+    except OSError:
+        pass
+    # Built by a release that kept the version only inside the database.
+    import duckdb
+
     try:
         with duckdb.connect(str(path), read_only=True) as connection:
             row = connection.execute("SELECT version FROM main._blueprintdata_demo").fetchone()
@@ -124,3 +160,8 @@ def materialise_models(connection: duckdb.DuckDBPyConnection, manifest: dict[str
         kind = "VIEW" if node["config"].get("materialized") == "view" else "TABLE"
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{node["schema"]}"')
         connection.execute(f"CREATE OR REPLACE {kind} {relation} AS {node['compiled_code']}")
+
+
+if __name__ == "__main__":
+    # ensure_demo_warehouse runs this in a child process: python -m demo.load TARGET VERSION
+    build_demo_warehouse(Path(sys.argv[1]), sys.argv[2])

@@ -14,7 +14,6 @@ from tools.anomalies import DEFAULT_SENSITIVITY, Detection, DetectionInputError,
 from tools.anomalies.formatting import format_moment, format_number
 from tools.anomalies.metric_query import metric_series_sql
 from tools.anomalies.result_series import MetricSeries, series_from_table
-from tools.charts.anomaly_chart import render_anomaly_chart
 from tools.direct_command import DirectCommand, options
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
@@ -79,6 +78,9 @@ def detect_anomalies(context: ToolContext, arguments: DetectAnomaliesInput) -> T
         raise ToolInputError(f"Cannot check {series.label}: {exc}", sql=sql) from None
     grain = detection.period_name
     title = f"{series.label} by {grain}: expected range and anomalies"
+    # matplotlib (about 35 MB) loads with the first chart, not with every process that might draw one.
+    from tools.charts.anomaly_chart import render_anomaly_chart
+
     png = render_anomaly_chart(detection, title=title, metric=series.label)
     slug = re.sub(r"[^a-z0-9]+", "-", series.label.lower()).strip("-")[:50] or "metric"
     artifact = context.artifacts.save(

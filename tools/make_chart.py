@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from tools.charts.drawing import draw_png
 from tools.charts.shaping import shape
 from tools.direct_command import DirectCommand, options, required
 from tools.errors import ToolInputError
@@ -46,6 +45,9 @@ def make_chart(context: ToolContext, arguments: MakeChartInput) -> ToolOutput:
     if not table.rows:
         raise ToolInputError(f"Result {arguments.result_id} has no rows to chart.")
     data = shape(table, arguments.x, arguments.y, arguments.series, arguments.top_n, sort_time=True)
+    # matplotlib (about 35 MB) loads with the first chart, not with every process that might draw one.
+    from tools.charts.drawing import draw_png
+
     png = draw_png(data, arguments.kind, arguments.title, stacked=arguments.stacked)
     slug = re.sub(r"[^a-z0-9]+", "-", arguments.title.lower()).strip("-")[:60] or "chart"
     artifact = context.artifacts.save(

@@ -161,10 +161,11 @@ def slack(
     port: Annotated[int, typer.Option(help="HTTP mode: the port for /slack/events.")] = 3000,
 ) -> None:
     """Run the Slack bot: Socket Mode by default (SLACK_APP_TOKEN), or HTTP mode (SLACK_SIGNING_SECRET)."""
+    from bot.observability.structured_logs import use_log_format
     from bot.slack.app import build_slack_bot  # Slack libraries load only for this command.
 
     settings = _settings()
-    logging.getLogger().setLevel(logging.INFO)
+    use_log_format(settings.log_format, logging.INFO)
     runtime = _runtime(settings)
     try:
         bot = build_slack_bot(runtime, http_mode=http)

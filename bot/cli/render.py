@@ -13,6 +13,7 @@ from agent.events import (
     AgentEvent,
     StatusChanged,
     TextDelta,
+    TextRetracted,
     ToolFinished,
     ToolStarted,
     TurnFailed,
@@ -42,6 +43,8 @@ class TerminalRenderer:
             self._show_status(event.status)
         elif isinstance(event, TextDelta):
             self._stream(event.text)
+        elif isinstance(event, TextRetracted):
+            self._retract()
         elif isinstance(event, ToolStarted):
             self._end_stream()
         elif isinstance(event, ToolFinished):
@@ -83,6 +86,12 @@ class TerminalRenderer:
             self._live = Live(console=self._console, refresh_per_second=12, vertical_overflow="visible")
             self._live.start()
         self._live.update(Markdown(self._streamed))
+
+    def _retract(self) -> None:
+        """The step's text is asked for again: clear what the live region shows of it."""
+        self._streamed = ""
+        if self._live is not None:
+            self._live.update(Text(""))
 
     def _end_stream(self) -> None:
         if self._live is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -73,14 +74,8 @@ class AnswerStream:
             extra = controls if is_last else []
             variants = [blocks + extra, (sections[position] if position < len(sections) else []) + extra]
             variants = [variant for variant in variants if variant]
-            if (
-                position == 0
-                and first_ts is not None
-                and update_message(
-                    self._client, self._question.channel, first_ts, text=markdown, variants=variants
-                )
-            ):
-                last_ts = first_ts
+            if position == 0 and first_ts is not None:
+                last_ts = self._replace_message(first_ts, markdown, variants)
                 continue
             last_ts = post_in_thread(
                 self._client,
@@ -90,6 +85,64 @@ class AnswerStream:
                 variants=variants,
             )
         return last_ts
+
+    def retract(self, keep_chars: int) -> None:
+        """Drop the text after its first `keep_chars` characters (a model stream was cut and is asked again).
+
+        A streamed message can only grow, so it is closed and, from then on, updated in place: the thread keeps
+        one message, which the next progress update and finish() rewrite.
+        """
+        if keep_chars >= len(self.text):
+            return
+        self.text = self.text[:keep_chars]
+        if self._stream is not None:
+            self._close_stream_for_updates()
+        if self._placeholder_ts is None:
+            # Nothing reached Slack yet (the stream only buffered): stream the kept text again from scratch.
+            if self._use_streaming and self.text:
+                self._stream_append(self.text)
+            return
+        self._use_streaming = False
+        self._last_update = 0.0
+        self._post_or_update_progress()
+
+    def replace_with(self, text: str, variants: Sequence[Blocks]) -> str:
+        """Show `text` instead of the answer: in its message when one was started, else as a new one."""
+        if self._stream is not None:
+            self._close_stream_for_updates()
+        self.text = ""
+        if self._placeholder_ts is not None:
+            return self._replace_message(self._placeholder_ts, text, variants)
+        return post_in_thread(
+            self._client, self._question.channel, self._question.thread_ts, text=text, variants=variants
+        )
+
+    def _close_stream_for_updates(self) -> None:
+        assert self._stream is not None
+        if self._stream.ts is not None:
+            try:
+                self._stream.stop()
+            except (SlackApiError, SlackRequestError) as exc:
+                log.info("could not close the answer stream before rewriting it: %s", _error(exc))
+            self._placeholder_ts = str(self._stream.ts)
+        # Text only buffered in the stream never reached Slack; it is still in self.text.
+        self._stream = None
+        self._streamed_chars = 0
+
+    def _replace_message(self, ts: str, text: str, variants: Sequence[Blocks]) -> str:
+        """Rewrite our message `ts`; where Slack will not (every layout refused, or the edit refused), delete
+        it and post anew, so the thread never shows the old text next to the new."""
+        channel = self._question.channel
+        try:
+            if update_message(self._client, channel, ts, text=text, variants=variants):
+                return ts
+        except SlackApiError as exc:
+            log.info("could not update message %s (%s); reposting it", ts, _error(exc))
+        try:
+            self._client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            log.warning("could not delete message %s before reposting it: %s", ts, _error(exc))
+        return post_in_thread(self._client, channel, self._question.thread_ts, text=text, variants=variants)
 
     def _stream_append(self, delta: str) -> None:
         if self._stream is None:

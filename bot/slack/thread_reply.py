@@ -13,11 +13,14 @@ from agent.events import (
     AgentEvent,
     StatusChanged,
     TextDelta,
+    TextRetracted,
     ToolFinished,
     ToolStarted,
     TurnFailed,
     TurnFinished,
 )
+from bot.observability.agent_events import MeteredSink
+from bot.observability.structured_logs import LogFieldsToken, bind_log_fields, reset_log_fields
 from bot.slack import messages
 from bot.slack.answer_stream import AnswerStream
 from bot.slack.posting import post_in_thread
@@ -57,18 +60,45 @@ class SlackThreadReply:
         self._answer = AnswerStream(client, question, use_streaming=use_streaming)
         self._outputs = _TurnOutputs()
         self._paragraph_break_pending = False
+        # Where the model's current step began, to drop just its text when its stream is cut and asked again.
+        self._step_start_chars = 0
+        self._step_break_pending = False
         self.answer_ts: str | None = None
+        self._counted_render = MeteredSink(self._render_safely)
+        self._log_fields: LogFieldsToken | None = None
 
     def __call__(self, event: AgentEvent) -> None:
+        self._counted_render(event)
+
+    def working(self) -> None:
+        """Visible feedback the moment work starts, before the model says anything; from here until the turn
+        ends, log records in this thread carry the question's team, channel, thread and turn ids."""
+        question = self._question
+        self._log_fields = bind_log_fields(
+            team=question.team_id,
+            channel=question.channel,
+            thread=question.thread_ts,
+            turn=question.message_ts,
+            session=self._session_id,
+        )
+        log.info("answering a question")
+        self._status.show(messages.STATUS_WORKING)
+
+    def _render_safely(self, event: AgentEvent) -> None:
         try:
             self._render(event)
         except SlackApiError as exc:
             # Slack kept failing after the client's retries; the turn goes on and the final post tries again.
             log.warning("Slack call failed while rendering %s: %s", event.type, exc.response.get("error"))
+        if isinstance(event, TurnFinished | TurnFailed):
+            self._turn_over(event)
 
-    def working(self) -> None:
-        """Visible feedback the moment work starts, before the model says anything."""
-        self._status.show(messages.STATUS_WORKING)
+    def _turn_over(self, event: TurnFinished | TurnFailed) -> None:
+        outcome = "answered" if isinstance(event, TurnFinished) else f"failed ({event.error_kind})"
+        log.info("question %s", outcome)
+        if self._log_fields is not None:
+            reset_log_fields(self._log_fields)
+            self._log_fields = None
 
     def _render(self, event: AgentEvent) -> None:
         if isinstance(event, StatusChanged):
@@ -79,8 +109,13 @@ class SlackThreadReply:
                 text = "\n\n" + text
             self._paragraph_break_pending = False
             self._answer.append(text)
+        elif isinstance(event, TextRetracted):
+            self._answer.retract(self._step_start_chars)
+            self._paragraph_break_pending = self._step_break_pending
         elif isinstance(event, ToolStarted):
             self._paragraph_break_pending = True
+            self._step_start_chars = len(self._answer.text)
+            self._step_break_pending = True
         elif isinstance(event, ToolFinished):
             self._collect(event)
         elif isinstance(event, TurnFinished):
@@ -111,18 +146,11 @@ class SlackThreadReply:
 
     def _fail(self, event: TurnFailed) -> None:
         self._status.stop()
-        text = f"{event.message} (reference {event.reference})"
-        partial = self._answer.text.strip()
-        if partial:
-            # What was already written stays; the failure is said under it.
-            self._answer.finish(partial, [])
-        self.answer_ts = post_in_thread(
-            self._client,
-            self._question.channel,
-            self._question.thread_ts,
-            text=text,
-            variants=[error_blocks(event.message, event.reference)],
-        )
+        # Some messages already name the reference; the notice shows it once, on its own line.
+        message = event.message.replace(f"Reference: {event.reference}.", "").strip()
+        text = f"{message} (reference {event.reference})"
+        # An answer cut short is not an answer: the notice takes the place of what was written of it.
+        self.answer_ts = self._answer.replace_with(text, [error_blocks(message, event.reference)])
 
     def _post_table(self, table: ResultTable) -> None:
         summary = table_summary(table)

@@ -11,6 +11,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from agent.settings import Settings
+from bot.observability.slack_calls import CountedRetries, RateLimitObserver
 from tools.errors import ConfigError
 
 
@@ -28,9 +29,10 @@ def build_web_client(settings: Settings) -> WebClient:
         base_url=base_url,
         timeout=30,
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=3),
+            RateLimitObserver(),  # Counts every 429 first; it never retries itself.
+            CountedRetries(RateLimitErrorRetryHandler(max_retry_count=5), "rate_limited"),
+            CountedRetries(ServerErrorRetryHandler(max_retry_count=3), "server_error"),
+            CountedRetries(ConnectionErrorRetryHandler(max_retry_count=3), "connection_error"),
         ],
     )
 

@@ -32,6 +32,13 @@ class Reply:
     error_message: str = ""
     retry_after: float | None = None
     output_tokens: int | None = None
+    # Streaming only: after this many server-sent events the connection drops without the last chunk, as when
+    # a proxy or the network cuts a long response (httpx raises RemoteProtocolError in the client).
+    cut_after_events: int | None = None
+    # Streaming only: after this many events the API sends an `error` event of this type and ends the stream,
+    # as it does when it is overloaded mid-answer.
+    error_event_after: int | None = None
+    error_event_type: str = "overloaded_error"
 
 
 def text_reply(text: str) -> Reply:
@@ -52,6 +59,16 @@ def tool_uses_reply(
         call_id = ids[position] if ids else f"toolu_{uuid.uuid4().hex[:20]}"
         blocks.append({"type": "tool_use", "id": call_id, "name": name, "input": arguments})
     return Reply(content=blocks, stop_reason="tool_use")
+
+
+def cut_stream_reply(text: str, *, after_events: int = 4) -> Reply:
+    """A text answer whose stream is cut after `after_events` events (message_start, ping, block start, ...)."""
+    return Reply(content=[{"type": "text", "text": text}], cut_after_events=after_events)
+
+
+def overloaded_mid_stream_reply(text: str, *, after_events: int = 4) -> Reply:
+    """A text answer whose stream ends with an overloaded_error event after `after_events` events."""
+    return Reply(content=[{"type": "text", "text": text}], error_event_after=after_events)
 
 
 def error_reply(status: int, error_type: str, message: str, *, retry_after: float | None = 0.01) -> Reply:
@@ -223,7 +240,7 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                 "usage": usage,
             }
             if body.get("stream"):
-                self._stream(message)
+                self._stream(message, reply)
             else:
                 self._json(200, message)
 
@@ -238,16 +255,32 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, message: dict[str, Any]) -> None:
+        def _stream(self, message: dict[str, Any], reply: Reply) -> None:
+            # Chunked, as the real API sends it: a dropped connection is then a visible protocol error, where
+            # a body delimited by closing the connection would read as complete.
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
+            self.send_header("transfer-encoding", "chunked")
             self.send_header("connection", "close")
             self.end_headers()
-            for name, payload in _stream_events(message):
-                self.wfile.write(f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode())
-                self.wfile.flush()
+            for sent, (name, payload) in enumerate(_stream_events(message)):
+                if reply.cut_after_events is not None and sent >= reply.cut_after_events:
+                    break
+                if reply.error_event_after is not None and sent >= reply.error_event_after:
+                    error = {"type": reply.error_event_type, "message": "Overloaded"}
+                    self._chunk("error", {"type": "error", "error": error})
+                    self.wfile.write(b"0\r\n\r\n")
+                    break
+                self._chunk(name, payload)
+            else:
+                self.wfile.write(b"0\r\n\r\n")
             self.close_connection = True
+
+        def _chunk(self, name: str, payload: dict[str, Any]) -> None:
+            data = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
 
     return Handler
 
