@@ -23,11 +23,12 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     raw_nodes.update(manifest.get("sources", {}))
     catalog_columns = _catalog_columns(artifacts.catalog)
     tests = _tests_by_node(manifest, raw_nodes)
+    accepted = _accepted_values(manifest)
     joins = _joins_by_node(manifest)
     nodes = []
     for unique_id, raw in raw_nodes.items():
         node_tests = tests.get(unique_id, {})
-        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests)
+        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests, accepted.get(unique_id, {}))
         nodes.append(
             DbtNode(
                 unique_id=unique_id,
@@ -67,7 +68,10 @@ def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, str]
 
 
 def _columns(
-    raw: dict[str, Any], catalog: dict[str, str], tests: dict[str, set[str]]
+    raw: dict[str, Any],
+    catalog: dict[str, str],
+    tests: dict[str, set[str]],
+    accepted: dict[str, tuple[str, ...]],
 ) -> tuple[DbtColumn, ...]:
     documented = {name.lower(): column for name, column in (raw.get("columns") or {}).items()}
     names = list(catalog) + [name for name in documented if name not in catalog]
@@ -81,6 +85,7 @@ def _columns(
                 description=(doc.get("description") or "").strip(),
                 tests=tuple(sorted(tests.get(lowered, ()))),
                 meta=dict(doc.get("meta") or {}),
+                accepted_values=accepted.get(lowered, ()),
             )
         )
     return tuple(columns)
@@ -95,6 +100,21 @@ def _tests_by_node(manifest: dict[str, Any], raw_nodes: dict[str, Any]) -> dict[
         column = test.get("column_name") or (test["test_metadata"].get("kwargs") or {}).get("column_name")
         if attached and column:
             found[attached][str(column).lower()].add(test["test_metadata"]["name"])
+    return found
+
+
+def _accepted_values(manifest: dict[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The values each column's accepted_values test allows, by node and lower-case column."""
+    found: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    for test in manifest.get("nodes", {}).values():
+        metadata = test.get("test_metadata") or {}
+        if metadata.get("name") != "accepted_values" or not test.get("attached_node"):
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        column = test.get("column_name") or kwargs.get("column_name")
+        values = kwargs.get("values")
+        if column and isinstance(values, list):
+            found[test["attached_node"]][str(column).lower()] = tuple(str(value) for value in values)
     return found
 
 

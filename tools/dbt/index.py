@@ -13,9 +13,11 @@ from pathlib import Path
 
 from tools.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
 from tools.dbt.building import build_nodes
+from tools.dbt.entities import entity_keys
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
 from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
 from tools.dbt.semantic import build_metrics, build_saved_queries
+from tools.dbt.values import TopValues
 from tools.errors import DbtArtifactError, ToolInputError
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
 
@@ -66,7 +68,7 @@ def _first_sentence(text: str, limit: int = 110) -> str:
 class DbtIndex:
     """Everything BlueprintData knows about one dbt project; immutable once built."""
 
-    def __init__(self, artifacts: DbtArtifacts) -> None:
+    def __init__(self, artifacts: DbtArtifacts, top_values: TopValues | None = None) -> None:
         metadata = artifacts.manifest.get("metadata") or {}
         self.project_name: str = metadata.get("project_name") or "dbt project"
         self.adapter_type: str = metadata.get("adapter_type") or "duckdb"
@@ -88,7 +90,7 @@ class DbtIndex:
         for node in self._nodes:
             for parent in node.depends_on:
                 self._children[parent].append(node.unique_id)
-        self._search = NodeSearch(self._nodes)
+        self._search = NodeSearch(self._nodes, top_values, entity_keys(artifacts))
         self._semantic_search = SemanticSearch([*self._metrics, *self._saved_queries])
 
     def nodes(self) -> list[DbtNode]:

@@ -114,6 +114,21 @@ def tokens(text: str) -> list[str]:
     return [stem(word) for word in _words(text) if word not in STOP_WORDS]
 
 
+# Words a question uses to say how to aggregate or present, not what about: "average" must not pull a column
+# named Average, nor "total" every total_* column. Dropped from questions only; names and prose keep them.
+QUESTION_FILLER = frozenset(
+    "average avg total sum number count top highest lowest least maximum minimum max min return distinct "
+    "whose those only also both not along including respectively ordered sorted descending ascending rank "
+    "ranked percentage percent ratio calculate compute display".split()
+)
+
+
+def question_tokens(text: str) -> list[str]:
+    """The distinct stemmed words of a question that say what it is about, in order."""
+    words = [word for word in _words(text) if word not in STOP_WORDS and word not in QUESTION_FILLER]
+    return list(dict.fromkeys(stem(word) for word in words))
+
+
 def token_counts(text: str) -> Counter[str]:
     """How often each stemmed word occurs in `text`; counts first, so each distinct word is stemmed once."""
     counts: Counter[str] = Counter()
