@@ -54,13 +54,17 @@ class WeightedBm25:
         count = 0 if posting is None else len(posting[0])
         return log(1 + (self.size - count + 0.5) / (count + 0.5))
 
-    def scores(self, words: Mapping[str, float]) -> np.ndarray:
-        """Each document's score for these (already tokenized) words, each with its weight."""
+    def scores(self, words: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+        """Each document's score: for each question word, its best-scoring form (the word itself or a variant
+        with its weight), summed over the question's words; several variants of one word do not add up."""
         scores = np.zeros(self.size)
-        for word, weight in words.items():
-            posting = self._postings.get(word)
-            if posting is not None:
-                np.add.at(scores, posting[0], posting[1] * weight)
+        for forms in words.values():
+            best = np.zeros(self.size)
+            for form, weight in forms.items():
+                posting = self._postings.get(form)
+                if posting is not None:
+                    best[posting[0]] = np.maximum(best[posting[0]], posting[1] * weight)
+            scores += best
         return scores
 
     def documents_with(self, word: str) -> np.ndarray:
@@ -71,21 +75,19 @@ class WeightedBm25:
         posting = self._postings.get(word)
         return posting is not None and bool(np.any(posting[0] == position))
 
-    def expand(self, words: Sequence[str]) -> dict[str, float]:
-        """The question's words with weight 1, plus index words it spells differently at a lower weight: an
-        index word that begins a question word (cust in customer), one a question word begins (highschooler for
-        highschool), and two adjacent question words written as one (high school -> highschooler)."""
-        weighted = dict.fromkeys(words, 1.0)
-        candidates = list(words) + [a + b for a, b in zip(words, words[1:], strict=False)]
-        for word in candidates:
-            for variant in self._variants(word):
-                if variant not in weighted:
-                    weighted[variant] = _VARIANT_WEIGHT
-        return weighted
+    def expand(self, words: Sequence[str]) -> dict[str, dict[str, float]]:
+        """Each question word (and each pair of adjacent ones written as one: high school -> highschool) with
+        its forms in the index: itself with weight 1, and at a lower weight an index word that begins it (cust
+        in customer) or that it begins (highschooler for highschool)."""
+        expanded: dict[str, dict[str, float]] = {}
+        for word in [*words, *(a + b for a, b in zip(words, words[1:], strict=False))]:
+            forms = {variant: _VARIANT_WEIGHT for variant in self._variants(word)}
+            forms[word] = 1.0
+            expanded[word] = forms
+        return expanded
 
     def _variants(self, word: str) -> list[str]:
-        found = [word] if word in self._postings else []
-        found += [word[:end] for end in range(_MIN_PREFIX, len(word)) if word[:end] in self._postings]
+        found = [word[:end] for end in range(_MIN_PREFIX, len(word)) if word[:end] in self._postings]
         if len(word) >= _MIN_EXTENDED:
             start = bisect_left(self._vocabulary, word)
             for candidate in self._vocabulary[start : start + 8]:

@@ -68,6 +68,11 @@ class ProjectGraph:
     def edge(self, left: int, right: int) -> JoinEdge | None:
         return self._edges.get(left, {}).get(right)
 
+    def is_link(self, position: int) -> bool:
+        """A link table (writes: aid, pid): every column a key; it answers nothing alone, its neighbours do."""
+        columns = self._nodes[position].columns
+        return bool(columns) and all(c.name.lower().endswith(_KEY_SUFFIXES) for c in columns)
+
     def path(self, start: int, goal: int) -> list[int]:
         """The nodes strictly between start and goal on a shortest join path (at most 3 hops), or [] if none."""
         if start == goal or self.edge(start, goal):

@@ -49,6 +49,8 @@ def rank_join_set(
     covered: set[str] = set()
     best = float(scores[in_part[0]])
     for position in in_part:
+        if position in chosen:
+            continue
         words = covered_words(position)
         gain = sum(word_weight(w) for w in words - covered)
         if chosen and (gain <= 0 or scores[position] < _MIN_SHARE * best):
@@ -63,10 +65,24 @@ def rank_join_set(
         covered |= words
         if len(chosen) >= _MAX_SET:
             break
+    chosen = _with_linked(chosen, scores, graph)[:_MAX_SET]
     placed = set(chosen)
     rest = [p for p in candidates if p not in placed]
     rest.sort(key=lambda p: (-scores[p] * (1.0 if graph.part[p] == part else _OTHER_PART_SHARE), names[p]))
     return RankedSet(chosen + rest, list(chosen), frozenset(bridges))
+
+
+def _with_linked(chosen: list[int], scores: np.ndarray, graph: ProjectGraph) -> list[int]:
+    """Each link table in the set followed by the models it links that match the question."""
+    result: list[int] = []
+    for position in chosen:
+        if position in result:
+            continue
+        result.append(position)
+        if graph.is_link(position):
+            linked = [p for p in graph.neighbours(position) if scores[p] > 0 and p not in result]
+            result += sorted(linked, key=lambda p: -scores[p])
+    return result
 
 
 def _best_part(candidates: list[int], scores: np.ndarray, graph: ProjectGraph) -> int:

@@ -13,7 +13,7 @@ from tools.dbt.bm25 import WeightedBm25
 from tools.dbt.graph import ProjectGraph
 from tools.dbt.join_set import join_sentences, rank_join_set
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
-from tools.dbt.tokenize import question_tokens
+from tools.dbt.tokenize import question_tokens, tokens
 from tools.dbt.values import TopValues, value_text
 from tools.glossary import GlossaryEntry
 
@@ -37,6 +37,11 @@ SEMANTIC_FIELD_WEIGHTS = {
     "model": 0.5,
 }
 _EXACT_NAME_BONUS = 5.0
+_NAMED_BONUS = 2.0
+_MIN_PREFIXED = 3
+_PREFIX_SHARE = 0.75
+# Prefixes that say which layer a model is in, not what it is about.
+_LAYER_WORDS = frozenset({"stg", "int", "fct", "dim", "base", "mart", "fact", "raw", "src"})
 # Analysts should land on the modelled layer: marts over staging over raw sources, all else equal.
 _LAYER_PRIOR = {"mart": 1.25, "model": 1.0, "staging": 0.8, "source": 0.7}
 
@@ -112,7 +117,7 @@ def _semantic_texts(item: DbtMetric | DbtSavedQuery) -> dict[str, str]:
 
 def _scores(
     bm25: WeightedBm25,
-    words: Mapping[str, float],
+    words: Mapping[str, Mapping[str, float]],
     query: str,
     by_name: Mapping[str, list[int]],
     boosts: Mapping[str, float] | None,
@@ -144,6 +149,20 @@ def _top(scores: np.ndarray, limit: int, names: Sequence[str]) -> list[int]:
     return sorted((int(p) for p in top), key=lambda position: (-scores[position], names[position]))
 
 
+def _schema_prefixes(nodes: Sequence[DbtNode]) -> dict[str | None, set[str]]:
+    """A first name word most models of a schema share (broker's sbCustomer, sbTicker): a prefix, no topic."""
+    firsts: dict[str | None, list[str]] = defaultdict(list)
+    for node in nodes:
+        words = tokens(node.identifier)
+        firsts[node.schema].append(words[0] if len(words) > 1 else "")
+    prefixes: dict[str | None, set[str]] = {}
+    for schema, words in firsts.items():
+        common = max(set(words), key=words.count)
+        if common and len(words) >= _MIN_PREFIXED and words.count(common) >= _PREFIX_SHARE * len(words):
+            prefixes[schema] = {common}
+    return prefixes
+
+
 class NodeSearch:
     """A BM25F index over nodes and the project's join graph; built once per manifest."""
 
@@ -159,6 +178,22 @@ class NodeSearch:
         self._by_name = _positions_by_name(self._names)
         self._prior = np.array([_LAYER_PRIOR[layer(node)] for node in self._nodes])
         self.graph = ProjectGraph(self._nodes, entity_keys)
+        self._name_words: dict[str, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+        prefixes = _schema_prefixes(self._nodes)
+        for position, node in enumerate(self._nodes):
+            name_words = frozenset(tokens(node.identifier)) - _LAYER_WORDS - prefixes.get(node.schema, set())
+            for word in name_words:
+                self._name_words[word].append((position, name_words))
+
+    def _named_entity_bonus(self, words: set[str]) -> np.ndarray:
+        """A bonus for models whose name the question says in full, in any form: "papers" names model paper,
+        "customer orders" names fct_customer_orders."""
+        bonus = np.zeros(len(self._nodes))
+        for word in words:
+            for position, name_words in self._name_words.get(word, ()):
+                if name_words <= words:
+                    bonus[position] = _NAMED_BONUS
+        return bonus
 
     def search(
         self, query: str, limit: int = 10, boosts: Mapping[str, float] | None = None
@@ -171,12 +206,12 @@ class NodeSearch:
         words = question_tokens(query)
         if not self._nodes or not (words or boosts):
             return []
-        variants = {word: self._bm25.expand([word]) for word in words}
-        weighted = self._bm25.expand(words)
-        scores = _scores(self._bm25, weighted, query, self._by_name, boosts) * self._prior
+        expanded = self._bm25.expand(words)
+        scores = _scores(self._bm25, expanded, query, self._by_name, boosts)
+        scores = (scores + self._named_entity_bonus(set(words))) * self._prior
 
         def covered(position: int) -> set[str]:
-            return {w for w, forms in variants.items() if any(self._bm25.matches(f, position) for f in forms)}
+            return {w for w, forms in expanded.items() if any(self._bm25.matches(f, position) for f in forms)}
 
         ranked = rank_join_set(scores, self.graph, covered, self._bm25.idf, self._names)
         shown = ranked.order[:limit]

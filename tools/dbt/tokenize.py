@@ -104,6 +104,15 @@ def stem(word: str) -> str:
     return word
 
 
+# Abbreviations common in column and table names, read as the word they stand for as well.
+ABBREVIATIONS = {
+    "tx": "transaction", "txn": "transaction", "cust": "customer", "qty": "quantity", "amt": "amount",
+    "acct": "account", "addr": "address", "prod": "product", "dept": "department", "emp": "employee",
+    "desc": "description", "num": "number", "cnt": "count", "pct": "percent", "dt": "date", "ts": "timestamp",
+    "org": "organization", "pub": "publication", "cat": "category", "inv": "invoice", "mgr": "manager",
+}  # fmt: skip
+
+
 def _words(text: str) -> list[str]:
     spaced = _CAMEL.sub(" ", text) if not text.islower() else text
     return _WORD.findall(spaced.lower())
@@ -135,4 +144,6 @@ def token_counts(text: str) -> Counter[str]:
     for word, count in Counter(_words(text)).items():
         if word not in STOP_WORDS:
             counts[stem(word)] += count
+            if (full := ABBREVIATIONS.get(word)) is not None:
+                counts[full] += count
     return counts
