@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from tools.dbt.nodes import DbtNode
 from tools.dbt.tokenize import stem
+from tools.sensitivity import is_sensitive
 
 # Column names that say "a key" when shared by two models of the same schema.
 _KEY_SUFFIXES = ("id", "key", "code", "_no", "_number", "_name")
@@ -122,7 +123,7 @@ class ProjectGraph:
             entity_models: dict[str, list[int]] = defaultdict(list)
             for position in members:
                 node = self._nodes[position]
-                for column in {c.name.lower() for c in node.columns}:
+                for column in {c.name.lower() for c in node.columns if not is_sensitive(c.name, c.meta)}:
                     if column.endswith(_KEY_SUFFIXES) and column not in _GENERIC_KEYS:
                         holders[column].append(position)
                 entity_models[_entity_of(node.name)].append(position)

@@ -128,13 +128,26 @@ def tokens(text: str) -> list[str]:
 QUESTION_FILLER = frozenset(
     "average avg total sum number count top highest lowest least maximum minimum max min return distinct "
     "whose those only also both not along including respectively ordered sorted descending ascending rank "
-    "ranked percentage percent ratio calculate compute display".split()
+    "ranked percentage percent ratio calculate compute display id".split()
+)
+
+
+# Time windows ("in the past 30 days", "last month", "3 weeks ago") and dates filter rows; they name no table.
+_TIME_WINDOW = re.compile(
+    r"\b(?:(?:past|last|next|this|current|previous|prior|recent|first)\s+(?:\d+\s+)?"
+    r"|\d+\s+)(?:day|week|month|quarter|year)s?(?:\s+ago)?\b|\binclusive of today\b|\btoday\b",
+    re.IGNORECASE,
 )
 
 
 def question_tokens(text: str) -> list[str]:
-    """The distinct stemmed words of a question that say what it is about, in order."""
-    words = [word for word in _words(text) if word not in STOP_WORDS and word not in QUESTION_FILLER]
+    """The distinct stemmed words of a question that say what it is about, in order; numbers, dates, time
+    windows and words about aggregation or presentation left out."""
+    words = [
+        word
+        for word in _words(_TIME_WINDOW.sub(" ", text))
+        if word not in STOP_WORDS and word not in QUESTION_FILLER and not word.isdigit()
+    ]
     return list(dict.fromkeys(stem(word) for word in words))
 
 

@@ -3,6 +3,7 @@ never for sensitive columns (their values must not be stored or shown, so must n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from tools.dbt.nodes import DbtNode
@@ -21,7 +22,11 @@ def value_text(node: DbtNode, top_values: TopValues | None) -> str:
         found += column.accepted_values
         if top_values:
             found += [str(v) for v in top_values.get((node.unique_id, column.name.lower()), ())]
-    return " ".join(found)
+    # Numbers and dates among the values would match every year and day a question mentions.
+    return " ".join(word for value in found for word in str(value).split() if not _NUMERIC.fullmatch(word))
+
+
+_NUMERIC = re.compile(r"[\d.,:/+-]+")
 
 
 def holding_columns(node: DbtNode, top_values: TopValues | None, words: set[str]) -> list[str]:
