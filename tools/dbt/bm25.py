@@ -54,18 +54,22 @@ class WeightedBm25:
         count = 0 if posting is None else len(posting[0])
         return log(1 + (self.size - count + 0.5) / (count + 0.5))
 
-    def scores(self, words: Mapping[str, Mapping[str, float]]) -> np.ndarray:
-        """Each document's score: for each question word, its best-scoring form (the word itself or a variant
-        with its weight), summed over the question's words; several variants of one word do not add up."""
-        scores = np.zeros(self.size)
-        for forms in words.values():
+    def word_scores(self, words: Mapping[str, Mapping[str, float]]) -> dict[str, np.ndarray]:
+        """Each question word's score in each document: its best-scoring form (the word itself or a variant
+        with its weight); several variants of one word do not add up."""
+        found: dict[str, np.ndarray] = {}
+        for word, forms in words.items():
             best = np.zeros(self.size)
             for form, weight in forms.items():
                 posting = self._postings.get(form)
                 if posting is not None:
                     best[posting[0]] = np.maximum(best[posting[0]], posting[1] * weight)
-            scores += best
-        return scores
+            found[word] = best
+        return found
+
+    def scores(self, words: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+        """Each document's score: its word scores summed."""
+        return sum(self.word_scores(words).values(), np.zeros(self.size))
 
     def documents_with(self, word: str) -> np.ndarray:
         posting = self._postings.get(word)

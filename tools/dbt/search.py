@@ -37,8 +37,10 @@ SEMANTIC_FIELD_WEIGHTS = {
     "model": 0.5,
 }
 _EXACT_NAME_BONUS = 5.0
-_NAMED_BONUS = 2.0
+_NAMED_BONUS = 4.0
 _MIN_PREFIXED = 3
+# A node covers a question word when it matches it at least this share as well as the best-matching node.
+_COVER_SHARE = 0.5
 _PREFIX_SHARE = 0.75
 # Prefixes that say which layer a model is in, not what it is about.
 _LAYER_WORDS = frozenset({"stg", "int", "fct", "dim", "base", "mart", "fact", "raw", "src"})
@@ -116,14 +118,13 @@ def _semantic_texts(item: DbtMetric | DbtSavedQuery) -> dict[str, str]:
 
 
 def _scores(
-    bm25: WeightedBm25,
-    words: Mapping[str, Mapping[str, float]],
+    scores: np.ndarray,
     query: str,
     by_name: Mapping[str, list[int]],
     boosts: Mapping[str, float] | None,
 ) -> np.ndarray:
     """BM25F scores, plus a bonus for names the query spells out and the glossary's boosts by (lower-case) name."""
-    scores = bm25.scores(words)
+    scores = scores.copy()
     for raw_word in query.lower().replace(",", " ").split():
         for position in by_name.get(raw_word.strip("`\"'?.!"), ()):
             scores[position] += _EXACT_NAME_BONUS
@@ -207,11 +208,18 @@ class NodeSearch:
         if not self._nodes or not (words or boosts):
             return []
         expanded = self._bm25.expand(words)
-        scores = _scores(self._bm25, expanded, query, self._by_name, boosts)
+        by_word = self._bm25.word_scores(expanded)
+        scores = _scores(sum(by_word.values(), np.zeros(len(self._nodes))), query, self._by_name, boosts)
         scores = (scores + self._named_entity_bonus(set(words))) * self._prior
+        strongest = {word: float(array.max()) for word, array in by_word.items()}
 
         def covered(position: int) -> set[str]:
-            return {w for w, forms in expanded.items() if any(self._bm25.matches(f, position) for f in forms)}
+            """The question words this node matches about as well as any node does."""
+            return {
+                word
+                for word, array in by_word.items()
+                if array[position] > 0 and array[position] >= _COVER_SHARE * strongest[word]
+            }
 
         ranked = rank_join_set(scores, self.graph, covered, self._bm25.idf, self._names)
         shown = ranked.order[:limit]
@@ -244,7 +252,7 @@ class SemanticSearch:
         words = question_tokens(query)
         if not self._items or not (words or boosts):
             return []
-        scores = _scores(self._bm25, self._bm25.expand(words), query, self._by_name, boosts)
+        scores = _scores(self._bm25.scores(self._bm25.expand(words)), query, self._by_name, boosts)
         return [
             SemanticHit(self._items[p], float(scores[p]), tuple(w for w in words if self._bm25.matches(w, p)))
             for p in _top(scores, limit, self._names)
