@@ -12,7 +12,7 @@ from tools.direct_command import DirectCommand, whole_argument
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable
-from tools.schema_check import schema_hint
+from tools.schema_check import find_name_problem
 from tools.sql_guard import SqlRefused, check_read_only
 
 
@@ -31,9 +31,9 @@ class RunQueryInput(BaseModel):
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
     checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name)
-    hint = schema_hint(checked, context.dbt.relations())
-    if hint:
-        raise ToolInputError(f"Not run: {hint}", sql=checked.sql)
+    problem = find_name_problem(checked, context.dbt.known_tables(), source="the dbt catalog")
+    if problem is not None:
+        raise ToolInputError(f"Not run: {problem.message()}.", sql=checked.sql)
     limits = context.limits
     try:
         result = warehouse.execute_readonly(

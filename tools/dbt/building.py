@@ -56,20 +56,21 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     return nodes
 
 
-def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, tuple[str, str]]]:
+    """By node and lower-case column name: the column's name as the warehouse spells it, and its type."""
     if not catalog:
         return {}
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, tuple[str, str]]] = {}
     for section in ("nodes", "sources"):
         for unique_id, entry in (catalog.get(section) or {}).items():
             ordered = sorted((entry.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
-            found[unique_id] = {c["name"].lower(): c.get("type") or "" for c in ordered}
+            found[unique_id] = {c["name"].lower(): (c["name"], c.get("type") or "") for c in ordered}
     return found
 
 
 def _columns(
     raw: dict[str, Any],
-    catalog: dict[str, str],
+    catalog: dict[str, tuple[str, str]],
     tests: dict[str, set[str]],
     accepted: dict[str, tuple[str, ...]],
 ) -> tuple[DbtColumn, ...]:
@@ -80,8 +81,9 @@ def _columns(
         doc = documented.get(lowered, {})
         columns.append(
             DbtColumn(
-                name=doc.get("name") or lowered,
-                data_type=catalog.get(lowered) or doc.get("data_type"),
+                # The warehouse's spelling: case matters when a query quotes the name.
+                name=catalog[lowered][0] if lowered in catalog else doc.get("name") or lowered,
+                data_type=(catalog[lowered][1] if lowered in catalog else None) or doc.get("data_type"),
                 description=(doc.get("description") or "").strip(),
                 tests=tuple(sorted(tests.get(lowered, ()))),
                 meta=dict(doc.get("meta") or {}),

@@ -19,6 +19,7 @@ from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch,
 from tools.dbt.semantic import build_metrics, build_saved_queries
 from tools.dbt.values import TopValues
 from tools.errors import DbtArtifactError, ToolInputError
+from tools.schema_check import KnownTable
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
 
 _PROMPT_MARTS = 12
@@ -91,6 +92,9 @@ class DbtIndex:
             for parent in node.depends_on:
                 self._children[parent].append(node.unique_id)
         self._search = NodeSearch(self._nodes, top_values, entity_keys(artifacts))
+        catalog = artifacts.catalog or {}
+        # Only a catalog (the warehouse's own listing) says which columns a relation has, all of them.
+        self._cataloged = {uid for section in ("nodes", "sources") for uid in catalog.get(section) or {}}
         self._semantic_search = SemanticSearch([*self._metrics, *self._saved_queries])
 
     def nodes(self) -> list[DbtNode]:
@@ -220,6 +224,23 @@ class DbtIndex:
                 {c.name: c.data_type or "" for c in node.columns},
             )
             for node in self._nodes
+        ]
+
+    def known_tables(self) -> list[KnownTable]:
+        """Every relation for checking a query's names: its columns when the catalog lists them (otherwise
+        none, so they are not checked), their descriptions, and its connected part of the project."""
+        part = self._search.graph.part
+        return [
+            KnownTable(
+                name=node.name,
+                database=node.database,
+                schema=node.schema,
+                identifier=node.identifier,
+                columns=tuple(c.name for c in node.columns) if node.unique_id in self._cataloged else (),
+                descriptions={c.name: c.description for c in node.columns if c.description},
+                part=str(part[position]),
+            )
+            for position, node in enumerate(self._nodes)
         ]
 
     def overview(self) -> ProjectOverview:

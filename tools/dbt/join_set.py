@@ -18,6 +18,8 @@ _OTHER_PART_SHARE = 0.5
 # A model joins the set when it covers words the set does not yet cover and scores at least this share of the best.
 _MIN_SHARE = 0.15
 _MAX_SET = 6
+# Candidates scoring at least this share of the best may lead the set when they cover more of the question.
+_LEAD_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ def rank_join_set(
     candidates = sorted((int(p) for p in top), key=lambda p: (-scores[p], names[p]))
     part = _best_part(candidates, scores, graph)
     in_part = [p for p in candidates if graph.part[p] == part]
+    # The set starts from the strong candidate that covers most of the question, not merely the top score.
+    strong = [p for p in in_part if scores[p] >= _LEAD_SHARE * scores[in_part[0]]]
+    lead = max(strong, key=lambda p: (sum(word_weight(w) for w in covered_words(p)), scores[p]))
+    in_part.remove(lead)
+    in_part.insert(0, lead)
     chosen: list[int] = []
     bridges: set[int] = set()
     covered: set[str] = set()

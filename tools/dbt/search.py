@@ -249,10 +249,12 @@ class SemanticSearch:
         self, query: str, limit: int = 10, boosts: Mapping[str, float] | None = None
     ) -> list[SemanticHit]:
         """The best `limit` metrics and saved queries for `query`, best first."""
-        words = question_tokens(query)
+        words = list(dict.fromkeys(tokens(query)))
         if not self._items or not (words or boosts):
             return []
-        scores = _scores(self._bm25.scores(self._bm25.expand(words)), query, self._by_name, boosts)
+        # Metric names are short and few: exact words only, no variants (week would pull every weekly item).
+        exact = {word: {word: 1.0} for word in words}
+        scores = _scores(self._bm25.scores(exact), query, self._by_name, boosts)
         return [
             SemanticHit(self._items[p], float(scores[p]), tuple(w for w in words if self._bm25.matches(w, p)))
             for p in _top(scores, limit, self._names)
