@@ -6,6 +6,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from math import log
 
 import numpy as np
@@ -20,19 +21,29 @@ _MIN_PREFIX = 4
 _MIN_EXTENDED = 5
 
 
+@lru_cache(maxsize=262_144)
+def _token_counts(text: str) -> tuple[tuple[str, int], ...]:
+    return tuple(token_counts(text).items())
+
+
 class WeightedBm25:
     """BM25F over documents made of weighted text fields; a query's scores are a few array additions."""
 
-    def __init__(self, documents: Sequence[Mapping[str, str]], weights: Mapping[str, float]) -> None:
+    def __init__(
+        self, documents: Sequence[Mapping[str, str | Sequence[str]]], weights: Mapping[str, float]
+    ) -> None:
+        """Each document maps a field to its text, or to several texts (column names, say: a large project
+        repeats the same ones, and each distinct text is tokenized once)."""
         self.size = len(documents)
         weighted: list[dict[str, float]] = []
         lengths = np.zeros(self.size)
         for position, fields in enumerate(documents):
             counts: dict[str, float] = defaultdict(float)
-            for field, text in fields.items():
+            for field, texts in fields.items():
                 weight = weights[field]
-                for word, count in token_counts(text).items():
-                    counts[word] += weight * count
+                for text in (texts,) if isinstance(texts, str) else texts:
+                    for word, count in _token_counts(text):
+                        counts[word] += weight * count
             weighted.append(counts)
             lengths[position] = sum(counts.values())
         average = float(lengths.mean()) if len(lengths) else 1.0

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tools.dbt.nodes import DbtNode
 from tools.dbt.tokenize import stem
-from tools.sensitivity import is_sensitive
+from tools.dbt.values import column_is_sensitive
 
 # Column names that say "a key" when shared by two models of the same schema.
 _KEY_SUFFIXES = ("id", "key", "code", "_no", "_number", "_name")
@@ -123,9 +123,15 @@ class ProjectGraph:
             entity_models: dict[str, list[int]] = defaultdict(list)
             for position in members:
                 node = self._nodes[position]
-                for column in {c.name.lower() for c in node.columns if not is_sensitive(c.name, c.meta)}:
-                    if column.endswith(_KEY_SUFFIXES) and column not in _GENERIC_KEYS:
-                        holders[column].append(position)
+                keys = {
+                    lowered
+                    for c in node.columns
+                    if (lowered := c.name.lower()).endswith(_KEY_SUFFIXES)
+                    and lowered not in _GENERIC_KEYS
+                    and not column_is_sensitive(c, node.name)
+                }
+                for column in keys:
+                    holders[column].append(position)
                 entity_models[_entity_of(node.name)].append(position)
             spread = Counter({column: len(found) for column, found in holders.items()})
             for column, found in holders.items():

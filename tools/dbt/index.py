@@ -8,11 +8,13 @@ import difflib
 import logging
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tools.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
 from tools.dbt.building import build_nodes
+from tools.dbt.collector import collector_paused
 from tools.dbt.entities import entity_keys
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
 from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
@@ -268,15 +270,23 @@ class DbtIndex:
 
 def load_index(project_dir: Path) -> DbtIndex:
     """Read the project's artifacts and index them."""
-    return DbtIndex(read_artifacts(project_dir))
+    with collector_paused():
+        return DbtIndex(read_artifacts(project_dir))
 
 
 class DbtIndexProvider:
     """The current index of a project, with its glossary; reloaded when manifest.json or the glossary file
     changes; safe across threads."""
 
-    def __init__(self, project_dir: Path, glossary: GlossarySource | None = None) -> None:
+    def __init__(
+        self,
+        project_dir: Path,
+        glossary: GlossarySource | None = None,
+        load: Callable[[Path], DbtIndex] = load_index,
+    ) -> None:
+        """`load` builds the index of a project dir: load_index, or index_cache's cached loader."""
         self._project_dir = project_dir
+        self._load = load
         self._glossary_source = glossary
         self._lock = threading.Lock()
         self._base: DbtIndex | None = None
@@ -296,7 +306,7 @@ class DbtIndexProvider:
             if self._base is None or stamp != self._stamp:
                 # A broken new manifest keeps the last good index: a half-written file must not stop answers.
                 try:
-                    self._base = load_index(self._project_dir)
+                    self._base = self._load(self._project_dir)
                     self._index = None
                 except DbtArtifactError:
                     if self._base is None:

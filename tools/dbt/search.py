@@ -86,13 +86,13 @@ class SemanticHit:
         return "metric" if isinstance(self.item, DbtMetric) else "saved_query"
 
 
-def _field_texts(node: DbtNode, top_values: TopValues | None) -> dict[str, str]:
+def _field_texts(node: DbtNode, top_values: TopValues | None) -> dict[str, str | Sequence[str]]:
     return {
         "values": value_text(node, top_values),
         "name": f"{node.name} {node.identifier}",
         "description": node.description,
-        "column_names": " ".join(column.name for column in node.columns),
-        "column_descriptions": "\n".join(column.description for column in node.columns),
+        "column_names": [column.name for column in node.columns],
+        "column_descriptions": [column.description for column in node.columns],
         "tags": " ".join(node.tags),
         "path": node.path,
     }

@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
-from tools.dbt.nodes import DbtNode
+from tools.dbt.nodes import DbtColumn, DbtNode
 from tools.sensitivity import is_sensitive
 
 # (unique id, lower-case column name) -> the column's most frequent values, e.g. from stored profiles.
 TopValues = Mapping[tuple[str, str], Sequence[object]]
 
 
+def column_is_sensitive(column: DbtColumn, table: str) -> bool:
+    """tools.sensitivity's verdict, remembered by name: a large project repeats the same column names."""
+    if column.meta:
+        return is_sensitive(column.name, column.meta, table=table)
+    return _sensitive_name(column.name, table if column.name.lower() == "name" else "")
+
+
+@lru_cache(maxsize=262_144)
+def _sensitive_name(name: str, table: str) -> bool:
+    return is_sensitive(name, None, table=table or None)
+
+
 def value_text(node: DbtNode, top_values: TopValues | None) -> str:
     """The searchable values of a node's non-sensitive columns, space separated."""
     found: list[str] = []
     for column in node.columns:
-        if is_sensitive(column.name, column.meta, table=node.name):
+        if column_is_sensitive(column, node.name):
             continue
         found += column.accepted_values
         if top_values:
@@ -27,17 +40,3 @@ def value_text(node: DbtNode, top_values: TopValues | None) -> str:
 
 
 _NUMERIC = re.compile(r"[\d.,:/+-]+")
-
-
-def holding_columns(node: DbtNode, top_values: TopValues | None, words: set[str]) -> list[str]:
-    """The non-sensitive columns of a node whose values contain one of these (lower-case) words."""
-    holders = []
-    for column in node.columns:
-        if is_sensitive(column.name, column.meta, table=node.name):
-            continue
-        values = list(column.accepted_values)
-        if top_values:
-            values += [str(v) for v in top_values.get((node.unique_id, column.name.lower()), ())]
-        if any(word in str(value).lower().split() for value in values for word in words):
-            holders.append(column.name)
-    return holders
