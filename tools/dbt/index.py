@@ -9,7 +9,7 @@ import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from tools.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
@@ -17,55 +17,20 @@ from tools.dbt.building import build_nodes
 from tools.dbt.collector import collector_paused
 from tools.dbt.entities import entity_keys
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
+from tools.dbt.overview import ProjectOverview, areas, main_model_count
 from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
 from tools.dbt.semantic import build_metrics, build_saved_queries
 from tools.dbt.values import TopValues
 from tools.errors import DbtArtifactError, ToolInputError
-from tools.schema_check import KnownTable
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
+from tools.schema_check import KnownTable
 
-_PROMPT_MARTS = 12
 _PROMPT_METRICS = 10
 _PROMPT_SAVED_QUERIES = 8
 _PROMPT_GLOSSARY_CHARS = 2_000
 # What a glossary term adds to the models it points at: as much as naming the model outright.
 _GLOSSARY_BONUS = 5.0
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ProjectOverview:
-    """Counts, main marts and key metrics: what the system prompt says about the project."""
-
-    project_name: str
-    adapter_type: str
-    counts: dict[str, int]
-    main_marts: list[DbtNode]
-    metrics: list[DbtMetric]
-    warnings: list[str]
-    saved_queries: list[DbtSavedQuery] | None = None
-    glossary: str = ""
-
-    def to_prompt_text(self) -> str:
-        counts = ", ".join(f"{count} {kind}s" for kind, count in sorted(self.counts.items()))
-        lines = [f"Project {self.project_name} on {self.adapter_type}: {counts}."]
-        if self.main_marts:
-            lines.append("Main models:")
-            lines += [f"- {node.name}: {_first_sentence(node.description)}" for node in self.main_marts]
-        if self.metrics:
-            lines.append("Metrics:")
-            lines += [f"- {m.name} ({m.definition}): {_first_sentence(m.description)}" for m in self.metrics]
-        if self.saved_queries:
-            lines.append(f"Saved queries: {', '.join(q.name for q in self.saved_queries)}.")
-        if self.glossary:
-            lines.append(self.glossary)
-        lines += [f"Note: {warning}" for warning in self.warnings]
-        return "\n".join(lines)
-
-
-def _first_sentence(text: str, limit: int = 110) -> str:
-    sentence = " ".join(text.split()).split(". ")[0]
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
 class DbtIndex:
@@ -258,6 +223,8 @@ class DbtIndex:
             self.warnings,
             self._saved_queries[:_PROMPT_SAVED_QUERIES],
             self.glossary.prompt_text(_PROMPT_GLOSSARY_CHARS),
+            areas(self._nodes),
+            len(self._metrics),
         )
 
     def _main_marts(self) -> list[DbtNode]:
@@ -265,7 +232,7 @@ class DbtIndex:
         models = [n for n in self._nodes if n.resource_type == "model"]
         marts = [n for n in models if layer(n) == "mart"] or models
         marts.sort(key=lambda n: (-len(self._children.get(n.unique_id, [])), -len(n.description), n.name))
-        return marts[:_PROMPT_MARTS]
+        return marts[: main_model_count(len(models))]
 
 
 def load_index(project_dir: Path) -> DbtIndex:
