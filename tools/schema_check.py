@@ -54,6 +54,8 @@ class NameProblem:
                 f"say which, e.g. {', '.join(self.candidates)}"
             )
         close = f"; did you mean {', '.join(self.candidates)}?" if self.candidates else ""
+        if self.candidates and self.candidates[0].lower() == self.name.lower():
+            close += f' (quote it as "{self.candidates[0]}": the warehouse keeps that name in that case)'
         return f"{self.kind} {self.name} not found in {self.looked_in}{close}"
 
 
