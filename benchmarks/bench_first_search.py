@@ -38,7 +38,9 @@ def _first_search(project: Path, data_dir: Path) -> float:
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0 or "revenue" not in done.stdout:
-        raise SystemExit(f"the client failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")
+        raise SystemExit(
+            f"the client failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}"
+        )
     return elapsed
 
 

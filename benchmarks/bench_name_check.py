@@ -44,9 +44,10 @@ def main() -> None:
             if problem is not None:
                 refused_correct.append((question.number, problem.message()))
     kinds = Counter((b.kind, b.mistake) for b in corpus)
-    print(f"corpus: {len(corpus)} broken queries from {len(asked)} defog questions: " + ", ".join(
-        f"{kind}/{mistake} {count}" for (kind, mistake), count in sorted(kinds.items())
-    ))
+    print(
+        f"corpus: {len(corpus)} broken queries from {len(asked)} defog questions: "
+        + ", ".join(f"{kind}/{mistake} {count}" for (kind, mistake), count in sorted(kinds.items()))
+    )
     results = {b.question: _caught(b, catalogs[b.database]) for b in corpus}
     groups = [
         ("all", lambda b: True),

@@ -79,7 +79,7 @@ def test_an_ambiguous_column_names_the_tables_that_have_it() -> None:
     "sql",
     [
         "WITH totals AS (SELECT customer_id, SUM(amount) AS total FROM shop.orders GROUP BY 1) "
-        "SELECT c.\"Name\", t.total FROM totals t JOIN shop.customers c ON c.id = t.customer_id ORDER BY total",
+        'SELECT c."Name", t.total FROM totals t JOIN shop.customers c ON c.id = t.customer_id ORDER BY total',
         "SELECT id FROM shop.customers WHERE id IN (SELECT customer_id FROM shop.orders WHERE amount > 10)",
         "SELECT c.city FROM shop.customers c WHERE EXISTS "
         "(SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id AND city IS NOT NULL)",

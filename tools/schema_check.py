@@ -120,7 +120,9 @@ def _is_cte(table: exp.Table, scope: Scope) -> bool:
         return False
     current: Scope | None = scope
     while current is not None:
-        if table.name in current.cte_sources or table.name.lower() in {n.lower() for n in current.cte_sources}:
+        if table.name in current.cte_sources or table.name.lower() in {
+            n.lower() for n in current.cte_sources
+        }:
             return True
         current = current.parent
     return False
@@ -144,7 +146,9 @@ def _unknown_table(
     complete: bool,
 ) -> NameProblem | None:
     nearby = frozenset(t.identifier for t in tables if t.part in {k.part for k in resolved.values() if k})
-    identifiers = [t.identifier for t in tables if not table.db or (t.schema or "").lower() == table.db.lower()]
+    identifiers = [
+        t.identifier for t in tables if not table.db or (t.schema or "").lower() == table.db.lower()
+    ]
     candidates = closest(table.name, identifiers, nearby=nearby)
     if not complete and not any(c.closeness >= _TYPO_CLOSENESS for c in candidates):
         return None
@@ -156,7 +160,8 @@ def _unknown_table(
 def _check_columns(
     scope: Scope, resolved: Mapping[int, KnownTable | None], names: _Names, source: str
 ) -> NameProblem | None:
-    aliases = {names.of_query(a.alias) for a in scope.expression.selects if isinstance(a, exp.Alias)}
+    selects = scope.expression.selects if isinstance(scope.expression, exp.Query) else []
+    aliases = {names.of_query(a.alias) for a in selects if isinstance(a, exp.Alias)}
     for column in scope.columns:
         if isinstance(column.this, exp.Star) or not column.name:
             continue
@@ -242,7 +247,7 @@ def _source(scope: Scope, alias: str, names: _Names) -> exp.Table | Scope | None
     while current is not None:
         for name, holder in current.sources.items():
             if names.of_query(name) == wanted:
-                return holder  # type: ignore[no-any-return]
+                return holder
         current = current.parent
     return None
 

@@ -3,6 +3,7 @@ the index's vocabulary, to reach words a question spells differently (compounds,
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -95,7 +96,7 @@ class WeightedBm25:
         its forms in the index: itself with weight 1, and at a lower weight an index word that begins it (cust
         in customer) or that it begins (highschooler for highschool)."""
         expanded: dict[str, dict[str, float]] = {}
-        for word in [*words, *(a + b for a, b in zip(words, words[1:], strict=False))]:
+        for word in [*words, *(a + b for a, b in itertools.pairwise(words))]:
             forms = {variant: _VARIANT_WEIGHT for variant in self._variants(word)}
             forms[word] = 1.0
             expanded[word] = forms

@@ -56,9 +56,9 @@ class ProjectGraph:
         self._add_key_columns()
         for position, node in enumerate(self._nodes):
             for parent in node.depends_on:
-                if (target := by_id.get(parent)) is not None:
-                    shared = self._shared_key(position, target)
-                    self._add(JoinEdge(position, target, shared, shared, "ref"))
+                if (parent_position := by_id.get(parent)) is not None:
+                    shared = self._shared_key(position, parent_position)
+                    self._add(JoinEdge(position, parent_position, shared, shared, "ref"))
         for entity, members in (entity_keys or {}).items():
             self._add_entity(entity, members, by_name)
         self.part = self._parts()

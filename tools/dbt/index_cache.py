@@ -38,7 +38,7 @@ def load_index_cached(project_dir: Path, cache_dir: Path) -> DbtIndex:
         try:
             with collector_paused():
                 # Our own file under our own data directory, written by _store below.
-                index = pickle.loads(path.read_bytes())  # noqa: S301
+                index = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             logger.warning("Index cache %s unreadable (%s); rebuilding it.", path, exc)
         else:

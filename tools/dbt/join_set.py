@@ -102,7 +102,9 @@ def _best_part(candidates: list[int], scores: np.ndarray, graph: ProjectGraph) -
     )
 
 
-def join_sentences(positions: Sequence[int], graph: ProjectGraph, names: Sequence[str]) -> dict[int, list[str]]:
+def join_sentences(
+    positions: Sequence[int], graph: ProjectGraph, names: Sequence[str]
+) -> dict[int, list[str]]:
     """For each listed node, how it joins the nodes listed before it ("orders joins customers on customer_id")."""
     sentences: dict[int, list[str]] = {}
     for index, position in enumerate(positions):

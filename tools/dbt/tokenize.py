@@ -126,10 +126,11 @@ def tokens(text: str) -> list[str]:
 # Words a question uses to say how to aggregate or present, not what about: "average" must not pull a column
 # named Average, nor "total" every total_* column. Dropped from questions only; names and prose keep them.
 QUESTION_FILLER = frozenset(
-    "average avg total sum number count top highest lowest least maximum minimum max min return distinct "
-    "whose those only also both not along including respectively ordered sorted descending ascending rank "
-    "ranked percentage percent ratio calculate compute display id".split()
-)
+    ["average", "avg", "total", "sum", "number", "count", "top", "highest", "lowest", "least", "maximum",
+    "minimum", "max", "min", "return", "distinct", "whose", "those", "only", "also", "both", "not", "along",
+    "including", "respectively", "ordered", "sorted", "descending", "ascending", "rank", "ranked",
+    "percentage", "percent", "ratio", "calculate", "compute", "display", "id"]
+)  # fmt: skip
 
 
 # Time windows ("in the past 30 days", "last month", "3 weeks ago") and dates filter rows; they name no table.
