@@ -17,6 +17,7 @@ _GENERIC_KEYS = frozenset({"id", "key", "code", "name", "number", "no"})
 # A key shared by more models than this is a catch-all (tenant_id, loaded_at): joining on it says nothing.
 _MAX_KEY_SPREAD = 25
 _MAX_PATH = 3
+_MIN_ROLE_KEY = 5
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ProjectGraph:
     def is_link(self, position: int) -> bool:
         """A link table (writes: aid, pid): every column a key; it answers nothing alone, its neighbours do."""
         columns = self._nodes[position].columns
-        return bool(columns) and all(c.name.lower().endswith(_KEY_SUFFIXES) for c in columns)
+        return bool(columns) and all(c.name.lower().endswith(("id", "key")) for c in columns)
 
     def path(self, start: int, goal: int) -> list[int]:
         """The nodes strictly between start and goal on a shortest join path (at most 3 hops), or [] if none."""
@@ -144,6 +145,22 @@ class ProjectGraph:
                 for target in self._id_owners(column, entity_models):
                     for left in found:
                         self._add(JoinEdge(left, target, column, "id", "key column naming the model"))
+                for key, target in self._role_keys(column, holders):
+                    for left in found:
+                        self._add(JoinEdge(left, target, column, key, "key column with a role prefix"))
+
+    def _role_keys(self, column: str, holders: dict[str, list[int]]) -> list[tuple[str, int]]:
+        """A key with a role before it (citedpaperid, manager_employee_id) joins the model whose own key it
+        ends with (paperid in paper): the models holding that key and named after its entity."""
+        found = []
+        for start in range(1, len(column) - _MIN_ROLE_KEY + 1):
+            key = column[start:]
+            if key not in holders or column[start - 1].isdigit():
+                continue
+            found += [(key, p) for p in holders[key] if _entity_of(self._nodes[p].name) in key]
+            if found:
+                break
+        return found
 
     def _id_owners(self, column: str, entity_models: dict[str, list[int]]) -> list[int]:
         """Models named after the entity an `x_id` column points at, which have an `id` column."""

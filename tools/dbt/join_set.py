@@ -72,22 +72,30 @@ def rank_join_set(
         covered |= words
         if len(chosen) >= _MAX_SET:
             break
-    chosen = _with_linked(chosen, scores, graph)[:_MAX_SET]
+    chosen = _with_linked(chosen, scores, graph, covered_words)[:_MAX_SET]
     placed = set(chosen)
     rest = [p for p in candidates if p not in placed]
     rest.sort(key=lambda p: (-scores[p] * (1.0 if graph.part[p] == part else _OTHER_PART_SHARE), names[p]))
     return RankedSet(chosen + rest, list(chosen), frozenset(bridges))
 
 
-def _with_linked(chosen: list[int], scores: np.ndarray, graph: ProjectGraph) -> list[int]:
-    """Each link table in the set followed by the models it links that match the question."""
+def _with_linked(
+    chosen: list[int], scores: np.ndarray, graph: ProjectGraph, covered_words: Callable[[int], set[str]]
+) -> list[int]:
+    """Each link table in the set followed by the models it links that cover words the set does not: a link
+    table (writes: aid, pid) matches words by its key names, while its neighbours hold what they name."""
     result: list[int] = []
     for position in chosen:
         if position in result:
             continue
         result.append(position)
         if graph.is_link(position):
-            linked = [p for p in graph.neighbours(position) if scores[p] > 0 and p not in result]
+            covered = set().union(*(covered_words(p) for p in chosen if not graph.is_link(p)))
+            linked = [
+                p
+                for p in graph.neighbours(position)
+                if scores[p] > 0 and p not in result and covered_words(p) - covered
+            ]
             result += sorted(linked, key=lambda p: -scores[p])
     return result
 
