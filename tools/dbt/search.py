@@ -3,6 +3,7 @@ a few array additions."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ SEMANTIC_FIELD_WEIGHTS = {
 _EXACT_NAME_BONUS = 5.0
 _NAMED_BONUS = 4.0
 _MIN_PREFIXED = 3
+_MAX_NAME_WORDS = 4
 # A node covers a question word when it matches it at least this share as well as the best-matching node.
 _COVER_SHARE = 0.5
 _PREFIX_SHARE = 0.75
@@ -179,20 +181,22 @@ class NodeSearch:
         self._by_name = _positions_by_name(self._names)
         self._prior = np.array([_LAYER_PRIOR[layer(node)] for node in self._nodes])
         self.graph = ProjectGraph(self._nodes, entity_keys)
-        self._name_words: dict[str, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+        # Models by the set of words their name says (layer prefixes and schema-wide prefixes left out).
+        self._by_name_words: dict[frozenset[str], list[int]] = defaultdict(list)
         prefixes = _schema_prefixes(self._nodes)
         for position, node in enumerate(self._nodes):
             name_words = frozenset(tokens(node.identifier)) - _LAYER_WORDS - prefixes.get(node.schema, set())
-            for word in name_words:
-                self._name_words[word].append((position, name_words))
+            if 0 < len(name_words) <= _MAX_NAME_WORDS:
+                self._by_name_words[name_words].append(position)
 
     def _named_entity_bonus(self, words: set[str]) -> np.ndarray:
         """A bonus for models whose name the question says in full, in any form: "papers" names model paper,
-        "customer orders" names fct_customer_orders."""
+        "customer orders" names fct_customer_orders. Looked up by each small set of the question's words."""
         bonus = np.zeros(len(self._nodes))
-        for word in words:
-            for position, name_words in self._name_words.get(word, ()):
-                if name_words <= words:
+        ordered = sorted(words)
+        for size in range(1, min(_MAX_NAME_WORDS, len(ordered)) + 1):
+            for combination in itertools.combinations(ordered, size):
+                for position in self._by_name_words.get(frozenset(combination), ()):
                     bonus[position] = _NAMED_BONUS
         return bonus
 
