@@ -8,6 +8,7 @@ index, the search and the exit all count. Target with the cache: within 2 s.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -21,14 +22,15 @@ _CLIENT = "from bot.cli.app import main; main()"
 _REPEAT = 3
 
 
-def _first_search(project: Path, data_dir: Path) -> float:
+def _first_search(project: Path, data_dir: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the client process) from start to exit."""
     environment = {
         **os.environ,
         "BLUEPRINTDATA_DBT_PROJECT_DIR": str(project),
         "BLUEPRINTDATA_DATA_DIR": str(data_dir),
         "BLUEPRINTDATA_WAREHOUSE_URL": f"duckdb:///{data_dir / 'warehouse.duckdb'}",
     }
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(
         [sys.executable, "-c", _CLIENT, "chat", "-m", "/search revenue by customer and region"],
         env=environment,
@@ -36,12 +38,17 @@ def _first_search(project: Path, data_dir: Path) -> float:
         text=True,
         check=False,
     )
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode != 0 or "revenue" not in done.stdout:
         raise SystemExit(
             f"the client failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}"
         )
-    return elapsed
+    return elapsed, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -51,11 +58,13 @@ def main() -> None:
         cold = _first_search(project, data_dir)
         cached = [_first_search(project, data_dir) for _ in range(_REPEAT)]
     print(f"project: {MODELS:,} models, manifest {size:.1f} MB; machine load {os.getloadavg()[0]:.1f}")
-    print(f"first /search, no index cache (builds it): {cold:.2f} s")
+    print(f"first /search, no index cache (builds it): {cold[0]:.2f} s wall, {cold[1]:.2f} s CPU")
+    walls, cpus = [wall for wall, _ in cached], [cpu for _, cpu in cached]
     print(
-        f"first /search, index cached: median {statistics.median(cached):.2f} s, "
-        f"best {min(cached):.2f} s over {_REPEAT} starts (target <= 2 s)"
+        f"first /search, index cached: median {statistics.median(walls):.2f} s wall "
+        f"({statistics.median(cpus):.2f} s CPU), best {min(walls):.2f} s over {_REPEAT} starts (target <= 2 s)"
     )
+    print("(wall time on a shared machine includes waiting for a core; CPU time is the client's own work)")
 
 
 if __name__ == "__main__":
