@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tools.dbt.nodes import DbtNode
-from tools.dbt.tokenize import stem
+from tools.dbt.tokenize import stem, tokens
 from tools.dbt.values import column_is_sensitive
 
 # Column names that say "a key" when shared by two models of the same schema.
@@ -18,6 +18,8 @@ _GENERIC_KEYS = frozenset({"id", "key", "code", "name", "number", "no"})
 _MAX_KEY_SPREAD = 25
 _MAX_PATH = 3
 _MIN_ROLE_KEY = 5
+_MIN_PREFIXED = 3
+_PREFIX_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,9 @@ class ProjectGraph:
         by_schema: dict[str | None, list[int]] = defaultdict(list)
         for position, node in enumerate(self._nodes):
             by_schema[node.schema].append(position)
-        for members in by_schema.values():
+        prefixes = schema_prefixes(self._nodes)
+        for schema, members in by_schema.items():
+            prefix = next(iter(prefixes.get(schema, ())), "")
             holders: dict[str, list[int]] = defaultdict(list)
             entity_models: dict[str, list[int]] = defaultdict(list)
             for position in members:
@@ -145,19 +149,22 @@ class ProjectGraph:
                 for target in self._id_owners(column, entity_models):
                     for left in found:
                         self._add(JoinEdge(left, target, column, "id", "key column naming the model"))
-                for key, target in self._role_keys(column, holders):
+                for key, target in self._role_keys(column, holders, prefix):
                     for left in found:
                         self._add(JoinEdge(left, target, column, key, "key column with a role prefix"))
 
-    def _role_keys(self, column: str, holders: dict[str, list[int]]) -> list[tuple[str, int]]:
-        """A key with a role before it (citedpaperid, manager_employee_id) joins the model whose own key it
-        ends with (paperid in paper): the models holding that key and named after its entity."""
+    def _role_keys(self, column: str, holders: dict[str, list[int]], prefix: str) -> list[tuple[str, int]]:
+        """A key with a role before it (citedpaperid, manager_employee_id; sbTxCustId beside sbCustId when a
+        schema prefixes every name with sb) joins the model whose own key it ends with (paperid in paper):
+        the models holding that key and named after its entity."""
+        bare = column[len(prefix) :] if prefix and column.startswith(prefix) else column
         found = []
-        for start in range(1, len(column) - _MIN_ROLE_KEY + 1):
-            key = column[start:]
-            if key not in holders or column[start - 1].isdigit():
-                continue
-            found += [(key, p) for p in holders[key] if _entity_of(self._nodes[p].name) in key]
+        for start in range(1, len(bare) - _MIN_ROLE_KEY + 2):
+            ending = bare[start:]
+            for key in (ending, prefix + ending) if prefix else (ending,):
+                if key == column or key not in holders:
+                    continue
+                found += [(key, p) for p in holders[key] if _names_entity(self._nodes[p].name, key)]
             if found:
                 break
         return found
@@ -202,6 +209,28 @@ class ProjectGraph:
         return part
 
 
+def _names_entity(model: str, key: str) -> bool:
+    """Whether a key column names the model's entity, whole or abbreviated (custid for sbCustomer)."""
+    entity = _entity_of(model)
+    words = tokens(model)
+    candidates = {entity, entity[:4], *(stem(w) for w in words[-1:]), *(stem(w)[:4] for w in words[-1:])}
+    return any(len(c) >= 3 and c in key for c in candidates)
+
+
 def _entity_of(name: str) -> str:
     """The entity a model is about: dim_customers -> customer, restaurant -> restaurant."""
     return stem(name.lower().rsplit(".", 1)[-1].rsplit("_", 1)[-1])
+
+
+def schema_prefixes(nodes: Sequence[DbtNode]) -> dict[str | None, set[str]]:
+    """A first name word most models of a schema share (broker's sbCustomer, sbTicker): a prefix, no topic."""
+    firsts: dict[str | None, list[str]] = defaultdict(list)
+    for node in nodes:
+        words = tokens(node.identifier)
+        firsts[node.schema].append(words[0] if len(words) > 1 else "")
+    prefixes: dict[str | None, set[str]] = {}
+    for schema, words in firsts.items():
+        common = max(set(words), key=words.count)
+        if common and len(words) >= _MIN_PREFIXED and words.count(common) >= _PREFIX_SHARE * len(words):
+            prefixes[schema] = {common}
+    return prefixes

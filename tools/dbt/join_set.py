@@ -90,13 +90,12 @@ def _with_linked(
             continue
         result.append(position)
         if graph.is_link(position):
-            covered = set().union(*(covered_words(p) for p in chosen if not graph.is_link(p)))
-            linked = [
-                p
-                for p in graph.neighbours(position)
-                if scores[p] > 0 and p not in result and covered_words(p) - covered
-            ]
-            result += sorted(linked, key=lambda p: -scores[p])
+            covered = set().union(*(covered_words(p) for p in [*chosen, *result] if not graph.is_link(p)))
+            for neighbour in sorted(graph.neighbours(position), key=lambda p: -scores[p]):
+                new = covered_words(neighbour) - covered
+                if scores[neighbour] > 0 and neighbour not in result and new:
+                    result.append(neighbour)
+                    covered |= new
     return result
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tools.dbt.bm25 import WeightedBm25
-from tools.dbt.graph import ProjectGraph
+from tools.dbt.graph import ProjectGraph, schema_prefixes
 from tools.dbt.join_set import join_sentences, rank_join_set
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
 from tools.dbt.tokenize import question_tokens, tokens
@@ -39,11 +39,9 @@ SEMANTIC_FIELD_WEIGHTS = {
 }
 _EXACT_NAME_BONUS = 5.0
 _NAMED_BONUS = 4.0
-_MIN_PREFIXED = 3
 _MAX_NAME_WORDS = 4
 # A node covers a question word when it matches it at least this share as well as the best-matching node.
 _COVER_SHARE = 0.5
-_PREFIX_SHARE = 0.75
 # Prefixes that say which layer a model is in, not what it is about.
 _LAYER_WORDS = frozenset({"stg", "int", "fct", "dim", "base", "mart", "fact", "raw", "src"})
 # Analysts should land on the modelled layer: marts over staging over raw sources, all else equal.
@@ -152,20 +150,6 @@ def _top(scores: np.ndarray, limit: int, names: Sequence[str]) -> list[int]:
     return sorted((int(p) for p in top), key=lambda position: (-scores[position], names[position]))
 
 
-def _schema_prefixes(nodes: Sequence[DbtNode]) -> dict[str | None, set[str]]:
-    """A first name word most models of a schema share (broker's sbCustomer, sbTicker): a prefix, no topic."""
-    firsts: dict[str | None, list[str]] = defaultdict(list)
-    for node in nodes:
-        words = tokens(node.identifier)
-        firsts[node.schema].append(words[0] if len(words) > 1 else "")
-    prefixes: dict[str | None, set[str]] = {}
-    for schema, words in firsts.items():
-        common = max(set(words), key=words.count)
-        if common and len(words) >= _MIN_PREFIXED and words.count(common) >= _PREFIX_SHARE * len(words):
-            prefixes[schema] = {common}
-    return prefixes
-
-
 class NodeSearch:
     """A BM25F index over nodes and the project's join graph; built once per manifest."""
 
@@ -183,7 +167,7 @@ class NodeSearch:
         self.graph = ProjectGraph(self._nodes, entity_keys)
         # Models by the set of words their name says (layer prefixes and schema-wide prefixes left out).
         self._by_name_words: dict[frozenset[str], list[int]] = defaultdict(list)
-        prefixes = _schema_prefixes(self._nodes)
+        prefixes = schema_prefixes(self._nodes)
         for position, node in enumerate(self._nodes):
             name_words = frozenset(tokens(node.identifier)) - _LAYER_WORDS - prefixes.get(node.schema, set())
             if 0 < len(name_words) <= _MAX_NAME_WORDS:
