@@ -55,6 +55,14 @@ def test_an_unknown_table_is_refused_with_tables_of_the_same_part_first() -> Non
     assert "schemas clinic, shop" in found.message()
 
 
+def test_an_unqualified_name_several_schemas_share_is_not_checked_column_by_column() -> None:
+    tables = [*CATALOG, KnownTable("orders", "db", "archive", "orders", ("id", "legacy_total"))]
+    query = check_read_only("SELECT legacy_total FROM orders", "postgres")
+    assert find_name_problem(query, tables, source="the dbt catalog") is None
+    qualified = check_read_only("SELECT legacy_total FROM shop.orders", "postgres")
+    assert find_name_problem(qualified, tables, source="the dbt catalog") is not None
+
+
 def test_a_table_outside_the_catalog_that_resembles_nothing_is_left_to_the_warehouse() -> None:
     assert problem("SELECT * FROM analytics.web_sessions") is None
 

@@ -135,6 +135,10 @@ def _resolve_table(
     if table.db:
         schema = names.of_query(table.args["db"])
         candidates = [c for c in candidates if c.schema is None or names.of_catalog(c.schema) == schema]
+    if len(candidates) > 1 and len({c.columns for c in candidates}) > 1:
+        # Same name in several schemas and the search path decides which: the table exists, its columns
+        # are not certain, so they are not checked.
+        return KnownTable(candidates[0].name, None, None, candidates[0].identifier, ())
     return candidates[0] if candidates else None
 
 
