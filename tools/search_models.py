@@ -10,6 +10,7 @@ from tools.direct_command import DirectCommand, whole_argument
 from tools.registry import Tool, ToolContext, ToolOutput
 
 _SEMANTIC_LIMIT = 5
+_JOIN_LINES = 2
 
 
 class SearchModelsInput(BaseModel):
@@ -42,7 +43,8 @@ def _node_lines(hit: SearchHit) -> list[str]:
         f"- {node.name} [{node.resource_type}]{bridge} {_one_line(node.description) or '(no description)'}",
         f"  relation: {node.relation_name or node.identifier}; key columns: {', '.join(key_columns(node))}",
     ]
-    lines += [f"  {sentence}" for sentence in hit.joins]
+    # How it joins the models above it; two lines are enough to write the query, more only cost tokens.
+    lines += [f"  {sentence}" for sentence in hit.joins[:_JOIN_LINES]]
     return lines + [f"  glossary: {entry.name}: {_one_line(entry.text(), 300)}" for entry in hit.glossary]
 
 
