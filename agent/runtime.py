@@ -22,6 +22,7 @@ from agent.store.profiles import ProfileStore
 from agent.tool_config import tool_limits, warehouse_config
 from tools.catalog import default_tools
 from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
+from tools.dbt.index_cache import load_index_cached
 from tools.errors import ConfigError, ToolInputError, WarehouseError
 from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
 from tools.registry import ToolContext, ToolRegistry
@@ -119,7 +120,12 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         upgrade_database(engine)
     project_dir, warehouse, is_demo = _project(settings)
-    provider = DbtIndexProvider(project_dir, _glossary_source(settings, project_dir))
+    index_cache = settings.data_dir / "dbt-index"
+    provider = DbtIndexProvider(
+        project_dir,
+        _glossary_source(settings, project_dir),
+        load=lambda folder: load_index_cached(folder, index_cache),
+    )
     provider.current()  # Fail at start, with the dbt command to run, rather than mid-conversation.
     artifacts = DatabaseArtifactWriter(
         engine, settings.data_dir / "artifacts", timedelta(days=settings.artifact_retention_days)

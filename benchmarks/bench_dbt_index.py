@@ -1,4 +1,5 @@
-"""Loading and indexing a generated 5,000-model manifest, against plain json.load; and search latency on it."""
+"""Loading and indexing a generated 5,000-model manifest, against plain json.load; from the cache keyed by the
+artifacts' checksum; and search latency on it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from demo.load import DEMO_PROJECT_DIR
 from tools.dbt.index import load_index
+from tools.dbt.index_cache import load_index_cached
 
 MODELS = 5_000
 WORDS = [
@@ -123,17 +125,27 @@ def peak_memory(function: Callable[[], Any]) -> int:
     return peak
 
 
+def write_project(folder: Path, models: int = MODELS) -> Path:
+    """A dbt project dir holding a generated manifest of `models` models; its manifest path."""
+    (folder / "target").mkdir(parents=True, exist_ok=True)
+    (folder / "dbt_project.yml").write_text("name: big\n")
+    path = folder / "target" / "manifest.json"
+    path.write_text(json.dumps(generate_manifest(models)))
+    return path
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
-        (project / "target").mkdir()
-        path = project / "target" / "manifest.json"
-        path.write_text(json.dumps(generate_manifest(MODELS)))
+        path = write_project(project)
         size_mb = path.stat().st_size / 1e6
         json_seconds, _ = timed(lambda: json.loads(path.read_bytes()), 3)
         index_seconds, index = timed(lambda: load_index(project), 3)
         json_peak = peak_memory(lambda: json.loads(path.read_bytes()))
         index_peak = peak_memory(lambda: load_index(project))
+        cache = project / "cache"
+        load_index_cached(project, cache)  # builds and stores the cache
+        cached_seconds, _ = timed(lambda: load_index_cached(project, cache), 3)
     rng = random.Random(3)
     queries = [" ".join(rng.sample(WORDS, rng.randint(2, 5))) for _ in range(500)]
     latencies = []
@@ -145,7 +157,8 @@ def main() -> None:
     print(f"manifest: {MODELS:,} models, {size_mb:.1f} MB")
     print(f"json.load: {json_seconds * 1000:,.0f} ms, peak {json_peak / 1e6:,.0f} MB")
     print(f"load_index: {index_seconds * 1000:,.0f} ms, peak {index_peak / 1e6:,.0f} MB")
-    print(f"ratio load_index / json.load: {index_seconds / json_seconds:.2f}x (target <= 2x)")
+    print(f"ratio load_index / json.load: {index_seconds / json_seconds:.2f}x (target <= 1.2x)")
+    print(f"load from the index cache (checksum + unpickle): {cached_seconds * 1000:,.0f} ms")
     print(
         f"search over {len(queries)} queries: p50 {statistics.median(latencies):.2f} ms, "
         f"p95 {latencies[int(len(latencies) * 0.95)]:.2f} ms (target p95 < 10 ms)"

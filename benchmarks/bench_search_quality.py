@@ -1,113 +1,199 @@
-"""Search quality on the defog questions: is every table of the gold SQL in search's top k?
+"""Search quality on the defog questions: are all the tables of the gold SQL in search's top k?
 
-Each defog database becomes a dbt project (tables as models, with their columns and column descriptions); each
-question is searched; recall@k counts questions whose gold tables (for any of the accepted gold queries) are all
-within the top k. A plain word-overlap ranker runs beside ours as the baseline.
+Two settings: each defog database as its own dbt project, and all 11 pooled as one project (each database a
+schema; same-named tables from unrelated domains compete). recall@k counts questions whose gold tables (for any
+accepted gold query) are all in the top k, for one-table and multi-table questions apart. Search was tuned on
+the even-numbered questions only; the odd half is held out, and both halves are reported with the whole.
+
+The baseline is the strongest simple ranker we know: lower-cased words of names (snake_case and camelCase
+split), columns and descriptions, stop words dropped, plurals folded, each matched word weighted by its IDF.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+import math
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
-
-from benchmarks.shared_data import shared_data
+from benchmarks.defog_projects import Question, add_database, database_tables, empty_manifest, questions
 from tools.dbt.artifacts import DbtArtifacts
 from tools.dbt.index import DbtIndex
 
 KS = (1, 3, 5, 10)
+# A ranker answers a question with (schema, table) pairs, best first.
+Ranker = Callable[[str], list[tuple[str, str]]]
+_BASELINE_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "per",
+        "show",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "give",
+        "list",
+        "find",
+        "get",
+        "all",
+        "each",
+        "every",
+        "return",
+    ]
+)
 
 
-def project_manifest(name: str, tables: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
-    nodes = {}
-    for qualified, columns in tables.items():
-        schema, _, table = qualified.rpartition(".")
-        nodes[f"model.{name}.{table}"] = {
-            "resource_type": "model",
-            "name": table,
-            "description": "",
-            "relation_name": f'"{name}"."{schema or "public"}"."{table}"',
-            "schema": schema or "public",
-            "alias": table,
-            "columns": {
-                c["column_name"]: {"name": c["column_name"], "description": c.get("column_description", "")}
-                for c in columns
-            },
-            "depends_on": {"nodes": []},
-        }
-    return {"metadata": {"project_name": name, "adapter_type": "postgres"}, "nodes": nodes, "sources": {}}
+def _baseline_words(text: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text).lower()
+    return [_fold_plural(w) for w in re.findall(r"[a-z0-9]+", spaced) if w not in _BASELINE_STOP_WORDS]
 
 
-def gold_table_sets(query: str) -> list[set[str]]:
-    """The tables of each accepted gold query (braces mark column alternatives; any is fine here)."""
-    sets = []
-    for alternative in query.split(";"):
-        text = re.sub(r"\{([^{}]*)\}", lambda m: m.group(1).split(",")[0] or "1", alternative).strip()
-        if not text:
-            continue
-        try:
-            parsed = sqlglot.parse_one(text, read="postgres")
-        except sqlglot.errors.SqlglotError:
-            continue
-        ctes = {c.alias_or_name.lower() for c in parsed.find_all(exp.CTE)}
-        tables = {t.name.lower() for t in parsed.find_all(exp.Table) if t.name.lower() not in ctes}
-        if tables:
-            sets.append(tables)
-    return sets
+def _fold_plural(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
-def word_overlap_ranker(tables: dict[str, list[dict[str, str]]]) -> Callable[[str], list[str]]:
-    words = {
-        table.rpartition(".")[2]: set(
-            re.findall(
-                r"[a-z0-9]+",
-                " ".join(
-                    [table] + [c["column_name"] + " " + c.get("column_description", "") for c in columns]
-                ).lower(),
-            )
-        )
-        for table, columns in tables.items()
-    }
+def baseline_ranker(models: Sequence[tuple[str, str, str]]) -> Ranker:
+    """Word overlap weighted by IDF over (schema, table, text) documents; ties broken by name."""
+    documents = {(schema, table): set(_baseline_words(f"{table} {text}")) for schema, table, text in models}
+    frequency = Counter(word for words in documents.values() for word in words)
+    idf = {word: math.log(1 + len(documents) / count) for word, count in frequency.items()}
 
-    def rank(question: str) -> list[str]:
-        asked = set(re.findall(r"[a-z0-9]+", question.lower()))
-        return sorted(words, key=lambda table: (-len(asked & words[table]), table))
+    def rank(question: str) -> list[tuple[str, str]]:
+        asked = set(_baseline_words(question))
+        score = {key: sum(idf[w] for w in asked & words) for key, words in documents.items()}
+        return sorted(documents, key=lambda key: (-score[key], key[1]))
 
     return rank
 
 
-def main() -> None:
-    databases = shared_data("defog", "databases")
-    rankers: dict[str, dict[str, Callable[[str], list[str]]]] = {"blueprintdata": {}, "word overlap": {}}
-    for path in sorted(databases.glob("*.json")):
-        tables = json.loads(path.read_text())["table_metadata"]
-        index = DbtIndex(DbtArtifacts(project_manifest(path.stem, tables), None, None))
-        rankers["blueprintdata"][path.stem] = lambda q, index=index: [
-            h.node.name.lower() for h in index.search(q, 10)
-        ]
-        rankers["word overlap"][path.stem] = word_overlap_ranker(tables)
-    questions = []
-    for path in sorted(shared_data("defog", "questions").glob("*.csv")):
-        with path.open() as handle:
-            for row in csv.DictReader(handle):
-                gold = gold_table_sets(row["query"])
-                if gold and row["db_name"] in rankers["blueprintdata"]:
-                    questions.append((row["db_name"], row["question"], gold))
-    print(f"defog: {len(questions)} questions over {len(rankers['blueprintdata'])} databases")
-    print(f"{'ranker':<16}" + "".join(f"recall@{k:<4}" for k in KS))
+def _model_texts(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (
+            node["schema"],
+            node["name"].lower(),
+            " ".join(f"{c['name']} {c['description']}" for c in node["columns"].values()),
+        )
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    ]
+
+
+def our_ranker(manifest: dict[str, Any], values: dict[tuple[str, str], list[str]]) -> Ranker:
+    index = DbtIndex(DbtArtifacts(manifest, None, None), top_values=values)
+    return lambda question: [(h.node.schema or "", h.node.name.lower()) for h in index.search(question, 10)]
+
+
+def build_rankers(
+    tables: dict[str, dict[str, list[dict[str, str]]]],
+) -> dict[str, dict[str, dict[str, Ranker]]]:
+    """setting -> ranker name -> database -> ranker; pooled uses one ranker for every database."""
+    per_database: dict[str, dict[str, Ranker]] = {"blueprintdata": {}, "baseline": {}}
+    pooled_manifest = empty_manifest("pooled")
+    pooled_values: dict[tuple[str, str], list[str]] = {}
+    for database, database_tables_ in tables.items():
+        manifest = empty_manifest(database)
+        values = add_database(manifest, database, database_tables_, "public")
+        per_database["blueprintdata"][database] = our_ranker(manifest, values)
+        per_database["baseline"][database] = baseline_ranker(_model_texts(manifest))
+        pooled_values |= add_database(pooled_manifest, database, database_tables_, database)
+    pooled_ours = our_ranker(pooled_manifest, pooled_values)
+    pooled_baseline = baseline_ranker(_model_texts(pooled_manifest))
+    pooled = {
+        "blueprintdata": dict.fromkeys(tables, pooled_ours),
+        "baseline": dict.fromkeys(tables, pooled_baseline),
+    }
+    return {"per database": per_database, "pooled": pooled}
+
+
+def found(question: Question, ranked: list[tuple[str, str]], k: int, pooled: bool) -> bool:
+    top = {(schema if pooled else "", table) for schema, table in ranked[:k]}
+    schema = question.database if pooled else ""
+    return any({(schema, table) for table in gold} <= top for gold in question.gold)
+
+
+def report(setting: str, rankers: dict[str, dict[str, Ranker]], asked: list[Question]) -> None:
+    pooled = setting == "pooled"
+    groups: list[tuple[str, Callable[[Question], bool]]] = [
+        ("all", lambda q: True),
+        ("tuning (even)", lambda q: q.tuning),
+        ("held out (odd)", lambda q: not q.tuning),
+        ("one-table", lambda q: not q.multi_table),
+        ("multi-table", lambda q: q.multi_table),
+        ("multi, held out", lambda q: q.multi_table and not q.tuning),
+    ]
+    print(f"\n{setting}: {len(asked)} questions")
+    print(f"{'ranker':<15}{'questions':<18}{'n':>4}  " + "".join(f"recall@{k:<4}" for k in KS))
     for name, by_database in rankers.items():
-        hits = dict.fromkeys(KS, 0)
-        for database, question, gold in questions:
-            ranked = by_database[database](question)
-            for k in KS:
-                if any(tables <= set(ranked[:k]) for tables in gold):
-                    hits[k] += 1
-        print(f"{name:<16}" + "".join(f"{hits[k] / len(questions):<11.3f}" for k in KS))
+        ranked = {q.number: by_database[q.database](q.text) for q in asked}
+        for label, keep in groups:
+            chosen = [q for q in asked if keep(q)]
+            figures = [sum(found(q, ranked[q.number], k, pooled) for q in chosen) / len(chosen) for k in KS]
+            print(f"{name:<15}{label:<18}{len(chosen):>4}  " + "".join(f"{f:<11.3f}" for f in figures))
+
+
+def main() -> None:
+    tables = database_tables()
+    asked = questions(tables)
+    multi = sum(q.multi_table for q in asked)
+    print(f"defog: {len(asked)} questions ({multi} multi-table) over {len(tables)} databases")
+    print("tuned on the even-numbered questions; the odd-numbered ones are held out")
+    for setting, rankers in build_rankers(tables).items():
+        report(setting, rankers, asked)
 
 
 if __name__ == "__main__":

@@ -370,6 +370,9 @@ def tool_context(settings: Settings, bigquery: BigQueryWarehouse, session_id: st
         def relations(self) -> list[object]:
             return []
 
+        def known_tables(self) -> list[object]:
+            return []
+
     return ToolContext(
         limits=tool_limits(settings),
         warehouse_provider=lambda: bigquery,

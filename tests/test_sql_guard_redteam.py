@@ -241,9 +241,12 @@ def _warehouse(url: str) -> SqlAlchemyWarehouse:
 
 
 class _NoModels:
-    """A dbt index with no models: run_query's schema hint then has nothing to suggest."""
+    """A dbt index with no models: run_query's name check then knows no table, and checks nothing."""
 
     def relations(self) -> list[object]:
+        return []
+
+    def known_tables(self) -> list[object]:
         return []
 
 

@@ -108,6 +108,9 @@ def test_refused_statements_never_reach_the_warehouse_and_data_is_unchanged(
         def relations(self) -> list[object]:
             return []
 
+        def known_tables(self) -> list[object]:
+            return []
+
     context = ToolContext(
         limits=tool_limits(make_settings()),
         warehouse_provider=lambda: warehouse,
@@ -239,6 +242,9 @@ def test_result_rows_reach_the_model_only_when_allowed(
 
     class NoSchema:
         def relations(self) -> list[object]:
+            return []
+
+        def known_tables(self) -> list[object]:
             return []
 
     context = ToolContext(

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from tools.byte_sizes import human_bytes
 from tools.direct_command import DirectCommand, whole_argument
 from tools.errors import ToolInputError
+from tools.name_validation import name_problem
 from tools.registry import Tool, ToolContext, ToolOutput
 from tools.results import ResultTable
-from tools.schema_check import schema_hint
 from tools.sql_guard import SqlRefused, check_read_only
 from tools.warehouse.dialects.registry import REGISTERED
 
@@ -32,9 +32,9 @@ class RunQueryInput(BaseModel):
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
     checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name, context.limits.allowed_functions)
-    hint = schema_hint(checked, context.dbt.relations())
-    if hint:
-        raise ToolInputError(f"Not run: {hint}", sql=checked.sql)
+    problem = name_problem(context, checked)
+    if problem is not None:
+        raise ToolInputError(f"Not run: {problem.message()}.", sql=checked.sql)
     limits = context.limits
     try:
         result = warehouse.execute_readonly(

@@ -10,6 +10,7 @@ from tools.direct_command import DirectCommand, whole_argument
 from tools.registry import Tool, ToolContext, ToolOutput
 
 _SEMANTIC_LIMIT = 5
+_JOIN_LINES = 2
 
 
 class SearchModelsInput(BaseModel):
@@ -37,10 +38,13 @@ def _one_line(text: str, limit: int = 140) -> str:
 
 def _node_lines(hit: SearchHit) -> list[str]:
     node = hit.node
+    bridge = " (bridge: joins the others)" if hit.bridge else ""
     lines = [
-        f"- {node.name} [{node.resource_type}] {_one_line(node.description) or '(no description)'}",
+        f"- {node.name} [{node.resource_type}]{bridge} {_one_line(node.description) or '(no description)'}",
         f"  relation: {node.relation_name or node.identifier}; key columns: {', '.join(key_columns(node))}",
     ]
+    # How it joins the models above it; two lines are enough to write the query, more only cost tokens.
+    lines += [f"  {sentence}" for sentence in hit.joins[:_JOIN_LINES]]
     return lines + [f"  glossary: {entry.name}: {_one_line(entry.text(), 300)}" for entry in hit.glossary]
 
 
@@ -95,8 +99,9 @@ def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOut
 TOOL = Tool(
     name="search_models",
     description=(
-        "Search the dbt project for models and sources relevant to a question. Returns ranked models with a "
-        "one-line description, the relation to query and key columns; semantic-layer metrics and saved queries "
+        "Search the dbt project for models and sources relevant to a question. Returns the models it needs "
+        "together first (bridge tables included, with how they join), each with a one-line description, the "
+        "relation to query and key columns; semantic-layer metrics and saved queries "
         "that match; and the team's glossary definitions of words in the question. Call this before writing SQL."
     ),
     input_model=SearchModelsInput,

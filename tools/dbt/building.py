@@ -23,11 +23,12 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     raw_nodes.update(manifest.get("sources", {}))
     catalog_columns = _catalog_columns(artifacts.catalog)
     tests = _tests_by_node(manifest, raw_nodes)
+    accepted = _accepted_values(manifest)
     joins = _joins_by_node(manifest)
     nodes = []
     for unique_id, raw in raw_nodes.items():
         node_tests = tests.get(unique_id, {})
-        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests)
+        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests, accepted.get(unique_id, {}))
         nodes.append(
             DbtNode(
                 unique_id=unique_id,
@@ -55,19 +56,23 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     return nodes
 
 
-def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, tuple[str, str]]]:
+    """By node and lower-case column name: the column's name as the warehouse spells it, and its type."""
     if not catalog:
         return {}
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, tuple[str, str]]] = {}
     for section in ("nodes", "sources"):
         for unique_id, entry in (catalog.get(section) or {}).items():
             ordered = sorted((entry.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
-            found[unique_id] = {c["name"].lower(): c.get("type") or "" for c in ordered}
+            found[unique_id] = {c["name"].lower(): (c["name"], c.get("type") or "") for c in ordered}
     return found
 
 
 def _columns(
-    raw: dict[str, Any], catalog: dict[str, str], tests: dict[str, set[str]]
+    raw: dict[str, Any],
+    catalog: dict[str, tuple[str, str]],
+    tests: dict[str, set[str]],
+    accepted: dict[str, tuple[str, ...]],
 ) -> tuple[DbtColumn, ...]:
     documented = {name.lower(): column for name, column in (raw.get("columns") or {}).items()}
     names = list(catalog) + [name for name in documented if name not in catalog]
@@ -76,11 +81,13 @@ def _columns(
         doc = documented.get(lowered, {})
         columns.append(
             DbtColumn(
-                name=doc.get("name") or lowered,
-                data_type=catalog.get(lowered) or doc.get("data_type"),
+                # The warehouse's spelling: case matters when a query quotes the name.
+                name=catalog[lowered][0] if lowered in catalog else doc.get("name") or lowered,
+                data_type=(catalog[lowered][1] if lowered in catalog else None) or doc.get("data_type"),
                 description=(doc.get("description") or "").strip(),
                 tests=tuple(sorted(tests.get(lowered, ()))),
                 meta=dict(doc.get("meta") or {}),
+                accepted_values=accepted.get(lowered, ()),
             )
         )
     return tuple(columns)
@@ -95,6 +102,21 @@ def _tests_by_node(manifest: dict[str, Any], raw_nodes: dict[str, Any]) -> dict[
         column = test.get("column_name") or (test["test_metadata"].get("kwargs") or {}).get("column_name")
         if attached and column:
             found[attached][str(column).lower()].add(test["test_metadata"]["name"])
+    return found
+
+
+def _accepted_values(manifest: dict[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The values each column's accepted_values test allows, by node and lower-case column."""
+    found: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    for test in manifest.get("nodes", {}).values():
+        metadata = test.get("test_metadata") or {}
+        if metadata.get("name") != "accepted_values" or not test.get("attached_node"):
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        column = test.get("column_name") or kwargs.get("column_name")
+        values = kwargs.get("values")
+        if column and isinstance(values, list):
+            found[test["attached_node"]][str(column).lower()] = tuple(str(value) for value in values)
     return found
 
 

@@ -8,18 +8,23 @@ import difflib
 import logging
 import threading
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from tools.dbt.artifacts import DbtArtifacts, manifest_path, read_artifacts
 from tools.dbt.building import build_nodes
+from tools.dbt.collector import collector_paused
+from tools.dbt.entities import entity_keys
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
+from tools.dbt.overview import ProjectOverview, areas, main_model_count
 from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
 from tools.dbt.semantic import build_metrics, build_saved_queries
+from tools.dbt.values import TopValues
 from tools.errors import DbtArtifactError, ToolInputError
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
+from tools.schema_check import KnownTable
 
-_PROMPT_MARTS = 12
 _PROMPT_METRICS = 10
 _PROMPT_SAVED_QUERIES = 8
 _PROMPT_GLOSSARY_CHARS = 2_000
@@ -28,45 +33,10 @@ _GLOSSARY_BONUS = 5.0
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ProjectOverview:
-    """Counts, main marts and key metrics: what the system prompt says about the project."""
-
-    project_name: str
-    adapter_type: str
-    counts: dict[str, int]
-    main_marts: list[DbtNode]
-    metrics: list[DbtMetric]
-    warnings: list[str]
-    saved_queries: list[DbtSavedQuery] | None = None
-    glossary: str = ""
-
-    def to_prompt_text(self) -> str:
-        counts = ", ".join(f"{count} {kind}s" for kind, count in sorted(self.counts.items()))
-        lines = [f"Project {self.project_name} on {self.adapter_type}: {counts}."]
-        if self.main_marts:
-            lines.append("Main models:")
-            lines += [f"- {node.name}: {_first_sentence(node.description)}" for node in self.main_marts]
-        if self.metrics:
-            lines.append("Metrics:")
-            lines += [f"- {m.name} ({m.definition}): {_first_sentence(m.description)}" for m in self.metrics]
-        if self.saved_queries:
-            lines.append(f"Saved queries: {', '.join(q.name for q in self.saved_queries)}.")
-        if self.glossary:
-            lines.append(self.glossary)
-        lines += [f"Note: {warning}" for warning in self.warnings]
-        return "\n".join(lines)
-
-
-def _first_sentence(text: str, limit: int = 110) -> str:
-    sentence = " ".join(text.split()).split(". ")[0]
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
-
-
 class DbtIndex:
     """Everything BlueprintData knows about one dbt project; immutable once built."""
 
-    def __init__(self, artifacts: DbtArtifacts) -> None:
+    def __init__(self, artifacts: DbtArtifacts, top_values: TopValues | None = None) -> None:
         metadata = artifacts.manifest.get("metadata") or {}
         self.project_name: str = metadata.get("project_name") or "dbt project"
         self.adapter_type: str = metadata.get("adapter_type") or "duckdb"
@@ -88,7 +58,10 @@ class DbtIndex:
         for node in self._nodes:
             for parent in node.depends_on:
                 self._children[parent].append(node.unique_id)
-        self._search = NodeSearch(self._nodes)
+        self._search = NodeSearch(self._nodes, top_values, entity_keys(artifacts))
+        catalog = artifacts.catalog or {}
+        # Only a catalog (the warehouse's own listing) says which columns a relation has, all of them.
+        self._cataloged = {uid for section in ("nodes", "sources") for uid in catalog.get(section) or {}}
         self._semantic_search = SemanticSearch([*self._metrics, *self._saved_queries])
 
     def nodes(self) -> list[DbtNode]:
@@ -220,6 +193,23 @@ class DbtIndex:
             for node in self._nodes
         ]
 
+    def known_tables(self) -> list[KnownTable]:
+        """Every relation for checking a query's names: its columns when the catalog lists them (otherwise
+        none, so they are not checked), their descriptions, and its connected part of the project."""
+        part = self._search.graph.part
+        return [
+            KnownTable(
+                name=node.name,
+                database=node.database,
+                schema=node.schema,
+                identifier=node.identifier,
+                columns=tuple(c.name for c in node.columns) if node.unique_id in self._cataloged else (),
+                descriptions={c.name: c.description for c in node.columns if c.description},
+                part=str(part[position]),
+            )
+            for position, node in enumerate(self._nodes)
+        ]
+
     def overview(self) -> ProjectOverview:
         counts = Counter(node.resource_type for node in self._nodes)
         if self._metrics:
@@ -233,6 +223,8 @@ class DbtIndex:
             self.warnings,
             self._saved_queries[:_PROMPT_SAVED_QUERIES],
             self.glossary.prompt_text(_PROMPT_GLOSSARY_CHARS),
+            areas(self._nodes),
+            len(self._metrics),
         )
 
     def _main_marts(self) -> list[DbtNode]:
@@ -240,20 +232,28 @@ class DbtIndex:
         models = [n for n in self._nodes if n.resource_type == "model"]
         marts = [n for n in models if layer(n) == "mart"] or models
         marts.sort(key=lambda n: (-len(self._children.get(n.unique_id, [])), -len(n.description), n.name))
-        return marts[:_PROMPT_MARTS]
+        return marts[: main_model_count(len(models))]
 
 
 def load_index(project_dir: Path) -> DbtIndex:
     """Read the project's artifacts and index them."""
-    return DbtIndex(read_artifacts(project_dir))
+    with collector_paused():
+        return DbtIndex(read_artifacts(project_dir))
 
 
 class DbtIndexProvider:
     """The current index of a project, with its glossary; reloaded when manifest.json or the glossary file
     changes; safe across threads."""
 
-    def __init__(self, project_dir: Path, glossary: GlossarySource | None = None) -> None:
+    def __init__(
+        self,
+        project_dir: Path,
+        glossary: GlossarySource | None = None,
+        load: Callable[[Path], DbtIndex] = load_index,
+    ) -> None:
+        """`load` builds the index of a project dir: load_index, or index_cache's cached loader."""
         self._project_dir = project_dir
+        self._load = load
         self._glossary_source = glossary
         self._lock = threading.Lock()
         self._base: DbtIndex | None = None
@@ -273,7 +273,7 @@ class DbtIndexProvider:
             if self._base is None or stamp != self._stamp:
                 # A broken new manifest keeps the last good index: a half-written file must not stop answers.
                 try:
-                    self._base = load_index(self._project_dir)
+                    self._base = self._load(self._project_dir)
                     self._index = None
                 except DbtArtifactError:
                     if self._base is None:

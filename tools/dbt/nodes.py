@@ -15,6 +15,7 @@ class DbtColumn(NamedTuple):
     description: str
     tests: tuple[str, ...] = ()
     meta: dict[str, Any] = {}  # noqa: RUF012 - never mutated
+    accepted_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,19 @@ a few array additions."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from math import log
 
 import numpy as np
 
+from tools.dbt.bm25 import WeightedBm25
+from tools.dbt.graph import ProjectGraph, schema_prefixes
+from tools.dbt.join_set import join_sentences, rank_join_set
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
-from tools.dbt.tokenize import token_counts, tokens
+from tools.dbt.tokenize import question_tokens, tokens
+from tools.dbt.values import TopValues, value_text
 from tools.glossary import GlossaryEntry
 
 # Names say most about what a model holds; column names next; prose is noisier.
@@ -22,9 +26,8 @@ FIELD_WEIGHTS = {
     "column_descriptions": 0.6,
     "tags": 1.0,
     "path": 0.3,
+    "values": 1.0,
 }
-_K1 = 1.2
-_B = 0.6
 # Metrics and saved queries: names and labels say most; how they are computed and cut next.
 SEMANTIC_FIELD_WEIGHTS = {
     "name": 3.0,
@@ -35,6 +38,12 @@ SEMANTIC_FIELD_WEIGHTS = {
     "model": 0.5,
 }
 _EXACT_NAME_BONUS = 5.0
+_NAMED_BONUS = 4.0
+_MAX_NAME_WORDS = 4
+# A node covers a question word when it matches it at least this share as well as the best-matching node.
+_COVER_SHARE = 0.5
+# Prefixes that say which layer a model is in, not what it is about.
+_LAYER_WORDS = frozenset({"stg", "int", "fct", "dim", "base", "mart", "fact", "raw", "src"})
 # Analysts should land on the modelled layer: marts over staging over raw sources, all else equal.
 _LAYER_PRIOR = {"mart": 1.25, "model": 1.0, "staging": 0.8, "source": 0.7}
 
@@ -59,6 +68,8 @@ class SearchHit:
     score: float
     matched_terms: tuple[str, ...]
     glossary: tuple[GlossaryEntry, ...] = ()
+    joins: tuple[str, ...] = ()
+    bridge: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,12 +86,13 @@ class SemanticHit:
         return "metric" if isinstance(self.item, DbtMetric) else "saved_query"
 
 
-def _field_texts(node: DbtNode) -> dict[str, str]:
+def _field_texts(node: DbtNode, top_values: TopValues | None) -> dict[str, str | Sequence[str]]:
     return {
+        "values": value_text(node, top_values),
         "name": f"{node.name} {node.identifier}",
         "description": node.description,
-        "column_names": " ".join(column.name for column in node.columns),
-        "column_descriptions": "\n".join(column.description for column in node.columns),
+        "column_names": [column.name for column in node.columns],
+        "column_descriptions": [column.description for column in node.columns],
         "tags": " ".join(node.tags),
         "path": node.path,
     }
@@ -105,65 +117,28 @@ def _semantic_texts(item: DbtMetric | DbtSavedQuery) -> dict[str, str]:
     }
 
 
-class WeightedBm25:
-    """BM25F over documents made of weighted text fields; a query's scores are a few array additions."""
-
-    def __init__(self, documents: Sequence[Mapping[str, str]], weights: Mapping[str, float]) -> None:
-        self.size = len(documents)
-        weighted: list[dict[str, float]] = []
-        lengths = np.zeros(self.size)
-        for position, fields in enumerate(documents):
-            counts: dict[str, float] = defaultdict(float)
-            for field, text in fields.items():
-                weight = weights[field]
-                for word, count in token_counts(text).items():
-                    counts[word] += weight * count
-            weighted.append(counts)
-            lengths[position] = sum(counts.values())
-        average = float(lengths.mean()) if len(lengths) else 1.0
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for position, counts in enumerate(weighted):
-            norm = _K1 * (1 - _B + _B * lengths[position] / (average or 1.0))
-            for word, frequency in counts.items():
-                postings[word].append((position, frequency * (_K1 + 1) / (frequency + norm)))
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for word, entries in postings.items():
-            idf = log(1 + (self.size - len(entries) + 0.5) / (len(entries) + 0.5))
-            ids = np.fromiter((e[0] for e in entries), dtype=np.int32, count=len(entries))
-            scores = np.fromiter((e[1] * idf for e in entries), dtype=np.float64, count=len(entries))
-            self._postings[word] = (ids, scores)
-
-    def scores(self, words: Sequence[str]) -> np.ndarray:
-        """Each document's score for these (already tokenized) words."""
-        scores = np.zeros(self.size)
-        for word in words:
-            posting = self._postings.get(word)
-            if posting is not None:
-                np.add.at(scores, posting[0], posting[1])
-        return scores
-
-    def matches(self, word: str, position: int) -> bool:
-        posting = self._postings.get(word)
-        return posting is not None and bool(np.any(posting[0] == position))
-
-
 def _scores(
-    bm25: WeightedBm25,
-    words: Sequence[str],
+    scores: np.ndarray,
     query: str,
-    by_name: Mapping[str, int],
+    by_name: Mapping[str, list[int]],
     boosts: Mapping[str, float] | None,
 ) -> np.ndarray:
     """BM25F scores, plus a bonus for names the query spells out and the glossary's boosts by (lower-case) name."""
-    scores = bm25.scores(words)
+    scores = scores.copy()
     for raw_word in query.lower().replace(",", " ").split():
-        position = by_name.get(raw_word.strip("`\"'?.!"))
-        if position is not None:
+        for position in by_name.get(raw_word.strip("`\"'?.!"), ()):
             scores[position] += _EXACT_NAME_BONUS
     for name, bonus in (boosts or {}).items():
-        if (position := by_name.get(name)) is not None:
+        for position in by_name.get(name, ()):
             scores[position] += bonus
     return scores
+
+
+def _positions_by_name(names: Sequence[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = defaultdict(list)
+    for position, name in enumerate(names):
+        found[name.lower()].append(position)
+    return found
 
 
 def _top(scores: np.ndarray, limit: int, names: Sequence[str]) -> list[int]:
@@ -176,29 +151,76 @@ def _top(scores: np.ndarray, limit: int, names: Sequence[str]) -> list[int]:
 
 
 class NodeSearch:
-    """A BM25F index over nodes; built once per manifest."""
+    """A BM25F index over nodes and the project's join graph; built once per manifest."""
 
-    def __init__(self, nodes: Sequence[DbtNode]) -> None:
+    def __init__(
+        self,
+        nodes: Sequence[DbtNode],
+        top_values: TopValues | None = None,
+        entity_keys: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
         self._nodes = list(nodes)
-        self._bm25 = WeightedBm25([_field_texts(node) for node in self._nodes], FIELD_WEIGHTS)
+        self._bm25 = WeightedBm25([_field_texts(node, top_values) for node in self._nodes], FIELD_WEIGHTS)
         self._names = [node.name for node in self._nodes]
-        self._by_name = {node.name.lower(): position for position, node in enumerate(self._nodes)}
+        self._by_name = _positions_by_name(self._names)
         self._prior = np.array([_LAYER_PRIOR[layer(node)] for node in self._nodes])
+        self.graph = ProjectGraph(self._nodes, entity_keys)
+        # Models by the set of words their name says (layer prefixes and schema-wide prefixes left out).
+        self._by_name_words: dict[frozenset[str], list[int]] = defaultdict(list)
+        prefixes = schema_prefixes(self._nodes)
+        for position, node in enumerate(self._nodes):
+            name_words = frozenset(tokens(node.identifier)) - _LAYER_WORDS - prefixes.get(node.schema, set())
+            if 0 < len(name_words) <= _MAX_NAME_WORDS:
+                self._by_name_words[name_words].append(position)
+
+    def _named_entity_bonus(self, words: set[str]) -> np.ndarray:
+        """A bonus for models whose name the question says in full, in any form: "papers" names model paper,
+        "customer orders" names fct_customer_orders. Looked up by each small set of the question's words."""
+        bonus = np.zeros(len(self._nodes))
+        ordered = sorted(words)
+        for size in range(1, min(_MAX_NAME_WORDS, len(ordered)) + 1):
+            for combination in itertools.combinations(ordered, size):
+                for position in self._by_name_words.get(frozenset(combination), ()):
+                    bonus[position] = _NAMED_BONUS
+        return bonus
 
     def search(
         self, query: str, limit: int = 10, boosts: Mapping[str, float] | None = None
     ) -> list[SearchHit]:
-        """The best `limit` nodes for `query`, best first; nodes matching nothing are left out.
+        """The best `limit` nodes for `query`, best first: the set of models it needs together (bridge tables
+        included, within one connected part of the project), then the rest; nodes matching nothing are left out.
 
         `boosts` adds to the score of nodes by (lower-case) name: what the glossary says a question is about.
         """
-        words = list(dict.fromkeys(tokens(query)))
+        words = question_tokens(query)
         if not self._nodes or not (words or boosts):
             return []
-        scores = _scores(self._bm25, words, query, self._by_name, boosts) * self._prior
+        expanded = self._bm25.expand(words)
+        by_word = self._bm25.word_scores(expanded)
+        scores = _scores(sum(by_word.values(), np.zeros(len(self._nodes))), query, self._by_name, boosts)
+        scores = (scores + self._named_entity_bonus(set(words))) * self._prior
+        strongest = {word: float(array.max()) for word, array in by_word.items()}
+
+        def covered(position: int) -> set[str]:
+            """The question words this node matches about as well as any node does."""
+            return {
+                word
+                for word, array in by_word.items()
+                if array[position] > 0 and array[position] >= _COVER_SHARE * strongest[word]
+            }
+
+        ranked = rank_join_set(scores, self.graph, covered, self._bm25.idf, self._names)
+        shown = ranked.order[:limit]
+        joins = join_sentences(shown, self.graph, self._names)
         return [
-            SearchHit(self._nodes[p], float(scores[p]), tuple(w for w in words if self._bm25.matches(w, p)))
-            for p in _top(scores, limit, self._names)
+            SearchHit(
+                self._nodes[p],
+                float(scores[p]),
+                tuple(w for w in words if w in covered(p)),
+                joins=tuple(joins.get(p, ())),
+                bridge=p in ranked.bridges,
+            )
+            for p in shown
         ]
 
 
@@ -209,7 +231,7 @@ class SemanticSearch:
         self._items = list(items)
         self._bm25 = WeightedBm25([_semantic_texts(item) for item in self._items], SEMANTIC_FIELD_WEIGHTS)
         self._names = [item.name for item in self._items]
-        self._by_name = {item.name.lower(): position for position, item in enumerate(self._items)}
+        self._by_name = _positions_by_name(self._names)
 
     def search(
         self, query: str, limit: int = 10, boosts: Mapping[str, float] | None = None
@@ -218,7 +240,9 @@ class SemanticSearch:
         words = list(dict.fromkeys(tokens(query)))
         if not self._items or not (words or boosts):
             return []
-        scores = _scores(self._bm25, words, query, self._by_name, boosts)
+        # Metric names are short and few: exact words only, no variants (week would pull every weekly item).
+        exact = {word: {word: 1.0} for word in words}
+        scores = _scores(self._bm25.scores(exact), query, self._by_name, boosts)
         return [
             SemanticHit(self._items[p], float(scores[p]), tuple(w for w in words if self._bm25.matches(w, p)))
             for p in _top(scores, limit, self._names)

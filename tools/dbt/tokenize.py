@@ -104,6 +104,15 @@ def stem(word: str) -> str:
     return word
 
 
+# Abbreviations common in column and table names, read as the word they stand for as well.
+ABBREVIATIONS = {
+    "tx": "transaction", "txn": "transaction", "cust": "customer", "qty": "quantity", "amt": "amount",
+    "acct": "account", "addr": "address", "prod": "product", "dept": "department", "emp": "employee",
+    "desc": "description", "num": "number", "cnt": "count", "pct": "percent", "dt": "date", "ts": "timestamp",
+    "org": "organization", "pub": "publication", "cat": "category", "inv": "invoice", "mgr": "manager",
+}  # fmt: skip
+
+
 def _words(text: str) -> list[str]:
     spaced = _CAMEL.sub(" ", text) if not text.islower() else text
     return _WORD.findall(spaced.lower())
@@ -114,10 +123,41 @@ def tokens(text: str) -> list[str]:
     return [stem(word) for word in _words(text) if word not in STOP_WORDS]
 
 
+# Words a question uses to say how to aggregate or present, not what about: "average" must not pull a column
+# named Average, nor "total" every total_* column. Dropped from questions only; names and prose keep them.
+QUESTION_FILLER = frozenset(
+    ["average", "avg", "total", "sum", "number", "count", "top", "highest", "lowest", "least", "maximum",
+    "minimum", "max", "min", "return", "distinct", "whose", "those", "only", "also", "both", "not", "along",
+    "including", "respectively", "ordered", "sorted", "descending", "ascending", "rank", "ranked",
+    "percentage", "percent", "ratio", "calculate", "compute", "display", "id"]
+)  # fmt: skip
+
+
+# Time windows ("in the past 30 days", "last month", "3 weeks ago") and dates filter rows; they name no table.
+_TIME_WINDOW = re.compile(
+    r"\b(?:(?:past|last|next|this|current|previous|prior|recent|first)\s+(?:\d+\s+)?"
+    r"|\d+\s+)(?:day|week|month|quarter|year)s?(?:\s+ago)?\b|\binclusive of today\b|\btoday\b",
+    re.IGNORECASE,
+)
+
+
+def question_tokens(text: str) -> list[str]:
+    """The distinct stemmed words of a question that say what it is about, in order; numbers, dates, time
+    windows and words about aggregation or presentation left out."""
+    words = [
+        word
+        for word in _words(_TIME_WINDOW.sub(" ", text))
+        if word not in STOP_WORDS and word not in QUESTION_FILLER and not word.isdigit()
+    ]
+    return list(dict.fromkeys(stem(word) for word in words))
+
+
 def token_counts(text: str) -> Counter[str]:
     """How often each stemmed word occurs in `text`; counts first, so each distinct word is stemmed once."""
     counts: Counter[str] = Counter()
     for word, count in Counter(_words(text)).items():
         if word not in STOP_WORDS:
             counts[stem(word)] += count
+            if (full := ABBREVIATIONS.get(word)) is not None:
+                counts[full] += count
     return counts

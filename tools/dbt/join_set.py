@@ -1,0 +1,130 @@
+"""From scores to the set of models a question needs together: the best-scoring connected part of the project,
+the models in it that cover the question's words, the bridge tables between them, and how they join."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tools.dbt.graph import ProjectGraph
+
+_CANDIDATES = 40
+# A part's score: its best model's score plus decaying shares of the next ones (a question often needs two).
+_PART_DECAY = (1.0, 0.5, 0.25)
+# Models outside the chosen part keep this share of their score when the rest of the list is ordered.
+_OTHER_PART_SHARE = 0.5
+# A model joins the set when it covers words the set does not yet cover and scores at least this share of the best.
+_MIN_SHARE = 0.15
+_MAX_SET = 6
+# Candidates scoring at least this share of the best may lead the set when they cover more of the question.
+_LEAD_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class RankedSet:
+    """Positions best first: the join set (bridges in place) then the rest; and which are bridges."""
+
+    order: list[int]
+    join_set: list[int]
+    bridges: frozenset[int]
+
+
+def rank_join_set(
+    scores: np.ndarray,
+    graph: ProjectGraph,
+    covered_words: Callable[[int], set[str]],
+    word_weight: Callable[[str], float],
+    names: Sequence[str],
+) -> RankedSet:
+    """Order nodes for a question: the join set in the best part first, then the rest by score."""
+    count = min(_CANDIDATES, int(np.count_nonzero(scores)))
+    if count == 0:
+        return RankedSet([], [], frozenset())
+    top = np.argpartition(-scores, count - 1)[:count]
+    candidates = sorted((int(p) for p in top), key=lambda p: (-scores[p], names[p]))
+    part = _best_part(candidates, scores, graph)
+    in_part = [p for p in candidates if graph.part[p] == part]
+    # The set starts from the strong candidate that covers most of the question, not merely the top score.
+    strong = [p for p in in_part if scores[p] >= _LEAD_SHARE * scores[in_part[0]]]
+    lead = max(strong, key=lambda p: (sum(word_weight(w) for w in covered_words(p)), scores[p]))
+    in_part.remove(lead)
+    in_part.insert(0, lead)
+    chosen: list[int] = []
+    bridges: set[int] = set()
+    covered: set[str] = set()
+    best = float(scores[in_part[0]])
+    for position in in_part:
+        if position in chosen:
+            continue
+        words = covered_words(position)
+        gain = sum(word_weight(w) for w in words - covered)
+        if chosen and (gain <= 0 or scores[position] < _MIN_SHARE * best):
+            continue
+        if chosen:
+            path = min((graph.path(start, position) for start in chosen), key=len)
+            for bridge in path:
+                if bridge not in chosen:
+                    chosen.append(bridge)
+                    bridges.add(bridge)
+        chosen.append(position)
+        covered |= words
+        if len(chosen) >= _MAX_SET:
+            break
+    chosen = _with_linked(chosen, scores, graph, covered_words)[:_MAX_SET]
+    placed = set(chosen)
+    rest = [p for p in candidates if p not in placed]
+    rest.sort(key=lambda p: (-scores[p] * (1.0 if graph.part[p] == part else _OTHER_PART_SHARE), names[p]))
+    return RankedSet(chosen + rest, list(chosen), frozenset(bridges))
+
+
+def _with_linked(
+    chosen: list[int], scores: np.ndarray, graph: ProjectGraph, covered_words: Callable[[int], set[str]]
+) -> list[int]:
+    """Each link table in the set followed by the models it links that cover words the set does not: a link
+    table (writes: aid, pid) matches words by its key names, while its neighbours hold what they name."""
+    result: list[int] = []
+    for position in chosen:
+        if position in result:
+            continue
+        result.append(position)
+        if graph.is_link(position):
+            covered = set().union(*(covered_words(p) for p in [*chosen, *result] if not graph.is_link(p)))
+            for neighbour in sorted(graph.neighbours(position), key=lambda p: -scores[p]):
+                new = covered_words(neighbour) - covered
+                if scores[neighbour] > 0 and neighbour not in result and new:
+                    result.append(neighbour)
+                    covered |= new
+    return result
+
+
+def _best_part(candidates: list[int], scores: np.ndarray, graph: ProjectGraph) -> int:
+    by_part: dict[int, list[float]] = {}
+    for position in candidates:
+        by_part.setdefault(graph.part[position], []).append(float(scores[position]))
+    return max(
+        by_part,
+        key=lambda part: sum(w * s for w, s in zip(_PART_DECAY, by_part[part], strict=False)),
+    )
+
+
+def join_sentences(
+    positions: Sequence[int], graph: ProjectGraph, names: Sequence[str]
+) -> dict[int, list[str]]:
+    """For each listed node, how it joins the nodes listed before it ("orders joins customers on customer_id")."""
+    sentences: dict[int, list[str]] = {}
+    for index, position in enumerate(positions):
+        for earlier in positions[:index]:
+            edge = graph.edge(position, earlier)
+            if edge is None:
+                continue
+            mine, theirs = edge.columns_from(position)
+            if not mine:
+                how = " (a ref; no shared key known)"
+            elif mine == theirs:
+                how = f" on {mine}"
+            else:
+                how = f" on {names[position]}.{mine} = {names[earlier]}.{theirs}"
+            sentences.setdefault(position, []).append(f"{names[position]} joins {names[earlier]}{how}")
+    return sentences
