@@ -17,6 +17,7 @@ def tool_limits(settings: Settings) -> ToolLimits:
         send_result_rows_to_model=settings.send_result_rows_to_model,
         quality_freshness_hours=settings.quality_freshness_hours,
         quality_row_count_change_percent=settings.quality_row_count_change_percent,
+        max_tool_result_chars=settings.max_tool_result_chars,
     )
 
 
@@ -29,4 +30,6 @@ def warehouse_config(settings: Settings) -> WarehouseConfig:
         dbt_target=settings.dbt_target,
         max_bytes_scanned=int(settings.max_bytes_scanned),
         bigquery_api_endpoint=settings.bigquery_api_endpoint,
+        max_result_bytes=int(settings.max_result_bytes),
+        max_cell_chars=settings.max_cell_chars,
     )

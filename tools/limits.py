@@ -16,3 +16,5 @@ class ToolLimits:
     send_result_rows_to_model: bool
     quality_freshness_hours: float
     quality_row_count_change_percent: float
+    # Characters of one tool result the model is sent (BLUEPRINTDATA_MAX_TOOL_RESULT_CHARS); the registry cuts.
+    max_tool_result_chars: int = 40_000

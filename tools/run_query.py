@@ -57,7 +57,8 @@ def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
 
 def result_summary(table: ResultTable) -> str:
     """One line for people: "120 rows in 340 ms, scanned 120 MB" (bytes where the warehouse reports them)."""
-    more = " (truncated: more rows exist)" if table.truncated else ""
+    shortened = table.truncated or table.truncation_note
+    more = f" (truncated: {table.truncation_note or 'more rows exist'})" if shortened else ""
     scanned = f", scanned {human_bytes(table.bytes_scanned)}" if table.bytes_scanned is not None else ""
     return f"{table.row_count:,} rows{more} in {table.elapsed_ms:,.0f} ms{scanned}"
 
@@ -70,6 +71,8 @@ def describe_for_model(table: ResultTable, rows_shown: int, *, share_rows: bool 
     """
     columns = ", ".join(f"{c.name} {c.type}" for c in table.columns)
     more = "; more rows exist beyond the cap" if table.truncated else ""
+    if table.truncation_note:
+        more = f"; truncated: {table.truncation_note}"
     scanned = f"; scanned: {human_bytes(table.bytes_scanned)}" if table.bytes_scanned is not None else ""
     header = (
         f"result_id: {table.result_id}\ncolumns: {columns}\n"
