@@ -81,9 +81,10 @@ class SqlAlchemyWarehouse:
             try:
                 with self._time_limit(connection, timeout_seconds):
                     # Cut first, capped outside the cut: a LIMIT under the cut would hold every long value whole.
-                    cut = self._cells_cut(connection, cursor, sql)
+                    cut, shape = self._cells_cut(connection, cursor, sql)
                     cursor.execute(capped_sql(cut, self._dialect.sqlglot_name, max_rows + 1))
-                    columns = self._columns(connection, cursor.description)
+                    # The types before the cut: a cut jsonb column is still jsonb to whoever reads the result.
+                    columns = shape or self._columns(connection, cursor.description)
                     while not budget.full:
                         batch = cursor.fetchmany(min(FETCH_BATCH_ROWS, max_rows + 1))
                         if not batch:
@@ -104,13 +105,16 @@ class SqlAlchemyWarehouse:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def _cells_cut(self, connection: sa.Connection, cursor: Any, statement: str) -> str:
-        """The statement with its long text columns cut by the database, their types found without rows."""
+    def _cells_cut(
+        self, connection: sa.Connection, cursor: Any, statement: str
+    ) -> tuple[str, list[Column] | None]:
+        """The statement with its long text columns cut by the database, and its columns found without rows."""
         if not is_query(statement, self._dialect.sqlglot_name):
-            return statement  # Nothing to cut, and the read-only connection refuses it if it writes.
+            return statement, None  # Nothing to cut, and the read-only connection refuses it if it writes.
         raw = connection.connection.dbapi_connection
         columns = self._dialect.result_columns(cursor, raw, statement)
-        return cells_cut_sql(statement, columns, self._dialect, self._result_limits.max_cell_chars)
+        cut = cells_cut_sql(statement, columns, self._dialect, self._result_limits.max_cell_chars)
+        return cut, columns
 
     @contextmanager
     def _connection(self) -> Iterator[sa.Connection]:

@@ -62,14 +62,17 @@ class PostgresDialect(SqlAlchemyDialect):
         # psycopg describes columns by type oid; its adapters map the oid to the type's name.
         adapters = getattr(dbapi_connection, "adapters", None)
         info = adapters.types.get(type_code) if adapters is not None else None
-        return str(info.name) if info is not None else str(type_code)
+        if info is None:
+            return str(type_code)
+        # The registry finds an array type under its element's info: say it is an array.
+        return f"{info.name}[]" if type_code == info.array_oid and type_code != info.oid else str(info.name)
 
     def cut_text(self, column: exp.Expr, type_name: str, max_chars: int) -> exp.Expr | None:
         if type_name == "bytea":  # Shown as hex: two characters a byte.
             return exp.Substring(
                 this=column, start=exp.Literal.number(1), length=exp.Literal.number(max_chars // 2 + 1)
             )
-        if type_name in _TEXT_TYPES:
+        if type_name in _TEXT_TYPES or type_name.endswith("[]"):  # Arrays as PostgreSQL writes them: {a,b}
             text = exp.Cast(this=column, to=exp.DataType.build("text"))
             return exp.Substring(this=text, start=exp.Literal.number(1), length=exp.Literal.number(max_chars))
         return None
