@@ -37,8 +37,9 @@ class ResultBudget:
         self._max_rows = max_rows
         self.rows: list[list[Any]] = []
         self.bytes_held = 0
-        self.cut_cells = 0
         self.byte_capped = False
+        self._cuts_per_row: list[int] = []
+        self._cuts_in_row = 0
 
     @property
     def full(self) -> bool:
@@ -47,6 +48,7 @@ class ResultBudget:
 
     def add(self, raw_row: Any) -> None:
         """Keep one row from the driver unless the byte cap is already reached."""
+        self._cuts_in_row = 0
         row = [self._cell(value) for value in raw_row]
         size = sum(_size(value) for value in row)
         if self.rows and self.bytes_held + size > self._limits.max_bytes:
@@ -54,6 +56,12 @@ class ResultBudget:
             return
         self.bytes_held += size
         self.rows.append(row)
+        self._cuts_per_row.append(self._cuts_in_row)
+
+    @property
+    def cut_cells(self) -> int:
+        """Values cut in the rows kept (the one past the row cap, read only to know it exists, not counted)."""
+        return sum(self._cuts_per_row[: self._max_rows])
 
     def kept_rows(self) -> list[list[Any]]:
         return self.rows[: self._max_rows]
@@ -82,7 +90,7 @@ class ResultBudget:
     def _cell(self, value: Any) -> Any:
         plain = plain_value(value)
         if isinstance(plain, str) and len(plain) > self._limits.max_cell_chars:
-            self.cut_cells += 1
+            self._cuts_in_row += 1
             # The database has usually cut it already (to one character past the limit), so its full length
             # is unknown here: the mark says where it was cut, not how much is missing.
             return plain[: self._limits.max_cell_chars] + cut_marker(self._limits.max_cell_chars)
