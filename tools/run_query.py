@@ -118,7 +118,8 @@ def _status(sql: str) -> str:
             tables = check_read_only(sql, dialect).tables
         except SqlRefused:
             continue
-        return f"is querying {tables[0]}…" if tables else "is running a query…"
+        # A table name can be as long as the SQL: the status line shows its start only.
+        return f"is querying {tables[0][:80]}…" if tables else "is running a query…"
     return "is running a query…"
 
 
