@@ -55,8 +55,14 @@ def enforce_least_privilege(
     """Check the credentials; raise PrivilegedWarehouseUserError for a refusal, log a warning otherwise."""
     try:
         report = warehouse.dialect.check_privileges(warehouse, tables)
-    except ToolInputError as exc:  # The catalog query itself failed: say so rather than start unchecked.
-        raise WarehouseError(f"Could not check the warehouse user's privileges: {exc.message}") from None
+    except ToolInputError as exc:
+        # The catalog query itself failed (e.g. a Redshift target, which lacks PostgreSQL's built-in roles):
+        # refuse to start unchecked unless the user accepted a privileged user anyway.
+        message = f"Could not check the warehouse user's privileges: {exc.message}"
+        if not allow_privileged:
+            raise WarehouseError(f"{message} Set {ALLOW_SETTING}=true to start without the check.") from None
+        log.warning("%s (starting anyway: %s is true)", message, ALLOW_SETTING)
+        return PrivilegeReport(warehouse=warehouse.dialect.name)
     if not report.problems:
         return report
     if report.refuses and not allow_privileged:
