@@ -17,5 +17,9 @@ class MissingApiKeyError(LLMError):
     """A plain-language question arrived while no Anthropic API key is configured."""
 
 
+class MessageTooLong(BlueprintError):
+    """A message longer than BLUEPRINTDATA_MAX_MESSAGE_CHARS: refused before anything stores or echoes it."""
+
+
 class TurnCancelled(BlueprintError):
     """The user cancelled the turn in progress."""

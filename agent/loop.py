@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from agent import user_messages
 from agent.commands import run_command
-from agent.errors import MissingApiKeyError, TurnCancelled
+from agent.errors import MessageTooLong, MissingApiKeyError, TurnCancelled
 from agent.events import (
     EventSink,
     StatusChanged,
@@ -78,8 +78,13 @@ class Agent:
         stream: bool = True,
     ) -> TurnOutcome:
         """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
-        sink(TurnStarted(session_id=session_id, text=text))
+        too_long = len(text) > self._settings.max_message_chars
+        # A refused message is not echoed back whole: the event carries its first characters only.
+        sink(TurnStarted(session_id=session_id, text=_title(text) if too_long else text))
         try:
+            if too_long:
+                limit = self._settings.max_message_chars
+                raise MessageTooLong(user_messages.MESSAGE_TOO_LONG.format(length=len(text), limit=limit))
             if text.lstrip().startswith("/"):
                 self._store.set_title(session_id, _title(text), only_if_untitled=True)
                 context = self._tool_context(session_id)

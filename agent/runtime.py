@@ -30,6 +30,7 @@ from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
 from tools.warehouse.config import WarehouseConfig
 from tools.warehouse.factory import build_warehouse
+from tools.warehouse.privileges import ModelledTable, enforce_least_privilege
 
 
 @dataclass
@@ -51,9 +52,22 @@ class Runtime:
     warehouse_config: WarehouseConfig
     _warehouse: Warehouse | None = field(default=None, repr=False)
     _warehouse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _warehouse_user_checked: bool = field(default=False, repr=False)
 
     def warehouse(self) -> Warehouse:
-        """The warehouse connection, built on first use so that dbt-only commands never need it."""
+        """The warehouse connection, built on first use so that dbt-only commands never need it.
+
+        Its user is checked once, before the first query (chat, slack, sync and alerts all come through here):
+        raises PrivilegedWarehouseUserError when it may write or administer (tools/warehouse/privileges.py).
+        """
+        warehouse = self._built_warehouse()
+        with self._warehouse_lock:
+            if not self._warehouse_user_checked:
+                check_warehouse_user(warehouse, self.index(), self.settings)
+                self._warehouse_user_checked = True
+        return warehouse
+
+    def _built_warehouse(self) -> Warehouse:
         with self._warehouse_lock:
             if self._warehouse is None:
                 self._warehouse = build_warehouse(self.warehouse_config, self.project_dir)
@@ -102,7 +116,8 @@ class Runtime:
     def dialect(self) -> str:
         """The SQL dialect the model writes: the warehouse's own (a URL may differ from the dbt adapter)."""
         try:
-            return self.warehouse().dialect.name  # Building it reads settings only; nothing connects yet.
+            # Building it reads settings only; nothing connects (the user check waits for the first query).
+            return self._built_warehouse().dialect.name
         except WarehouseError:
             return self.index().adapter_type or "duckdb"
 
@@ -161,8 +176,24 @@ def check_project(settings: Settings, project_dir: Path) -> None:
         warehouse.execute_readonly("SELECT 1", max_rows=1, timeout_seconds=settings.query_timeout_seconds)
     except ToolInputError as exc:
         raise WarehouseError(f"The warehouse refused a test query: {exc.message}") from None
+    else:
+        check_warehouse_user(warehouse, load_index(project_dir), settings)
     finally:
         warehouse.close()
+
+
+def check_warehouse_user(warehouse: Warehouse, index: DbtIndex, settings: Settings) -> None:
+    """Refuse a warehouse user that may write to the modelled schemas or administer the server.
+
+    Unless BLUEPRINTDATA_ALLOW_PRIVILEGED_WAREHOUSE_USER is true; BigQuery credentials that can write are
+    only warned about. Raises PrivilegedWarehouseUserError naming the SQL (or IAM roles) of a read-only user.
+    """
+    tables = [
+        ModelledTable(database=node.database, schema=node.schema, name=node.identifier or node.name)
+        for node in index.nodes()
+        if node.schema and node.materialization != "ephemeral"
+    ]
+    enforce_least_privilege(warehouse, tables, allow_privileged=settings.allow_privileged_warehouse_user)
 
 
 def upgrade_store(settings: Settings) -> str | None:

@@ -115,6 +115,35 @@ class Settings(BaseSettings):
         validation_alias=_ours("MAX_BYTES_SCANNED"),
         description="BigQuery: a query whose dry run would scan more is refused (bytes, or e.g. 10GB, 500MB).",
     )
+    max_result_bytes: ByteSize = Field(
+        ByteSize(32 * 2**20),
+        gt=0,
+        validation_alias=_ours("MAX_RESULT_BYTES"),
+        description="Bytes of one query's rows held in memory; fetching stops there and the result says so.",
+    )
+    max_cell_chars: int = Field(
+        10_000,
+        ge=100,
+        validation_alias=_ours("MAX_CELL_CHARS"),
+        description="Characters of one value kept from a query; longer text is cut and marked as cut.",
+    )
+    max_message_chars: int = Field(
+        50_000,
+        ge=100,
+        validation_alias=_ours("MAX_MESSAGE_CHARS"),
+        description="Longest message (question or /command) accepted; longer ones are refused in one line.",
+    )
+    max_tool_result_chars: int = Field(
+        40_000,
+        ge=1_000,
+        validation_alias=_ours("MAX_TOOL_RESULT_CHARS"),
+        description="Characters of one tool result sent to the model; the rest is left out, with a note.",
+    )
+    allow_privileged_warehouse_user: bool = Field(
+        False,
+        validation_alias=_ours("ALLOW_PRIVILEGED_WAREHOUSE_USER"),
+        description="Serve through a PostgreSQL user that may write or administer (refused by default).",
+    )
     bigquery_api_endpoint: str | None = Field(
         None,
         validation_alias=_ours("BIGQUERY_API_ENDPOINT"),

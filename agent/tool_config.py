@@ -18,6 +18,7 @@ def tool_limits(settings: Settings) -> ToolLimits:
         quality_freshness_hours=settings.quality_freshness_hours,
         quality_row_count_change_percent=settings.quality_row_count_change_percent,
         allowed_functions=settings.allowed_functions,
+        max_tool_result_chars=settings.max_tool_result_chars,
     )
 
 
@@ -30,4 +31,6 @@ def warehouse_config(settings: Settings) -> WarehouseConfig:
         dbt_target=settings.dbt_target,
         max_bytes_scanned=int(settings.max_bytes_scanned),
         bigquery_api_endpoint=settings.bigquery_api_endpoint,
+        max_result_bytes=int(settings.max_result_bytes),
+        max_cell_chars=settings.max_cell_chars,
     )

@@ -24,6 +24,10 @@ TOOL_LIMIT_REACHED = (
     "what you have found, and say what is still unknown."
 )
 TURN_CANCELLED = "Cancelled."
+MESSAGE_TOO_LONG = (
+    "That message is {length:,} characters long; the limit is {limit:,} (BLUEPRINTDATA_MAX_MESSAGE_CHARS). "
+    "Send a shorter question or query."
+)
 UNEXPECTED_ERROR = "Something went wrong on our side. Reference: {reference}."
 UNKNOWN_COMMAND = "Unknown command /{name}. Type /help for the list."
 NOT_A_DBT_PROJECT = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from demo.generate import PLANTED_QUALITY_PROBLEMS, generate
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.recording_warehouse import RecordingWarehouse
 from tests.fakes.slack_api import FakeSlack
+from tests.postgres_roles import read_only_role
 from tests.slack_support import StartBot, wait_until
 from tools.data_quality import sql
 from tools.data_quality.declared import declared_checks
@@ -357,13 +358,17 @@ def _postgres_project(tmp_path: Path, database: str) -> Path:
 
 
 @pytest.fixture
-def postgres_runtime(postgres_url: str, tmp_path: Path, make_runtime: Callable[..., Runtime]) -> Runtime:
+def postgres_runtime(
+    postgres_url: str, tmp_path: Path, make_runtime: Callable[..., Runtime]
+) -> Iterator[Runtime]:
     engine = sa.create_engine(postgres_url)
     with engine.begin() as connection:
         connection.exec_driver_sql(_POSTGRES_TABLES)
     engine.dispose()
     database = str(sa.make_url(postgres_url).database)
-    return make_runtime(dbt_project_dir=_postgres_project(tmp_path, database), warehouse_url=postgres_url)
+    # As a read-only role: BlueprintData refuses the test server's superuser.
+    with read_only_role(postgres_url, ["analytics"]) as reader_url:
+        yield make_runtime(dbt_project_dir=_postgres_project(tmp_path, database), warehouse_url=reader_url)
 
 
 @pytest.mark.postgres

@@ -21,6 +21,8 @@ class DescribeModelInput(BaseModel):
     name: str = Field(
         description="Model, source (source_name.table), metric, saved query or glossary term, e.g. 'fct_orders'.",
         min_length=1,
+        # No dbt name is longer; a longer one was echoed whole into errors and status lines.
+        max_length=300,
     )
 
 

@@ -18,3 +18,5 @@ class ToolLimits:
     quality_row_count_change_percent: float
     # Functions the user vouches for beyond the guard's known pure ones (BLUEPRINTDATA_ALLOWED_FUNCTIONS).
     allowed_functions: frozenset[str] = field(default_factory=frozenset)
+    # Characters of one tool result the model is sent (BLUEPRINTDATA_MAX_TOOL_RESULT_CHARS); the registry cuts.
+    max_tool_result_chars: int = 40_000

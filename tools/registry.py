@@ -136,9 +136,14 @@ class ToolRegistry:
             return "is working…"
 
     def execute(self, name: str, raw_input: dict[str, Any], context: ToolContext) -> ToolRun:
-        """Run a tool; the model's mistakes come back as `is_error` outputs, never as exceptions."""
+        """Run a tool; the model's mistakes come back as `is_error` outputs, never as exceptions.
+
+        Every output's content fits the model's size budget (BLUEPRINTDATA_MAX_TOOL_RESULT_CHARS), with a note
+        saying what was left out: one oversized listing must not fill the model's context.
+        """
         started = time.perf_counter()
         output = self._execute(name, raw_input, context)
+        output = within_budget(output, context.limits.max_tool_result_chars)
         return ToolRun(name, raw_input, output, (time.perf_counter() - started) * 1000)
 
     def _execute(self, name: str, raw_input: dict[str, Any], context: ToolContext) -> ToolOutput:
@@ -155,6 +160,26 @@ class ToolRegistry:
             return tool.run(context, parsed)
         except ToolInputError as exc:
             return ToolOutput(content=exc.message, summary=exc.message, is_error=True, sql=exc.sql)
+
+
+def within_budget(output: ToolOutput, max_chars: int) -> ToolOutput:
+    """The output with content and summary cut to size; the content's cut says how much was left out."""
+    content, summary = output.content, output.summary
+    if len(content) > max_chars:
+        left_out = len(content) - max_chars
+        content = (
+            content[:max_chars] + f"\n[… {left_out:,} more characters of this result were left out (a size "
+            "limit). Ask for less: fewer rows or columns, a narrower search, one model at a time.]"
+        )
+    if len(summary) > SUMMARY_MAX_CHARS:
+        summary = summary[: SUMMARY_MAX_CHARS - 1] + "…"
+    if content is output.content and summary is output.summary:
+        return output
+    return output.model_copy(update={"content": content, "summary": summary})
+
+
+# A summary is one line for people (a Slack status, a terminal line); it never needs to be long.
+SUMMARY_MAX_CHARS = 1000
 
 
 def _describe_validation_error(exc: ValidationError) -> str:

@@ -26,6 +26,8 @@ class QueryResult(BaseModel):
     rows: list[list[Any]]
     truncated: bool
     elapsed_ms: float
+    # Why rows or characters were left out (the row cap, the byte cap, cells cut), for people and the model.
+    truncation_note: str | None = None
     bytes_scanned: int | None = None
     bytes_billed: int | None = None
 

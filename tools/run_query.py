@@ -58,7 +58,8 @@ def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
 
 def result_summary(table: ResultTable) -> str:
     """One line for people: "120 rows in 340 ms, scanned 120 MB" (bytes where the warehouse reports them)."""
-    more = " (truncated: more rows exist)" if table.truncated else ""
+    shortened = table.truncated or table.truncation_note
+    more = f" (truncated: {table.truncation_note or 'more rows exist'})" if shortened else ""
     scanned = f", scanned {human_bytes(table.bytes_scanned)}" if table.bytes_scanned is not None else ""
     return f"{table.row_count:,} rows{more} in {table.elapsed_ms:,.0f} ms{scanned}"
 
@@ -71,6 +72,8 @@ def describe_for_model(table: ResultTable, rows_shown: int, *, share_rows: bool 
     """
     columns = ", ".join(f"{c.name} {c.type}" for c in table.columns)
     more = "; more rows exist beyond the cap" if table.truncated else ""
+    if table.truncation_note:
+        more = f"; truncated: {table.truncation_note}"
     scanned = f"; scanned: {human_bytes(table.bytes_scanned)}" if table.bytes_scanned is not None else ""
     header = (
         f"result_id: {table.result_id}\ncolumns: {columns}\n"
@@ -116,7 +119,8 @@ def _status(sql: str) -> str:
             tables = check_read_only(sql, dialect).tables
         except SqlRefused:
             continue
-        return f"is querying {tables[0]}…" if tables else "is running a query…"
+        # A table name can be as long as the SQL: the status line shows its start only.
+        return f"is querying {tables[0][:80]}…" if tables else "is running a query…"
     return "is running a query…"
 
 

@@ -36,6 +36,11 @@ def _one_line(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _echo(query: str) -> str:
+    """The question quoted back, short: whoever asked has it already (a 1 MB query was echoed whole)."""
+    return repr(_one_line(query, 80))
+
+
 def _node_lines(hit: SearchHit) -> list[str]:
     node = hit.node
     bridge = " (bridge: joins the others)" if hit.bridge else ""
@@ -72,7 +77,7 @@ def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOut
     # Terms that point at nothing found (or at nothing at all) still answer "what do we mean by ...".
     unattached = [entry for entry in index.glossary_matches(arguments.query) if entry.name not in shown]
     if not hits and not semantic and not unattached:
-        message = f"No models match {arguments.query!r}. Try other words, or broader ones."
+        message = f"No models match {_echo(arguments.query)}. Try other words, or broader ones."
         return ToolOutput(content=message, summary=message)
     sections = []
     if unattached:
@@ -82,7 +87,7 @@ def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOut
         )
     if hits:
         lines = [line for hit in hits for line in _node_lines(hit)]
-        sections.append(f"Models for {arguments.query!r}, best first:\n" + "\n".join(lines))
+        sections.append(f"Models for {_echo(arguments.query)}, best first:\n" + "\n".join(lines))
     if semantic:
         lines = [line for hit in semantic for line in _semantic_lines(hit)]
         sections.append("Semantic layer (metrics and saved queries):\n" + "\n".join(lines))

@@ -11,6 +11,7 @@ Endpoints, with the shapes of the v2 REST API:
   GET  /projects/{p}/queries/{id}         jobs.getQueryResults (maxResults, pageToken, startIndex)
   POST /projects/{p}/queries              jobs.query (what Client.query_and_wait uses)
   GET  /projects/{p}/datasets/{d}/tables/{t}  tables.get (schema, numRows, timePartitioning)
+  POST /projects/{p}/datasets/{d}/tables/{t}:testIamPermissions  which of the asked permissions the caller holds
 
 What it records, for tests that count queries and bytes:
   `dry_runs`      every dry run: DryRun(sql, bytes_processed)
@@ -121,6 +122,7 @@ class FakeBigQuery:
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._duckdb = duckdb.connect(":memory:")
+        self.permissions = {"bigquery.tables.get", "bigquery.tables.getData"}
 
     # Setting up ---------------------------------------------------------------------------------------
 
@@ -141,6 +143,10 @@ class FakeBigQuery:
         """Jobs whose SQL contains `text` end DONE with this errorResult, e.g. ("timeout", "Job timed out ...")."""
         self._job_failures.append((text, {"reason": reason, "message": message}))
 
+    def grant(self, *permissions: str) -> None:
+        """Let the caller hold these IAM permissions on every table too (testIamPermissions reports them)."""
+        self.permissions.update(permissions)
+
     def fail_next(self, status: int, reason: str, message: str, *, on: str = "any") -> None:
         """Answer the next call of kind `on` (dry_run, query, results, table, any) with an API error."""
         self._failures.append(_Failure(status, reason, message, on))
@@ -155,6 +161,7 @@ class FakeBigQuery:
             ("POST", r"/queries", self._jobs_query),
             ("GET", r"/queries/[^/?]+", self._get_query_results),
             ("GET", r"/datasets/[^/]+/tables/[^/?]+", self._get_table),
+            ("POST", r"/datasets/[^/]+/tables/[^/?:]+:testIamPermissions", self._test_iam_permissions),
         ]
         for method, path, handler in routes:
             mock.add_callback(method, re.compile(base + path + r"(\?.*)?$"), callback=handler)
@@ -376,6 +383,10 @@ class FakeBigQuery:
         if body.get("formatOptions", {}).get("useInt64Timestamp"):
             params["formatOptions.useInt64Timestamp"] = "true"
         return _ok(self._results_page(outcome, params, kind="bigquery#queryResponse"))
+
+    def _test_iam_permissions(self, request: PreparedRequest) -> _Response:
+        asked = _json_body(request).get("permissions", [])
+        return _ok({"permissions": [permission for permission in asked if permission in self.permissions]})
 
     def _get_table(self, request: PreparedRequest) -> _Response:
         failure = self._take_failure("table")

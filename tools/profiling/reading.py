@@ -69,7 +69,11 @@ def _top_values(raw: Any) -> tuple[TopValue, ...]:
     """[[value, count], ...] (DuckDB, PostgreSQL) or [{"value": v, "count": n}, ...] (BigQuery), most frequent first."""
     if raw is None:
         return ()
-    items = json.loads(raw) if isinstance(raw, str) else raw
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        # Cut by the connector's cell limit (values too long to be worth listing): no top values, not a failure.
+        return ()
     pairs: list[TopValue] = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict):

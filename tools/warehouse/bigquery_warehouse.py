@@ -7,7 +7,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 from google.api_core import exceptions as api_exceptions
@@ -20,8 +20,8 @@ from tools.results import Column, QueryResult
 from tools.warehouse.bigquery_errors import bigquery_errors
 from tools.warehouse.bigquery_target import BigQueryTarget, bigquery_client
 from tools.warehouse.dialects.bigquery import BIGQUERY, BigQueryDialect
+from tools.warehouse.result_budget import ResultBudget, ResultLimits
 from tools.warehouse.row_cap import capped_sql
-from tools.warehouse.values import plain_value
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,10 @@ class BigQueryWarehouse:
         max_bytes_scanned: int,
         page_size: int = 1000,
         client_factory: Callable[[BigQueryTarget], bigquery.Client] = bigquery_client,
+        result_limits: ResultLimits | None = None,
     ) -> None:
         self._target = target
+        self._result_limits = result_limits or ResultLimits()
         self._max_bytes = max_bytes_scanned
         self._page_size = page_size
         self._client_factory = client_factory
@@ -81,18 +83,31 @@ class BigQueryWarehouse:
                 statement, job_config=config, retry=retry, timeout=timeout_seconds, job_retry=None
             )
             try:
-                rows, columns = self._read(job, max_rows, timeout_seconds, retry)
+                budget, columns = self._read(job, max_rows, timeout_seconds, retry)
             except concurrent.futures.TimeoutError:
                 self._cancel(job)
                 raise
         return QueryResult(
             columns=columns,
-            rows=rows[:max_rows],
-            truncated=len(rows) > max_rows,
+            rows=budget.kept_rows(),
+            truncated=budget.truncated,
+            truncation_note=budget.note(),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             bytes_scanned=job.total_bytes_processed,
             bytes_billed=job.total_bytes_billed,
         )
+
+    @property
+    def project(self) -> str:
+        """The project tables belong to when a relation names none."""
+        return self._target.project
+
+    def held_permissions(self, table: str, permissions: Sequence[str]) -> list[str]:
+        """Which of `permissions` these credentials hold on `project.dataset.table` (tables.testIamPermissions)."""
+        answer = self._get_client().test_iam_permissions(
+            table, list(permissions), retry=_LOOKUP_RETRY, timeout=_LOOKUP_TIMEOUT_SECONDS
+        )
+        return [str(permission) for permission in answer.get("permissions", [])]
 
     def close(self) -> None:
         with self._lock:
@@ -179,24 +194,24 @@ class BigQueryWarehouse:
 
     def _read(
         self, job: bigquery.QueryJob, max_rows: int, timeout_seconds: float, retry: retries.Retry
-    ) -> tuple[list[list[object]], list[Column]]:
-        """Rows page by page, stopping at max_rows + 1 (enough to know there are more), never the whole result."""
+    ) -> tuple[ResultBudget, list[Column]]:
+        """Rows page by page, stopping at max_rows + 1 (enough to know there are more) or at the byte cap."""
         iterator = job.result(
             page_size=min(self._page_size, max_rows + 1),
             max_results=max_rows + 1,
             timeout=timeout_seconds,
             retry=retry,
         )
-        rows: list[list[object]] = []
+        budget = ResultBudget(self._result_limits, max_rows)
         for page in iterator.pages:
             for row in page:
-                rows.append([plain_value(value) for value in row.values()])
-                if len(rows) > max_rows:
+                budget.add(row.values())
+                if budget.full:
                     break
-            if len(rows) > max_rows:
+            if budget.full:
                 break
         columns = [Column(name=field.name, type=field.field_type or "") for field in iterator.schema]
-        return rows, columns
+        return budget, columns
 
     def _cancel(self, job: bigquery.QueryJob) -> None:
         """Stop a job that ran past the time limit, so that it costs nothing more."""

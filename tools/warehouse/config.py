@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tools.warehouse.result_budget import DEFAULT_MAX_CELL_CHARS, DEFAULT_MAX_RESULT_BYTES, ResultLimits
+
 
 @dataclass(frozen=True)
 class WarehouseConfig:
@@ -16,6 +18,12 @@ class WarehouseConfig:
     dbt_target: str | None
     max_bytes_scanned: int
     bigquery_api_endpoint: str | None
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+
+    def result_limits(self) -> ResultLimits:
+        """What one result may hold in memory and show in one cell."""
+        return ResultLimits(max_bytes=self.max_result_bytes, max_cell_chars=self.max_cell_chars)
 
     def with_url(self, url: str) -> WarehouseConfig:
         """The same limits for another warehouse (the bundled demo's file)."""

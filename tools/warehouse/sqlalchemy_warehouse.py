@@ -14,9 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tools.errors import ToolInputError, WarehouseError
 from tools.results import Column, QueryResult
+from tools.warehouse.cell_cut import cells_cut_sql, is_query
 from tools.warehouse.messages import query_timed_out
+from tools.warehouse.result_budget import FETCH_BATCH_ROWS, ResultBudget, ResultLimits
 from tools.warehouse.row_cap import capped_sql
-from tools.warehouse.values import plain_value
 
 if TYPE_CHECKING:
     from tools.warehouse.dialects.base import SqlAlchemyDialect
@@ -29,9 +30,17 @@ _TIMEOUT_MARKERS = ("canceling statement due to statement timeout", "interrupt",
 class SqlAlchemyWarehouse:
     """Runs checked SELECTs in a read-only connection or transaction, with a timeout and a row cap."""
 
-    def __init__(self, url: sa.URL, *, dialect: SqlAlchemyDialect, setting_name: str) -> None:
+    def __init__(
+        self,
+        url: sa.URL,
+        *,
+        dialect: SqlAlchemyDialect,
+        setting_name: str,
+        result_limits: ResultLimits | None = None,
+    ) -> None:
         self._url = url
         self._dialect = dialect
+        self._result_limits = result_limits or ResultLimits()
         self._setting_name = setting_name  # Named in connection errors, so the user knows what to fix.
         self._engine: sa.Engine | None = None
         self._lock = threading.Lock()
@@ -46,6 +55,9 @@ class SqlAlchemyWarehouse:
                 self._engine = sa.create_engine(
                     self._url, connect_args=self._dialect.connect_args(), pool_pre_ping=True
                 )
+                # Loaders that turn values Python cannot hold (infinity dates, BC dates) into text; on this
+                # engine only, never on the conversation store's.
+                sa.event.listen(self._engine, "connect", self._dialect.prepare_connection)
             return self._engine
 
     def estimate_bytes(self, sql: str) -> int | None:
@@ -55,10 +67,12 @@ class SqlAlchemyWarehouse:
     def execute_readonly(
         self, sql: str, *, max_rows: int, timeout_seconds: float, session_id: str | None = None
     ) -> QueryResult:
-        # Rows are bounded twice: the LIMIT that capped_sql puts in the tree, and fetchmany, which never asks
-        # the driver for more than max_rows + 1 (so "truncated" is known without reading the rest).
-        statement = capped_sql(sql, self._dialect.sqlglot_name, max_rows + 1)
+        # Rows are bounded three ways: the LIMIT that capped_sql puts in the tree; fetchmany in batches, never
+        # more than max_rows + 1 (so "truncated" is known without reading the rest); and the byte cap, which
+        # stops fetching once the rows held reach BLUEPRINTDATA_MAX_RESULT_BYTES. Long text is cut by the
+        # database itself, so a huge cell never crosses the wire.
         started = time.perf_counter()
+        budget = ResultBudget(self._result_limits, max_rows)
         with self._connection() as connection:
             driver_error = connection.dialect.loaded_dbapi.Error
             # The driver's own cursor, without parameters: a '%' in the SQL is a modulo or a LIKE pattern, never
@@ -66,20 +80,41 @@ class SqlAlchemyWarehouse:
             cursor = connection.connection.cursor()
             try:
                 with self._time_limit(connection, timeout_seconds):
-                    cursor.execute(statement)
-                    columns = self._columns(connection, cursor.description)
-                    rows = [[plain_value(value) for value in row] for row in cursor.fetchmany(max_rows + 1)]
+                    # Cut first, capped outside the cut: a LIMIT under the cut would hold every long value whole.
+                    cut, shape = self._cells_cut(connection, cursor, sql)
+                    cursor.execute(capped_sql(cut, self._dialect.sqlglot_name, max_rows + 1))
+                    # The types before the cut: a cut jsonb column is still jsonb to whoever reads the result.
+                    columns = shape or self._columns(connection, cursor.description)
+                    while not budget.full:
+                        batch = cursor.fetchmany(min(FETCH_BATCH_ROWS, max_rows + 1))
+                        if not batch:
+                            break
+                        for row in batch:
+                            budget.add(row)
+                            if budget.full:
+                                break
             except driver_error as exc:
                 raise self._query_error(exc, timeout_seconds, sql) from None
             finally:
                 cursor.close()
-        truncated = len(rows) > max_rows
         return QueryResult(
             columns=columns,
-            rows=rows[:max_rows],
-            truncated=truncated,
+            rows=budget.kept_rows(),
+            truncated=budget.truncated,
+            truncation_note=budget.note(),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def _cells_cut(
+        self, connection: sa.Connection, cursor: Any, statement: str
+    ) -> tuple[str, list[Column] | None]:
+        """The statement with its long text columns cut by the database, and its columns found without rows."""
+        if not is_query(statement, self._dialect.sqlglot_name):
+            return statement, None  # Nothing to cut, and the read-only connection refuses it if it writes.
+        raw = connection.connection.dbapi_connection
+        columns = self._dialect.result_columns(cursor, raw, statement)
+        cut = cells_cut_sql(statement, columns, self._dialect, self._result_limits.max_cell_chars)
+        return cut, columns
 
     @contextmanager
     def _connection(self) -> Iterator[sa.Connection]:

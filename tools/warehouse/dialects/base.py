@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlglot import exp
 
+from tools.results import Column
+from tools.warehouse.cell_cut import shape_sql
+from tools.warehouse.privileges import ModelledTable, PrivilegeReport
 from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
 
 if TYPE_CHECKING:
@@ -62,6 +65,13 @@ class WarehouseDialect(ABC):
     def schema_columns_sql(self, database: str | None, schema: str) -> str:
         """The query listing every column of one schema, with a row estimate where the catalog keeps one."""
 
+    def check_privileges(self, warehouse: Warehouse, tables: Sequence[ModelledTable]) -> PrivilegeReport:
+        """What the warehouse's credentials may do beyond reading the modelled `tables`, checked at start.
+
+        Nothing by default: DuckDB files are opened read-only, so their connection can do nothing more.
+        """
+        return PrivilegeReport(warehouse=self.name)
+
 
 def json_pairs_of(most_frequent: exp.Select, aggregate: str, pair: str) -> exp.Expr:
     """`CAST(aggregate(pair(value, frequency)) AS TEXT)` over the most frequent values, as a scalar subquery."""
@@ -83,14 +93,22 @@ class SqlAlchemyDialect(WarehouseDialect):
 
     def warehouse_from_url(self, url: sa.URL, config: WarehouseConfig) -> Warehouse:
         return SqlAlchemyWarehouse(
-            self.driver_url(url), dialect=self, setting_name="BLUEPRINTDATA_WAREHOUSE_URL"
+            self.driver_url(url),
+            dialect=self,
+            setting_name="BLUEPRINTDATA_WAREHOUSE_URL",
+            result_limits=config.result_limits(),
         )
 
     def warehouse_from_dbt_target(
         self, target: Mapping[str, Any], project_dir: Path, config: WarehouseConfig
     ) -> Warehouse:
         url = self.url_from_dbt_target(target, project_dir)
-        return SqlAlchemyWarehouse(url, dialect=self, setting_name=f"the dbt profile {target['_source']}")
+        return SqlAlchemyWarehouse(
+            url,
+            dialect=self,
+            setting_name=f"the dbt profile {target['_source']}",
+            result_limits=config.result_limits(),
+        )
 
     def driver_url(self, url: sa.URL) -> sa.URL:
         """The URL with the driver we install, where the user named only the database."""
@@ -115,3 +133,19 @@ class SqlAlchemyDialect(WarehouseDialect):
     def column_type_name(self, dbapi_connection: Any, type_code: Any) -> str:
         """A result column's type name from the cursor description's type code."""
         return str(type_code)
+
+    def result_columns(self, cursor: Any, dbapi_connection: Any, statement: str) -> list[Column]:
+        """The names and types of the columns `statement` returns, from a run that returns no rows."""
+        cursor.execute(shape_sql(statement, self.sqlglot_name))
+        cursor.fetchall()
+        return [
+            Column(name=str(item[0]), type=self.column_type_name(dbapi_connection, item[1]))
+            for item in cursor.description or []
+        ]
+
+    def cut_text(self, column: exp.Expr, type_name: str, max_chars: int) -> exp.Expr | None:
+        """`column` cut to `max_chars` characters by the database, for a column of a long type; else None."""
+        return None
+
+    def prepare_connection(self, dbapi_connection: Any, connection_record: Any) -> None:
+        """Set up each new warehouse connection, e.g. loaders for values Python cannot hold."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlglot import exp
 
 from tools.warehouse.dialects.base import WarehouseDialect
+from tools.warehouse.privileges import ModelledTable, PrivilegeReport
 
 if TYPE_CHECKING:
     from tools.warehouse.base import Warehouse
@@ -38,7 +39,9 @@ select only the columns you need and filter on the partition column (usually a d
         target = target_from_url(
             url.host, url.database, dict(url.query), api_endpoint=config.bigquery_api_endpoint
         )
-        return BigQueryWarehouse(target, max_bytes_scanned=config.max_bytes_scanned)
+        return BigQueryWarehouse(
+            target, max_bytes_scanned=config.max_bytes_scanned, result_limits=config.result_limits()
+        )
 
     def warehouse_from_dbt_target(
         self, target: Mapping[str, Any], project_dir: Path, config: WarehouseConfig
@@ -47,7 +50,17 @@ select only the columns you need and filter on the partition column (usually a d
         from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
 
         bigquery_target = target_from_dbt(target, api_endpoint=config.bigquery_api_endpoint)
-        return BigQueryWarehouse(bigquery_target, max_bytes_scanned=config.max_bytes_scanned)
+        return BigQueryWarehouse(
+            bigquery_target, max_bytes_scanned=config.max_bytes_scanned, result_limits=config.result_limits()
+        )
+
+    def check_privileges(self, warehouse: Warehouse, tables: Sequence[ModelledTable]) -> PrivilegeReport:
+        from tools.warehouse.bigquery_privileges import bigquery_privileges
+        from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
+
+        if not isinstance(warehouse, BigQueryWarehouse):
+            return PrivilegeReport(warehouse=self.name)
+        return bigquery_privileges(warehouse, tables)
 
     def sample(self, percent: exp.Expr, seed: exp.Expr) -> exp.TableSample:
         # BigQuery samples storage blocks and takes no seed; it bills only the blocks read.

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import sqlglot
 from sqlglot import exp
 
 from tools.errors import WarehouseError
+from tools.results import Column
 from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
 
 
@@ -34,6 +36,19 @@ class DuckDbDialect(SqlAlchemyDialect):
         # Read-only at the engine: even SQL that slipped past the guard cannot write; and no file, HTTP or
         # extension access, so it cannot read outside the warehouse either.
         return {"read_only": True, "config": {"enable_external_access": False}}
+
+    def result_columns(self, cursor: Any, dbapi_connection: Any, statement: str) -> list[Column]:
+        # DESCRIBE binds without running: DuckDB folds constants even under LIMIT 0, so a `repeat('x', 2e8)`
+        # would be computed (and its memory taken) once more just to learn its type.
+        query = sqlglot.parse_one(statement, read=self.sqlglot_name)
+        cursor.execute(exp.Describe(this=query).sql(dialect=self.sqlglot_name))
+        return [Column(name=str(row[0]), type=str(row[1])) for row in cursor.fetchall()]
+
+    def cut_text(self, column: exp.Expr, type_name: str, max_chars: int) -> exp.Expr | None:
+        if type_name in {"VARCHAR", "JSON"}:
+            text = exp.Cast(this=column, to=exp.DataType.build("text"))
+            return exp.Substring(this=text, start=exp.Literal.number(1), length=exp.Literal.number(max_chars))
+        return None
 
     def sample(self, percent: exp.Expr, seed: exp.Expr) -> exp.TableSample:
         # DuckDB's SYSTEM samples whole vectors of 2048 rows; row-level sampling is what a local file needs.

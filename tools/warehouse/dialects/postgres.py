@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlglot import exp
 
 from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
+from tools.warehouse.postgres_privileges import postgres_privileges
+from tools.warehouse.postgres_values import register_text_fallbacks
+from tools.warehouse.privileges import ModelledTable, PrivilegeReport
+
+if TYPE_CHECKING:
+    from tools.warehouse.base import Warehouse
+
+# Result column types that can be long: cut by the server, so a huge value never crosses the wire.
+_TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name", "json", "jsonb", "xml"})
 
 
 class PostgresDialect(SqlAlchemyDialect):
@@ -53,7 +62,26 @@ class PostgresDialect(SqlAlchemyDialect):
         # psycopg describes columns by type oid; its adapters map the oid to the type's name.
         adapters = getattr(dbapi_connection, "adapters", None)
         info = adapters.types.get(type_code) if adapters is not None else None
-        return str(info.name) if info is not None else str(type_code)
+        if info is None:
+            return str(type_code)
+        # The registry finds an array type under its element's info: say it is an array.
+        return f"{info.name}[]" if type_code == info.array_oid and type_code != info.oid else str(info.name)
+
+    def cut_text(self, column: exp.Expr, type_name: str, max_chars: int) -> exp.Expr | None:
+        if type_name == "bytea":  # Shown as hex: two characters a byte.
+            return exp.Substring(
+                this=column, start=exp.Literal.number(1), length=exp.Literal.number(max_chars // 2 + 1)
+            )
+        if type_name in _TEXT_TYPES or type_name.endswith("[]"):  # Arrays as PostgreSQL writes them: {a,b}
+            text = exp.Cast(this=column, to=exp.DataType.build("text"))
+            return exp.Substring(this=text, start=exp.Literal.number(1), length=exp.Literal.number(max_chars))
+        return None
+
+    def prepare_connection(self, dbapi_connection: Any, connection_record: Any) -> None:
+        register_text_fallbacks(dbapi_connection)
+
+    def check_privileges(self, warehouse: Warehouse, tables: Sequence[ModelledTable]) -> PrivilegeReport:
+        return postgres_privileges(warehouse, tables)
 
     def sample(self, percent: exp.Expr, seed: exp.Expr) -> exp.TableSample:
         return exp.TableSample(method=exp.var("SYSTEM"), percent=percent, seed=seed)

@@ -1,0 +1,174 @@
+"""Everything bounded: results by bytes as well as rows, long cells cut, messages and tool results capped, inputs
+echoed once and short. Through real DuckDB and PostgreSQL, the fake BigQuery and the agent on the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from agent.events import EventList, ToolFinished, TurnFailed, TurnFinished, TurnStarted
+from agent.runtime import Runtime
+from agent.settings import Settings
+from agent.tool_config import warehouse_config
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
+from tools.warehouse.base import Warehouse
+from tools.warehouse.bigquery_target import BigQueryTarget
+from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
+from tools.warehouse.factory import build_warehouse
+from tools.warehouse.result_budget import ResultLimits
+
+# About 5 KB a row; not a constant, so that no engine folds it into one value.
+_WIDE_ROWS = "SELECT g AS id, repeat('y', 5000 + g % 2) AS pad FROM {series} AS t(g) ORDER BY g"
+_SERIES = {"duckdb": "range(100000)", "postgres": "generate_series(0, 99999)"}
+
+
+@pytest.fixture
+def bigquery_fake() -> Iterator[FakeBigQuery]:
+    """The fake BigQuery API, answering the real client for one test."""
+    fake = FakeBigQuery()
+    with fake.serving():
+        yield fake
+
+
+@pytest.fixture
+def duckdb_file(tmp_path: Path) -> Path:
+    path = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            "CREATE TABLE orders AS SELECT range AS id, 'order ' || range AS label FROM range(5000)"
+        )
+    return path
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_url(request: pytest.FixtureRequest, duckdb_file: Path) -> str:
+    if request.param == "duckdb":
+        return f"duckdb:///{duckdb_file}"
+    url = str(request.getfixturevalue("postgres_url"))
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE orders AS SELECT g AS id, 'order ' || g AS label FROM generate_series(0, 4999) AS g"
+        )
+    engine.dispose()
+    return url
+
+
+def warehouse_for(url: str, **settings: object) -> Warehouse:
+    return build_warehouse(
+        warehouse_config(Settings.model_validate({"warehouse_url": url, **settings}, by_name=True)), None
+    )
+
+
+def test_results_stop_at_the_byte_cap_and_say_so(warehouse_url: str) -> None:
+    warehouse = warehouse_for(warehouse_url, max_result_bytes="1MB")
+    series = _SERIES[warehouse.dialect.name]
+    result = warehouse.execute_readonly(_WIDE_ROWS.format(series=series), max_rows=10_000, timeout_seconds=30)
+    # 1 MB of 5 KB rows: about 200 of the 10,000 the row cap allows, the first ones in order.
+    assert result.truncated and 150 < len(result.rows) <= 200
+    assert [row[0] for row in result.rows[:3]] == [0, 1, 2]
+    assert result.truncation_note is not None and "BLUEPRINTDATA_MAX_RESULT_BYTES" in result.truncation_note
+    warehouse.close()
+
+
+def test_long_cells_are_cut_by_the_database_and_marked(warehouse_url: str) -> None:
+    warehouse = warehouse_for(warehouse_url, max_cell_chars=100)
+    result = warehouse.execute_readonly(
+        "SELECT id, repeat(label, 1000) AS long_label, 'short' AS label FROM orders ORDER BY id DESC",
+        max_rows=10,
+        timeout_seconds=30,
+    )
+    # The row cap and the order survive the cut; only the long column is cut.
+    assert [row[0] for row in result.rows] == list(range(4999, 4989, -1)) and result.truncated
+    assert result.rows[0][1] == ("order 4999" * 10) + "… [cut at 100 characters]"
+    assert result.rows[0][2] == "short"
+    assert (
+        result.truncation_note is not None
+        and "10 long values cut to 100 characters" in result.truncation_note
+    )
+    # Two columns of one name stay apart.
+    same_name = warehouse.execute_readonly("SELECT 'a' AS x, 'b' AS x", max_rows=5, timeout_seconds=10)
+    assert same_name.rows == [["a", "b"]] and [c.name for c in same_name.columns] == ["x", "x"]
+    warehouse.close()
+
+
+def test_bigquery_results_are_bounded_alike(bigquery_fake: FakeBigQuery) -> None:
+    bigquery_fake.execute(
+        "CREATE SCHEMA shop; CREATE TABLE shop.notes AS SELECT range AS id, repeat('n', 3000) AS body FROM range(500)"
+    )
+    target = BigQueryTarget(project=PROJECT, source="the test profile", dataset="shop", api_endpoint=ENDPOINT)
+    warehouse = BigQueryWarehouse(
+        target, max_bytes_scanned=10**10, result_limits=ResultLimits(max_bytes=100_000, max_cell_chars=1000)
+    )
+    result = warehouse.execute_readonly(
+        "SELECT id, body FROM notes ORDER BY id", max_rows=400, timeout_seconds=20
+    )
+    # Each body is cut to 1,000 characters (plus its mark); 100 KB holds about 95 such rows.
+    assert result.truncated and 80 < len(result.rows) < 100
+    assert result.rows[0][1].endswith("… [cut at 1,000 characters]")
+    assert "BLUEPRINTDATA_MAX_RESULT_BYTES" in (result.truncation_note or "")
+    warehouse.close()
+
+
+def _turn(runtime: Runtime, text: str) -> EventList:
+    events = EventList()
+    session = runtime.store.open_session(source="cli").id
+    runtime.agent().handle(session, text, events)
+    return events
+
+
+def test_the_answer_says_a_huge_value_was_truncated(make_runtime: Callable[..., Runtime]) -> None:
+    events = _turn(make_runtime(), "/sql SELECT repeat('x', 2000000) AS big")
+    finished = events.of_type(ToolFinished)[0]
+    assert "truncated: 1 long value cut to 10,000 characters" in finished.summary  # type: ignore[union-attr]
+    table = finished.table  # type: ignore[union-attr]
+    assert table is not None and len(table.rows[0][0]) < 10_100
+    answer = events.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
+    assert "truncated" in answer
+
+
+def test_a_message_over_the_limit_is_refused_in_one_line_and_not_echoed(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime(max_message_chars=1000)
+    text = "/sql SELECT " + "1 + " * 5000 + "1"
+    events = _turn(runtime, text)
+    failed = events.of_type(TurnFailed)
+    assert len(failed) == 1 and "\n" not in failed[0].message  # type: ignore[union-attr]
+    assert "20,013 characters long; the limit is 1,000 (BLUEPRINTDATA_MAX_MESSAGE_CHARS)" in failed[0].message  # type: ignore[union-attr]
+    assert len(events.of_type(TurnStarted)[0].text) <= 80  # type: ignore[union-attr]
+    assert not events.of_type(ToolFinished)  # Nothing ran.
+
+
+def test_tool_results_sent_to_the_model_fit_the_budget_with_a_note(
+    make_runtime: Callable[..., Runtime], fake_anthropic: FakeAnthropic
+) -> None:
+    runtime = make_runtime(
+        max_tool_result_chars=1000, anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url
+    )
+    fake_anthropic.enqueue(
+        tool_use_reply("describe_model", {"name": "fct_orders"}), text_reply("fct_orders has many columns.")
+    )
+    _turn(runtime, "What is in fct_orders?")
+    content = fake_anthropic.requests[1].tool_results()[0]["content"]
+    text = content if isinstance(content, str) else "".join(part["text"] for part in content)
+    assert len(text) < 1300
+    assert "more characters of this result were left out (a size limit)" in text
+    assert text.startswith("fct_orders (model")
+
+
+def test_inputs_are_echoed_once_and_short(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime()
+    words = "revenue " * 4000  # 32 KB
+    search = _turn(runtime, f"/search {words}")
+    answer = search.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
+    assert answer.count("revenue revenue") < 20 and len(answer) < 5000
+    name = "x" * 39_000
+    describe = _turn(runtime, f"/describe {name}")
+    refusal = describe.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
+    assert "at most 300 characters" in refusal and len(refusal) < 500
