@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import signal
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from agent.alerts.definitions import AlertDefinition
+from agent.alerts.loading import load_alerts
 from bot.slack.listeners.alerts import alerts_arguments
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
+from tests.fakes.slack.messages import SlackMessage
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import USER, StartBot, answered, wait_until
 from tests.test_alerts import CHANNEL, MORNING, alerts_file, orders_until
@@ -109,3 +112,133 @@ def test_blueprintdata_alerts_is_a_command_only_when_it_reads_like_one() -> None
     )
     assert alerts_arguments("alerts that fired last week?") is None
     assert alerts_arguments("how are revenue alerts set up?") is None
+
+
+SPIKES = ("2024-03-10", "2024-03-11", "2024-03-13", "2024-03-25")
+
+
+def spiky_series(until: str, spikes: tuple[str, ...] = SPIKES) -> str:
+    """An `sql` alert's series in DuckDB: about 110 a day with a weekly wiggle, and 400 on the `spikes` days."""
+    days = ", ".join(f"date '{day}'" for day in spikes)
+    return (
+        "      select day, case when day in ("
+        + days
+        + ") then 400 else 100 + (extract(dow from day) * 7) % 11 + (extract(doy from day) * 13) % 9 end\n"
+        "      from (select cast(range as date) as day\n"
+        "            from range(date '2024-01-01', date '2024-04-01', interval 1 day)) as days\n"
+        f"      where day <= date '{until}'\n"
+    )
+
+
+def spiky_alert(
+    tmp_path: Path, until: str, spikes: tuple[str, ...] = SPIKES, **fields: str
+) -> AlertDefinition:
+    """The `spiky` alert as the file says it on the morning after `until` (its data ends there)."""
+    extra = "".join(f"    {key}: {value}\n" for key, value in fields.items())
+    series = spiky_series(until, spikes)
+    entry = f"  - name: spiky\n    label: signups\n    min_history: 28\n{extra}    sql: |\n{series}"
+    return load_alerts(alerts_file(tmp_path, entry)).alerts[0]
+
+
+def roots(fake: FakeSlack) -> list[SlackMessage]:
+    return [m for m in fake.messages(CHANNEL) if m.thread_ts in (None, m.ts)]
+
+
+def thread_texts(fake: FakeSlack, ts: str) -> list[str]:
+    return [m.text for m in fake.messages(CHANNEL, thread_ts=ts) if m.ts != ts]
+
+
+def test_an_incident_lives_in_one_message_edited_in_place_with_buttons_and_resolves_itself(
+    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, orders_until("2024-06-12", name="viral_orders")))
+    runner = bot.alerts.runner
+
+    def run_day(day: int, **fields: str) -> str:
+        outcome = runner.run(
+            spiky_alert(tmp_path, f"2024-03-{day:02d}", **fields), MORNING + timedelta(days=day), "schedule"
+        )
+        return outcome.message
+
+    run_day(9)
+    assert roots(fake_slack) == []
+    assert "incident opened: signups on 2024-03-10: 400" in run_day(10)
+    [root] = roots(fake_slack)
+    assert ":red_circle: Open" in root.text and "1 anomaly" in root.text
+    buttons = [e["text"]["text"] for b in root.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["Acknowledge", "Snooze 1 day", "Snooze 1 week", "Resolve", "Mute this alert"]
+    wait_until(lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts), what="the first chart")
+
+    run_day(11)  # Another anomaly: the same message, edited; the news and a chart in its thread.
+    assert [m.ts for m in roots(fake_slack)] == [root.ts]
+    assert "2 anomalies" in fake_slack.message(CHANNEL, root.ts).text
+    assert any("Again: signups on 2024-03-11: 400" in text for text in thread_texts(fake_slack, root.ts))
+    assert len(fake_slack.uploads(CHANNEL, thread_ts=root.ts)) == 2
+
+    incident = runner.incidents.latest("spiky")
+    assert incident is not None
+    fake_slack.send_block_action(
+        "alert_incident:ack", str(incident.id), user=USER, channel=CHANNEL, message_ts=root.ts
+    )
+    wait_until(
+        lambda: "Acknowledged by" in fake_slack.message(CHANNEL, root.ts).text, what="the acknowledgment"
+    )
+    assert f":eyes: Acknowledged by <@{USER}>" in fake_slack.message(CHANNEL, root.ts).text
+    assert f":eyes: <@{USER}> acknowledged this." in thread_texts(fake_slack, root.ts)
+
+    for day in (12, 13, 14, 15):
+        run_day(day)
+    assert "3 anomalies" in fake_slack.message(CHANNEL, root.ts).text  # The 13th counted, still acknowledged.
+    assert "Acknowledged by" in fake_slack.message(CHANNEL, root.ts).text
+    resolved = run_day(16)  # 14th, 15th and 16th back in range: resolved by itself.
+    assert "incident resolved" in resolved
+    final = fake_slack.message(CHANNEL, root.ts)
+    assert ":white_check_mark: Resolved: back in range since 2024-03-16" in final.text
+    assert not [b for b in final.blocks if b["type"] == "actions"]  # No buttons on a resolved incident.
+    assert any(
+        t.startswith(":white_check_mark: Resolved by itself") for t in thread_texts(fake_slack, root.ts)
+    )
+    assert len(roots(fake_slack)) == 1 and len(final.edits) >= 4
+
+
+def test_a_flapping_metric_reopens_its_incident_and_snooze_and_mute_are_honoured(
+    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, orders_until("2024-06-12", name="viral_orders")))
+    runner = bot.alerts.runner
+    spikes = ("2024-03-13", "2024-03-25", "2024-03-27")
+    # Runs up to today: a snooze clicked now (for a day) covers the last ones.
+    today = datetime.now(UTC).replace(hour=7, minute=0, second=0, microsecond=0)
+
+    def run_day(day: int) -> str:
+        alert = spiky_alert(tmp_path, f"2024-03-{day:02d}", spikes, suppression_interval="10d")
+        return runner.run(alert, today - timedelta(days=28 - day), "schedule").message
+
+    for day in range(12, 25):  # Opens on the 13th, resolves itself on the 16th.
+        run_day(day)
+    [root] = roots(fake_slack)
+    # Within 10 days of its end: the same incident reopens in the same message.
+    assert "incident reopened" in run_day(25)
+    assert [m.ts for m in roots(fake_slack)] == [root.ts]
+    assert any(t.startswith(":rotating_light: Reopened") for t in thread_texts(fake_slack, root.ts))
+    incident = runner.incidents.latest("spiky")
+    assert incident is not None and incident.state.is_open and incident.state.anomalies == 2
+
+    click = {"user": USER, "channel": CHANNEL, "message_ts": root.ts}
+    fake_slack.send_block_action("alert_incident:snooze_1d", str(incident.id), **click)
+    wait_until(
+        lambda: any("snoozed this until" in t for t in thread_texts(fake_slack, root.ts)), what="snooze"
+    )
+    notes_before = len(thread_texts(fake_slack, root.ts))
+    run_day(26)
+    assert "incident grew" in run_day(27)
+    assert ":zzz: Snoozed until" in fake_slack.message(CHANNEL, root.ts).text
+    assert "3 anomalies" in fake_slack.message(CHANNEL, root.ts).text
+    assert len(thread_texts(fake_slack, root.ts)) == notes_before  # Snoozed: the thread stays quiet.
+
+    fake_slack.send_block_action("alert_incident:mute", str(incident.id), **click)
+    wait_until(lambda: runner.incidents.alert_state("spiky").muted_by == USER, what="the mute")
+    assert run_day(28) == f"spiky: muted (muted by {USER})"
+    fake_slack.send_block_action("alert_incident:resolve", str(incident.id), **click)
+    wait_until(lambda: f"Resolved by <@{USER}>" in fake_slack.message(CHANNEL, root.ts).text, what="resolve")
+    assert len(roots(fake_slack)) == 1

@@ -12,7 +12,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tools.anomalies import DEFAULT_SENSITIVITY
 
@@ -104,7 +112,13 @@ class AlertDefinition(BaseModel):
     min_history: int = Field(14, ge=3, le=2000)
     history: int = Field(120, ge=10, le=5000)
     check_last: int = Field(1, ge=1, le=100)
-    cooldown: timedelta | None = None
+    # After an incident resolved by itself, an anomaly within this long (in the metric's time) reopens it
+    # instead of posting anew; `cooldown` is the name older alerts files use.
+    suppression_interval: timedelta | None = Field(
+        None, validation_alias=AliasChoices("suppression_interval", "cooldown")
+    )
+    # Points in a row back in range that resolve an incident by themselves.
+    resolve_after: int = Field(3, ge=1, le=1000)
     mute: list[MuteWindow] = Field(default_factory=list)
     what_to_do: str | None = None
 
@@ -134,9 +148,9 @@ class AlertDefinition(BaseModel):
             ) from None
         return value
 
-    @field_validator("cooldown", mode="before")
+    @field_validator("suppression_interval", mode="before")
     @classmethod
-    def _cooldown(cls, value: Any) -> Any:
+    def _duration(cls, value: Any) -> Any:
         if isinstance(value, str) and (match := _DURATION.match(value)):
             unit = _DURATION_UNITS[match.group(2)[0].lower()]
             return timedelta(**{unit: float(match.group(1))})

@@ -3,12 +3,13 @@ through. Front doors render notices in their own medium (bot/alerts/rendering.py
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.evaluate import AlertEvaluation
+from agent.alerts.incidents import StoredIncident
 from agent.sessions import SeedContext
 from tools.anomalies import Finding
 from tools.anomalies.detector import format_moment, format_number
@@ -98,7 +99,60 @@ class RecoveryNotice:
     latest: str
 
 
-AlertNotice = AnomalyNotice | FailureNotice | RecoveryNotice
+@dataclass(frozen=True)
+class IncidentEntry:
+    """One alert's incident as its message shows it."""
+
+    alert: AlertDefinition
+    incident: StoredIncident
+
+
+@dataclass(frozen=True)
+class IncidentNotice:
+    """An incident message: one or more incidents (alerts of one model in one run share one), in their current
+    state; on first posting, `anomalies` brings the findings' charts and what the thread's session starts from."""
+
+    entries: list[IncidentEntry]
+    channel: str
+    now: datetime
+    anomalies: list[AnomalyNotice] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)  # Slack ids or user groups, already resolved
+
+    @property
+    def alert(self) -> AlertDefinition:
+        """The first alert (the message's channel and the thread's session are named after it)."""
+        return self.entries[0].alert
+
+    @property
+    def key(self) -> int:
+        """The incident the message's buttons name; an action applies to every incident of the message."""
+        return self.entries[0].incident.id
+
+    def seed(self) -> SeedContext:
+        """The thread's conversation starts from every anomaly the message reports."""
+        first = self.anomalies[0].seed()
+        context = "\n\n".join(anomaly.context_for_model() for anomaly in self.anomalies)
+        return SeedContext(author=first.author, opening=first.opening, context=context)
+
+
+NoteKind = Literal[
+    "grew", "reopened", "resolved", "acknowledged", "snoozed", "resolved_by_user", "muted", "posted_late"
+]
+
+
+@dataclass(frozen=True)
+class IncidentNote:
+    """A line in an incident's thread: what changed and, for a new anomaly, its chart."""
+
+    alert: AlertDefinition
+    kind: NoteKind
+    incident: StoredIncident
+    user: str | None = None
+    until: datetime | None = None
+    chart_png: bytes | None = None
+
+
+AlertNotice = AnomalyNotice | FailureNotice | RecoveryNotice | IncidentNotice
 
 
 @dataclass(frozen=True)
@@ -110,6 +164,10 @@ class PostedNotice:
 
 
 class AlertNotifier(Protocol):
-    """Posts a notice to the alert's channel (Slack in the bot; a list in tests)."""
+    """Posts notices to Slack (a list in tests): new messages, edits of an incident's message, thread notes."""
 
     def post(self, notice: AlertNotice) -> PostedNotice: ...
+
+    def update(self, where: PostedNotice, notice: IncidentNotice) -> None: ...
+
+    def reply(self, where: PostedNotice, note: IncidentNote) -> None: ...
