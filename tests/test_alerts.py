@@ -372,6 +372,22 @@ def test_cli_alerts_list_and_dry_run_on_the_demo(cli_env: dict[str, str]) -> Non
     assert "SLACK_BOT_TOKEN is not set" in no_token.stderr and "--dry-run" in no_token.stderr
 
 
+def test_cli_alerts_test_replays_the_demo_failed_payments(cli_env: dict[str, str]) -> None:
+    result = run_cli("alerts", "test", "failed_payments", "--since", "200d", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "failed_payments: 123 points replayed since 2024-07-15: 1 message(s) and 1 thread note(s)" in out
+    [row] = [line for line in result.stdout.splitlines() if "failed payments on" in line]
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells[:3] == ["2024-09-03 00:00", "2024-09-03 00:00", "1"]
+    assert cells[3].startswith("failed payments on 2024-09-03: 49")
+    assert cells[4] == "2024-09-07 00:00"  # Resolved by itself after three quiet points (09-05 had none).
+    chart = next(
+        line.removeprefix("chart: ") for line in result.stdout.splitlines() if line.startswith("chart: ")
+    )
+    assert Path(chart).read_bytes().startswith(b"\x89PNG")
+
+
 def test_cli_alerts_list_shows_what_could_not_be_loaded(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = alerts_file(
         tmp_path, orders_until("2024-06-12"), orders_until("2024-06-12", name="x", schedule="nope")

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.loading import load_alerts
+from agent.alerts.replay import replay
+from agent.runtime import Runtime
 from bot.slack.listeners.alerts import alerts_arguments
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.fakes.slack.messages import SlackMessage
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import USER, StartBot, answered, wait_until
-from tests.test_alerts import CHANNEL, MORNING, alerts_file, orders_until
+from tests.test_alerts import CHANNEL, MORNING, alerts_file, orders_until, slack_alerts
 from tests.test_slack_process import slack_process_env, start
 
 
@@ -35,7 +38,10 @@ def test_an_alert_posts_its_chart_and_a_reply_in_its_thread_is_answered_with_the
 
     assert outcome.posted == ["anomaly"]
     [post] = [m for m in fake_slack.messages(CHANNEL) if m.thread_ts is None]
-    assert "*Alert viral_orders*: orders on 2024-06-12: 135, expected 36.8–129, +96%" in post.text
+    assert (
+        "*Alert viral_orders* · :red_circle: Open\norders on 2024-06-12: 135, expected 36.8–129, +96%"
+        in post.text
+    )
     assert "What to do" in post.text
     [chart] = wait_until(lambda: fake_slack.uploads(CHANNEL, thread_ts=post.ts), what="the chart")
     assert chart.content.startswith(b"\x89PNG") and chart.filename == "viral_orders-20240612-0000.png"
@@ -72,7 +78,9 @@ def test_alerts_slash_commands_list_and_run_and_name_what_could_not_be_loaded(
     done = wait_until(
         lambda: [text for text in ephemeral_texts(fake_slack, CHANNEL) if "posted to" in text], what="the run"
     )
-    assert done == [f"viral_orders: orders on 2024-06-12: 135, expected 36.8–129, +96%; posted to {CHANNEL}"]
+    assert done == [
+        f"viral_orders: incident opened: orders on 2024-06-12: 135, expected 36.8–129, +96%; posted to {CHANNEL}"
+    ]
     assert "Running alert *viral_orders* now…" in ephemeral_texts(fake_slack, CHANNEL)
     assert len([m for m in fake_slack.messages(CHANNEL) if m.thread_ts is None]) == 1
 
@@ -242,3 +250,26 @@ def test_a_flapping_metric_reopens_its_incident_and_snooze_and_mute_are_honoured
     fake_slack.send_block_action("alert_incident:resolve", str(incident.id), **click)
     wait_until(lambda: f"Resolved by <@{USER}>" in fake_slack.message(CHANNEL, root.ts).text, what="resolve")
     assert len(roots(fake_slack)) == 1
+
+
+def test_alerts_test_replays_exactly_what_the_scheduler_posted(
+    make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    runtime = make_runtime(alerts_file=alerts_file(tmp_path, orders_until("2024-06-12")))
+    runner = slack_alerts(runtime, fake_slack).runner
+    for day in range(9, 32):  # The scheduler, each morning seeing one more day.
+        runner.run(spiky_alert(tmp_path, f"2024-03-{day:02d}"), MORNING + timedelta(days=day), "schedule")
+
+    evaluation = runner.evaluate(spiky_alert(tmp_path, "2024-03-31"), MORNING)
+    replayed = replay(evaluation, datetime(2024, 3, 9))
+
+    scheduled = runner.incidents.incidents("spiky")
+    assert [incident.state for incident in scheduled] == replayed.incidents
+    assert [(i.start.day, i.last_anomaly.day, i.anomalies, i.resolved_at) for i in replayed.incidents] == [
+        (10, 13, 3, datetime(2024, 3, 16)),
+        (25, 25, 1, datetime(2024, 3, 28)),
+    ]
+    posted_roots = roots(fake_slack)
+    notes = [text for root in posted_roots for text in thread_texts(fake_slack, root.ts) if text]
+    assert len(posted_roots) == replayed.messages == 2
+    assert len(notes) == replayed.thread_notes == 4  # Two "again", two "resolved by itself".

@@ -67,8 +67,11 @@ class JudgedRun:
     summary: str = ""
 
 
-def judged_points(evaluation: AlertEvaluation, after: datetime | None) -> list[JudgedPoint]:
-    """The judged points newer than `after`; on an alert's first run, its last `check_last` points."""
+def judged_points(
+    evaluation: AlertEvaluation, after: datetime | None, *, every: bool = False
+) -> list[JudgedPoint]:
+    """The judged points newer than `after`; on an alert's first run, its last `check_last` points (`every`:
+    all of them)."""
     detection = evaluation.detection
     findings = {finding.at: finding for finding in detection.findings}
     judged = [
@@ -76,6 +79,8 @@ def judged_points(evaluation: AlertEvaluation, after: datetime | None) -> list[J
         for at, expected in zip(detection.timestamps, detection.expected, strict=True)
         if not math.isnan(expected)
     ]
+    if every:
+        return judged
     if after is None:
         since = detection.timestamps[-min(evaluation.alert.check_last, len(detection.timestamps))]
         return [point for point in judged if point.at >= since]

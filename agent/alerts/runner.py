@@ -251,7 +251,7 @@ class _Judged:
         )
 
 
-def render_chart(evaluation: AlertEvaluation) -> bytes:
+def render_chart(evaluation: AlertEvaluation, last_points: int | None = None) -> bytes:
     """The alert's chart: the recent series, its expected band, the anomalies marked."""
     # Imported here: matplotlib loads only when a chart is drawn.
     from tools.charts.anomaly_chart import render_anomaly_chart
@@ -261,7 +261,7 @@ def render_chart(evaluation: AlertEvaluation) -> bytes:
         evaluation.detection,
         title=f"Alert {alert.name}: {evaluation.metric}",
         metric=evaluation.metric,
-        last_points=_CHART_POINTS[alert.grain],
+        last_points=last_points or _CHART_POINTS[alert.grain],
     )
 
 
