@@ -107,6 +107,9 @@ class AlertDefinition(BaseModel):
     timezone: str = "UTC"
     schedule: str
     channel: str
+    # Who is tagged in its messages: Slack ids, @handles, emails or user groups (<!subteam^S…>); the loader
+    # adds the owners and subscribers the dbt project names (agent.alerts.routing).
+    owners: list[str] = Field(default_factory=list)
     # How sensitive, and how much history.
     sensitivity: float = Field(DEFAULT_SENSITIVITY, gt=0, le=20)
     min_history: int = Field(14, ge=3, le=2000)

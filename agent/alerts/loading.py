@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from agent.alerts.definitions import CHECK_SCHEDULE, AlertDefinition, ScheduleCheck
+from agent.alerts.routing import routed
 from agent.settings import Settings
 from tools.anomalies.metric_query import metric_value_sql
 from tools.dbt.index import DbtIndex
@@ -65,9 +66,15 @@ def alerts_file(settings: Settings, project_dir: Path) -> Path | None:
 
 
 def load_alerts(
-    path: Path | None, *, check_schedule: ScheduleCheck | None = None, index: DbtIndex | None = None
+    path: Path | None,
+    *,
+    check_schedule: ScheduleCheck | None = None,
+    index: DbtIndex | None = None,
+    project_dir: Path | None = None,
 ) -> LoadedAlerts:
-    """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems."""
+    """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems.
+
+    With the project, each alert's channel and owners come from dbt too (agent.alerts.routing)."""
     if path is None:
         return LoadedAlerts(None)
     try:
@@ -87,7 +94,7 @@ def load_alerts(
         if not isinstance(raw, dict):
             loaded.problems.append(AlertProblem(label, None, "must be a mapping of fields (name: ..., ...)"))
             continue
-        problems, alert = _validate({**defaults, **raw}, label, check_schedule, index)
+        problems, alert = _validate(routed(raw, defaults, index, project_dir), label, check_schedule, index)
         if alert is not None and alert.name.lower() in seen:
             problems = [AlertProblem(label, "name", "another alert already has this name")]
         if problems or alert is None:

@@ -68,7 +68,7 @@ class AlertRunner:
     """Runs alerts against the runtime's warehouse and dbt index, recording every run and keeping incidents.
 
     `alerts` are every configured alert (a grouped message names them all); `route` picks an alert's channel and
-    `mentions` who to tag (by default the alert's own channel and nobody).
+    `mentions` who to tag (by default the alert's channel and owners, as loaded from the file and dbt).
     """
 
     def __init__(
@@ -92,7 +92,7 @@ class AlertRunner:
             alerts=self._alerts,
             chart=render_chart,
             route=self.route,
-            mentions=mentions or (lambda _: []),
+            mentions=mentions or owners_of,
         )
 
     def evaluate(self, alert: AlertDefinition, now: datetime | None = None) -> AlertEvaluation:
@@ -249,6 +249,11 @@ class _Judged:
         return RunOutcome(
             alert.name, self.scheduled_for, self.trigger, status, message, posted, self.evaluation
         )
+
+
+def owners_of(alerts: list[AlertDefinition]) -> list[str]:
+    """Everyone the alerts name as owners, once each, in order."""
+    return list(dict.fromkeys(owner for alert in alerts for owner in alert.owners))
 
 
 def render_chart(evaluation: AlertEvaluation, last_points: int | None = None) -> bytes:

@@ -71,7 +71,9 @@ class ConfiguredAlerts:
 def load_configured_alerts(runtime: Runtime, notifier: AlertNotifier | None = None) -> ConfiguredAlerts:
     """Read the alerts file (if any) against the project; a bad alert is a problem, the rest load."""
     path = alerts_file(runtime.settings, runtime.project_dir)
-    loaded = load_alerts(path, check_schedule=check_schedule, index=runtime.index())
+    loaded = load_alerts(
+        path, check_schedule=check_schedule, index=runtime.index(), project_dir=runtime.project_dir
+    )
     catch_up = timedelta(minutes=runtime.settings.alerts_catch_up_minutes)
     runner = AlertRunner(runtime, notifier, alerts=loaded.alerts)
     return ConfiguredAlerts(loaded, runner, catch_up)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from agent.alerts.notices import AlertNotice, AnomalyNotice, IncidentNote, IncidentNotice, PostedNotice
 from agent.sessions import SessionKey, Sessions
 from bot.alerts.incident_rendering import incident_blocks, incident_text, note_text
+from bot.alerts.mentions import SlackMentions
 from bot.alerts.rendering import notice_text
 from bot.slack.posting import post_in_thread
 from bot.slack.rendering.markdown import section_block
@@ -29,6 +31,7 @@ class SlackAlertNotifier:
         self._client = client
         self._sessions = sessions
         self._team_id: str | None = None
+        self._mentions = SlackMentions(client)
         self._lock = threading.Lock()
 
     def post(self, notice: AlertNotice) -> PostedNotice:
@@ -52,6 +55,7 @@ class SlackAlertNotifier:
     def update(self, where: PostedNotice, notice: IncidentNotice) -> None:
         """Edit an incident's message in place to show its current state."""
         assert where.ts is not None
+        notice = replace(notice, mentions=self._mentions.mentions(notice.mentions))
         self._client.chat_update(
             channel=where.channel, ts=where.ts, text=incident_text(notice), blocks=incident_blocks(notice)
         )
@@ -65,6 +69,7 @@ class SlackAlertNotifier:
             self._upload(note.alert.name, note.alert.display_metric(), note.chart_png, filename, where)
 
     def _post_incident(self, notice: IncidentNotice) -> PostedNotice:
+        notice = replace(notice, mentions=self._mentions.mentions(notice.mentions))
         text = incident_text(notice)
         response = self._client.chat_postMessage(
             channel=notice.channel, text=text, blocks=incident_blocks(notice), unfurl_links=False
