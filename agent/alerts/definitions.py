@@ -124,6 +124,10 @@ class AlertDefinition(BaseModel):
     resolve_after: int = Field(3, ge=1, le=1000)
     mute: list[MuteWindow] = Field(default_factory=list)
     what_to_do: str | None = None
+    # Set on the alerts a `monitors:` entry makes (agent.alerts.monitors): rows per period, or how old the
+    # newest row is (stale past `warn_after`).
+    monitor: Literal["volume", "freshness"] | None = None
+    warn_after: timedelta | None = None
 
     @field_validator("name")
     @classmethod
@@ -151,7 +155,7 @@ class AlertDefinition(BaseModel):
             ) from None
         return value
 
-    @field_validator("suppression_interval", mode="before")
+    @field_validator("suppression_interval", "warn_after", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         if isinstance(value, str) and (match := _DURATION.match(value)):
@@ -187,6 +191,8 @@ class AlertDefinition(BaseModel):
             raise ValueError("time_column and measure go with model, not with sql or metric")
         if self.sql and self.filters:
             raise ValueError("filters go with model or metric; put conditions in the sql itself")
+        if self.monitor == "freshness" and self.warn_after is None:
+            raise ValueError("a freshness monitor needs warn_after, e.g. warn_after: 1d")
         if self.history <= self.min_history:
             raise ValueError(f"history ({self.history}) must be more than min_history ({self.min_history})")
         return self

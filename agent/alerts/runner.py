@@ -18,6 +18,7 @@ from agent.alerts.definitions import AlertDefinition
 from agent.alerts.evaluate import AlertEvaluation, evaluate_alert
 from agent.alerts.incidents import IncidentStore
 from agent.alerts.keeping import IncidentKeeper, JudgedRun
+from agent.alerts.monitor_series import MonitorPoints, evaluate_monitor
 from agent.alerts.notices import (
     AlertNotice,
     AlertNotifier,
@@ -86,6 +87,7 @@ class AlertRunner:
         self.route: Router = route or (lambda alert: alert.channel)
         self.runs = AlertRunStore(runtime.engine)
         self.incidents = IncidentStore(runtime.engine)
+        self.monitor_points = MonitorPoints(runtime.engine)
         self.keeper = IncidentKeeper(
             self.incidents,
             notifier,
@@ -98,6 +100,15 @@ class AlertRunner:
     def evaluate(self, alert: AlertDefinition, now: datetime | None = None) -> AlertEvaluation:
         """Query and detect, nothing recorded; raises AlertEvaluationError (or another BlueprintError)."""
         runtime = self._runtime
+        if alert.monitor is not None:
+            return evaluate_monitor(
+                alert,
+                index=runtime.index(),
+                warehouse=runtime.warehouse(),
+                settings=runtime.settings,
+                now=now or utc_now(),
+                points=self.monitor_points,
+            )
         return evaluate_alert(
             alert,
             index=runtime.index(),

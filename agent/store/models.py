@@ -229,3 +229,14 @@ class AlertStateRow(Base):
     last_point: Mapped[str | None] = mapped_column(String(64))
     muted_by: Mapped[str | None] = mapped_column(String(64))
     muted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MonitorPointRow(Base):
+    """One counted period of a monitor (rows that day, or the newest row's age at a check), never counted again."""
+
+    __tablename__ = "monitor_points"
+
+    monitor: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float] = mapped_column()
+    counted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

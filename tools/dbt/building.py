@@ -53,6 +53,7 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
                 joins=tuple(joins.get(unique_id, ())),
                 group=raw.get("group"),
                 group_owners=group_owners.get(str(raw.get("group") or ""), ()),
+                loaded_at_field=raw.get("loaded_at_field"),
             )
         )
     return nodes

@@ -1,4 +1,4 @@
-"""alert incidents and alert states
+"""alert incidents, alert states and monitor points
 
 Revision ID: 0006
 Revises: 0003
@@ -49,9 +49,18 @@ def upgrade() -> None:
         sa.Column("muted_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("alert"),
     )
+    op.create_table(
+        "monitor_points",
+        sa.Column("monitor", sa.String(length=200), nullable=False),
+        sa.Column("period", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Double(), nullable=False),
+        sa.Column("counted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("monitor", "period"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("monitor_points")
     op.drop_table("alert_states")
     op.drop_index("ix_alert_incidents_message", table_name="alert_incidents")
     op.drop_table("alert_incidents")
