@@ -3,13 +3,19 @@ stale marts, each once, and a second run counts only the new day (nothing alread
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from agent.alerts.incidents import IncidentStore
+from agent.alerts.lifecycle import IncidentState
 from agent.runtime import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.test_alerts import alerts_file, channel_posts, slack_alerts
+from tools.anomalies import Finding
 
 MONITORS = "monitors:\n  - select: 'tag:mart'\n    warn_after: 1d\n"
 # 08:00 in Berlin the morning after the planted checkout outage (orders -45% on 2024-03-14).
@@ -87,3 +93,25 @@ def test_freshness_monitors_flag_stale_marts_once(
     posts = channel_posts(fake_slack)
     assert sum("*Alert freshness.fct_orders*" in post for post in posts) == 1
     assert later == {}  # Daily schedule: nothing more is due the same morning.
+
+
+@pytest.mark.postgres
+def test_two_processes_on_postgresql_open_one_incident_and_claim_points_once(
+    make_runtime: Callable[..., Runtime], postgres_url: str, tmp_path: Path
+) -> None:
+    stores = [
+        IncidentStore(make_runtime(alerts_file=monitors_file(tmp_path), database_url=postgres_url).engine)
+        for _ in range(2)
+    ]
+    # A count that was zero: its change is infinite, which PostgreSQL's JSON cannot hold as a number.
+    finding = Finding(datetime(2024, 3, 14), 5.0, 0.0, 0.0, 0.0, "above", math.inf, 9.0)
+    state = IncidentState.opened_by(finding)
+
+    opened = [store.open_incident("volume.x", state) for store in stores]
+    claimed = [store.claim_points("volume.x", None, datetime(2024, 3, 14)) for store in stores]
+
+    assert opened[0] is not None and opened[1] is None
+    assert claimed == [True, False]
+    stored = stores[1].latest("volume.x")
+    assert stored is not None and stored.state == state and math.isinf(stored.state.worst.change)
+    assert stores[1].claim_points("volume.x", datetime(2024, 3, 14), datetime(2024, 3, 15))
