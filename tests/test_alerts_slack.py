@@ -174,7 +174,14 @@ def test_an_incident_lives_in_one_message_edited_in_place_with_buttons_and_resol
     [root] = roots(fake_slack)
     assert ":red_circle: Open" in root.text and "1 anomaly" in root.text
     buttons = [e["text"]["text"] for b in root.blocks if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["Acknowledge", "Snooze 1 day", "Snooze 1 week", "Resolve", "Mute this alert"]
+    assert buttons == [
+        "Investigate",
+        "Acknowledge",
+        "Snooze 1 day",
+        "Snooze 1 week",
+        "Resolve",
+        "Mute this alert",
+    ]
     wait_until(lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts), what="the first chart")
 
     run_day(11)  # Another anomaly: the same message, edited; the news and a chart in its thread.
@@ -273,3 +280,57 @@ def test_alerts_test_replays_exactly_what_the_scheduler_posted(
     notes = [text for root in posted_roots for text in thread_texts(fake_slack, root.ts) if text]
     assert len(posted_roots) == replayed.messages == 2
     assert len(notes) == replayed.thread_notes == 4  # Two "again", two "resolved by itself".
+
+
+FAILED_UNTIL_SEPT_3 = (
+    "  - name: failed_payments\n    model: fct_orders\n    time_column: order_date\n    measure: count(*)\n"
+    "    label: failed payments\n"
+    "    filters: [\"payment_status = 'failed'\", \"order_date <= date '2024-09-03'\"]\n"
+)
+
+
+def test_investigate_splits_the_failed_payments_and_answers_in_the_fixed_shape(
+    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3))
+    bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
+    [root] = roots(fake_slack)
+    incident = bot.alerts.runner.incidents.latest("failed_payments")
+    assert incident is not None
+
+    fake_slack.send_block_action(
+        "alert_incident:investigate", str(incident.id), user=USER, channel=CHANNEL, message_ts=root.ts
+    )
+    answer = answered(fake_slack, CHANNEL, root.ts, "*Investigation of alert failed_payments*")
+
+    summary = next(line for line in answer.splitlines() if line.startswith("*Summary:*"))
+    assert summary.count(". ") == 1 and summary.endswith(").")  # Two sentences.
+    assert "it sits mostly in payment_status = failed (49 on the day, 0.5 on a usual day)" in summary
+    drivers = [line for line in answer.splitlines() if line.startswith("• *")]
+    assert drivers[0].startswith("• *payment_status*") and "filter on this column left out" in drivers[0]
+    assert answer.count("```SELECT") == len(drivers) == 3  # Each driver with the query that shows it.
+    assert "*Evidence:* 6 queries, 33 rows read." in answer
+    assert "*Confidence:* high. This shows where the change sits, not what caused it" in answer
+    charts = wait_until(
+        lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts)[1:], what="the drill-down chart"
+    )
+    assert charts[-1].filename == "failed_payments-drilldown-20240903.png"
+
+
+def test_an_even_drop_is_investigated_with_low_confidence(
+    make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    orders = (
+        "  - name: orders\n    model: fct_orders\n    time_column: order_date\n    measure: count(*)\n"
+        "    filters: [\"order_date <= date '2024-03-14'\"]\n"
+    )
+    runner = slack_alerts(make_runtime(alerts_file=alerts_file(tmp_path, orders)), fake_slack).runner
+    outcome = runner.run(runner.keeper.alert("orders"), MORNING, "schedule")  # type: ignore[arg-type]
+    incident = runner.incidents.latest("orders")
+    assert outcome.posted == ["anomaly"] and incident is not None
+
+    _, drill = runner.investigate(incident.id)
+
+    # The planted checkout outage cut every channel and payment method alike: nothing stands out, and it says so.
+    assert drill.top is None and drill.confidence() == "low"
+    assert {split.dimension for split in drill.splits} >= {"channel", "payment_method"}

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from agent.alerts.definitions import AlertDefinition
+from agent.alerts.drilldown import DrillDown, DrillDownUnavailable, drill_down
 from agent.alerts.evaluate import AlertEvaluation, evaluate_alert
-from agent.alerts.incidents import IncidentStore
+from agent.alerts.incidents import IncidentStore, StoredIncident
 from agent.alerts.keeping import IncidentKeeper, JudgedRun
 from agent.alerts.monitor_series import MonitorPoints, evaluate_monitor
 from agent.alerts.notices import (
@@ -116,6 +117,23 @@ class AlertRunner:
             settings=runtime.settings,
             now=now or utc_now(),
         )
+
+    def investigate(self, incident_id: int) -> tuple[StoredIncident, DrillDown]:
+        """The deterministic drill-down of an incident's worst point; DrillDownUnavailable when it cannot."""
+        incident = self.incidents.get(incident_id)
+        alert = self._alerts.get(incident.alert) if incident else None
+        if incident is None or alert is None:
+            raise DrillDownUnavailable("that incident or its alert is no longer known")
+        settings = self._runtime.settings
+        drill = drill_down(
+            alert,
+            incident.state.worst.at,
+            index=self._runtime.index(),
+            warehouse=self._runtime.warehouse(),
+            timeout_seconds=settings.query_timeout_seconds,
+            max_rows=settings.max_result_rows,
+        )
+        return incident, drill
 
     def preview(self, alert: AlertDefinition, now: datetime | None = None) -> AlertPreview:
         """What a run would post now, and its chart; nothing is recorded or posted."""

@@ -14,7 +14,9 @@ from agent.alerts.notices import DEFAULT_WHAT_TO_DO, IncidentEntry, IncidentNote
 from bot.slack.rendering.markdown import Block, section_block
 
 INCIDENT_ACTION_PREFIX = "alert_incident:"
-_BUTTONS: list[tuple[IncidentAction, str]] = [
+INVESTIGATE = "investigate"
+_BUTTONS: list[tuple[IncidentAction | str, str]] = [
+    (INVESTIGATE, "Investigate"),
     ("ack", "Acknowledge"),
     ("snooze_1d", "Snooze 1 day"),
     ("snooze_1w", "Snooze 1 week"),

@@ -63,7 +63,10 @@ class SlackAlertNotifier:
     def reply(self, where: PostedNotice, note: IncidentNote) -> None:
         """A note in an incident's thread, with the chart when a new anomaly came in."""
         assert where.ts is not None
-        post_in_thread(self._client, where.channel, where.ts, text=note_text(note), variants=[])
+        # Already Slack mrkdwn (mentions, bold): posted as it is.
+        self._client.chat_postMessage(
+            channel=where.channel, thread_ts=where.ts, text=note_text(note), unfurl_links=False
+        )
         if note.chart_png:
             filename = f"{note.alert.name}-{note.incident.state.latest.at:%Y%m%d-%H%M}.png"
             self._upload(note.alert.name, note.alert.display_metric(), note.chart_png, filename, where)

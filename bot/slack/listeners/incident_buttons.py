@@ -1,19 +1,24 @@
 """The buttons on an incident's message: Acknowledge, Snooze (1 day, 1 week), Resolve, Mute this alert.
 
 The action applies at once (a few store writes and one message edit); a refusal is told only to whoever clicked.
+Investigate queries the warehouse, so it runs in its own thread and answers in the incident's thread.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from slack_sdk import WebClient
 
+from agent.alerts.drilldown import drill_down_chart
 from agent.alerts.incident_actions import INCIDENT_ACTIONS
 from agent.clock import utc_now
 from bot.alerts.configured import ConfiguredAlerts
-from bot.alerts.incident_rendering import INCIDENT_ACTION_PREFIX
+from bot.alerts.incident_rendering import INCIDENT_ACTION_PREFIX, INVESTIGATE
+from bot.alerts.investigation_rendering import investigation_text
+from tools.errors import BlueprintError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,9 @@ def on_incident_button(body: dict[str, Any], alerts: ConfiguredAlerts, client: W
     except ValueError:
         log.warning("incident button with a malformed value %r", clicked.get("value"))
         return
+    if action == INVESTIGATE:
+        _investigate(body, incident_id, alerts, client)
+        return
     if action not in INCIDENT_ACTIONS:
         log.warning("unknown incident action %r", action)
         return
@@ -40,3 +48,25 @@ def on_incident_button(body: dict[str, Any], alerts: ConfiguredAlerts, client: W
             thread_ts=message.get("thread_ts") or message.get("ts"),
             text=refusal,
         )
+
+
+def _investigate(body: dict[str, Any], incident_id: int, alerts: ConfiguredAlerts, client: WebClient) -> None:
+    message = body.get("message") or {}
+    channel, ts = str(body["channel"]["id"]), str(message.get("thread_ts") or message.get("ts"))
+
+    def run() -> None:
+        try:
+            incident, drill = alerts.runner.investigate(incident_id)
+        except BlueprintError as exc:
+            text = f"I cannot investigate this: {exc.message}"
+            client.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
+            return
+        # Already Slack mrkdwn (bold, code blocks): posted as it is.
+        text = investigation_text(incident, drill)
+        client.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
+        chart = drill_down_chart(drill)
+        if chart is not None:
+            name = f"{drill.alert.name}-drilldown-{drill.at:%Y%m%d}.png"
+            client.files_upload_v2(channel=channel, thread_ts=ts, content=chart, filename=name, title=name)
+
+    threading.Thread(target=run, name=f"investigate-{incident_id}", daemon=True).start()
