@@ -14,7 +14,7 @@ from agent.alerts.loading import load_alerts
 from agent.alerts.replay import replay
 from agent.runtime import Runtime
 from bot.slack.listeners.alerts import alerts_arguments
-from tests.fakes.anthropic_api import FakeAnthropic, text_reply
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.slack.messages import SlackMessage
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import USER, StartBot, answered, wait_until
@@ -292,7 +292,8 @@ FAILED_UNTIL_SEPT_3 = (
 def test_investigate_splits_the_failed_payments_and_answers_in_the_fixed_shape(
     start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3))
+    # Without an API key, Investigate runs the deterministic drill-down.
+    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3), anthropic_api_key=None)
     bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
     [root] = roots(fake_slack)
     incident = bot.alerts.runner.incidents.latest("failed_payments")
@@ -334,3 +335,41 @@ def test_an_even_drop_is_investigated_with_low_confidence(
     # The planted checkout outage cut every channel and payment method alike: nothing stands out, and it says so.
     assert drill.top is None and drill.confidence() == "low"
     assert {split.dimension for split in drill.splits} >= {"channel", "payment_method"}
+
+
+SHAPED_ANSWER = (
+    "*Summary:* Failed payments jumped to 49 on 2024-09-03. They sit in payment_status = failed across all methods.\n"
+    "*Possible drivers:*\n• payment_status: failed 49 against 0.5 usually\n```select payment_status, count(*) ...```\n"
+    "*Evidence:* 4 queries.\n*Confidence:* medium."
+)
+
+
+def test_investigate_with_the_model_is_one_bounded_turn_in_the_fixed_shape(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3))
+    bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
+    [root] = roots(fake_slack)
+    incident = bot.alerts.runner.incidents.latest("failed_payments")
+    assert incident is not None
+    split = "select payment_status, count(*) from fct_orders where order_date = date '2024-09-03' group by 1"
+    # The model would go on querying; the bound stops it after four rounds and asks for the answer.
+    fake_anthropic.enqueue(*[tool_use_reply("run_query", {"sql": split}) for _ in range(4)])
+    fake_anthropic.enqueue(text_reply(SHAPED_ANSWER))
+
+    fake_slack.send_block_action(
+        "alert_incident:investigate", str(incident.id), user=USER, channel=CHANNEL, message_ts=root.ts
+    )
+    answer = answered(fake_slack, CHANNEL, root.ts, "*Summary:*")
+
+    requests = fake_anthropic.requests
+    assert len(requests) == 5
+    assert all("Answer in exactly this shape" in json.dumps(r.body["system"]) for r in requests)
+    assert requests[-1].body.get("tool_choice") == {"type": "none"}  # No fifth round of queries.
+    assert all(r.body["max_tokens"] == 1500 for r in requests)
+    assert "failed payments on 2024-09-03: 49" in json.dumps(
+        requests[0].body["messages"]
+    )  # The alert's thread.
+    assert "Investigated with read-only tools: 4 queries; bounds: 4 rounds" in answer
+    for section in ("*Summary:*", "*Possible drivers:*", "*Evidence:*", "*Confidence:*"):
+        assert section in answer

@@ -18,6 +18,13 @@ DEFAULT_WHAT_TO_DO = (
     "check for a cause you know of (a release, an outage, a campaign, a tracking change); "
     "if there is none, ask me in this thread which segment drove it"
 )
+INVESTIGATION_SHAPE = """You are investigating an alert's incident. Answer in exactly this shape (Slack mrkdwn), nothing else:
+*Summary:* two sentences: what moved, and where it sits.
+*Possible drivers:* one bullet per driver; each names the split (a column of the model: channel, country,
+category...) and quotes the query you ran with run_query that shows it, in a code block.
+*Evidence:* the queries you ran and the bytes they scanned.
+*Confidence:* high, medium or low, and why in a few words.
+Claim no cause beyond what your queries show; if nothing stands out, say so."""
 _CONTEXT_POINTS = 14
 # Who speaks for the alert in its thread's history.
 ALERT_AUTHOR = "alert"
@@ -74,7 +81,9 @@ class AnomalyNotice:
             f"```sql\n{evaluation.query.sql}\n```\n"
             f"Latest points:\n{points}\n"
             f"{self.alert.description.strip() if self.alert.description else ''}\n"
-            f"What I suggested: {self.what_to_do()}"
+            f"What I suggested: {self.what_to_do()}\n"
+            f"If someone here asks why it happened, investigate with read-only queries and answer as follows.\n"
+            f"{INVESTIGATION_SHAPE}"
         )
 
 

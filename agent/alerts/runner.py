@@ -98,6 +98,10 @@ class AlertRunner:
             mentions=mentions or owners_of,
         )
 
+    @property
+    def runtime(self) -> Runtime:
+        return self._runtime
+
     def evaluate(self, alert: AlertDefinition, now: datetime | None = None) -> AlertEvaluation:
         """Query and detect, nothing recorded; raises AlertEvaluationError (or another BlueprintError)."""
         runtime = self._runtime

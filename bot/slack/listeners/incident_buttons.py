@@ -14,7 +14,10 @@ from slack_sdk import WebClient
 
 from agent.alerts.drilldown import drill_down_chart
 from agent.alerts.incident_actions import INCIDENT_ACTIONS
+from agent.alerts.investigation import InvestigationBounds, investigate_with_model
 from agent.clock import utc_now
+from agent.runtime import Runtime
+from agent.sessions import SessionKey
 from bot.alerts.configured import ConfiguredAlerts
 from bot.alerts.incident_rendering import INCIDENT_ACTION_PREFIX, INVESTIGATE
 from bot.alerts.investigation_rendering import investigation_text
@@ -53,6 +56,11 @@ def on_incident_button(body: dict[str, Any], alerts: ConfiguredAlerts, client: W
 def _investigate(body: dict[str, Any], incident_id: int, alerts: ConfiguredAlerts, client: WebClient) -> None:
     message = body.get("message") or {}
     channel, ts = str(body["channel"]["id"]), str(message.get("thread_ts") or message.get("ts"))
+    runtime = alerts.runner.runtime
+    session = runtime.sessions.find(SessionKey.slack_thread(str(body["team"]["id"]), channel, ts))
+    if runtime.settings.anthropic_api_key is not None and session is not None:
+        _investigate_with_model(runtime, session.id, channel, ts, client)
+        return
 
     def run() -> None:
         try:
@@ -70,3 +78,25 @@ def _investigate(body: dict[str, Any], incident_id: int, alerts: ConfiguredAlert
             client.files_upload_v2(channel=channel, thread_ts=ts, content=chart, filename=name, title=name)
 
     threading.Thread(target=run, name=f"investigate-{incident_id}", daemon=True).start()
+
+
+def _investigate_with_model(
+    runtime: Runtime, session_id: str, channel: str, ts: str, client: WebClient
+) -> None:
+    """The bounded agent turn (agent.alerts.investigation), answered in the thread."""
+    bounds = InvestigationBounds()
+
+    def run() -> None:
+        result = investigate_with_model(runtime, session_id, bounds)
+        footer = (
+            f"_Investigated with read-only tools: {result.queries} queries; bounds: {bounds.tool_rounds} rounds "
+            f"of tool calls, {bounds.output_tokens} output tokens a reply, {bounds.seconds:.0f} s._"
+        )
+        text = (
+            f"{result.text}\n{footer}"
+            if result.ok
+            else f"I could not finish the investigation: {result.text}"
+        )
+        client.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
+
+    threading.Thread(target=run, name=f"investigate-model-{ts}", daemon=True).start()
