@@ -49,6 +49,8 @@ def test_the_volume_monitor_finds_the_planted_drop_once_and_counts_only_new_days
 ) -> None:
     configured = slack_alerts(make_runtime(alerts_file=monitors_file(tmp_path)), fake_slack)
     scheduler = configured.scheduler()
+    dry = configured.runner.preview(configured.loaded.find("volume.fct_orders"), AFTER_OUTAGE)  # type: ignore[arg-type]
+    assert dry.evaluation.counted == 74 and configured.runner.monitor_points.points("volume.fct_orders") == {}
 
     first = {o.alert: o for o in scheduler.tick(AFTER_OUTAGE + timedelta(seconds=1))}
     second = {o.alert: o for o in scheduler.tick(AFTER_OUTAGE + DAY + timedelta(seconds=1))}

@@ -49,6 +49,23 @@ class MonitorPoints:
                     db.add(MonitorPointRow(monitor=monitor, period=period.isoformat(), value=value))
 
 
+class UnsavedMonitorPoints:
+    """Counts kept in memory, for a dry run or a replay: nothing is written to the store."""
+
+    def __init__(self, saved: MonitorPoints) -> None:
+        self._saved = saved
+        self._added: dict[str, dict[datetime, float]] = {}
+
+    def points(self, monitor: str) -> dict[datetime, float]:
+        return {**self._saved.points(monitor), **self._added.get(monitor, {})}
+
+    def add(self, monitor: str, points: Mapping[datetime, float]) -> None:
+        self._added.setdefault(monitor, {}).update(points)
+
+
+PointStore = MonitorPoints | UnsavedMonitorPoints
+
+
 def evaluate_monitor(
     alert: AlertDefinition,
     *,
@@ -56,7 +73,7 @@ def evaluate_monitor(
     warehouse: Warehouse,
     settings: Settings,
     now: datetime,
-    points: MonitorPoints,
+    points: PointStore,
 ) -> AlertEvaluation:
     """Count what is new, then judge the stored series; failures are AlertEvaluationError naming the monitor."""
     relation = model_relation(alert.model, index)
@@ -80,7 +97,7 @@ def _volume(
     settings: Settings,
     now: datetime,
     today: datetime,
-    points: MonitorPoints,
+    points: PointStore,
 ) -> AlertEvaluation:
     stored = points.points(alert.name)
     column = str(alert.time_column)
@@ -125,7 +142,7 @@ def _freshness(
     settings: Settings,
     now: datetime,
     today: datetime,
-    points: MonitorPoints,
+    points: PointStore,
 ) -> AlertEvaluation:
     dialect = warehouse.dialect.sqlglot_name
     # MAX skips NULLs on every backend (ORDER BY ... DESC puts them first on PostgreSQL).

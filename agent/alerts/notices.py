@@ -144,9 +144,7 @@ class IncidentNotice:
         return SeedContext(author=first.author, opening=first.opening, context=context)
 
 
-NoteKind = Literal[
-    "grew", "reopened", "resolved", "acknowledged", "snoozed", "resolved_by_user", "muted", "posted_late"
-]
+NoteKind = Literal["grew", "reopened", "resolved", "acknowledged", "snoozed", "resolved_by_user", "muted"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from agent.alerts.drilldown import DrillDown, DrillDownUnavailable, drill_down
 from agent.alerts.evaluate import AlertEvaluation, evaluate_alert
 from agent.alerts.incidents import IncidentStore, StoredIncident
 from agent.alerts.keeping import IncidentKeeper, JudgedRun
-from agent.alerts.monitor_series import MonitorPoints, evaluate_monitor
+from agent.alerts.monitor_series import MonitorPoints, UnsavedMonitorPoints, evaluate_monitor
 from agent.alerts.notices import (
     AlertNotice,
     AlertNotifier,
@@ -102,8 +102,11 @@ class AlertRunner:
     def runtime(self) -> Runtime:
         return self._runtime
 
-    def evaluate(self, alert: AlertDefinition, now: datetime | None = None) -> AlertEvaluation:
-        """Query and detect, nothing recorded; raises AlertEvaluationError (or another BlueprintError)."""
+    def evaluate(
+        self, alert: AlertDefinition, now: datetime | None = None, *, record: bool = False
+    ) -> AlertEvaluation:
+        """Query and detect; a monitor's new counts are stored only with `record` (a scheduled run). Raises
+        AlertEvaluationError (or another BlueprintError)."""
         runtime = self._runtime
         if alert.monitor is not None:
             return evaluate_monitor(
@@ -112,7 +115,7 @@ class AlertRunner:
                 warehouse=runtime.warehouse(),
                 settings=runtime.settings,
                 now=now or utc_now(),
-                points=self.monitor_points,
+                points=self.monitor_points if record else UnsavedMonitorPoints(self.monitor_points),
             )
         return evaluate_alert(
             alert,
@@ -191,7 +194,7 @@ class AlertRunner:
             self.runs.finish(run_id, status="muted", summary=f"muted{reason}")
             return RunOutcome(alert.name, scheduled_for, trigger, "muted", f"{alert.name}: muted{reason}")
         try:
-            evaluation = self.evaluate(alert, scheduled_for)
+            evaluation = self.evaluate(alert, scheduled_for, record=True)
         except BlueprintError as exc:
             return self._failed(run_id, alert, scheduled_for, trigger, exc.message)
         posted: list[PostKind] = []
