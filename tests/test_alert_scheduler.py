@@ -161,3 +161,28 @@ def test_two_bot_processes_on_postgresql_run_each_alert_time_once(
     expected = sorted((name, 25 + day) for name in ("viral", "quiet") for day in range(3))
     assert ran == expected and taken == expected
     assert len(channel_posts(fake_slack)) == 1
+
+
+def test_alerts_of_one_model_that_fire_in_the_same_run_share_one_message(
+    make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    path = alerts_file(
+        tmp_path,
+        orders_until("2024-06-12", name="orders_a"),
+        orders_until("2024-06-12", name="orders_b", sensitivity="3.5"),
+        orders_until("2025-01-31", name="orders_quiet"),
+    )
+    configured = slack_alerts(make_runtime(alerts_file=path), fake_slack)
+    scheduler = AlertScheduler(configured.loaded.alerts, configured.runner, catch_up=timedelta(hours=1))
+
+    outcomes = scheduler.tick(MORNING + SECOND)
+
+    assert [(o.alert, o.posted) for o in outcomes] == [
+        ("orders_a", ["anomaly"]),
+        ("orders_b", ["anomaly"]),
+        ("orders_quiet", []),
+    ]
+    [post] = channel_posts(fake_slack)
+    assert "*Alert orders_a*" in post and "*Alert orders_b*" in post and "orders_quiet" not in post
+    incidents = [configured.runner.incidents.latest(name) for name in ("orders_a", "orders_b")]
+    assert len({(i.channel, i.message_ts) for i in incidents if i is not None}) == 1

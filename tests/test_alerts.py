@@ -265,13 +265,15 @@ def test_the_same_anomaly_is_posted_once_and_a_run_is_claimed_once(
     assert first.posted == ["anomaly"] and "orders on 2024-03-14: 29" in first.message
     assert again.status == "taken"
     assert next_day.status == "anomaly" and next_day.posted == []
-    assert "not posted again (posted on" in next_day.message
+    assert "incident open since 2024-03-14" in next_day.message
     assert len(channel_posts(fake_slack)) == 1
     runs = configured.runner.runs.runs("orders_replay")
-    assert [(run.status, run.posted, run.posted_point) for run in runs] == [
-        ("anomaly", None, None),
-        ("anomaly", "anomaly", "2024-03-14T00:00:00"),
-    ]
+    assert [(run.status, run.posted) for run in runs] == [("anomaly", None), ("anomaly", "anomaly")]
+    [incident] = configured.runner.incidents.incidents("orders_replay")
+    assert (
+        incident.state.start == datetime(2024, 3, 14)
+        and incident.message_ts == fake_slack.messages(CHANNEL)[0].ts
+    )
 
 
 def test_a_warehouse_outage_is_posted_once_and_the_recovery_is_noted(
@@ -304,21 +306,34 @@ def test_a_warehouse_outage_is_posted_once_and_the_recovery_is_noted(
     assert "*Alert orders* runs again (it failed since 2026-11-25 08:00 CET)" in posts[1]
 
 
-def test_cooldown_keeps_a_new_anomaly_quiet_for_a_while(
+def test_a_later_anomaly_resolves_the_old_incident_and_opens_a_new_message(
     make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
+    # `cooldown` is the older name of suppression_interval: two days is far shorter than March to June.
     march = alerts_file(tmp_path, orders_until("2024-03-14", cooldown="2d"))
     configured = slack_alerts(make_runtime(alerts_file=march), fake_slack)
+    assert configured.loaded.alerts[0].suppression_interval == timedelta(days=2)
     configured.runner.run(configured.loaded.alerts[0], MORNING, "schedule")
-    # The alert now sees a later anomaly (a new point) one day, then three days, after the first post.
     june = load_alerts(alerts_file(tmp_path, orders_until("2024-06-12", cooldown="2d"))).alerts[0]
-    quiet = configured.runner.run(june, MORNING + timedelta(days=1), "schedule")
-    posted = configured.runner.run(june, MORNING + timedelta(days=3), "schedule")
+    later = configured.runner.run(june, MORNING + timedelta(days=1), "schedule")
 
-    assert quiet.posted == [] and "cooldown until 2026-11-27 07:00 UTC" in quiet.message
-    assert posted.posted == ["anomaly"]
+    assert later.posted == ["anomaly", "update"]
     days = [re.search(r"orders on (\S+):", post).group(1) for post in channel_posts(fake_slack)]  # type: ignore[union-attr]
     assert days == ["2024-03-14", "2024-06-12"]
+    first, second = configured.runner.incidents.incidents("orders_replay")
+    assert first.state.resolved_at == datetime(2024, 3, 17) and second.state.is_open
+    assert (
+        "Resolved: back in range since 2024-03-17" in fake_slack.message(CHANNEL, str(first.message_ts)).text
+    )
+
+
+def test_the_migration_creates_incidents_with_one_open_incident_per_alert(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    inspector = sa.inspect(make_runtime().engine)
+    unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("alert_incidents")}
+    assert ("alert", "open_key") in unique
+    assert {c["name"] for c in inspector.get_columns("alert_states")} >= {"alert", "last_point", "muted_by"}
 
 
 def test_the_migration_creates_alert_runs_with_its_unique_keys(make_runtime: Callable[..., Runtime]) -> None:
@@ -355,6 +370,22 @@ def test_cli_alerts_list_and_dry_run_on_the_demo(cli_env: dict[str, str]) -> Non
     no_token = run_cli("alerts", "run", "revenue_replay", env=cli_env)
     assert no_token.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in no_token.stderr and "--dry-run" in no_token.stderr
+
+
+def test_cli_alerts_test_replays_the_demo_failed_payments(cli_env: dict[str, str]) -> None:
+    result = run_cli("alerts", "test", "failed_payments", "--since", "200d", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "failed_payments: 123 points replayed since 2024-07-15: 1 message(s) and 1 thread note(s)" in out
+    [row] = [line for line in result.stdout.splitlines() if "failed payments on" in line]
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells[:3] == ["2024-09-03 00:00", "2024-09-03 00:00", "1"]
+    assert cells[3].startswith("failed payments on 2024-09-03: 49")
+    assert cells[4] == "2024-09-07 00:00"  # Resolved by itself after three quiet points (09-05 had none).
+    chart = next(
+        line.removeprefix("chart: ") for line in result.stdout.splitlines() if line.startswith("chart: ")
+    )
+    assert Path(chart).read_bytes().startswith(b"\x89PNG")
 
 
 def test_cli_alerts_list_shows_what_could_not_be_loaded(cli_env: dict[str, str], tmp_path: Path) -> None:

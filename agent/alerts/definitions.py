@@ -12,7 +12,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tools.anomalies import DEFAULT_SENSITIVITY
 
@@ -99,14 +107,27 @@ class AlertDefinition(BaseModel):
     timezone: str = "UTC"
     schedule: str
     channel: str
+    # Who is tagged in its messages: Slack ids, @handles, emails or user groups (<!subteam^S…>); the loader
+    # adds the owners and subscribers the dbt project names (agent.alerts.routing).
+    owners: list[str] = Field(default_factory=list)
     # How sensitive, and how much history.
     sensitivity: float = Field(DEFAULT_SENSITIVITY, gt=0, le=20)
     min_history: int = Field(14, ge=3, le=2000)
     history: int = Field(120, ge=10, le=5000)
     check_last: int = Field(1, ge=1, le=100)
-    cooldown: timedelta | None = None
+    # After an incident resolved by itself, an anomaly within this long (in the metric's time) reopens it
+    # instead of posting anew; `cooldown` is the name older alerts files use.
+    suppression_interval: timedelta | None = Field(
+        None, validation_alias=AliasChoices("suppression_interval", "cooldown")
+    )
+    # Points in a row back in range that resolve an incident by themselves.
+    resolve_after: int = Field(3, ge=1, le=1000)
     mute: list[MuteWindow] = Field(default_factory=list)
     what_to_do: str | None = None
+    # Set on the alerts a `monitors:` entry makes (agent.alerts.monitors): rows per period, or how old the
+    # newest row is (stale past `warn_after`).
+    monitor: Literal["volume", "freshness"] | None = None
+    warn_after: timedelta | None = None
 
     @field_validator("name")
     @classmethod
@@ -134,9 +155,9 @@ class AlertDefinition(BaseModel):
             ) from None
         return value
 
-    @field_validator("cooldown", mode="before")
+    @field_validator("suppression_interval", "warn_after", mode="before")
     @classmethod
-    def _cooldown(cls, value: Any) -> Any:
+    def _duration(cls, value: Any) -> Any:
         if isinstance(value, str) and (match := _DURATION.match(value)):
             unit = _DURATION_UNITS[match.group(2)[0].lower()]
             return timedelta(**{unit: float(match.group(1))})
@@ -170,6 +191,8 @@ class AlertDefinition(BaseModel):
             raise ValueError("time_column and measure go with model, not with sql or metric")
         if self.sql and self.filters:
             raise ValueError("filters go with model or metric; put conditions in the sql itself")
+        if self.monitor == "freshness" and self.warn_after is None:
+            raise ValueError("a freshness monitor needs warn_after, e.g. warn_after: 1d")
         if self.history <= self.min_history:
             raise ValueError(f"history ({self.history}) must be more than min_history ({self.min_history})")
         return self

@@ -30,6 +30,7 @@ class AlertEvaluation:
     detection: Detection
     findings: list[Finding]
     evaluated_at: datetime
+    counted: int | None = None  # for a monitor: the periods this check counted in the warehouse
 
     @property
     def metric(self) -> str:

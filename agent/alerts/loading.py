@@ -14,6 +14,8 @@ import yaml
 from pydantic import ValidationError
 
 from agent.alerts.definitions import CHECK_SCHEDULE, AlertDefinition, ScheduleCheck
+from agent.alerts.monitors import monitor_entries
+from agent.alerts.routing import routed
 from agent.settings import Settings
 from tools.anomalies.metric_query import metric_value_sql
 from tools.dbt.index import DbtIndex
@@ -65,9 +67,15 @@ def alerts_file(settings: Settings, project_dir: Path) -> Path | None:
 
 
 def load_alerts(
-    path: Path | None, *, check_schedule: ScheduleCheck | None = None, index: DbtIndex | None = None
+    path: Path | None,
+    *,
+    check_schedule: ScheduleCheck | None = None,
+    index: DbtIndex | None = None,
+    project_dir: Path | None = None,
 ) -> LoadedAlerts:
-    """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems."""
+    """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems.
+
+    With the project, each alert's channel and owners come from dbt too (agent.alerts.routing)."""
     if path is None:
         return LoadedAlerts(None)
     try:
@@ -81,13 +89,18 @@ def load_alerts(
     if problem:
         return LoadedAlerts(path, problems=[_file_problem(path, problem)])
     loaded = LoadedAlerts(path)
+    monitors = (document.get("monitors") if isinstance(document, dict) else None) or []
+    if monitors or index is not None:  # Models can opt in through their meta, without a monitors section.
+        made, monitor_problems = _monitors(monitors, defaults, index)
+        entries = entries + made
+        loaded.problems.extend(AlertProblem(FILE_LEVEL, "monitors", text) for text in monitor_problems)
     seen: set[str] = set()
     for position, raw in enumerate(entries, start=1):
         label = _label(raw, position)
         if not isinstance(raw, dict):
             loaded.problems.append(AlertProblem(label, None, "must be a mapping of fields (name: ..., ...)"))
             continue
-        problems, alert = _validate({**defaults, **raw}, label, check_schedule, index)
+        problems, alert = _validate(routed(raw, defaults, index, project_dir), label, check_schedule, index)
         if alert is not None and alert.name.lower() in seen:
             problems = [AlertProblem(label, "name", "another alert already has this name")]
         if problems or alert is None:
@@ -109,10 +122,24 @@ def _entries(document: Any) -> tuple[list[Any], dict[str, Any], str | None]:
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, dict):
         return [], {}, "`defaults:` must be a mapping of fields shared by every alert"
-    unknown = sorted(set(document) - {"alerts", "defaults"})
+    unknown = sorted(set(document) - {"alerts", "defaults", "monitors"})
     if unknown:
-        return [], {}, f"unknown top-level key(s) {', '.join(unknown)}; expected alerts and defaults"
+        return (
+            [],
+            {},
+            f"unknown top-level key(s) {', '.join(unknown)}; expected alerts, monitors and defaults",
+        )
+    if not isinstance(document.get("monitors") or [], list):
+        return [], {}, "`monitors:` must be a list, e.g. monitors: [{select: 'tag:mart'}]"
     return list(document.get("alerts") or []), defaults, None
+
+
+def _monitors(
+    monitors: list[Any], defaults: dict[str, Any], index: DbtIndex | None
+) -> tuple[list[Any], list[str]]:
+    if index is None:
+        return [], ["monitors need the dbt project to select models from"]
+    return monitor_entries(monitors, defaults, index)
 
 
 def _validate(

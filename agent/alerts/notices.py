@@ -3,12 +3,13 @@ through. Front doors render notices in their own medium (bot/alerts/rendering.py
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.evaluate import AlertEvaluation
+from agent.alerts.incidents import StoredIncident
 from agent.sessions import SeedContext
 from tools.anomalies import Finding
 from tools.anomalies.detector import format_moment, format_number
@@ -17,6 +18,13 @@ DEFAULT_WHAT_TO_DO = (
     "check for a cause you know of (a release, an outage, a campaign, a tracking change); "
     "if there is none, ask me in this thread which segment drove it"
 )
+INVESTIGATION_SHAPE = """You are investigating an alert's incident. Answer in exactly this shape (Slack mrkdwn), nothing else:
+*Summary:* two sentences: what moved, and where it sits.
+*Possible drivers:* one bullet per driver; each names the split (a column of the model: channel, country,
+category...) and quotes the query you ran with run_query that shows it, in a code block.
+*Evidence:* the queries you ran and the bytes they scanned.
+*Confidence:* high, medium or low, and why in a few words.
+Claim no cause beyond what your queries show; if nothing stands out, say so."""
 _CONTEXT_POINTS = 14
 # Who speaks for the alert in its thread's history.
 ALERT_AUTHOR = "alert"
@@ -73,7 +81,9 @@ class AnomalyNotice:
             f"```sql\n{evaluation.query.sql}\n```\n"
             f"Latest points:\n{points}\n"
             f"{self.alert.description.strip() if self.alert.description else ''}\n"
-            f"What I suggested: {self.what_to_do()}"
+            f"What I suggested: {self.what_to_do()}\n"
+            f"If someone here asks why it happened, investigate with read-only queries and answer as follows.\n"
+            f"{INVESTIGATION_SHAPE}"
         )
 
 
@@ -98,7 +108,58 @@ class RecoveryNotice:
     latest: str
 
 
-AlertNotice = AnomalyNotice | FailureNotice | RecoveryNotice
+@dataclass(frozen=True)
+class IncidentEntry:
+    """One alert's incident as its message shows it."""
+
+    alert: AlertDefinition
+    incident: StoredIncident
+
+
+@dataclass(frozen=True)
+class IncidentNotice:
+    """An incident message: one or more incidents (alerts of one model in one run share one), in their current
+    state; on first posting, `anomalies` brings the findings' charts and what the thread's session starts from."""
+
+    entries: list[IncidentEntry]
+    channel: str
+    now: datetime
+    anomalies: list[AnomalyNotice] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)  # Slack ids or user groups, already resolved
+
+    @property
+    def alert(self) -> AlertDefinition:
+        """The first alert (the message's channel and the thread's session are named after it)."""
+        return self.entries[0].alert
+
+    @property
+    def key(self) -> int:
+        """The incident the message's buttons name; an action applies to every incident of the message."""
+        return self.entries[0].incident.id
+
+    def seed(self) -> SeedContext:
+        """The thread's conversation starts from every anomaly the message reports."""
+        first = self.anomalies[0].seed()
+        context = "\n\n".join(anomaly.context_for_model() for anomaly in self.anomalies)
+        return SeedContext(author=first.author, opening=first.opening, context=context)
+
+
+NoteKind = Literal["grew", "reopened", "resolved", "acknowledged", "snoozed", "resolved_by_user", "muted"]
+
+
+@dataclass(frozen=True)
+class IncidentNote:
+    """A line in an incident's thread: what changed and, for a new anomaly, its chart."""
+
+    alert: AlertDefinition
+    kind: NoteKind
+    incident: StoredIncident
+    user: str | None = None
+    until: datetime | None = None
+    chart_png: bytes | None = None
+
+
+AlertNotice = AnomalyNotice | FailureNotice | RecoveryNotice | IncidentNotice
 
 
 @dataclass(frozen=True)
@@ -110,6 +171,10 @@ class PostedNotice:
 
 
 class AlertNotifier(Protocol):
-    """Posts a notice to the alert's channel (Slack in the bot; a list in tests)."""
+    """Posts notices to Slack (a list in tests): new messages, edits of an incident's message, thread notes."""
 
     def post(self, notice: AlertNotice) -> PostedNotice: ...
+
+    def update(self, where: PostedNotice, notice: IncidentNotice) -> None: ...
+
+    def reply(self, where: PostedNotice, note: IncidentNote) -> None: ...

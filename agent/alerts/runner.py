@@ -1,20 +1,25 @@
-"""Running one alert at one scheduled time: claim it, evaluate, and post what people need to know, once.
+"""Running alerts at one scheduled time: claim each, evaluate, keep its incidents, post what people need to know.
 
 - A run is claimed in the database before anything else, so across processes each (alert, time) runs once.
-- An anomaly is posted once per point: the same anomalous day is not posted again by the next runs, and
-  `cooldown` keeps an alert quiet for a while after it posted.
+- Anomalies become incidents (agent.alerts.lifecycle): one message per incident, edited as it changes; the
+  alerts of one model that open incidents in the same run share one message.
 - A failure is posted once per streak of failures; the first run that works again says so.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from agent.alerts.definitions import AlertDefinition
+from agent.alerts.drilldown import DrillDown, DrillDownUnavailable, drill_down
 from agent.alerts.evaluate import AlertEvaluation, evaluate_alert
+from agent.alerts.incidents import IncidentStore, StoredIncident
+from agent.alerts.keeping import IncidentKeeper, JudgedRun
+from agent.alerts.monitor_series import MonitorPoints, UnsavedMonitorPoints, evaluate_monitor
 from agent.alerts.notices import (
     AlertNotice,
     AlertNotifier,
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OutcomeStatus = Literal["taken", "muted", "ok", "anomaly", "failed"]
+Router = Callable[[AlertDefinition], str]
+MentionFinder = Callable[[list[AlertDefinition]], list[str]]
 # Points drawn in an alert's chart: the last two months of days, the last week of hours.
 _CHART_POINTS = {"day": 60, "hour": 24 * 7}
 
@@ -60,16 +67,56 @@ class AlertPreview:
 
 
 class AlertRunner:
-    """Runs alerts against the runtime's warehouse and dbt index, recording every run."""
+    """Runs alerts against the runtime's warehouse and dbt index, recording every run and keeping incidents.
 
-    def __init__(self, runtime: Runtime, notifier: AlertNotifier | None = None) -> None:
+    `alerts` are every configured alert (a grouped message names them all); `route` picks an alert's channel and
+    `mentions` who to tag (by default the alert's channel and owners, as loaded from the file and dbt).
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        notifier: AlertNotifier | None = None,
+        *,
+        alerts: Sequence[AlertDefinition] = (),
+        route: Router | None = None,
+        mentions: MentionFinder | None = None,
+    ) -> None:
         self._runtime = runtime
         self._notifier = notifier
+        self._alerts = {alert.name: alert for alert in alerts}
+        self.route: Router = route or (lambda alert: alert.channel)
         self.runs = AlertRunStore(runtime.engine)
+        self.incidents = IncidentStore(runtime.engine)
+        self.monitor_points = MonitorPoints(runtime.engine)
+        self.keeper = IncidentKeeper(
+            self.incidents,
+            notifier,
+            alerts=self._alerts,
+            chart=render_chart,
+            route=self.route,
+            mentions=mentions or owners_of,
+        )
 
-    def evaluate(self, alert: AlertDefinition, now: datetime | None = None) -> AlertEvaluation:
-        """Query and detect, nothing recorded; raises AlertEvaluationError (or another BlueprintError)."""
+    @property
+    def runtime(self) -> Runtime:
+        return self._runtime
+
+    def evaluate(
+        self, alert: AlertDefinition, now: datetime | None = None, *, record: bool = False
+    ) -> AlertEvaluation:
+        """Query and detect; a monitor's new counts are stored only with `record` (a scheduled run). Raises
+        AlertEvaluationError (or another BlueprintError)."""
         runtime = self._runtime
+        if alert.monitor is not None:
+            return evaluate_monitor(
+                alert,
+                index=runtime.index(),
+                warehouse=runtime.warehouse(),
+                settings=runtime.settings,
+                now=now or utc_now(),
+                points=self.monitor_points if record else UnsavedMonitorPoints(self.monitor_points),
+            )
         return evaluate_alert(
             alert,
             index=runtime.index(),
@@ -77,6 +124,23 @@ class AlertRunner:
             settings=runtime.settings,
             now=now or utc_now(),
         )
+
+    def investigate(self, incident_id: int) -> tuple[StoredIncident, DrillDown]:
+        """The deterministic drill-down of an incident's worst point; DrillDownUnavailable when it cannot."""
+        incident = self.incidents.get(incident_id)
+        alert = self._alerts.get(incident.alert) if incident else None
+        if incident is None or alert is None:
+            raise DrillDownUnavailable("that incident or its alert is no longer known")
+        settings = self._runtime.settings
+        drill = drill_down(
+            alert,
+            incident.state.worst.at,
+            index=self._runtime.index(),
+            warehouse=self._runtime.warehouse(),
+            timeout_seconds=settings.query_timeout_seconds,
+            max_rows=settings.max_result_rows,
+        )
+        return incident, drill
 
     def preview(self, alert: AlertDefinition, now: datetime | None = None) -> AlertPreview:
         """What a run would post now, and its chart; nothing is recorded or posted."""
@@ -88,86 +152,57 @@ class AlertRunner:
 
     def run(self, alert: AlertDefinition, scheduled_for: datetime, trigger: RunTrigger) -> RunOutcome:
         """Run once for `scheduled_for` unless another process has; never raises for the alert's own faults."""
+        return self.run_group([alert], scheduled_for, trigger)[0]
+
+    def run_group(
+        self, alerts: Sequence[AlertDefinition], scheduled_for: datetime, trigger: RunTrigger
+    ) -> list[RunOutcome]:
+        """Run alerts due at the same time; the incidents they open share one message per channel."""
+        for alert in alerts:
+            self._alerts.setdefault(alert.name, alert)
+        prepared = [self._prepare(alert, scheduled_for, trigger) for alert in alerts]
+        judged = [item for item in prepared if isinstance(item, _Judged)]
+        failed_posts = self.keeper.post_new([new for item in judged for new in item.run.new], scheduled_for)
+        self.keeper.send_updates([changed for item in judged for changed in item.run.changed], scheduled_for)
+        unposted = {item.incident_id for item in failed_posts}
+        return [item.finish(self.runs, unposted) if isinstance(item, _Judged) else item for item in prepared]
+
+    def _prepare(
+        self, alert: AlertDefinition, scheduled_for: datetime, trigger: RunTrigger
+    ) -> RunOutcome | _Judged:
         run_id = self.runs.claim(alert.name, scheduled_for, trigger)
         if run_id is None:
             return RunOutcome(
                 alert.name, scheduled_for, trigger, "taken", f"{alert.name}: already run elsewhere"
             )
         try:
-            return self._run_claimed(run_id, alert, scheduled_for, trigger)
+            return self._judge(run_id, alert, scheduled_for, trigger)
         except Exception as exc:  # A bug must not leave the run "running" forever or stop the scheduler.
             log.exception("alert %s failed unexpectedly", alert.name)
             self.runs.finish(run_id, status="failed", error=f"internal error: {type(exc).__name__}")
             return RunOutcome(alert.name, scheduled_for, trigger, "failed", f"{alert.name}: internal error")
 
-    def _run_claimed(
+    def _judge(
         self, run_id: int, alert: AlertDefinition, scheduled_for: datetime, trigger: RunTrigger
-    ) -> RunOutcome:
+    ) -> RunOutcome | _Judged:
         window = alert.muted_at(scheduled_for) if trigger != "manual" else None
-        if window is not None:
-            reason = f" ({window.reason})" if window.reason else ""
+        muted_by = self.incidents.alert_state(alert.name).muted_by
+        if window is not None or muted_by is not None:
+            reason = f" ({window.reason})" if window and window.reason else ""
+            if muted_by is not None:
+                reason = f" (muted by {muted_by})"
             self.runs.finish(run_id, status="muted", summary=f"muted{reason}")
             return RunOutcome(alert.name, scheduled_for, trigger, "muted", f"{alert.name}: muted{reason}")
         try:
-            evaluation = self.evaluate(alert, scheduled_for)
+            evaluation = self.evaluate(alert, scheduled_for, record=True)
         except BlueprintError as exc:
             return self._failed(run_id, alert, scheduled_for, trigger, exc.message)
         posted: list[PostKind] = []
         if trigger != "manual":
             self._note_recovery(alert, scheduled_for, evaluation, posted)
-        finding = evaluation.finding
-        if finding is None:
-            summary = evaluation.latest_summary()
-            self.runs.finish(run_id, status="ok", summary=summary, posted=_last(posted))
-            return RunOutcome(
-                alert.name,
-                scheduled_for,
-                trigger,
-                "ok",
-                f"{alert.name}: no anomaly. {summary}",
-                posted,
-                evaluation,
-            )
-        summary = finding.explain(evaluation.metric)
-        quiet = self._quiet_reason(alert, scheduled_for, finding.at.isoformat())
-        # Drawn before the point is reserved: a chart that fails must not leave the point taken and unposted.
-        chart = render_chart(evaluation) if quiet is None else None
-        if quiet is None and not self.runs.claim_point(run_id, finding.at.isoformat()):
-            quiet = "already posted by another run"
-        if quiet is not None:
-            self.runs.finish(run_id, status="anomaly", summary=f"{summary} ({quiet})", posted=_last(posted))
-            message = f"{alert.name}: {summary}; not posted again ({quiet})"
-            return RunOutcome(alert.name, scheduled_for, trigger, "anomaly", message, posted, evaluation)
-        notice = AnomalyNotice(alert, evaluation, finding, chart)
-        where = self._post(notice)
-        if where is None:
-            self.runs.release_point(run_id)
-            self.runs.finish(
-                run_id, status="anomaly", summary=summary, error="posting failed", posted=_last(posted)
-            )
-            message = f"{alert.name}: {summary}; posting to {alert.channel} failed (see the logs)"
-            return RunOutcome(alert.name, scheduled_for, trigger, "anomaly", message, posted, evaluation)
-        posted.append("anomaly")
-        self.runs.finish(
-            run_id,
-            status="anomaly",
-            summary=summary,
-            posted="anomaly",
-            channel=where.channel,
-            message_ts=where.ts,
+        return _Judged(
+            run_id, alert, scheduled_for, trigger, evaluation, self.keeper.judge(evaluation), posted
         )
-        message = f"{alert.name}: {summary}; posted to {alert.channel}"
-        return RunOutcome(alert.name, scheduled_for, trigger, "anomaly", message, posted, evaluation)
-
-    def _quiet_reason(self, alert: AlertDefinition, now: datetime, point: str) -> str | None:
-        earlier = self.runs.posted_point(alert.name, point)
-        if earlier is not None:
-            return f"posted on {earlier.started_at:%Y-%m-%d %H:%M} UTC"
-        if alert.cooldown:
-            last = self.runs.last_anomaly_post(alert.name)
-            if last is not None and last.scheduled_for + alert.cooldown > now:
-                return f"cooldown until {last.scheduled_for + alert.cooldown:%Y-%m-%d %H:%M} UTC"
-        return None
 
     def _failed(
         self, run_id: int, alert: AlertDefinition, scheduled_for: datetime, trigger: RunTrigger, error: str
@@ -207,7 +242,57 @@ class AlertRunner:
             return None
 
 
-def render_chart(evaluation: AlertEvaluation) -> bytes:
+@dataclass(frozen=True)
+class _Judged:
+    """A run that evaluated and judged its points, waiting for the group's posts before it is recorded."""
+
+    run_id: int
+    alert: AlertDefinition
+    scheduled_for: datetime
+    trigger: RunTrigger
+    evaluation: AlertEvaluation
+    run: JudgedRun
+    posted: list[PostKind]
+
+    def finish(self, runs: AlertRunStore, unposted: set[int]) -> RunOutcome:
+        alert, run = self.alert, self.run
+        posted = list(self.posted)
+        new = [item for item in run.new if item.incident_id not in unposted]
+        if new:
+            posted.append("anomaly")
+        if run.changed:
+            posted.append("update")
+        status: OutcomeStatus = "anomaly" if run.anomalous or new else "ok"
+        if run.taken and not new:
+            status = "taken"
+        summary = run.summary
+        where = ""
+        if len(new) < len(run.new):
+            where = f"; posting to {run.new[0].channel} failed (see the logs)"
+        elif new:
+            where = f"; posted to {new[0].channel}"
+        elif run.changed:
+            where = "; its message updated"
+        runs.finish(
+            self.run_id,
+            status="anomaly" if status == "anomaly" else "ok",
+            summary=summary,
+            error="posting failed" if len(new) < len(run.new) else None,
+            posted=_last(posted),
+        )
+        prefix = "" if status != "ok" or run.changed else "no anomaly. "
+        message = f"{alert.name}: {prefix}{summary}{where}"
+        return RunOutcome(
+            alert.name, self.scheduled_for, self.trigger, status, message, posted, self.evaluation
+        )
+
+
+def owners_of(alerts: list[AlertDefinition]) -> list[str]:
+    """Everyone the alerts name as owners, once each, in order."""
+    return list(dict.fromkeys(owner for alert in alerts for owner in alert.owners))
+
+
+def render_chart(evaluation: AlertEvaluation, last_points: int | None = None) -> bytes:
     """The alert's chart: the recent series, its expected band, the anomalies marked."""
     # Imported here: matplotlib loads only when a chart is drawn.
     from tools.charts.anomaly_chart import render_anomaly_chart
@@ -217,7 +302,7 @@ def render_chart(evaluation: AlertEvaluation) -> bytes:
         evaluation.detection,
         title=f"Alert {alert.name}: {evaluation.metric}",
         metric=evaluation.metric,
-        last_points=_CHART_POINTS[alert.grain],
+        last_points=last_points or _CHART_POINTS[alert.grain],
     )
 
 

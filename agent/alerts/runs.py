@@ -22,7 +22,7 @@ from agent.store.models import AlertRunRow
 
 RunTrigger = Literal["schedule", "catch_up", "manual"]
 RunStatus = Literal["running", "ok", "anomaly", "failed", "muted"]
-PostKind = Literal["anomaly", "failure", "recovery"]
+PostKind = Literal["anomaly", "update", "failure", "recovery"]
 
 _SCHEDULED = ("schedule", "catch_up")
 _SETTLED = ("ok", "anomaly", "failed")

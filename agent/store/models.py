@@ -186,3 +186,57 @@ class AlertRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AlertIncidentRow(Base):
+    """One incident of an alert: anomalies close together, told in one Slack message that is kept current."""
+
+    __tablename__ = "alert_incidents"
+    __table_args__ = (
+        # 'open' while the incident is not resolved, NULL after: one unresolved incident per alert, so a second
+        # process that tries to open one for the same alert fails and updates the existing one instead.
+        UniqueConstraint("alert", "open_key", name="uq_alert_incidents_alert_open_key"),
+        Index("ix_alert_incidents_message", "channel", "message_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert: Mapped[str] = mapped_column(String(200))
+    open_key: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    # Points are the metric's own (naive) period starts, as ISO text.
+    start_point: Mapped[str] = mapped_column(String(64))
+    last_anomaly_point: Mapped[str] = mapped_column(String(64))
+    anomalies: Mapped[int] = mapped_column(default=1)
+    in_range_streak: Mapped[int] = mapped_column(default=0)
+    worst: Mapped[dict[str, Any]] = mapped_column(JSON)
+    latest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resolved_point: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class AlertStateRow(Base):
+    """Per alert: the newest point already judged (so no point is counted twice) and whether it is muted."""
+
+    __tablename__ = "alert_states"
+
+    alert: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_point: Mapped[str | None] = mapped_column(String(64))
+    muted_by: Mapped[str | None] = mapped_column(String(64))
+    muted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MonitorPointRow(Base):
+    """One counted period of a monitor (rows that day, or the newest row's age at a check), never counted again."""
+
+    __tablename__ = "monitor_points"
+
+    monitor: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float] = mapped_column()
+    counted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

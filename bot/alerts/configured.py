@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from agent.alerts.incident_actions import IncidentDesk
 from agent.alerts.loading import LoadedAlerts, alerts_file, load_alerts
 from agent.alerts.notices import AlertNotifier
 from agent.alerts.runner import AlertRunner
@@ -58,6 +59,10 @@ class ConfiguredAlerts:
             )
         return rows
 
+    def desk(self) -> IncidentDesk:
+        """Where the incident buttons' actions are applied."""
+        return IncidentDesk(self.runner.keeper)
+
     def scheduler(self) -> AlertScheduler:
         """A scheduler for the alerts that loaded (start it, or drive it with `tick(now)`)."""
         return AlertScheduler(self.loaded.alerts, self.runner, catch_up=self.catch_up)
@@ -66,9 +71,12 @@ class ConfiguredAlerts:
 def load_configured_alerts(runtime: Runtime, notifier: AlertNotifier | None = None) -> ConfiguredAlerts:
     """Read the alerts file (if any) against the project; a bad alert is a problem, the rest load."""
     path = alerts_file(runtime.settings, runtime.project_dir)
-    loaded = load_alerts(path, check_schedule=check_schedule, index=runtime.index())
+    loaded = load_alerts(
+        path, check_schedule=check_schedule, index=runtime.index(), project_dir=runtime.project_dir
+    )
     catch_up = timedelta(minutes=runtime.settings.alerts_catch_up_minutes)
-    return ConfiguredAlerts(loaded, AlertRunner(runtime, notifier), catch_up)
+    runner = AlertRunner(runtime, notifier, alerts=loaded.alerts)
+    return ConfiguredAlerts(loaded, runner, catch_up)
 
 
 def alerts_enabled(runtime: Runtime, loaded: LoadedAlerts) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.alerts.notices import AlertNotice, AnomalyNotice, FailureNotice, RecoveryNotice
+from agent.alerts.notices import AlertNotice, AnomalyNotice, FailureNotice, IncidentNotice, RecoveryNotice
+from bot.alerts.incident_rendering import incident_text
 
 _REPLY_HINT = "Reply in this thread to ask me about it, e.g. “which channel drove this?”"
 
@@ -16,6 +17,8 @@ def notice_text(notice: AlertNotice) -> str:
             f":warning: *Alert {notice.alert.name}* could not run: {notice.short_error()}\n"
             "I will say here when it works again, and will not repeat this message until then."
         )
+    if isinstance(notice, IncidentNotice):
+        return incident_text(notice)
     return _recovery_text(notice)
 
 

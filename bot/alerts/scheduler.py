@@ -84,9 +84,9 @@ class AlertScheduler:
         return due
 
     def tick(self, now: datetime | None = None) -> list[RunOutcome]:
-        """Run every due alert now, one after another, and return what each did (tests drive this)."""
+        """Run every due alert now, one group after another, and return what each did (tests drive this)."""
         moment = now or self._clock()
-        return [self._run(due) for due in self.due_runs(moment)]
+        return [outcome for group in grouped(self.due_runs(moment)) for outcome in self._run(group)]
 
     def next_runs(self, now: datetime | None = None) -> dict[str, datetime | None]:
         """Each alert's next scheduled time."""
@@ -124,13 +124,31 @@ class AlertScheduler:
         scheduler = self._background
         if scheduler is None:
             return
-        for due in self.due_runs(self._clock()):
-            # One job per run, so that a slow warehouse query for one alert does not hold up the others.
+        for group in grouped(self.due_runs(self._clock())):
+            # One job per group, so that a slow warehouse query for one model does not hold up the others.
+            names = "+".join(due.alert.name for due in group)
             scheduler.add_job(
-                self._run, args=[due], id=f"alert:{due.alert.name}:{due.scheduled_for.isoformat()}"
+                self._run, args=[group], id=f"alert:{names}:{group[0].scheduled_for.isoformat()}"
             )
 
-    def _run(self, due: DueRun) -> RunOutcome:
-        outcome = self._runner.run(due.alert, due.scheduled_for, due.trigger)
-        log.info("alert %s (%s, %s): %s", due.alert.name, due.scheduled_for, due.trigger, outcome.message)
-        return outcome
+    def _run(self, group: list[DueRun]) -> list[RunOutcome]:
+        first = group[0]
+        outcomes = self._runner.run_group([due.alert for due in group], first.scheduled_for, first.trigger)
+        for outcome in outcomes:
+            log.info(
+                "alert %s (%s, %s): %s",
+                outcome.alert,
+                outcome.scheduled_for,
+                outcome.trigger,
+                outcome.message,
+            )
+        return outcomes
+
+
+def grouped(due: list[DueRun]) -> list[list[DueRun]]:
+    """Runs of alerts on one model at one time together (their incidents share a message); others alone."""
+    groups: dict[tuple[str, datetime, str], list[DueRun]] = {}
+    for position, run in enumerate(due):
+        model = run.alert.model or f"#{position}"
+        groups.setdefault((model, run.scheduled_for, run.trigger), []).append(run)
+    return list(groups.values())

@@ -1,7 +1,9 @@
-"""`blueprintdata alerts list` and `blueprintdata alerts run [NAME] [--dry-run]`."""
+"""`blueprintdata alerts list`, `alerts run [NAME] [--dry-run]`, `alerts test NAME [--since 90d]`, `alerts unmute NAME`."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -12,6 +14,8 @@ from rich.text import Text
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.loading import DEFAULT_FILE_NAME
 from agent.alerts.notices import AlertNotifier
+from agent.alerts.replay import Replay, periods_in, replay, replay_span
+from agent.alerts.runner import render_chart
 from agent.clock import utc_now
 from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
@@ -88,6 +92,86 @@ def run_alerts(
     finally:
         runtime.close()
     raise typer.Exit(0 if ok else 1)
+
+
+_SINCE = re.compile(r"^(\d+)\s*([dh])$")
+
+
+@alerts_app.command("test")
+def test_alert(
+    name: Annotated[str, typer.Argument(help="The alert to try.")],
+    since: Annotated[
+        str, typer.Option("--since", help="How far back from its latest data to replay, e.g. 90d or 48h.")
+    ] = "90d",
+    demo: DemoOption = False,
+) -> None:
+    """Replay an alert's history: the incidents it would have opened (and resolved), with a chart; posts nothing."""
+    match = _SINCE.match(since.strip())
+    if match is None:
+        raise _fail(f"--since {since!r}: write a number of days or hours, e.g. 90d or 48h")
+    span = (
+        timedelta(days=int(match.group(1))) if match.group(2) == "d" else timedelta(hours=int(match.group(1)))
+    )
+    runtime = _runtime(demo)
+    try:
+        configured = load_configured_alerts(runtime)
+        [alert] = _chosen(configured, name)
+        widened = replay_span(alert, periods_in(alert, span))
+        try:
+            evaluation = configured.runner.evaluate(widened)
+        except BlueprintError as exc:
+            raise _fail(f"{alert.name}: {exc.message}") from None
+        start = evaluation.detection.timestamps[-1] - span
+        result = replay(evaluation, start)
+        chart = runtime.artifacts.save(
+            session_id=None,
+            kind="chart",
+            title=f"Alert {alert.name} replayed",
+            filename=f"alert-{alert.name}-replay.png",
+            mime_type="image/png",
+            data=render_chart(evaluation, last_points=result.points),
+        )
+    finally:
+        runtime.close()
+    _show_replay(result)
+    console.print(f"chart: {chart.path}", soft_wrap=True)
+
+
+def _show_replay(result: Replay) -> None:
+    alert = result.alert
+    console.print(
+        f"{alert.name}: {result.points} points replayed since {result.since:%Y-%m-%d}: "
+        f"{result.messages} message(s) and {result.thread_notes} thread note(s) would have been posted.",
+        soft_wrap=True,
+    )
+    if not result.incidents:
+        return
+    table = Table("start", "end", "anomalies", "worst", "resolved", header_style="bold")
+    for incident in result.incidents:
+        resolved = f"{incident.resolved_at:%Y-%m-%d %H:%M}" if incident.resolved_at else "still open"
+        table.add_row(
+            f"{incident.start:%Y-%m-%d %H:%M}",
+            f"{incident.last_anomaly:%Y-%m-%d %H:%M}",
+            str(incident.anomalies),
+            incident.worst.explain(alert.display_metric()),
+            resolved,
+        )
+    console.print(table)
+
+
+@alerts_app.command("unmute")
+def unmute_alert(
+    name: Annotated[str, typer.Argument(help="The alert muted from Slack.")], demo: DemoOption = False
+) -> None:
+    """Let an alert muted with its "Mute this alert" button run again."""
+    runtime = _runtime(demo)
+    try:
+        configured = load_configured_alerts(runtime)
+        [alert] = _chosen(configured, name)
+        configured.runner.incidents.set_muted(alert.name, None)
+    finally:
+        runtime.close()
+    console.print(f"{alert.name}: unmuted; it runs on its schedule again.")
 
 
 def _chosen(configured: ConfiguredAlerts, name: str | None) -> list[AlertDefinition]:

@@ -25,6 +25,7 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     tests = _tests_by_node(manifest, raw_nodes)
     accepted = _accepted_values(manifest)
     joins = _joins_by_node(manifest)
+    group_owners = _group_owners(manifest)
     nodes = []
     for unique_id, raw in raw_nodes.items():
         node_tests = tests.get(unique_id, {})
@@ -51,9 +52,22 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
                 unique_keys=tuple(sorted(c for c, kinds in node_tests.items() if "unique" in kinds)),
                 not_null_columns=tuple(sorted(c for c, kinds in node_tests.items() if "not_null" in kinds)),
                 joins=tuple(joins.get(unique_id, ())),
+                group=raw.get("group"),
+                group_owners=group_owners.get(str(raw.get("group") or ""), ()),
+                loaded_at_field=raw.get("loaded_at_field"),
             )
         )
     return nodes
+
+
+def _group_owners(manifest: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Per dbt group name, how to reach its owner: the owner's email, and `slack` when the project adds one."""
+    owners: dict[str, tuple[str, ...]] = {}
+    for group in (manifest.get("groups") or {}).values():
+        owner = group.get("owner") or {}
+        contacts = tuple(str(owner[key]) for key in ("slack", "email") if owner.get(key))
+        owners[str(group.get("name"))] = contacts
+    return owners
 
 
 def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, tuple[str, str]]]:

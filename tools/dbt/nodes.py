@@ -49,6 +49,9 @@ class DbtNode:
     unique_keys: tuple[str, ...] = ()
     not_null_columns: tuple[str, ...] = ()
     joins: tuple[Join, ...] = ()
+    group: str | None = None  # the dbt group the node belongs to
+    group_owners: tuple[str, ...] = ()  # the group owner's contacts: email, Slack id or handle
+    loaded_at_field: str | None = None  # a source's freshness column
 
     def column(self, name: str) -> DbtColumn | None:
         lowered = name.lower()

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.alerts.configured import ConfiguredAlerts
+from bot.alerts.incident_rendering import INCIDENT_ACTION_PREFIX
 from bot.slack.answering import SlackAnswerer
 from bot.slack.listeners.actions import on_feedback, on_show_sql
 from bot.slack.listeners.alerts import ALERTS_COMMAND, alerts_arguments, on_alerts_command
@@ -20,6 +21,7 @@ from bot.slack.listeners.home import (
     on_ask_suggested_question,
     on_assistant_thread_started,
 )
+from bot.slack.listeners.incident_buttons import on_incident_button
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 
 SLASH_COMMAND = "/blueprintdata"
@@ -64,6 +66,11 @@ def register_listeners(app: App, answerer: SlackAnswerer, alerts: ConfiguredAler
         app,
         re.compile(f"^{re.escape(ASK_SUGGESTION_ACTION_ID)}"),
         lambda body: on_ask_suggested_question(body, answerer),
+    )
+    _button(
+        app,
+        re.compile(f"^{re.escape(INCIDENT_ACTION_PREFIX)}"),
+        lambda body: on_incident_button(body, alerts, answerer.client),
     )
 
 

@@ -18,6 +18,7 @@ from tests.fakes.slack.records import Ack, ApiCall, ResponseUrlPost, SentEnvelop
 from tests.fakes.slack.response_urls import RESPONSE_URL_ROUTE, ResponseUrls
 from tests.fakes.slack.socket_mode import SocketModeServer
 from tests.fakes.slack.streaming_methods import StreamingMethods
+from tests.fakes.slack.user_methods import UserMethods
 from tests.fakes.slack.web_api import WebApi
 from tests.fakes.slack.workspace import Workspace
 
@@ -43,6 +44,7 @@ class FakeSlack:
         self._response_urls = ResponseUrls(workspace, self._http.root)
         self._envelopes = EnvelopeSender(workspace, self._socket_mode, self._events, self._response_urls)
         uploads = FileUploads(workspace, self._http.root)
+        self._users = UserMethods(workspace)
         methods = {
             **AppMethods(workspace).table(),
             **self._socket_mode.table(),
@@ -50,6 +52,7 @@ class FakeSlack:
             **self._streams.table(),
             **ConversationMethods(workspace).table(),
             **uploads.table(),
+            **self._users.table(),
         }
         self._web_api = WebApi(workspace, methods, streaming=streaming)
         # What the fake recorded, as lists that grow while the test runs.
@@ -101,6 +104,10 @@ class FakeSlack:
     def seed_thread(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
         """Put existing messages (Slack message dicts; the first is the parent) into a thread's history."""
         self._workspace.seed_thread(channel, thread_ts, messages)
+
+    def add_user(self, email: str, name: str) -> str:
+        """A workspace member users.lookupByEmail finds; returns its user id."""
+        return self._users.add_user(email, name)
 
     def fail_next(
         self,
