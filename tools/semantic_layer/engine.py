@@ -7,7 +7,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
+from metricflow.engine.metricflow_engine import (
+    MetricFlowEngine,
+    MetricFlowQueryRequest,
+    OutputColumnOrderMode,
+)
 from metricflow.engine.models import Dimension, Entity, Metric, SavedQuery
 from metricflow_semantics.errors.error_classes import MetricFlowException
 from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
@@ -54,6 +58,8 @@ class SemanticLayer:
             where_constraints=list(request.where) or None,
             order_by_names=list(request.order_by) or None,
             limit=request.limit,
+            # Columns in the order asked for, as a person reads the request.
+            output_column_order_mode=OutputColumnOrderMode.INPUT_ORDER,
         )
         try:
             with _COMPILE_LOCK:
