@@ -24,9 +24,9 @@ from tools.semantic_layer.requests import CompiledMetricQuery, MetricRequest
 
 # MetricFlow numbers the aliases of a query from a process-wide counter that each compile resets, so two
 # compiles at once (Slack answers on a thread pool) would interleave their numbering.
-_COMPILE_LOCK = threading.Lock()
+_COMPILE_LOCK = threading.RLock()
 # A MetricFlow message can run to a page of context; the model and people need its first lines.
-_MESSAGE_LINES = 12
+_MESSAGE_LINES = 40
 _T = TypeVar("_T")
 
 
