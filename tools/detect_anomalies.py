@@ -18,6 +18,7 @@ from tools.charts.anomaly_chart import render_anomaly_chart
 from tools.direct_command import DirectCommand, options
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
+from tools.semantic_layer.loading import optional_semantic_layer
 from tools.user_messages import NO_SERIES_TO_CHECK
 
 # Two years of days, eight weeks of hours: enough cycles to learn from, few enough rows to send back.
@@ -134,6 +135,7 @@ def _series(
         grain=grain,
         periods=arguments.periods or DEFAULT_PERIODS[grain],
         dialect=warehouse.dialect.sqlglot_name,
+        semantic_layer=optional_semantic_layer(context.project_dir, warehouse.dialect.name),
     )
     try:
         result = warehouse.execute_readonly(

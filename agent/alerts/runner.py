@@ -26,6 +26,7 @@ from agent.alerts.notices import (
 from agent.alerts.runs import AlertRunStore, PostKind, RunTrigger
 from agent.clock import utc_now
 from tools.errors import BlueprintError
+from tools.semantic_layer.loading import optional_semantic_layer
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
@@ -70,12 +71,15 @@ class AlertRunner:
     def evaluate(self, alert: AlertDefinition, now: datetime | None = None) -> AlertEvaluation:
         """Query and detect, nothing recorded; raises AlertEvaluationError (or another BlueprintError)."""
         runtime = self._runtime
+        warehouse = runtime.warehouse()
         return evaluate_alert(
             alert,
             index=runtime.index(),
-            warehouse=runtime.warehouse(),
+            warehouse=warehouse,
             settings=runtime.settings,
             now=now or utc_now(),
+            # An alert on a dbt metric is computed by MetricFlow, as query_metrics computes it.
+            semantic_layer=optional_semantic_layer(runtime.project_dir, warehouse.dialect.name),
         )
 
     def preview(self, alert: AlertDefinition, now: datetime | None = None) -> AlertPreview:

@@ -38,3 +38,12 @@ def semantic_layer_for(project_dir: Path | None, dialect: str) -> SemanticLayer:
         layer = SemanticLayer(read_semantic_manifest_text(project_dir), dialect)
         _built[key] = (stamp, layer)
         return layer
+
+
+def optional_semantic_layer(project_dir: Path | None, dialect: str) -> SemanticLayer | None:
+    """The semantic layer if the project has one MetricFlow can compile for this dialect, else None."""
+    if project_dir is None or semantic_manifest_stamp(project_dir) is None:
+        return None
+    from tools.semantic_layer.dialects import supported_dialects
+
+    return semantic_layer_for(project_dir, dialect) if dialect in supported_dialects() else None
