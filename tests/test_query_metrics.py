@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from agent.alerts.definitions import AlertDefinition
+from agent.alerts.series import series_query
 from agent.events import EventList, ToolFinished, TurnFinished
 from agent.runtime import Runtime
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
@@ -17,6 +19,7 @@ from tools.errors import ToolInputError
 from tools.registry import ToolOutput
 from tools.semantic_layer.command_text import parse_metric_command
 from tools.semantic_layer.dialects import metricflow_dialect
+from tools.semantic_layer.loading import optional_semantic_layer
 from tools.semantic_layer.requests import templated_where
 
 ORDERS = '"shop"."main"."fct_orders"'
@@ -219,3 +222,23 @@ def test_json_events_show_the_compiled_sql(demo_cli_env: dict[str, str]) -> None
     finished = [e for e in events_of(result.stdout) if e["type"] == "tool_finished"]
     assert [e["tool"] for e in finished] == ["query_metrics"] and not finished[0]["is_error"]
     assert "NULLIF" in str(finished[0]["sql"]).upper() and "fct_orders" in str(finished[0]["sql"])
+
+
+def test_alerts_and_anomalies_on_metrics_use_the_compiler_with_the_same_numbers(runtime: Runtime) -> None:
+    index, warehouse = runtime.index(), runtime.warehouse()
+    layer = optional_semantic_layer(runtime.project_dir, warehouse.dialect.name)
+    assert layer is not None
+    alert = AlertDefinition(
+        name="aov", metric="average_order_value", history=30, schedule="0 8 * * *", channel="C0ALERTS"
+    )
+    compiled = series_query(alert, index, "duckdb", layer)
+    hand_written = series_query(alert, index, "duckdb")
+    assert "metric_time__day" in compiled.sql and "metric_time__day" not in hand_written.sql
+    rows = [
+        normalised(warehouse.execute_readonly(query.sql, max_rows=100, timeout_seconds=60).rows, ordered=True)
+        for query in (compiled, hand_written)
+    ]
+    assert len(rows[0]) == 30 and same_rows(rows[0], rows[1])
+    session = runtime.store.open_session(source="cli").id
+    anomalies = call(runtime, session, "detect_anomalies", {"metric": "revenue"})
+    assert anomalies.sql is not None and "metric_time__day" in anomalies.sql
