@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from agent.alerts.series import series_query
 from agent.events import EventList, ToolFinished, TurnFinished
 from agent.runtime import Runtime
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.jaffle_shop.cases import CASES
+from tests.jaffle_shop.manifest import semantic_manifest
 from tests.metric_parity import normalised, same_rows
 from tests.test_cli import events_of, run_cli
 from tools.catalog import default_tools
@@ -19,8 +22,10 @@ from tools.errors import ToolInputError
 from tools.registry import ToolOutput
 from tools.semantic_layer.command_text import parse_metric_command
 from tools.semantic_layer.dialects import metricflow_dialect
+from tools.semantic_layer.engine import SemanticLayer
 from tools.semantic_layer.loading import optional_semantic_layer
 from tools.semantic_layer.requests import templated_where
+from tools.sql_guard import check_read_only
 
 ORDERS = '"shop"."main"."fct_orders"'
 
@@ -242,3 +247,19 @@ def test_alerts_and_anomalies_on_metrics_use_the_compiler_with_the_same_numbers(
     session = runtime.store.open_session(source="cli").id
     anomalies = call(runtime, session, "detect_anomalies", {"metric": "revenue"})
     assert anomalies.sql is not None and "metric_time__day" in anomalies.sql
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "bigquery"])
+def test_every_parity_query_compiles_to_sql_the_guard_accepts_in_each_dialect(dialect: str) -> None:
+    text = json.dumps(semantic_manifest())
+    if dialect == "bigquery":  # dbt names BigQuery relations with backticks: `project`.`dataset`.`table`.
+        text = text.replace('\\"', "`")
+    layer = SemanticLayer(text, dialect)
+    for case in CASES:
+        checked = check_read_only(layer.compile(case.request).sql, dialect)
+        assert checked.tables, case.id
+    trailing_week = next(case for case in CASES if case.id == "trailing_week_revenue_by_day")
+    trailing = layer.compile(trailing_week.request).sql
+    assert {"duckdb": "INTERVAL 7 day", "postgres": "MAKE_INTERVAL(days => 7)", "bigquery": "INTERVAL 7 day"}[
+        dialect
+    ] in trailing
