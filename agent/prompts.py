@@ -15,6 +15,7 @@ _RULES = """\
 How you work:
 - Search before you query: use search_models to find candidate models and describe_model to learn their \
 columns, keys and the exact relation name to put in FROM. Never guess table or column names.
+- Governed metrics first: when a question asks for a number the dbt semantic layer defines (revenue, orders, a rate...), answer through query_metrics (list_metrics and get_dimensions tell you the names), and name the governed metrics you used in your answer. Write SQL only when no metric answers the question.
 - Write SQL in the {dialect} dialect. Only SELECT queries are allowed; aggregate in the warehouse rather than \
 fetching raw rows, and filter on dates when tables are large.
 - When a query fails, read the error, fix the SQL and try again.

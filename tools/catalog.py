@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tools import check_data_quality, describe_model, detect_anomalies, make_chart, run_query, search_models
+from tools import (
+    check_data_quality,
+    describe_model,
+    detect_anomalies,
+    get_dimensions,
+    list_metrics,
+    make_chart,
+    query_metrics,
+    run_query,
+    search_models,
+)
 from tools.registry import Tool
 
 
@@ -11,6 +21,9 @@ def default_tools() -> list[Tool]:
     return [
         search_models.TOOL,
         describe_model.TOOL,
+        list_metrics.TOOL,
+        get_dimensions.TOOL,
+        query_metrics.TOOL,
         run_query.TOOL,
         make_chart.TOOL,
         check_data_quality.TOOL,

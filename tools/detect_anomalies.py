@@ -17,6 +17,7 @@ from tools.anomalies.result_series import MetricSeries, series_from_table
 from tools.direct_command import DirectCommand, options
 from tools.errors import ToolInputError
 from tools.registry import Tool, ToolContext, ToolOutput
+from tools.semantic_layer.loading import optional_semantic_layer
 from tools.user_messages import NO_SERIES_TO_CHECK
 
 # Two years of days, eight weeks of hours: enough cycles to learn from, few enough rows to send back.
@@ -136,6 +137,7 @@ def _series(
         grain=grain,
         periods=arguments.periods or DEFAULT_PERIODS[grain],
         dialect=warehouse.dialect.sqlglot_name,
+        semantic_layer=optional_semantic_layer(context.project_dir, warehouse.dialect.name),
     )
     try:
         result = warehouse.execute_readonly(

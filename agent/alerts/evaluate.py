@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.series import Series, SeriesQuery, complete_periods, fetch_series, series_query
@@ -14,6 +15,9 @@ from tools.anomalies.detector import format_moment, format_number
 from tools.dbt.index import DbtIndex
 from tools.errors import BlueprintError, ToolInputError
 from tools.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    from tools.semantic_layer.engine import SemanticLayer
 
 
 class AlertEvaluationError(BlueprintError):
@@ -57,11 +61,17 @@ class AlertEvaluation:
 
 
 def evaluate_alert(
-    alert: AlertDefinition, *, index: DbtIndex, warehouse: Warehouse, settings: Settings, now: datetime
+    alert: AlertDefinition,
+    *,
+    index: DbtIndex,
+    warehouse: Warehouse,
+    settings: Settings,
+    now: datetime,
+    semantic_layer: SemanticLayer | None = None,
 ) -> AlertEvaluation:
     """Query, detect, judge; any failure is an AlertEvaluationError whose message names the alert."""
     try:
-        query = series_query(alert, index, warehouse.dialect.sqlglot_name)
+        query = series_query(alert, index, warehouse.dialect.sqlglot_name, semantic_layer)
         series = fetch_series(
             query,
             warehouse,

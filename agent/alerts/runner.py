@@ -31,6 +31,7 @@ from agent.alerts.notices import (
 from agent.alerts.runs import AlertRunStore, PostKind, RunTrigger
 from agent.clock import utc_now
 from tools.errors import BlueprintError
+from tools.semantic_layer.loading import optional_semantic_layer
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
@@ -117,12 +118,15 @@ class AlertRunner:
                 now=now or utc_now(),
                 points=self.monitor_points if record else UnsavedMonitorPoints(self.monitor_points),
             )
+        warehouse = runtime.warehouse()
         return evaluate_alert(
             alert,
             index=runtime.index(),
-            warehouse=runtime.warehouse(),
+            warehouse=warehouse,
             settings=runtime.settings,
             now=now or utc_now(),
+            # An alert on a dbt metric is computed by MetricFlow, as query_metrics computes it.
+            semantic_layer=optional_semantic_layer(runtime.project_dir, warehouse.dialect.name),
         )
 
     def investigate(self, incident_id: int) -> tuple[StoredIncident, DrillDown]:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.alerts.definitions import AlertDefinition
 from tools.anomalies.metric_query import (
@@ -21,6 +21,9 @@ from tools.errors import ToolInputError
 from tools.results import QueryResult
 from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    from tools.semantic_layer.engine import SemanticLayer
 
 
 class AlertQueryError(ToolInputError):
@@ -44,11 +47,14 @@ class Series:
     truncated: bool
 
 
-def series_query(alert: AlertDefinition, index: DbtIndex, dialect: str) -> SeriesQuery:
+def series_query(
+    alert: AlertDefinition, index: DbtIndex, dialect: str, semantic_layer: SemanticLayer | None = None
+) -> SeriesQuery:
     """The read-only SQL for the alert: its own `sql`, or an aggregate by grain over a model or metric.
 
-    Built by the same code as detect_anomalies' metric series (tools/anomalies/metric_query.py), so an alert on
-    a dbt metric honours the metric's filter and ratio exactly as the tool does, plus the alert's own filters.
+    Built by the same code as detect_anomalies' metric series (tools/anomalies/metric_query.py): with the
+    project's semantic layer, an alert on a dbt metric is compiled by MetricFlow exactly as query_metrics
+    computes it; an alert with plain-SQL filters of its own keeps our aggregate SQL.
     """
     if alert.sql:
         return SeriesQuery(check_read_only(alert.sql, dialect).sql, dialect)
@@ -57,7 +63,13 @@ def series_query(alert: AlertDefinition, index: DbtIndex, dialect: str) -> Serie
         if metric is None:
             raise AlertQueryError(f"the dbt project has no metric {alert.metric!r}")
         checked = metric_series_sql(
-            metric, index, grain=alert.grain, periods=alert.history, dialect=dialect, filters=alert.filters
+            metric,
+            index,
+            grain=alert.grain,
+            periods=alert.history,
+            dialect=dialect,
+            filters=alert.filters,
+            semantic_layer=semantic_layer,
         )
         return SeriesQuery(checked.sql, dialect)
     assert alert.model and alert.time_column and alert.measure  # The definition guarantees these.

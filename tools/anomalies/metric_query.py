@@ -1,7 +1,9 @@
 """The read-only SQL that aggregates a number by day or hour in the warehouse, built per dialect by sqlglot.
 
-One builder for every series the detector checks: a dbt metric (its measure, filter, or a ratio of two) for
-`detect_anomalies`, and a metric or a model's column for a scheduled alert (agent/alerts/series.py).
+One builder for every series the detector checks: a dbt metric for `detect_anomalies` and a metric or a model's
+column for a scheduled alert (agent/alerts/series.py). A dbt metric is compiled by MetricFlow (the semantic
+layer, as query_metrics does) whenever the project has a semantic manifest; our own aggregate SQL remains only
+for alerts with plain-SQL filters of their own and for projects without one.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from tools.sql_guard import CheckedQuery, check_read_only
 if TYPE_CHECKING:
     from tools.dbt.index import DbtIndex
     from tools.dbt.nodes import DbtMeasure, DbtMetric
+    from tools.semantic_layer.engine import SemanticLayer
 
 PERIOD, VALUE = "period", "value"
+# A running total rises by construction and a conversion rate needs its own window: neither is a series whose
+# points can be judged against the same weekday's.
+_NOT_A_SERIES = ("cumulative", "conversion")
 # MetricFlow's aggregation names that are not SQL functions.
 _AGGREGATIONS = {
     "count_distinct": "count(distinct {})",
@@ -48,11 +54,18 @@ def metric_series_sql(
     periods: int,
     dialect: str,
     filters: Sequence[str] = (),
+    semantic_layer: SemanticLayer | None = None,
 ) -> CheckedQuery:
     """The newest `periods` values of `metric` by `grain`, oldest first, checked by the SQL guard.
 
     The metric's own filter always applies; `filters` (plain SQL conditions, e.g. an alert's) narrow it further.
+    With a semantic layer and no plain filters, MetricFlow compiles the metric: every metric type but running
+    totals, with the same SQL query_metrics runs.
     """
+    if semantic_layer is not None and not filters:
+        return compiled_metric_series_sql(
+            metric, semantic_layer, grain=grain, periods=periods, dialect=dialect
+        )
     if not metric.time_dimension:
         raise ToolInputError(
             f"dbt metric {metric.name!r} has no time dimension, so it cannot be checked over time."
@@ -79,6 +92,37 @@ def metric_series_sql(
             f"Cannot read dbt metric {metric.name!r}'s definition as SQL ({exc.detail}); "
             "aggregate it with run_query and pass the result_id instead."
         ) from None
+
+
+def compiled_metric_series_sql(
+    metric: DbtMetric,
+    semantic_layer: SemanticLayer,
+    *,
+    grain: Literal["hour", "day"],
+    periods: int,
+    dialect: str,
+) -> CheckedQuery:
+    """The newest `periods` values of `metric` by `grain` from MetricFlow's SQL, oldest first."""
+    # Imported here: MetricFlow's import takes about a second, paid only when a metric series is built.
+    from tools.semantic_layer.requests import MetricRequest
+
+    if metric.type in _NOT_A_SERIES:
+        raise ToolInputError(
+            f"dbt metric {metric.name!r} is a {metric.type} metric ({metric.definition}), which is not checked "
+            "for anomalies: check the metrics it is built from instead."
+        )
+    period_column = f"metric_time__{grain}"
+    compiled = semantic_layer.compile(MetricRequest(metrics=(metric.name,), group_by=(period_column,)))
+    metric_sql = check_read_only(compiled.sql, dialect).expression
+    newest = (
+        exp.select(exp.column(period_column).as_(PERIOD), exp.column(compiled.metrics[0]).as_(VALUE))
+        .from_(metric_sql.subquery("metric"))
+        .where(exp.column(period_column).is_(exp.null()).not_())
+        .order_by(exp.column(PERIOD).desc())
+        .limit(periods)
+    )
+    query = exp.select(PERIOD, VALUE).from_(newest.subquery("series")).order_by(PERIOD)
+    return check_read_only(query.sql(dialect=dialect), dialect)
 
 
 def series_sql(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tools.dbt.artifacts import DbtArtifacts
 from tools.dbt.building import resolve_reference
 from tools.dbt.nodes import DbtMeasure, DbtMetric, DbtSavedQuery
+from tools.errors import DbtArtifactError
 
 # MetricFlow can query a time dimension at its own grain and every coarser one.
 _SUB_DAY_GRAINS = ("nanosecond", "microsecond", "millisecond", "second", "minute", "hour")
@@ -183,3 +185,21 @@ def build_saved_queries(artifacts: DbtArtifacts) -> list[DbtSavedQuery]:
             )
         )
     return queries
+
+
+def semantic_manifest_stamp(project_dir: Path) -> tuple[int, int] | None:
+    """(mtime, size) of target/semantic_manifest.json, to know when to rebuild; None when there is none."""
+    try:
+        stat = (project_dir / "target" / "semantic_manifest.json").stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def read_semantic_manifest_text(project_dir: Path) -> str:
+    """The raw semantic_manifest.json that MetricFlow parses itself (tools/semantic_layer)."""
+    path = project_dir / "target" / "semantic_manifest.json"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DbtArtifactError(f"Cannot read {path}: {exc.strerror}. Run `dbt parse` to create it.") from None

@@ -1,0 +1,1 @@
+"""A fixture shaped like dbt's jaffle-shop semantic layer: generated data and its semantic manifest."""
