@@ -31,6 +31,6 @@ def test_every_product_tool_is_registered_once_with_its_schema_and_command() -> 
     for tool, schema in zip(default_tools(), schemas, strict=True):
         assert schema["input_schema"]["properties"] == tool.input_model.model_json_schema()["properties"]
     commands = {command.name for command in registry.commands()}
-    assert commands == {"sql", "search", "describe", "chart", "anomalies", "quality"}
+    assert {"sql", "search", "describe", "chart", "anomalies", "quality", "metrics", "metric"} <= commands
     sql_tool = registry.for_command("sql")
     assert sql_tool is not None and sql_tool.name == "run_query"
