@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
+from agent.events import AgentEvent, ToolStarted
 from agent.settings import Settings
 
 MASK = "***"
@@ -53,9 +54,7 @@ _JSON_FIELD = re.compile(
     rf"(?P<secret>(?:(?!(?P=quote)).)*)",
     re.I,
 )
-_PEM_KEY = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
-)
+_PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 
 _lock = threading.Lock()
 _known_values: set[str] = set()
@@ -196,3 +195,20 @@ def install_redaction(settings: Settings | None = None, handlers: Iterable[loggi
 
         redacting_factory._blueprintdata_redacting = True  # type: ignore[attr-defined]
         logging.setLogRecordFactory(redacting_factory)
+
+
+_EVENT_TEXT_FIELDS = ("text", "status", "message", "summary", "sql")
+
+
+def redact_event(event: AgentEvent) -> AgentEvent:
+    """The event with its texts and tool input redacted (result rows are data, shown as they are)."""
+    updates: dict[str, Any] = {}
+    for name in _EVENT_TEXT_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, str) and (masked := redact(value)) != value:
+            updates[name] = masked
+    if isinstance(event, ToolStarted):
+        masked_input = redact_value(event.input)
+        if masked_input != event.input:
+            updates["input"] = masked_input
+    return event.model_copy(update=updates) if updates else event

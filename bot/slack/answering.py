@@ -12,6 +12,7 @@ from agent.sessions import SessionKey
 from bot.slack import messages
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
+from bot.slack.rendering.untrusted import plain_untrusted
 from bot.slack.thread_context import with_thread_context
 from bot.slack.thread_pool import ThreadOrderedPool
 from bot.slack.thread_reply import SlackThreadReply
@@ -73,7 +74,9 @@ class SlackAnswerer:
     def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
         """A question from a slash command or a button: posted as a new thread, then answered in it."""
         response = self._client.chat_postMessage(
-            channel=channel, text=messages.ASKED_ON_BEHALF.format(user=user, text=text), unfurl_links=False
+            channel=channel,
+            text=messages.ASKED_ON_BEHALF.format(user=user, text=plain_untrusted(text)),
+            unfurl_links=False,
         )
         ts = str(response["ts"])
         question = SlackQuestion(

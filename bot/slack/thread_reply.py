@@ -18,6 +18,7 @@ from agent.events import (
     TurnFailed,
     TurnFinished,
 )
+from agent.redaction import redact_event
 from bot.slack import messages
 from bot.slack.answer_stream import AnswerStream
 from bot.slack.posting import post_in_thread
@@ -25,6 +26,7 @@ from bot.slack.questions import SlackQuestion
 from bot.slack.rendering.controls import answer_controls, error_blocks
 from bot.slack.rendering.markdown import context_block, section_block
 from bot.slack.rendering.tables import table_as_text, table_block, table_csv, table_fits, table_summary
+from bot.slack.rendering.untrusted import UntrustedStream
 from bot.slack.thread_status import ThreadStatus
 from tools.artifacts import ArtifactRef
 from tools.results import ResultTable
@@ -57,11 +59,13 @@ class SlackThreadReply:
         self._answer = AnswerStream(client, question, use_streaming=use_streaming)
         self._outputs = _TurnOutputs()
         self._paragraph_break_pending = False
+        # The model's text arrives in pieces: a mention or link split across them is held until it closes.
+        self._untrusted = UntrustedStream()
         self.answer_ts: str | None = None
 
     def __call__(self, event: AgentEvent) -> None:
         try:
-            self._render(event)
+            self._render(redact_event(event))
         except SlackApiError as exc:
             # Slack kept failing after the client's retries; the turn goes on and the final post tries again.
             log.warning("Slack call failed while rendering %s: %s", event.type, exc.response.get("error"))
@@ -78,15 +82,22 @@ class SlackThreadReply:
             if self._paragraph_break_pending and self._answer.started:
                 text = "\n\n" + text
             self._paragraph_break_pending = False
-            self._answer.append(text)
+            self._append(self._untrusted.push(text))
         elif isinstance(event, ToolStarted):
+            self._append(self._untrusted.flush())
             self._paragraph_break_pending = True
         elif isinstance(event, ToolFinished):
             self._collect(event)
         elif isinstance(event, TurnFinished):
+            self._append(self._untrusted.flush())
             self._finish(self._answer.text if self._answer.started else event.text)
         elif isinstance(event, TurnFailed):
+            self._append(self._untrusted.flush())
             self._fail(event)
+
+    def _append(self, text: str) -> None:
+        if text:
+            self._answer.append(text)
 
     def _collect(self, event: ToolFinished) -> None:
         if event.is_error:
