@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
@@ -131,18 +131,23 @@ def redact(text: str) -> str:
 
 def redact_value(value: T) -> T:
     """Strings anywhere inside lists, tuples and dicts (keys too) redacted; other values unchanged."""
-    return _redact_any(value)  # type: ignore[no-any-return]
+    return map_strings(value, redact)
 
 
-def _redact_any(value: Any) -> Any:
+def map_strings(value: T, change: Callable[[str], str]) -> T:
+    """`value` with `change` applied to every string inside lists, tuples and dicts (keys too)."""
+    return _map_any(value, change)  # type: ignore[no-any-return]
+
+
+def _map_any(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return change(value)
     if isinstance(value, dict):
-        return {_redact_any(key): _redact_any(item) for key, item in value.items()}
+        return {_map_any(key, change): _map_any(item, change) for key, item in value.items()}
     if isinstance(value, list):
-        return [_redact_any(item) for item in value]
+        return [_map_any(item, change) for item in value]
     if isinstance(value, tuple):
-        return tuple(_redact_any(item) for item in value)
+        return tuple(_map_any(item, change) for item in value)
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Callable
@@ -14,8 +15,10 @@ from rich.text import Text
 from slack_sdk.errors import SlackApiError
 
 from agent.loop import Agent
+from agent.redaction import install_redaction
 from agent.runtime import Runtime, upgrade_store
 from agent.sessions import SessionKey
+from agent.unicode_text import valid_unicode
 from bot.cli.alerts_commands import alerts_app
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
@@ -23,6 +26,7 @@ from bot.cli.exits import settings_or_exit as _settings
 from bot.cli.json_output import JsonLinesSink
 from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
+from bot.cli.terminal_text import safe_text
 from bot.cli.turns import run_turn_cancellable
 from bot.slack.web_client import slack_refusal
 from tools.errors import BlueprintError
@@ -50,6 +54,7 @@ def _configure(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_redaction()
 
 
 @app.command()
@@ -71,8 +76,10 @@ def chat(
         sink = JsonLinesSink() if json_output else TerminalRenderer(console)
         agent = runtime.agent()
         if message is not None:
-            ok = _answer(agent, session_id, message, sink)
+            ok = _answer(agent, session_id, valid_unicode(message), sink)
             raise typer.Exit(0 if ok else 1)
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")  # A byte that is not UTF-8 is replaced, not fatal.
         if not sys.stdin.isatty():
             results = [_answer(agent, session_id, line.strip(), sink) for line in sys.stdin if line.strip()]
             raise typer.Exit(0 if all(results) else 1)
@@ -143,7 +150,7 @@ def sessions(limit: Annotated[int, typer.Option(help="How many to list.")] = 20)
             table.add_row(
                 record.id[:12],
                 record.source,
-                (record.title or "")[:60],
+                safe_text((record.title or "")[:60]),
                 str(summary.message_count),
                 summary.last_activity.strftime("%Y-%m-%d %H:%M"),
                 f"${summary.total_cost_usd:.4f}",

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.text import Text
 
+from agent.redaction import redact, register_settings_secrets
 from agent.runtime import Runtime, build_runtime
 from agent.settings import Settings, load_settings
+from bot.cli.terminal_text import safe_text
 from tools.errors import BlueprintError
 
 errors = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print `message` as an error; the caller raises the returned Exit."""
-    errors.print(Text(f"Error: {message}", style="bold red"))
+    """Print `message` as an error (secrets masked); the caller raises the returned Exit."""
+    errors.print(safe_text(f"Error: {redact(message)}", style="bold red"), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -25,6 +26,7 @@ def settings_or_exit(demo: bool = False) -> Settings:
         settings = load_settings()
     except BlueprintError as exc:
         raise fail(exc.message) from None
+    register_settings_secrets(settings)  # Masked by value wherever they appear from now on.
     if demo:
         settings = settings.model_copy(update={"dbt_project_dir": None, "warehouse_url": None})
     return settings

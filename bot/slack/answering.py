@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
+from agent.errors import StoreError
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from bot.slack import messages
@@ -102,14 +103,22 @@ class SlackAnswerer:
         # app_mention), and Slack's retries of an event carry the same message.
         claim = f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
         sessions = self._runtime.sessions
-        if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
-            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+        try:
+            if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
+                log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+                return
+            existing = sessions.find(question.session_key)
+            session = existing or sessions.open(
+                question.session_key,
+                metadata={
+                    "team": question.team_id,
+                    "channel": question.channel,
+                    "thread_ts": question.thread_ts,
+                },
+            )
+        except StoreError as exc:  # The store is away: say so in the thread; Slack's redelivery may retry.
+            post_in_thread(self._client, question.channel, question.thread_ts, text=exc.message, variants=[])
             return
-        existing = sessions.find(question.session_key)
-        session = existing or sessions.open(
-            question.session_key,
-            metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
-        )
         self._answer(
             question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
         )
