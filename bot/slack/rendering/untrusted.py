@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 
 WORD_JOINER = "\u2060"
-# <!channel>, <!subteam^S1|@team>, <@U123|name>, <#C123|general>: special, user and channel tokens.
-_MENTION_TOKEN = re.compile(r"<(?=[!@#])")
+# <!channel>, <!subteam^S1|@team>, <@U123|name>, <#C123|general>: special, user and channel tokens; and what
+# is left of a link cut short (a truncated value), which a later ">" in the message could still close.
+_MENTION_TOKEN = re.compile(r"<(?=[!@#]|[a-z][a-z0-9+.\-]*:)", re.I)
 # <https://evil.example|Reset your password>, <mailto:a@b.c|mail>, <https://x>: Slack's own link syntax.
 _SLACK_LINK = re.compile(r"<(?P<url>[a-z][a-z0-9+.\-]*:[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>", re.I)
 # [Reset your password](https://evil.example): a Markdown link hides its address behind its label too.
