@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
-from agent.events import AgentEvent, ToolStarted
 from agent.settings import Settings
 
 MASK = "***"
@@ -200,20 +199,3 @@ def install_redaction(settings: Settings | None = None, handlers: Iterable[loggi
 
         redacting_factory._blueprintdata_redacting = True  # type: ignore[attr-defined]
         logging.setLogRecordFactory(redacting_factory)
-
-
-_EVENT_TEXT_FIELDS = ("text", "status", "message", "summary", "sql")
-
-
-def redact_event(event: AgentEvent) -> AgentEvent:
-    """The event with its texts and tool input redacted (result rows are data, shown as they are)."""
-    updates: dict[str, Any] = {}
-    for name in _EVENT_TEXT_FIELDS:
-        value = getattr(event, name, None)
-        if isinstance(value, str) and (masked := redact(value)) != value:
-            updates[name] = masked
-    if isinstance(event, ToolStarted):
-        masked_input = redact_value(event.input)
-        if masked_input != event.input:
-            updates["input"] = masked_input
-    return event.model_copy(update=updates) if updates else event

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from agent.event_redaction import EventRedactor
 from agent.events import AgentEvent
-from agent.redaction import redact_event
 
 
 class JsonLinesSink:
@@ -15,7 +15,9 @@ class JsonLinesSink:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stdout
+        self._redactor = EventRedactor()
 
     def __call__(self, event: AgentEvent) -> None:
-        self._stream.write(redact_event(event).model_dump_json() + "\n")
+        for shown in self._redactor(event):
+            self._stream.write(shown.model_dump_json() + "\n")
         self._stream.flush()

@@ -13,6 +13,7 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from agent.event_redaction import EventRedactor
 from agent.events import (
     AgentEvent,
     StatusChanged,
@@ -23,7 +24,6 @@ from agent.events import (
     TurnFinished,
     TurnStarted,
 )
-from agent.redaction import redact_event
 from bot.cli.terminal_text import safe_text, terminal_safe
 from tools.results import ResultTable
 
@@ -40,9 +40,13 @@ class TerminalRenderer:
         self._streamed = ""
         self._any_text = False
         self._last_tool_summary: str | None = None
+        self._redactor = EventRedactor()
 
     def __call__(self, event: AgentEvent) -> None:
-        event = redact_event(event)
+        for shown in self._redactor(event):
+            self._render(shown)
+
+    def _render(self, event: AgentEvent) -> None:
         if isinstance(event, TurnStarted):
             self._streamed, self._any_text, self._last_tool_summary = "", False, None
         elif isinstance(event, StatusChanged):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from agent.event_redaction import EventRedactor
 from agent.events import (
     AgentEvent,
     StatusChanged,
@@ -18,7 +19,6 @@ from agent.events import (
     TurnFailed,
     TurnFinished,
 )
-from agent.redaction import redact_event
 from bot.slack import messages
 from bot.slack.answer_stream import AnswerStream
 from bot.slack.posting import post_in_thread
@@ -61,11 +61,13 @@ class SlackThreadReply:
         self._paragraph_break_pending = False
         # The model's text arrives in pieces: a mention or link split across them is held until it closes.
         self._untrusted = UntrustedStream()
+        self._redactor = EventRedactor()  # No secret is shown, even one cut between two pieces of text.
         self.answer_ts: str | None = None
 
     def __call__(self, event: AgentEvent) -> None:
         try:
-            self._render(redact_event(event))
+            for shown in self._redactor(event):
+                self._render(shown)
         except SlackApiError as exc:
             # Slack kept failing after the client's retries; the turn goes on and the final post tries again.
             log.warning("Slack call failed while rendering %s: %s", event.type, exc.response.get("error"))
