@@ -26,33 +26,43 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     joins = _joins_by_node(manifest)
     nodes = []
     for unique_id, raw in raw_nodes.items():
-        node_tests = tests.get(unique_id, {})
-        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests)
-        nodes.append(
-            DbtNode(
-                unique_id=unique_id,
-                name=raw["name"]
-                if raw.get("resource_type") != "source"
-                else f"{raw['source_name']}.{raw['name']}",
-                resource_type=raw.get("resource_type", "model"),
-                description=(raw.get("description") or "").strip(),
-                relation_name=raw.get("relation_name"),
-                database=raw.get("database"),
-                schema=raw.get("schema"),
-                identifier=raw.get("alias") or raw.get("identifier") or raw["name"],
-                materialization=(raw.get("config") or {}).get("materialized"),
-                tags=tuple(raw.get("tags") or ()),
-                path=raw.get("original_file_path") or raw.get("path") or "",
-                meta=dict(raw.get("meta") or {}),
-                columns=columns,
-                checksum=(raw.get("checksum") or {}).get("checksum"),
-                depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
-                unique_keys=tuple(sorted(c for c, kinds in node_tests.items() if "unique" in kinds)),
-                not_null_columns=tuple(sorted(c for c, kinds in node_tests.items() if "not_null" in kinds)),
-                joins=tuple(joins.get(unique_id, ())),
-            )
-        )
+        try:
+            nodes.append(_node(unique_id, raw, catalog_columns, tests, joins))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            # shapes.py checks what we read; a shape it does not know costs this node, not the project.
+            artifacts.warnings.append(f"manifest.json: {unique_id}: cannot be read ({exc!r}); left out")
     return nodes
+
+
+def _node(
+    unique_id: str,
+    raw: dict[str, Any],
+    catalog_columns: dict[str, dict[str, str]],
+    tests: dict[str, dict[str, set[str]]],
+    joins: dict[str, list[Join]],
+) -> DbtNode:
+    node_tests = tests.get(unique_id, {})
+    columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests)
+    return DbtNode(
+        unique_id=unique_id,
+        name=raw["name"] if raw.get("resource_type") != "source" else f"{raw['source_name']}.{raw['name']}",
+        resource_type=raw.get("resource_type", "model"),
+        description=(raw.get("description") or "").strip(),
+        relation_name=raw.get("relation_name"),
+        database=raw.get("database"),
+        schema=raw.get("schema"),
+        identifier=raw.get("alias") or raw.get("identifier") or raw["name"],
+        materialization=(raw.get("config") or {}).get("materialized"),
+        tags=tuple(raw.get("tags") or ()),
+        path=raw.get("original_file_path") or raw.get("path") or "",
+        meta=dict(raw.get("meta") or {}),
+        columns=columns,
+        checksum=(raw.get("checksum") or {}).get("checksum"),
+        depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
+        unique_keys=tuple(sorted(c for c, kinds in node_tests.items() if "unique" in kinds)),
+        not_null_columns=tuple(sorted(c for c, kinds in node_tests.items() if "not_null" in kinds)),
+        joins=tuple(joins.get(unique_id, ())),
+    )
 
 
 def _catalog_columns(catalog: dict[str, Any] | None) -> dict[str, dict[str, str]]:
