@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from agent.loop import Agent
 from agent.redaction import install_redaction
@@ -188,6 +188,9 @@ def slack(
     except SlackApiError as exc:
         runtime.close()
         raise _fail(slack_refusal(exc)) from None
+    except (OSError, SlackRequestError) as exc:  # Slack out of reach while connecting Socket Mode
+        runtime.close()
+        raise _fail(f"Cannot reach Slack: {exc}. Check the network and the Slack tokens.") from None
     mode = f"HTTP mode on port {port} (/slack/events)" if http else "Socket Mode"
     console.print(
         f"BlueprintData is listening on Slack in {mode}; health on :{health.port}/healthz. Ctrl-C stops."

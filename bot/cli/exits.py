@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.redaction import redact, register_settings_secrets
 from agent.runtime import Runtime, build_runtime
@@ -33,7 +34,10 @@ def settings_or_exit(demo: bool = False) -> Settings:
 
 
 def runtime_or_exit(settings: Settings) -> Runtime:
+    """The runtime; a start-up fault (store, project, files) is one line and exit code 2, not a traceback."""
     try:
         return build_runtime(settings)
     except BlueprintError as exc:
         raise fail(exc.message) from None
+    except (OSError, SQLAlchemyError) as exc:  # e.g. a store directory we may not create
+        raise fail(f"Cannot start: {exc}") from None
