@@ -33,7 +33,6 @@ from bot.slack.rendering.markdown import (
     split_text,
     to_mrkdwn,
 )
-from bot.slack.rendering.untrusted import WORD_JOINER, UntrustedStream, plain_untrusted
 from bot.slack.rendering.tables import (
     EMPTY_TEXT,
     NULL_TEXT,
@@ -44,6 +43,7 @@ from bot.slack.rendering.tables import (
     table_fits,
     table_summary,
 )
+from bot.slack.rendering.untrusted import WORD_JOINER, UntrustedStream, plain_untrusted
 from tools.results import Column, ResultTable
 
 FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
