@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +20,9 @@ from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from agent.store.conversations import ConversationStore
 from agent.store.database import alembic_config, create_store_engine, upgrade_database
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply
+from tests.fakes.slack_api import FakeSlack
+from tests.slack_support import CHANNEL, USER, StartBot, answered
 
 BIG = 3 * 10**12  # 3 TB: far past 2**31
 
@@ -156,3 +162,34 @@ def test_turns_survive_the_store_server_closing_every_connection(
         assert len(runtime.store.tool_runs(session.id)) == 2
     finally:
         admin.dispose()
+
+
+def test_invalid_utf8_on_stdin_is_replaced_not_fatal(demo_cli_env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from bot.cli.app import main; main()", "chat", "--json"],
+        input=b"/search caf\xe9\xff revenue by day\n/search orders\n",
+        capture_output=True,
+        env=demo_cli_env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    started = [event["text"] for event in events if event["type"] == "turn_started"]
+    assert started == ["/search caf\ufffd\ufffd revenue by day", "/search orders"]
+    assert sum(event["type"] == "final" for event in events) == 2
+
+
+def test_invalid_utf8_from_slack_is_replaced_not_fatal(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(text_reply("Revenue rose."))
+    bot = start_bot()
+    mention = fake_slack.app_mention("revenue caf\udcff\udce9?", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    answered(fake_slack, CHANNEL, mention["ts"], "Revenue rose")
+    assert "caf\ufffd\ufffd?" in fake_anthropic.requests[0].last_user_text()
+    session = bot.runtime.sessions.find(SessionKey.slack_thread(mention["team"], CHANNEL, mention["ts"]))
+    assert session is not None
+    stored = bot.runtime.store.history(session.id)[0].content[0]["text"]
+    assert "caf\ufffd\ufffd?" in stored
