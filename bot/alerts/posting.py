@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.alerts.notices import AlertNotice, AnomalyNotice, PostedNotice
+from agent.redaction import redact
 from agent.sessions import SessionKey, Sessions
 from bot.alerts.rendering import notice_text
 from bot.slack.posting import post_in_thread
@@ -32,7 +33,7 @@ class SlackAlertNotifier:
 
     def post(self, notice: AlertNotice) -> PostedNotice:
         """Post to the alert's channel; SlackApiError when Slack refuses (the runner records it)."""
-        text = notice_text(notice)
+        text = redact(notice_text(notice))  # A failure notice quotes the warehouse's error.
         response = self._client.chat_postMessage(
             channel=notice.alert.channel,
             text=text,
