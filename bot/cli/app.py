@@ -84,6 +84,8 @@ def chat(
             results = [_answer(agent, session_id, line.strip(), sink) for line in sys.stdin if line.strip()]
             raise typer.Exit(0 if all(results) else 1)
         _repl(runtime, agent, session_id, sink)
+    except BlueprintError as exc:  # e.g. the store went away between start and the first turn
+        raise _fail(exc.message) from None
     finally:
         runtime.close()
 
@@ -156,6 +158,8 @@ def sessions(limit: Annotated[int, typer.Option(help="How many to list.")] = 20)
                 f"${summary.total_cost_usd:.4f}",
             )
         console.print(table)
+    except BlueprintError as exc:
+        raise _fail(exc.message) from None
     finally:
         runtime.close()
 
