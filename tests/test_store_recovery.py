@@ -193,3 +193,24 @@ def test_invalid_utf8_from_slack_is_replaced_not_fatal(
     assert session is not None
     stored = bot.runtime.store.history(session.id)[0].content[0]["text"]
     assert "caf\ufffd\ufffd?" in stored
+
+
+def test_a_slack_thread_hears_that_the_store_is_away_and_is_answered_once_it_is_back(
+    start_bot: StartBot, fake_slack: FakeSlack, postgres_url: str, postgres_server_url: str
+) -> None:
+    start_bot(database_url=postgres_url)
+    name = sa.make_url(postgres_url).database
+    admin = _admin(postgres_server_url)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        away = fake_slack.app_mention("/search revenue", user=USER, channel=CHANNEL)
+        fake_slack.send_event(away)
+        answered(fake_slack, CHANNEL, away["ts"], "conversation store is unreachable")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        back = fake_slack.app_mention("/search revenue by day", user=USER, channel=CHANNEL)
+        fake_slack.send_event(back)
+        answered(fake_slack, CHANNEL, back["ts"], "daily_revenue")
+    finally:
+        admin.dispose()
