@@ -152,9 +152,12 @@ def test_the_cli_keeps_working_on_a_damaged_project_and_stops_in_one_line_on_a_b
         "BLUEPRINTDATA_DBT_PROJECT_DIR": str(project),
         "BLUEPRINTDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'empty.duckdb'}",
     }
-    damaged = run_cli("chat", "-m", "/search revenue by day", env=env)
+    damaged = run_cli("-v", "chat", "-m", "/search revenue by day", env=env)
     assert damaged.returncode == 0, damaged.stderr
     assert "daily_revenue" in damaged.stdout and "Traceback" not in damaged.stderr
+    # The operator sees what was left out, in the log.
+    assert "manifest.json: nodes.model.shop.stg_orders: expected an object; left out" in damaged.stderr
+    assert "catalog.json: nodes: expected an object; read as empty" in damaged.stderr
 
     (project / "target" / "manifest.json").write_bytes(b"\xff\xfe\x00garbage")
     broken = run_cli("chat", "-m", "/search revenue", env=env)

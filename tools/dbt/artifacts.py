@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tools.dbt.shapes import check_catalog, check_manifest, check_semantic_manifest
 from tools.errors import DbtArtifactError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,18 @@ def read_artifacts(project_dir: Path) -> DbtArtifacts:
     warnings = check_manifest(manifest)
     catalog_path = project_dir / "target" / "catalog.json"
     catalog = _read_optional(catalog_path, "dbt docs generate", warnings)
-    if catalog is None:
-        warnings.append(
-            f"No usable target/catalog.json: column types are unknown. Run `dbt docs generate` in {project_dir}."
-        )
-    else:
+    if catalog is not None:
         warnings += check_catalog(catalog)
     semantic_path = project_dir / "target" / "semantic_manifest.json"
     semantic = _read_optional(semantic_path, "dbt parse", warnings)
     if semantic is not None:
         warnings += check_semantic_manifest(semantic)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    if catalog is None:  # Ordinary before the first `dbt docs generate`: noted for the model, not logged.
+        warnings.append(
+            f"No usable target/catalog.json: column types are unknown. Run `dbt docs generate` in {project_dir}."
+        )
     return DbtArtifacts(manifest, catalog, semantic, warnings)
 
 
