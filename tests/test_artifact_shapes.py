@@ -4,6 +4,7 @@ path inside it, never a traceback, and the rest of the project keeps working."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -163,3 +164,52 @@ def test_the_cli_keeps_working_on_a_damaged_project_and_stops_in_one_line_on_a_b
     broken = run_cli("chat", "-m", "/search revenue", env=env)
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
     assert "manifest.json is not UTF-8 text" in " ".join(broken.stderr.split())
+
+
+WRONG_VALUES = (5, "text", [1, "a"], {"x": 1}, None, True, 1.5)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON document (the first three items of each list)."""
+    found: list[tuple[Any, ...]] = []
+    items = (
+        value.items() if isinstance(value, dict) else enumerate(value[:3]) if isinstance(value, list) else ()
+    )
+    for key, child in items:
+        found.append((*prefix, key))
+        found += _paths(child, (*prefix, key))
+    return found
+
+
+def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> None:
+    """Seeded damage at random paths of the demo's three artifacts: the index loads, or one DbtArtifactError."""
+    target = DEMO_PROJECT_DIR / "target"
+    names = ("manifest.json", "catalog.json", "semantic_manifest.json")
+    originals = {name: (target / name).read_text() for name in names}
+    paths = {name: _paths(json.loads(text)) for name, text in originals.items()}
+    project = tmp_path / "project"
+    (project / "target").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: shop\n")
+    rng = random.Random(10)
+    for _trial in range(60):
+        documents = {name: json.loads(text) for name, text in originals.items()}
+        name = rng.choice(names)
+        for _ in range(rng.randint(1, 4)):
+            *parents, last = rng.choice(paths[name])
+            holder = documents[name]
+            try:
+                for part in parents:
+                    holder = holder[part]
+                holder[last] = rng.choice(WRONG_VALUES)
+            except (KeyError, IndexError, TypeError):
+                continue  # An earlier change in this trial replaced a parent.
+        for artifact, document in documents.items():
+            (project / "target" / artifact).write_text(json.dumps(document))
+        try:
+            index = load_index(project)
+        except DbtArtifactError as exc:
+            assert "manifest" in exc.message
+            continue
+        assert all(isinstance(warning, str) and warning for warning in index.warnings)
+        index.overview().to_prompt_text()
+        index.search("revenue by day")

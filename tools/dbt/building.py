@@ -103,8 +103,9 @@ def _tests_by_node(manifest: dict[str, Any], raw_nodes: dict[str, Any]) -> dict[
             continue
         attached = test.get("attached_node") or _first_dependency(test, raw_nodes)
         column = test.get("column_name") or (test["test_metadata"].get("kwargs") or {}).get("column_name")
-        if attached and column:
-            found[attached][str(column).lower()].add(test["test_metadata"]["name"])
+        kind = test["test_metadata"].get("name")  # shapes.py drops a name that is not text
+        if attached and column and kind:
+            found[attached][str(column).lower()].add(kind)
     return found
 
 
