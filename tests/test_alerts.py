@@ -424,3 +424,13 @@ def test_an_alerts_file_that_is_not_utf8_is_one_problem(tmp_path: Path) -> None:
     path.write_bytes(b"alerts:\n  - name: caf\xe9\xff\n")
     [problem] = load_alerts(path).problems
     assert str(problem) == f"alerts file: {path} is not UTF-8 text (byte 21)"
+
+
+def test_a_mute_window_mixing_zoned_and_plain_times_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.yml"
+    path.write_text(
+        "alerts:\n  - name: quiet\n    metric: revenue\n    schedule: '0 8 * * *'\n    channel: C1\n"
+        "    mute: {start: '2024-12-24T00:00+01:00', end: '2024-12-26T00:00'}\n"
+    )
+    [problem] = load_alerts(path).problems
+    assert str(problem).startswith("alert 'quiet': cannot be read:")

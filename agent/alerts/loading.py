@@ -129,6 +129,8 @@ def _validate(
         alert = AlertDefinition.model_validate(raw, context={CHECK_SCHEDULE: check_schedule})
     except ValidationError as exc:
         return [_pydantic_problem(label, error) for error in exc.errors()], None
+    except (TypeError, ValueError, ArithmeticError) as exc:  # A check that met a shape it did not expect.
+        return [AlertProblem(label, None, f"cannot be read: {exc}")], None
     problems = project_problems(alert, index) if index is not None else []
     return problems, alert
 
