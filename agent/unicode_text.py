@@ -14,8 +14,3 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def valid_unicode(text: str) -> str:
     """`text` with every lone surrogate (an undecodable byte) replaced by U+FFFD."""
     return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-def valid_utf8(data: bytes) -> str:
-    """`data` decoded as UTF-8, each invalid byte as U+FFFD."""
-    return data.decode("utf-8", errors="replace")

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from agent.errors import StoreError
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
+from agent.unicode_text import valid_unicode
 from bot.slack import messages
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
@@ -76,7 +77,7 @@ class SlackAnswerer:
         """A question from a slash command or a button: posted as a new thread, then answered in it."""
         response = self._client.chat_postMessage(
             channel=channel,
-            text=messages.ASKED_ON_BEHALF.format(user=user, text=plain_untrusted(text)),
+            text=messages.ASKED_ON_BEHALF.format(user=user, text=plain_untrusted(valid_unicode(text))),
             unfurl_links=False,
         )
         ts = str(response["ts"])
