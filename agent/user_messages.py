@@ -31,3 +31,7 @@ STORE_UNREACHABLE = (
     "The conversation store is unreachable; nothing was lost. Please ask again in a minute "
     "(BLUEPRINTDATA_DATABASE_URL names it)."
 )
+SESSION_GONE = (
+    "This conversation is no longer in the conversation store (its database was re-created). "
+    "Start a new conversation: a new thread in Slack, or `blueprintdata chat` without --session."
+)

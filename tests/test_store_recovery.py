@@ -132,7 +132,12 @@ def test_turns_survive_the_store_database_being_dropped_and_recreated(
         assert failed[0].message == user_messages.STORE_UNREACHABLE and failed[0].error_kind == "StoreError"
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        # Back, empty: the next session works without a restart (the migrations are applied again).
+        # Back, empty: a turn in the lost session says so; a new session works without a restart (the
+        # migrations are applied again).
+        gone = _turn(runtime, session.id).of_type(TurnFailed)
+        assert [event.message for event in gone if isinstance(event, TurnFailed)] == [
+            user_messages.SESSION_GONE
+        ]
         fresh = runtime.sessions.open(SessionKey.new_terminal())
         assert _turn(runtime, fresh.id).of_type(TurnFinished)
         assert [m.role for m in runtime.store.history(fresh.id)] == []  # /commands store tool runs only

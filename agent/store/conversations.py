@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from agent import user_messages
 from agent.clock import utc_now
+from agent.errors import StoreError
 from agent.redaction import map_strings, redact
 from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow
 from agent.store.recovery import recovering_methods
@@ -266,6 +268,8 @@ class ConversationStore:
                     message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
                     connection.execute(_TOUCH, {**touch, "updated_at": now})
             except IntegrityError:
+                if _attempt == 0 and self._session_is_gone(session_id):
+                    raise StoreError(user_messages.SESSION_GONE) from None
                 continue
             return StoredMessage(
                 id=message_id,
@@ -280,6 +284,12 @@ class ConversationStore:
                 usage=usage,
             )
         raise RuntimeError(f"could not append to session {session_id}: too many concurrent writers")
+
+    def _session_is_gone(self, session_id: str) -> bool:
+        """True when the session's row is missing, as after the store's database was re-created empty."""
+        with self._engine.connect() as connection:
+            found = connection.execute(sa.select(_SESSIONS.c.id).where(_SESSIONS.c.id == session_id)).first()
+        return found is None
 
     def record_tool_run(
         self,
@@ -308,8 +318,13 @@ class ConversationStore:
             "error": storable(error),
             "created_at": utc_now(),
         }
-        with self._engine.begin() as connection:
-            return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
+        try:
+            with self._engine.begin() as connection:
+                return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
+        except IntegrityError:
+            if self._session_is_gone(session_id):
+                raise StoreError(user_messages.SESSION_GONE) from None
+            raise
 
     def tool_runs(self, session_id: str) -> list[ToolRunRecord]:
         with self._sessions() as db:
