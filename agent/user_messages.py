@@ -34,3 +34,11 @@ NOT_A_DBT_PROJECT = (
     "{path} is not a dbt project (no dbt_project.yml). Run `blueprintdata init` in your dbt project, pass "
     "--project-dir PATH, or set BLUEPRINTDATA_DBT_PROJECT_DIR. `blueprintdata init --demo` tries the bundled demo."
 )
+STORE_UNREACHABLE = (
+    "The conversation store is unreachable; nothing was lost. Please ask again in a minute "
+    "(BLUEPRINTDATA_DATABASE_URL names it)."
+)
+SESSION_GONE = (
+    "This conversation is no longer in the conversation store (its database was re-created). "
+    "Start a new conversation: a new thread in Slack, or `blueprintdata chat` without --session."
+)

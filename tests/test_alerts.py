@@ -413,3 +413,55 @@ def test_the_period_in_progress_is_left_out_in_the_alerts_time_zone() -> None:
         datetime(2026, 11, 24)
     ]
     assert complete_periods(days, "day", late, ZoneInfo("UTC")).timestamps == []  # The 24th is still running.
+
+
+def test_alerts_that_cannot_run_are_refused_at_load_naming_the_field(
+    make_runtime: Callable[..., Runtime], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = alerts_file(
+        tmp_path,
+        orders_until("2024-06-12", name="fine"),
+        "  - name: smuggled_statement\n    model: daily_revenue\n    time_column: order_date\n"
+        '    measure: "count(*) FROM x; DROP TABLE daily_revenue"\n',
+        "  - name: stacked_statement\n    model: daily_revenue\n    time_column: order_date\n"
+        '    measure: "count(*); DROP TABLE daily_revenue"\n',
+        "  - name: escaping_filter\n    model: daily_revenue\n    time_column: order_date\n"
+        "    measure: sum(orders)\n    filters: ['1=1) OR (1=1']\n",
+        "  - name: writes\n    sql: DELETE FROM fct_orders\n",
+        '  - name: binary_sql\n    sql: "SELECT 1; SELECT 2"\n',
+    )
+    runtime = make_runtime(alerts_file=path)
+    loaded = load_configured_alerts(runtime).loaded
+    assert [alert.name for alert in loaded.alerts] == ["fine"]
+    fields = {problem.alert: problem.field for problem in loaded.problems}
+    assert fields == {
+        "smuggled_statement": "measure",
+        "stacked_statement": "measure",
+        "escaping_filter": "filters.0",
+        "writes": "sql",
+        "binary_sql": "sql",
+    }
+    assert all(problem.message for problem in loaded.problems)
+
+    listing = run_cli("alerts", "list", env={**cli_env, "BLUEPRINTDATA_ALERTS_FILE": str(path)})
+    assert listing.returncode == 1 and "Traceback" not in listing.stderr
+    shown = " ".join(listing.stderr.split())
+    assert "Skipped alert 'writes': sql: Refused" in shown
+    assert "Skipped alert 'escaping_filter': filters.0:" in shown
+
+
+def test_an_alerts_file_that_is_not_utf8_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.yml"
+    path.write_bytes(b"alerts:\n  - name: caf\xe9\xff\n")
+    [problem] = load_alerts(path).problems
+    assert str(problem) == f"alerts file: {path} is not UTF-8 text (byte 21)"
+
+
+def test_a_mute_window_mixing_zoned_and_plain_times_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.yml"
+    path.write_text(
+        "alerts:\n  - name: quiet\n    metric: revenue\n    schedule: '0 8 * * *'\n    channel: C1\n"
+        "    mute: {start: '2024-12-24T00:00+01:00', end: '2024-12-26T00:00'}\n"
+    )
+    [problem] = load_alerts(path).problems
+    assert str(problem).startswith("alert 'quiet': cannot be read:")

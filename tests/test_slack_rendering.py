@@ -43,6 +43,7 @@ from bot.slack.rendering.tables import (
     table_fits,
     table_summary,
 )
+from bot.slack.rendering.untrusted import WORD_JOINER, UntrustedStream, plain_untrusted
 from tools.results import Column, ResultTable
 
 FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
@@ -140,17 +141,19 @@ def test_mrkdwn_converts_bold_links_lists_and_headings() -> None:
     assert lines[0] == "*Weekly revenue*"
     assert lines[1] == "*Top regions*"
     assert "*up 12%*" in lines[2] and "**" not in mrkdwn
-    assert "<https://bi.example.com/d/1|the dashboard>" in lines[2]
+    # A link shows its real address, wherever its text came from.
+    assert "the dashboard (https://bi.example.com/d/1)" in lines[2]
     assert lines[3:5] == ["• EMEA", "• APAC"]
     assert lines[5] == "1. first"
 
 
-def test_mrkdwn_keeps_code_and_slack_tokens_and_escapes_the_rest() -> None:
+def test_mrkdwn_keeps_code_shows_slack_tokens_as_text_and_escapes_the_rest() -> None:
     markdown = "Use `count(*)` or `sum(*)` when a < b & c > d, cc <@U123> <#C42> <https://x.io>\n> a quote"
     mrkdwn = to_mrkdwn(markdown)
     assert "`count(*)` or `sum(*)`" in mrkdwn
     assert "a &lt; b &amp; c &gt; d" in mrkdwn
-    assert "<@U123> <#C42> <https://x.io>" in mrkdwn
+    # Model text cannot mention anyone: the tokens are shown as text (a word joiner after "<").
+    assert "&lt;\u2060@U123&gt; &lt;\u2060#C42&gt; https://x.io" in mrkdwn
     assert mrkdwn.endswith("\n> a quote")
 
 
@@ -236,7 +239,8 @@ def test_long_answer_becomes_several_messages_within_the_markdown_limit() -> Non
         for block in blocks:
             assert_fences_balanced(block["text"])
             texts.append(block["text"])
-    assert_same_content(answer, texts)
+    # The answer as shown: its links followed by their address (untrusted.py).
+    assert_same_content(plain_untrusted(answer), texts)
     # The code block longer than a message was split inside, and reopened as python.
     assert sum(text.startswith("```python\n") for text in texts) >= 1
 
@@ -485,3 +489,58 @@ def test_error_blocks_are_short_and_show_the_reference() -> None:
     )
     assert len(section["text"]["text"]) < 600
     assert context == {"type": "context", "elements": [{"type": "mrkdwn", "text": "Reference: `err_42`"}]}
+
+
+# --- text from data or the model ---------------------------------------------------------------------------------
+
+HOSTILE_VALUES = (
+    "<!channel> ping",
+    "<!here> <!everyone>",
+    "<!subteam^S0123|@oncall> look",
+    "<@U123ABC>",
+    "<https://evil.example/login|Reset-your-password>",
+    "[Reset your password](https://evil.example/login)",
+    "cc @channel and @here",
+)
+# What Slack would read as a notification or a link with hidden address.
+_LIVE_TOKEN = re.compile(r"<[!@#]|<https?:[^>]*\|| @(?:channel|here|everyone)\b|\]\(https?:")
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_untrusted_text_cannot_notify_or_hide_a_link(value: str) -> None:
+    shown = plain_untrusted(value)
+    assert not _LIVE_TOKEN.search(" " + shown), shown
+    assert shown.replace(WORD_JOINER, "").replace(" (https://evil.example/login)", "").strip()
+    if "evil.example" in value:
+        assert "https://evil.example/login" in shown
+    assert plain_untrusted(shown) == shown  # Made plain twice, shown the same.
+
+
+def test_answer_blocks_and_fallbacks_show_model_tokens_as_text() -> None:
+    answer = "Top values: " + ", ".join(HOSTILE_VALUES)
+    rendered = [block["text"] for blocks in answer_messages(answer) for block in blocks]
+    rendered += [s["text"]["text"] for blocks in answer_fallback_sections(answer) for s in blocks]
+    rendered.append(to_mrkdwn(answer))
+    for text in rendered:
+        assert not _LIVE_TOKEN.search(" " + text), text
+        assert "https://evil.example/login" in text
+
+
+def test_streamed_pieces_are_held_until_a_token_closes() -> None:
+    answer = "See " + " and ".join(HOSTILE_VALUES) + " done"
+    for size in (1, 2, 5, 13):
+        stream = UntrustedStream()
+        shown = [stream.push(answer[i : i + size]) for i in range(0, len(answer), size)]
+        shown.append(stream.flush())
+        assert "".join(shown) == plain_untrusted(answer)
+        for piece in shown:
+            assert not _LIVE_TOKEN.search(" " + piece), piece
+
+
+def test_table_cells_from_data_cannot_notify() -> None:
+    table = result([("value", "VARCHAR")], [[value] for value in HOSTILE_VALUES])
+    block = table_block(table)
+    assert block is not None
+    cells = [cell["text"] for row in block["rows"] for cell in row]
+    assert all(not _LIVE_TOKEN.search(" " + cell) for cell in cells)
+    assert "<" not in table_as_text(table)  # The text variant escapes every "<" as an entity.

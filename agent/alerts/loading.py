@@ -10,16 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlglot
 import yaml
 from pydantic import ValidationError
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from agent.alerts.definitions import CHECK_SCHEDULE, AlertDefinition, ScheduleCheck
 from agent.alerts.monitors import monitor_entries
 from agent.alerts.routing import routed
+from agent.alerts.series import series_query
 from agent.settings import Settings
 from tools.anomalies.metric_query import metric_value_sql
 from tools.dbt.index import DbtIndex
-from tools.errors import ToolInputError
+from tools.errors import BlueprintError, ToolInputError
+from tools.sql_guard import check_read_only
 
 DEFAULT_FILE_NAME = "blueprintdata_alerts.yml"
 FILE_LEVEL = "(file)"
@@ -82,6 +87,8 @@ def load_alerts(
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         return LoadedAlerts(path, problems=[_file_problem(path, f"cannot be read ({exc.strerror})")])
+    except UnicodeDecodeError as exc:
+        return LoadedAlerts(path, problems=[_file_problem(path, f"is not UTF-8 text (byte {exc.start})")])
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         return LoadedAlerts(path, problems=[_file_problem(path, f"is not valid YAML: {detail}")])
@@ -149,6 +156,8 @@ def _validate(
         alert = AlertDefinition.model_validate(raw, context={CHECK_SCHEDULE: check_schedule})
     except ValidationError as exc:
         return [_pydantic_problem(label, error) for error in exc.errors()], None
+    except (TypeError, ValueError, ArithmeticError) as exc:  # A check that met a shape it did not expect.
+        return [AlertProblem(label, None, f"cannot be read: {exc}")], None
     problems = project_problems(alert, index) if index is not None else []
     return problems, alert
 
@@ -166,7 +175,43 @@ def _pydantic_problem(label: str, error: Any) -> AlertProblem:
 
 
 def project_problems(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
-    """What in the alert does not match the dbt project: unknown model, column or metric."""
+    """What in the alert does not match the dbt project (unknown model, column or metric), or cannot run: its
+    SQL, or the SQL its pieces make, parsed and guarded now rather than at its scheduled time."""
+    problems = _project_mismatches(alert, index)
+    return problems or _query_problems(alert, index)
+
+
+def _query_problems(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
+    dialect = index.adapter_type or "duckdb"
+    try:
+        if alert.sql:
+            check_read_only(alert.sql, dialect)
+        series_query(alert, index, dialect)
+    except (ToolInputError, BlueprintError) as exc:
+        return [AlertProblem(alert.name, _faulty_piece(alert, dialect), exc.message)]
+    return []
+
+
+def _faulty_piece(alert: AlertDefinition, dialect: str) -> str | None:
+    """The field whose SQL does not parse on its own: the measure must be one expression, a filter a condition."""
+    if alert.sql:
+        return "sql"
+    if alert.measure:
+        try:
+            measure = sqlglot.parse_one(alert.measure, read=dialect)
+        except SqlglotError:
+            return "measure"
+        if isinstance(measure, exp.Block):  # "count(*); DROP TABLE t": two statements, not one expression
+            return "measure"
+    for position, condition in enumerate(alert.filters):
+        try:
+            sqlglot.condition(condition, dialect=dialect)
+        except SqlglotError:
+            return f"filters.{position}"
+    return "metric" if alert.metric else None
+
+
+def _project_mismatches(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
     if alert.model:
         node = index.find(alert.model)
         if node is None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from agent.clock import utc_now
+from agent.redaction import redact
 from agent.store.models import AlertRunRow
 
 RunTrigger = Literal["schedule", "catch_up", "manual"]
@@ -94,7 +95,7 @@ class AlertRunStore:
             run_id,
             status=status,
             summary=summary,
-            error=error,
+            error=redact(error) if error else error,  # Warehouse errors may quote a connection URL.
             posted=posted,
             channel=channel,
             message_ts=message_ts,

@@ -13,13 +13,16 @@ from sqlalchemy.orm import sessionmaker
 
 from agent.clock import utc_now
 from agent.store.models import ArtifactRow
+from agent.store.recovery import recovering_methods
 from tools.artifacts import ArtifactKind, ArtifactRef
 
 
+@recovering_methods
 class DatabaseArtifactWriter:
     """Implements tools.artifacts.ArtifactWriter: the bytes in the store, a copy on disk."""
 
     def __init__(self, engine: Engine, directory: Path, retention: timedelta) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._directory = directory
         self._retention = retention

@@ -5,17 +5,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from agent import user_messages
 from agent.clock import utc_now
+from agent.errors import StoreError
+from agent.redaction import map_strings, redact
 from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow
+from agent.store.recovery import recovering_methods
+from agent.unicode_text import valid_unicode
 from agent.usage import Usage
 
+T = TypeVar("T")
 SessionSource = Literal["cli", "slack", "alert"]
 Role = Literal["user", "assistant"]
 
@@ -107,8 +113,13 @@ class ToolRunRecord:
     error: str | None
 
 
+@recovering_methods
 class ConversationStore:
-    """Reads and writes sessions; safe to share between threads and processes."""
+    """Reads and writes sessions; safe to share between threads and processes.
+
+    What it stores has its secrets masked and invalid UTF-8 replaced (see `storable`); while the database is
+    away every call raises StoreError, and it recovers by itself (see recovery.py).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -131,8 +142,8 @@ class ConversationStore:
             id=uuid.uuid4().hex,
             source=source,
             external_key=external_key,
-            title=title,
-            details=metadata or {},
+            title=storable(title),
+            details=storable(metadata or {}),
         )
         try:
             with self._sessions.begin() as db:
@@ -203,6 +214,7 @@ class ConversationStore:
 
     def set_title(self, session_id: str, title: str, *, only_if_untitled: bool = False) -> None:
         """Name the session; with only_if_untitled, a title it already has is kept (one statement, no read)."""
+        title = storable(title)
         update = sa.update(_SESSIONS).where(_SESSIONS.c.id == session_id)
         if only_if_untitled:
             update = update.where(_SESSIONS.c.title.is_(None))
@@ -231,6 +243,9 @@ class ConversationStore:
         `session_title` also names the session, unless it already has a title, in the same transaction.
         """
         usage = usage or Usage()
+        content = storable(content)
+        author = storable(author)
+        session_title = storable(session_title)
         values: dict[str, Any] = {
             "session_id": session_id,
             "session": session_id,
@@ -253,6 +268,8 @@ class ConversationStore:
                     message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
                     connection.execute(_TOUCH, {**touch, "updated_at": now})
             except IntegrityError:
+                if _attempt == 0 and self._session_is_gone(session_id):
+                    raise StoreError(user_messages.SESSION_GONE) from None
                 continue
             return StoredMessage(
                 id=message_id,
@@ -267,6 +284,12 @@ class ConversationStore:
                 usage=usage,
             )
         raise RuntimeError(f"could not append to session {session_id}: too many concurrent writers")
+
+    def _session_is_gone(self, session_id: str) -> bool:
+        """True when the session's row is missing, as after the store's database was re-created empty."""
+        with self._engine.connect() as connection:
+            found = connection.execute(sa.select(_SESSIONS.c.id).where(_SESSIONS.c.id == session_id)).first()
+        return found is None
 
     def record_tool_run(
         self,
@@ -286,17 +309,22 @@ class ConversationStore:
             "session_id": session_id,
             "tool_use_id": tool_use_id,
             "tool": tool,
-            "input": input,
+            "input": storable(input),
             "status": "error" if is_error else "ok",
             "duration_ms": duration_ms,
             "rows": rows,
             "bytes_scanned": bytes_scanned,
             "bytes_billed": bytes_billed,
-            "error": error,
+            "error": storable(error),
             "created_at": utc_now(),
         }
-        with self._engine.begin() as connection:
-            return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
+        try:
+            with self._engine.begin() as connection:
+                return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
+        except IntegrityError:
+            if self._session_is_gone(session_id):
+                raise StoreError(user_messages.SESSION_GONE) from None
+            raise
 
     def tool_runs(self, session_id: str) -> list[ToolRunRecord]:
         with self._sessions() as db:
@@ -324,6 +352,11 @@ class ConversationStore:
     ) -> None:
         with self._sessions.begin() as db:
             db.add(FeedbackRow(session_id=session_id, message_ref=message_ref, user=user, value=value))
+
+
+def storable(value: T) -> T:
+    """`value` as the store keeps it: every string in it with secrets masked and invalid UTF-8 replaced."""
+    return map_strings(value, lambda text: redact(valid_unicode(text)))
 
 
 def _session_record(row: SessionRow) -> SessionRecord:

@@ -11,9 +11,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from agent.errors import StoreError
+from agent.redaction import redact
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed number: two processes starting together must not both run the migrations.
@@ -61,7 +62,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _safe(url: sa.URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """The URL as it may be shown: no password, in its user part or in its query (e.g. ?sslpassword=)."""
+    return redact(url.render_as_string(hide_password=True))
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -82,9 +84,19 @@ def upgrade_database(engine: Engine) -> None:
             command.upgrade(config, "head")
     except OperationalError as exc:
         raise StoreError(
-            f"Cannot reach the conversation database at {_safe(engine.url)}: {str(exc.orig).strip()}. "
+            f"Cannot reach the conversation database at {_safe(engine.url)}: {_detail(exc)}. "
             "Check BLUEPRINTDATA_DATABASE_URL and that the server is running."
         ) from None
+    except DBAPIError as exc:
+        # E.g. a connect option the driver refuses (?connect_timeout=abc): a setting to fix, not a bug.
+        raise StoreError(
+            f"Cannot use the conversation database at {_safe(engine.url)}: {_detail(exc)}. "
+            "Check BLUEPRINTDATA_DATABASE_URL."
+        ) from None
+
+
+def _detail(exc: DBAPIError) -> str:
+    return redact(" ".join(str(exc.orig).split())[:300])
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -10,12 +10,14 @@ from sqlalchemy.exc import IntegrityError
 
 from agent.clock import utc_now
 from agent.store.models import EventClaimRow
+from agent.store.recovery import recovering
 
 # A finished claim is marked by a second row under this prefix: no schema change, and old markers are
 # forgotten with their claims.
 _FINISHED_PREFIX = "finished:"
 
 
+@recovering(lambda engine, *_args, **_kwargs: engine)
 def claim_event(engine: Engine, key: str, *, unfinished_after: timedelta | None = None) -> bool:
     """True for the first claim of `key` by any process; the unique key makes it so, even across restarts.
 
@@ -45,6 +47,7 @@ def claim_event(engine: Engine, key: str, *, unfinished_after: timedelta | None 
         return (connection.execute(take_over).rowcount or 0) == 1
 
 
+@recovering(lambda engine, *_args, **_kwargs: engine)
 def finish_claim(engine: Engine, key: str) -> None:
     """Mark the claim of `key` done: from now on every redelivery of it is refused, however late."""
     try:
@@ -56,6 +59,7 @@ def finish_claim(engine: Engine, key: str) -> None:
         pass  # Already marked.
 
 
+@recovering(lambda engine, *_args, **_kwargs: engine)
 def forget_claims_older_than(engine: Engine, age: timedelta) -> int:
     """Delete old claims (Slack stops redelivering after minutes); returns how many."""
     with engine.begin() as connection:

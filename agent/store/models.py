@@ -94,9 +94,10 @@ class ToolRunRow(Base):
     input: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(8))
     duration_ms: Mapped[float]
-    rows: Mapped[int | None]
-    bytes_scanned: Mapped[int | None]
-    bytes_billed: Mapped[int | None]
+    # 64-bit: a BigQuery scan passes 2**31 bytes at 2.1 GB (migration 0005).
+    rows: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_scanned: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_billed: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
@@ -113,7 +114,7 @@ class ArtifactRow(Base):
     filename: Mapped[str] = mapped_column(String(200))
     mime_type: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    size_bytes: Mapped[int]
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 

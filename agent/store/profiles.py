@@ -9,15 +9,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from agent.store.models import ModelProfileRow
+from agent.store.recovery import recovering_methods
 from tools.profiling.profile import ColumnProfile, ModelProfile
 
 __all__ = ["ColumnProfile", "ModelProfile", "ProfileStore"]
 
 
+@recovering_methods
 class ProfileStore:
     """Model profiles in the store database."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def save(self, profile: ModelProfile) -> None:

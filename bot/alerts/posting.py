@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.alerts.notices import AlertNotice, AnomalyNotice, IncidentNote, IncidentNotice, PostedNotice
+from agent.redaction import redact
 from agent.sessions import SessionKey, Sessions
 from bot.alerts.incident_rendering import incident_blocks, incident_text, note_text
 from bot.alerts.mentions import SlackMentions
@@ -38,7 +39,7 @@ class SlackAlertNotifier:
         """Post to the alert's channel; SlackApiError when Slack refuses (the runner records it)."""
         if isinstance(notice, IncidentNotice):
             return self._post_incident(notice)
-        text = notice_text(notice)
+        text = redact(notice_text(notice))  # A failure notice quotes the warehouse's error.
         response = self._client.chat_postMessage(
             channel=notice.alert.channel,
             text=text,

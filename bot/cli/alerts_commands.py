@@ -17,11 +17,13 @@ from agent.alerts.notices import AlertNotifier
 from agent.alerts.replay import Replay, periods_in, replay, replay_span
 from agent.alerts.runner import render_chart
 from agent.clock import utc_now
+from agent.redaction import redact
 from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
 from bot.alerts.rendering import notice_text
 from bot.cli.exits import errors, runtime_or_exit, settings_or_exit
 from bot.cli.exits import fail as _fail
+from bot.cli.terminal_text import safe_text
 from tools.errors import BlueprintError
 
 alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now.", no_args_is_help=True)
@@ -43,7 +45,7 @@ def _runtime(demo: bool) -> Runtime:
 
 def _show_problems(configured: ConfiguredAlerts) -> None:
     for problem in configured.loaded.problems:
-        errors.print(Text(f"Skipped {problem}", style="yellow"))
+        errors.print(safe_text(f"Skipped {problem}", style="yellow"))
 
 
 DemoOption = Annotated[bool, typer.Option("--demo", help="Use the bundled demo project and its alerts.")]
@@ -61,9 +63,15 @@ def list_alerts(demo: DemoOption = False) -> None:
         console.print(f"Alerts from {configured.loaded.path}")
         table = Table("name", "watches", "schedule", "channel", "last run", "next run", header_style="bold")
         for status in configured.statuses():
-            table.add_row(
-                status.name, status.watches, status.schedule, status.channel, status.last_run, status.next_run
+            cells = (
+                status.name,
+                status.watches,
+                status.schedule,
+                status.channel,
+                status.last_run,
+                status.next_run,
             )
+            table.add_row(*(safe_text(redact(cell)) for cell in cells))
         console.print(table)
         _show_problems(configured)
     finally:
@@ -193,7 +201,7 @@ def _dry_run(runtime: Runtime, configured: ConfiguredAlerts, alert: AlertDefinit
     try:
         preview = configured.runner.preview(alert)
     except BlueprintError as exc:
-        console.print(Text(f"{alert.name}: failed: {exc.message}", style="red"))
+        console.print(safe_text(f"{alert.name}: failed: {redact(exc.message)}", style="red"))
         return False
     chart = runtime.artifacts.save(
         session_id=None,
@@ -214,7 +222,8 @@ def _dry_run(runtime: Runtime, configured: ConfiguredAlerts, alert: AlertDefinit
 
 def _run(configured: ConfiguredAlerts, alert: AlertDefinition) -> bool:
     outcome = configured.runner.run(alert, utc_now(), "manual")
-    console.print(Text(outcome.message, style="red" if outcome.status == "failed" else ""), soft_wrap=True)
+    style = "red" if outcome.status == "failed" else ""
+    console.print(safe_text(redact(outcome.message), style=style), soft_wrap=True)
     return outcome.status != "failed"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Callable
@@ -11,11 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from agent.loop import Agent
+from agent.redaction import install_redaction
 from agent.runtime import Runtime, upgrade_store
 from agent.sessions import SessionKey
+from agent.unicode_text import valid_unicode
 from bot.cli.alerts_commands import alerts_app
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
@@ -23,6 +26,7 @@ from bot.cli.exits import settings_or_exit as _settings
 from bot.cli.json_output import JsonLinesSink
 from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
+from bot.cli.terminal_text import safe_text
 from bot.cli.turns import run_turn_cancellable
 from bot.slack.web_client import slack_refusal
 from tools.errors import BlueprintError
@@ -50,6 +54,7 @@ def _configure(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_redaction()
 
 
 @app.command()
@@ -71,12 +76,16 @@ def chat(
         sink = JsonLinesSink() if json_output else TerminalRenderer(console)
         agent = runtime.agent()
         if message is not None:
-            ok = _answer(agent, session_id, message, sink)
+            ok = _answer(agent, session_id, valid_unicode(message), sink)
             raise typer.Exit(0 if ok else 1)
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")  # A byte that is not UTF-8 is replaced, not fatal.
         if not sys.stdin.isatty():
             results = [_answer(agent, session_id, line.strip(), sink) for line in sys.stdin if line.strip()]
             raise typer.Exit(0 if all(results) else 1)
         _repl(runtime, agent, session_id, sink)
+    except BlueprintError as exc:  # e.g. the store went away between start and the first turn
+        raise _fail(exc.message) from None
     finally:
         runtime.close()
 
@@ -143,12 +152,14 @@ def sessions(limit: Annotated[int, typer.Option(help="How many to list.")] = 20)
             table.add_row(
                 record.id[:12],
                 record.source,
-                (record.title or "")[:60],
+                safe_text((record.title or "")[:60]),
                 str(summary.message_count),
                 summary.last_activity.strftime("%Y-%m-%d %H:%M"),
                 f"${summary.total_cost_usd:.4f}",
             )
         console.print(table)
+    except BlueprintError as exc:
+        raise _fail(exc.message) from None
     finally:
         runtime.close()
 
@@ -182,6 +193,9 @@ def slack(
     except SlackApiError as exc:
         runtime.close()
         raise _fail(slack_refusal(exc)) from None
+    except (OSError, SlackRequestError) as exc:  # Slack out of reach while connecting Socket Mode
+        runtime.close()
+        raise _fail(f"Cannot reach Slack: {exc}. Check the network and the Slack tokens.") from None
     mode = f"HTTP mode on port {port} (/slack/events)" if http else "Socket Mode"
     console.print(
         f"BlueprintData is listening on Slack in {mode}; health on :{health.port}/healthz. Ctrl-C stops."

@@ -14,6 +14,7 @@ from agent.runtime import Runtime, check_project
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
 from bot.cli.exits import settings_or_exit as _settings
+from bot.cli.terminal_text import safe_text
 from tools.byte_sizes import human_bytes
 from tools.errors import BlueprintError, ToolInputError
 from tools.profiling.runner import ProfileOptions, ProfileProgress, SyncSummary, sync_profiles
@@ -61,6 +62,8 @@ def init(
         console.print(
             Text.assemble(("Project ", "bold"), f"{where}: dbt artifacts and warehouse connection OK.")
         )
+        for warning in runtime.index().warnings:  # Parts of the artifacts left out, an unknown schema version
+            console.print(safe_text(f"Note: {warning}", style="yellow"), soft_wrap=True)
         summary = _profile(runtime, select=None, full=False)
     finally:
         runtime.close()

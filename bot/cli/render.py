@@ -1,4 +1,8 @@
-"""Renders agent events in a terminal with rich: streamed markdown, tables, chart paths, tool activity."""
+"""Renders agent events in a terminal with rich: streamed markdown, tables, chart paths, tool activity.
+
+Every text shown is redacted (no secret reaches the screen) and made terminal-safe (no escape sequence from data
+or the model is obeyed; see terminal_text.py); data is never read as rich markup.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from agent.event_redaction import EventRedactor
 from agent.events import (
     AgentEvent,
     StatusChanged,
@@ -20,6 +25,7 @@ from agent.events import (
     TurnFinished,
     TurnStarted,
 )
+from bot.cli.terminal_text import safe_text, terminal_safe
 from tools.results import ResultTable
 
 TABLE_ROWS_SHOWN = 40
@@ -35,8 +41,13 @@ class TerminalRenderer:
         self._streamed = ""
         self._any_text = False
         self._last_tool_summary: str | None = None
+        self._redactor = EventRedactor()
 
     def __call__(self, event: AgentEvent) -> None:
+        for shown in self._redactor(event):
+            self._render(shown)
+
+    def _render(self, event: AgentEvent) -> None:
         if isinstance(event, TurnStarted):
             self._streamed, self._any_text, self._last_tool_summary = "", False, None
         elif isinstance(event, StatusChanged):
@@ -54,7 +65,7 @@ class TerminalRenderer:
         elif isinstance(event, TurnFailed):
             self._end_stream()
             self._stop_status()
-            self._console.print(Text(f"✗ {event.message} (ref {event.reference})", style="bold red"))
+            self._console.print(safe_text(f"✗ {event.message} (ref {event.reference})", style="bold red"))
 
     def close(self) -> None:
         """Stop any spinner or live region, e.g. after a cancelled turn."""
@@ -66,7 +77,7 @@ class TerminalRenderer:
             return
         if not self._console.is_terminal:
             return
-        message = f"[dim]BlueprintData {status}[/]"
+        message = Text(f"BlueprintData {terminal_safe(status)}", style="dim")
         if self._status is None:
             self._status = self._console.status(message)
             self._status.start()
@@ -85,7 +96,7 @@ class TerminalRenderer:
         if self._live is None:
             self._live = Live(console=self._console, refresh_per_second=12, vertical_overflow="visible")
             self._live.start()
-        self._live.update(Markdown(self._streamed))
+        self._live.update(_markdown(self._streamed))
 
     def _retract(self) -> None:
         """The step's text is asked for again: clear what the live region shows of it."""
@@ -95,7 +106,7 @@ class TerminalRenderer:
 
     def _end_stream(self) -> None:
         if self._live is not None:
-            self._live.update(Markdown(self._streamed))
+            self._live.update(_markdown(self._streamed))
             self._live.stop()
             self._live = None
         self._streamed = ""
@@ -104,11 +115,11 @@ class TerminalRenderer:
         self._stop_status()
         self._last_tool_summary = event.summary
         mark, style = ("✗", "red") if event.is_error else ("✓", "dim")
-        self._console.print(Text(f"{mark} {event.tool}: {event.summary}", style=style))
+        self._console.print(safe_text(f"{mark} {event.tool}: {event.summary}", style=style))
         if event.table is not None and not event.is_error:
             self._console.print(result_table(event.table))
         if event.artifact is not None:
-            self._console.print(Text(f"Chart saved: {event.artifact.path}", style="bold green"))
+            self._console.print(safe_text(f"Chart saved: {event.artifact.path}", style="bold green"))
 
     def _finished(self, event: TurnFinished) -> None:
         streamed = self._any_text
@@ -116,7 +127,7 @@ class TerminalRenderer:
         self._stop_status()
         if not streamed and event.text and event.text != self._last_tool_summary:
             # Direct commands answer in plain text; their alignment must survive.
-            self._console.print(Text(event.text))
+            self._console.print(safe_text(event.text))
         if event.usage.output_tokens:
             usage = event.usage
             self._console.print(
@@ -136,14 +147,19 @@ def result_table(result: ResultTable, limit: int = TABLE_ROWS_SHOWN) -> Table:
         numeric = any(
             word in column.type.lower() for word in ("int", "float", "double", "decimal", "numeric")
         )
-        table.add_column(column.name, justify="right" if numeric else "left")
+        table.add_column(safe_text(column.name), justify="right" if numeric else "left")
     for row in result.rows[:limit]:
-        table.add_row(*(_cell(value) for value in row))
+        table.add_row(*(safe_text(_cell(value)) for value in row))
     shown = min(limit, result.row_count)
     more = " or more" if result.truncated else ""
     if shown < result.row_count or result.truncated:
         table.caption = f"showing {shown} of {result.row_count:,}{more} rows · result {result.result_id}"
     return table
+
+
+def _markdown(text: str) -> Markdown:
+    """The model's Markdown, terminal-safe; links show their address rather than hiding it behind their text."""
+    return Markdown(terminal_safe(text), hyperlinks=False)
 
 
 def _cell(value: object) -> str:

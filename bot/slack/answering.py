@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
+from agent.errors import StoreError
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
+from agent.unicode_text import valid_unicode
 from bot.slack import messages
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
+from bot.slack.rendering.untrusted import plain_untrusted
 from bot.slack.thread_context import with_thread_context
 from bot.slack.thread_pool import ThreadOrderedPool
 from bot.slack.thread_reply import SlackThreadReply
@@ -73,7 +76,9 @@ class SlackAnswerer:
     def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
         """A question from a slash command or a button: posted as a new thread, then answered in it."""
         response = self._client.chat_postMessage(
-            channel=channel, text=messages.ASKED_ON_BEHALF.format(user=user, text=text), unfurl_links=False
+            channel=channel,
+            text=messages.ASKED_ON_BEHALF.format(user=user, text=plain_untrusted(valid_unicode(text))),
+            unfurl_links=False,
         )
         ts = str(response["ts"])
         question = SlackQuestion(
@@ -99,14 +104,22 @@ class SlackAnswerer:
         # app_mention), and Slack's retries of an event carry the same message.
         claim = f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
         sessions = self._runtime.sessions
-        if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
-            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+        try:
+            if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
+                log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+                return
+            existing = sessions.find(question.session_key)
+            session = existing or sessions.open(
+                question.session_key,
+                metadata={
+                    "team": question.team_id,
+                    "channel": question.channel,
+                    "thread_ts": question.thread_ts,
+                },
+            )
+        except StoreError as exc:  # The store is away: say so in the thread; Slack's redelivery may retry.
+            post_in_thread(self._client, question.channel, question.thread_ts, text=exc.message, variants=[])
             return
-        existing = sessions.find(question.session_key)
-        session = existing or sessions.open(
-            question.session_key,
-            metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
-        )
         self._answer(
             question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
         )

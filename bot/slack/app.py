@@ -17,7 +17,9 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackRequestError
 
+from agent.redaction import install_redaction
 from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
@@ -148,6 +150,7 @@ def build_slack_bot(
     `admission_rules` run in the entry gate after the built-in ones (see bot/slack/gate.py).
     """
     settings = runtime.settings
+    install_redaction(settings)  # Before anything is logged or posted: no secret reaches Slack or the logs.
     client = client or build_web_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if http_mode and not signing_secret:
@@ -155,7 +158,7 @@ def build_slack_bot(
             "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it "
             "(Basic Information → App Credentials → Signing Secret)."
         )
-    bot_user_id = str(client.auth_test().get("user_id") or "") or None
+    bot_user_id = _bot_user_id(client, settings.slack_api_url)
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -172,3 +175,14 @@ def build_slack_bot(
     alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))
     register_listeners(app, answerer, alerts)
     return SlackBot(app=app, answerer=answerer, runtime=runtime, alerts=alerts)
+
+
+def _bot_user_id(client: WebClient, api_url: str) -> str | None:
+    """Who the bot is (auth.test); Slack out of reach at start is one clear line, not a traceback."""
+    try:
+        return str(client.auth_test().get("user_id") or "") or None
+    except (OSError, SlackRequestError) as exc:  # URLError, timeouts and refused connections are OSErrors.
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"Cannot reach Slack at {api_url} ({reason}). Check the network, or BLUEPRINTDATA_SLACK_API_URL if you set it."
+        ) from None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from agent.event_redaction import EventRedactor
 from agent.events import (
     AgentEvent,
     StatusChanged,
@@ -28,6 +29,7 @@ from bot.slack.questions import SlackQuestion
 from bot.slack.rendering.controls import answer_controls, error_blocks
 from bot.slack.rendering.markdown import context_block, section_block
 from bot.slack.rendering.tables import table_as_text, table_block, table_csv, table_fits, table_summary
+from bot.slack.rendering.untrusted import UntrustedStream
 from bot.slack.thread_status import ThreadStatus
 from tools.artifacts import ArtifactRef
 from tools.results import ResultTable
@@ -63,6 +65,9 @@ class SlackThreadReply:
         # Where the model's current step began, to drop just its text when its stream is cut and asked again.
         self._step_start_chars = 0
         self._step_break_pending = False
+        # The model's text arrives in pieces: a mention or link split across them is held until it closes.
+        self._untrusted = UntrustedStream()
+        self._redactor = EventRedactor()  # No secret is shown, even one cut between two pieces of text.
         self.answer_ts: str | None = None
         self._counted_render = MeteredSink(self._render_safely)
         self._log_fields: LogFieldsToken | None = None
@@ -86,7 +91,8 @@ class SlackThreadReply:
 
     def _render_safely(self, event: AgentEvent) -> None:
         try:
-            self._render(event)
+            for shown in self._redactor(event):
+                self._render(shown)
         except SlackApiError as exc:
             # Slack kept failing after the client's retries; the turn goes on and the final post tries again.
             log.warning("Slack call failed while rendering %s: %s", event.type, exc.response.get("error"))
@@ -108,20 +114,28 @@ class SlackThreadReply:
             if self._paragraph_break_pending and self._answer.started:
                 text = "\n\n" + text
             self._paragraph_break_pending = False
-            self._answer.append(text)
+            self._append(self._untrusted.push(text))
         elif isinstance(event, TextRetracted):
+            self._untrusted.flush()  # What it still holds belongs to the step being taken back.
             self._answer.retract(self._step_start_chars)
             self._paragraph_break_pending = self._step_break_pending
         elif isinstance(event, ToolStarted):
+            self._append(self._untrusted.flush())
             self._paragraph_break_pending = True
             self._step_start_chars = len(self._answer.text)
             self._step_break_pending = True
         elif isinstance(event, ToolFinished):
             self._collect(event)
         elif isinstance(event, TurnFinished):
+            self._append(self._untrusted.flush())
             self._finish(self._answer.text if self._answer.started else event.text)
         elif isinstance(event, TurnFailed):
+            self._append(self._untrusted.flush())
             self._fail(event)
+
+    def _append(self, text: str) -> None:
+        if text:
+            self._answer.append(text)
 
     def _collect(self, event: ToolFinished) -> None:
         if event.is_error:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.dbt.shapes import check_catalog, check_manifest, check_semantic_manifest
 from tools.errors import DbtArtifactError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,25 +46,51 @@ def read_artifacts(project_dir: Path) -> DbtArtifacts:
             f"No dbt manifest at {path}{hint}. Run `dbt parse` in {project_dir} to create target/manifest.json."
         )
     manifest = _read_json(path, "dbt parse")
-    if not isinstance(manifest.get("nodes"), dict) or "metadata" not in manifest:
+    if not isinstance(manifest.get("nodes"), dict) or not isinstance(manifest.get("metadata"), dict):
         raise DbtArtifactError(
             f"{path} is not a dbt manifest (no nodes or metadata). Run `dbt parse` in {project_dir} to rebuild it."
         )
-    warnings = []
+    # Parts of the wrong shape are reported and left out; the rest of the project keeps working.
+    warnings = check_manifest(manifest)
     catalog_path = project_dir / "target" / "catalog.json"
-    catalog = _read_json(catalog_path, "dbt docs generate") if catalog_path.exists() else None
-    if catalog is None:
-        warnings.append(
-            f"No target/catalog.json: column types are unknown. Run `dbt docs generate` in {project_dir}."
-        )
+    catalog = _read_optional(catalog_path, "dbt docs generate", warnings)
+    if catalog is not None:
+        warnings += check_catalog(catalog)
     semantic_path = project_dir / "target" / "semantic_manifest.json"
-    semantic = _read_json(semantic_path, "dbt parse") if semantic_path.exists() else None
+    semantic = _read_optional(semantic_path, "dbt parse", warnings)
+    if semantic is not None:
+        warnings += check_semantic_manifest(semantic)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    if catalog is None:  # Ordinary before the first `dbt docs generate`: noted for the model, not logged.
+        warnings.append(
+            f"No usable target/catalog.json: column types are unknown. Run `dbt docs generate` in {project_dir}."
+        )
     return DbtArtifacts(manifest, catalog, semantic, warnings)
+
+
+def _read_optional(path: Path, command: str, warnings: list[str]) -> dict[str, Any] | None:
+    """An optional artifact, or None when it is missing or unreadable (then said in `warnings`)."""
+    if not path.exists():
+        return None
+    try:
+        return _read_json(path, command)
+    except DbtArtifactError as exc:
+        warnings.append(f"{exc.message} It is left out meanwhile.")
+        return None
 
 
 def _read_json(path: Path, command: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DbtArtifactError(
+            f"{path} is not UTF-8 text (byte {exc.start}). Run `{command}` again to rebuild it."
+        ) from None
+    except RecursionError:
+        raise DbtArtifactError(
+            f"{path} is nested too deeply to read. Run `{command}` again to rebuild it."
+        ) from None
     except json.JSONDecodeError as exc:
         raise DbtArtifactError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "

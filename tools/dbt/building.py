@@ -28,36 +28,48 @@ def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
     group_owners = _group_owners(manifest)
     nodes = []
     for unique_id, raw in raw_nodes.items():
-        node_tests = tests.get(unique_id, {})
-        columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests, accepted.get(unique_id, {}))
-        nodes.append(
-            DbtNode(
-                unique_id=unique_id,
-                name=raw["name"]
-                if raw.get("resource_type") != "source"
-                else f"{raw['source_name']}.{raw['name']}",
-                resource_type=raw.get("resource_type", "model"),
-                description=(raw.get("description") or "").strip(),
-                relation_name=raw.get("relation_name"),
-                database=raw.get("database"),
-                schema=raw.get("schema"),
-                identifier=raw.get("alias") or raw.get("identifier") or raw["name"],
-                materialization=(raw.get("config") or {}).get("materialized"),
-                tags=tuple(raw.get("tags") or ()),
-                path=raw.get("original_file_path") or raw.get("path") or "",
-                meta=dict(raw.get("meta") or {}),
-                columns=columns,
-                checksum=(raw.get("checksum") or {}).get("checksum"),
-                depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
-                unique_keys=tuple(sorted(c for c, kinds in node_tests.items() if "unique" in kinds)),
-                not_null_columns=tuple(sorted(c for c, kinds in node_tests.items() if "not_null" in kinds)),
-                joins=tuple(joins.get(unique_id, ())),
-                group=raw.get("group"),
-                group_owners=group_owners.get(str(raw.get("group") or ""), ()),
-                loaded_at_field=raw.get("loaded_at_field"),
-            )
-        )
+        try:
+            nodes.append(_node(unique_id, raw, catalog_columns, tests, accepted, joins, group_owners))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            # shapes.py checks what we read; a shape it does not know costs this node, not the project.
+            artifacts.warnings.append(f"manifest.json: {unique_id}: cannot be read ({exc!r}); left out")
     return nodes
+
+
+def _node(
+    unique_id: str,
+    raw: dict[str, Any],
+    catalog_columns: dict[str, dict[str, tuple[str, str]]],
+    tests: dict[str, dict[str, set[str]]],
+    accepted: dict[str, dict[str, tuple[str, ...]]],
+    joins: dict[str, list[Join]],
+    group_owners: dict[str, tuple[str, ...]],
+) -> DbtNode:
+    node_tests = tests.get(unique_id, {})
+    columns = _columns(raw, catalog_columns.get(unique_id, {}), node_tests, accepted.get(unique_id, {}))
+    return DbtNode(
+        unique_id=unique_id,
+        name=raw["name"] if raw.get("resource_type") != "source" else f"{raw['source_name']}.{raw['name']}",
+        resource_type=raw.get("resource_type", "model"),
+        description=(raw.get("description") or "").strip(),
+        relation_name=raw.get("relation_name"),
+        database=raw.get("database"),
+        schema=raw.get("schema"),
+        identifier=raw.get("alias") or raw.get("identifier") or raw["name"],
+        materialization=(raw.get("config") or {}).get("materialized"),
+        tags=tuple(raw.get("tags") or ()),
+        path=raw.get("original_file_path") or raw.get("path") or "",
+        meta=dict(raw.get("meta") or {}),
+        columns=columns,
+        checksum=(raw.get("checksum") or {}).get("checksum"),
+        depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
+        unique_keys=tuple(sorted(c for c, kinds in node_tests.items() if "unique" in kinds)),
+        not_null_columns=tuple(sorted(c for c, kinds in node_tests.items() if "not_null" in kinds)),
+        joins=tuple(joins.get(unique_id, ())),
+        group=raw.get("group"),
+        group_owners=group_owners.get(str(raw.get("group") or ""), ()),
+        loaded_at_field=raw.get("loaded_at_field"),
+    )
 
 
 def _group_owners(manifest: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -114,8 +126,9 @@ def _tests_by_node(manifest: dict[str, Any], raw_nodes: dict[str, Any]) -> dict[
             continue
         attached = test.get("attached_node") or _first_dependency(test, raw_nodes)
         column = test.get("column_name") or (test["test_metadata"].get("kwargs") or {}).get("column_name")
-        if attached and column:
-            found[attached][str(column).lower()].add(test["test_metadata"]["name"])
+        kind = test["test_metadata"].get("name")  # shapes.py drops a name that is not text
+        if attached and column and kind:
+            found[attached][str(column).lower()].add(kind)
     return found
 
 

@@ -61,31 +61,37 @@ def _semantic_models(artifacts: DbtArtifacts) -> tuple[dict[str, _SemanticModel]
     models: dict[str, _SemanticModel] = {}
     measures: dict[str, DbtMeasure] = {}
     for raw in _section(artifacts, "semantic_models"):
-        name = str(raw.get("name") or "")
-        relation = raw.get("node_relation") or {}
-        dimensions = [d for d in raw.get("dimensions") or [] if d.get("name")]
-        time_dimension = (raw.get("defaults") or {}).get("agg_time_dimension")
-        time_grain = next(
-            (
-                (d.get("type_params") or {}).get("time_granularity")
-                for d in dimensions
-                if d["name"] == time_dimension
-            ),
-            None,
-        )
-        model = _SemanticModel(
-            name=name,
-            model=_model_name(raw, in_manifest.get(name) or {}),
-            relation_name=relation.get("relation_name"),
-            time_dimension=time_dimension,
-            grains=_grains_from(time_grain),
-            dimensions=tuple(str(d["name"]) for d in dimensions),
-        )
-        models[name] = model
-        for measure in raw.get("measures") or []:
-            expression = f"{measure.get('agg', '')}({measure.get('expr') or measure['name']})"
-            measures[measure["name"]] = DbtMeasure(
-                measure["name"], expression, name, model.model, model.relation_name
+        try:
+            name = str(raw.get("name") or "")
+            relation = raw.get("node_relation") or {}
+            dimensions = [d for d in raw.get("dimensions") or [] if d.get("name")]
+            time_dimension = (raw.get("defaults") or {}).get("agg_time_dimension")
+            time_grain = next(
+                (
+                    (d.get("type_params") or {}).get("time_granularity")
+                    for d in dimensions
+                    if d["name"] == time_dimension
+                ),
+                None,
+            )
+            model = _SemanticModel(
+                name=name,
+                model=_model_name(raw, in_manifest.get(name) or {}),
+                relation_name=relation.get("relation_name"),
+                time_dimension=time_dimension,
+                grains=_grains_from(time_grain),
+                dimensions=tuple(str(d["name"]) for d in dimensions),
+            )
+            models[name] = model
+            for measure in raw.get("measures") or []:
+                expression = f"{measure.get('agg', '')}({measure.get('expr') or measure['name']})"
+                measures[measure["name"]] = DbtMeasure(
+                    measure["name"], expression, name, model.model, model.relation_name
+                )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            # shapes.py checks what we read; a shape it does not know costs this semantic model, not the project.
+            artifacts.warnings.append(
+                f"semantic model {raw.get('name')!r}: cannot be read ({exc!r}); left out"
             )
     return models, measures
 
@@ -109,32 +115,40 @@ def build_metrics(artifacts: DbtArtifacts) -> list[DbtMetric]:
     models, measures = _semantic_models(artifacts)
     metrics = []
     for raw in _section(artifacts, "metrics"):
-        params = raw.get("type_params") or {}
-        measure_names = [m.get("name") for m in params.get("input_measures") or [] if isinstance(m, dict)]
-        if isinstance(params.get("measure"), dict) and not measure_names:
-            measure_names = [params["measure"].get("name")]
-        used = tuple(measures[name] for name in dict.fromkeys(measure_names) if name in measures)
-        semantic = models.get(used[0].semantic_model) if used else None
-        inputs = [params.get("numerator"), params.get("denominator"), *(params.get("metrics") or [])]
-        legacy_model = resolve_reference(str(raw.get("model") or ""))  # dbt < 1.6 metrics name their model
-        metrics.append(
-            DbtMetric(
-                name=raw["name"],
-                label=raw.get("label") or raw["name"],
-                description=(raw.get("description") or "").strip(),
-                type=raw.get("type") or raw.get("calculation_method") or "simple",
-                definition=_metric_definition(raw, params, used),
-                model=semantic.model if semantic else legacy_model,
-                time_dimension=semantic.time_dimension if semantic else raw.get("timestamp"),
-                dimensions=semantic.dimensions if semantic else tuple(raw.get("dimensions") or ()),
-                semantic_model=semantic.name if semantic else None,
-                relation_name=semantic.relation_name if semantic else None,
-                measures=used,
-                input_metrics=tuple(str(i["name"]) for i in inputs if isinstance(i, dict) and i.get("name")),
-                grains=_grains_from(raw.get("time_granularity")) or (semantic.grains if semantic else ()),
-                filters=_filters(raw, params.get("measure"), *inputs),
+        try:
+            params = raw.get("type_params") or {}
+            measure_names = [m.get("name") for m in params.get("input_measures") or [] if isinstance(m, dict)]
+            if isinstance(params.get("measure"), dict) and not measure_names:
+                measure_names = [params["measure"].get("name")]
+            used = tuple(measures[name] for name in dict.fromkeys(measure_names) if name in measures)
+            semantic = models.get(used[0].semantic_model) if used else None
+            inputs = [params.get("numerator"), params.get("denominator"), *(params.get("metrics") or [])]
+            legacy_model = resolve_reference(
+                str(raw.get("model") or "")
+            )  # dbt < 1.6 metrics name their model
+            metrics.append(
+                DbtMetric(
+                    name=raw["name"],
+                    label=raw.get("label") or raw["name"],
+                    description=(raw.get("description") or "").strip(),
+                    type=raw.get("type") or raw.get("calculation_method") or "simple",
+                    definition=_metric_definition(raw, params, used),
+                    model=semantic.model if semantic else legacy_model,
+                    time_dimension=semantic.time_dimension if semantic else raw.get("timestamp"),
+                    dimensions=semantic.dimensions if semantic else tuple(raw.get("dimensions") or ()),
+                    semantic_model=semantic.name if semantic else None,
+                    relation_name=semantic.relation_name if semantic else None,
+                    measures=used,
+                    input_metrics=tuple(
+                        str(i["name"]) for i in inputs if isinstance(i, dict) and i.get("name")
+                    ),
+                    grains=_grains_from(raw.get("time_granularity")) or (semantic.grains if semantic else ()),
+                    filters=_filters(raw, params.get("measure"), *inputs),
+                )
             )
-        )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            # shapes.py checks what we read; a shape it does not know costs this metric, not the project.
+            artifacts.warnings.append(f"metric {raw.get('name')!r}: cannot be read ({exc!r}); left out")
     return metrics
 
 
@@ -167,23 +181,31 @@ def build_saved_queries(artifacts: DbtArtifacts) -> list[DbtSavedQuery]:
     """Every saved query: its metrics, group-by, filters, order and exports."""
     queries = []
     for raw in _section(artifacts, "saved_queries"):
-        params = raw.get("query_params") or {}
-        where = params.get("where") or {}
-        filters = where.get("where_filters") or [] if isinstance(where, dict) else []
-        limit = params.get("limit")
-        queries.append(
-            DbtSavedQuery(
-                name=raw["name"],
-                label=raw.get("label") or raw["name"],
-                description=(raw.get("description") or "").strip(),
-                metrics=tuple(str(m) for m in params.get("metrics") or ()),
-                group_by=tuple(str(g) for g in params.get("group_by") or ()),
-                where=tuple(str(f.get("where_sql_template")) for f in filters if f.get("where_sql_template")),
-                order_by=tuple(str(o) for o in params.get("order_by") or ()),
-                limit=int(limit) if isinstance(limit, int) else None,
-                exports=tuple(str(e.get("name")) for e in raw.get("exports") or () if isinstance(e, dict)),
+        try:
+            params = raw.get("query_params") or {}
+            where = params.get("where") or {}
+            filters = where.get("where_filters") or [] if isinstance(where, dict) else []
+            limit = params.get("limit")
+            queries.append(
+                DbtSavedQuery(
+                    name=raw["name"],
+                    label=raw.get("label") or raw["name"],
+                    description=(raw.get("description") or "").strip(),
+                    metrics=tuple(str(m) for m in params.get("metrics") or ()),
+                    group_by=tuple(str(g) for g in params.get("group_by") or ()),
+                    where=tuple(
+                        str(f.get("where_sql_template")) for f in filters if f.get("where_sql_template")
+                    ),
+                    order_by=tuple(str(o) for o in params.get("order_by") or ()),
+                    limit=int(limit) if isinstance(limit, int) else None,
+                    exports=tuple(
+                        str(e.get("name")) for e in raw.get("exports") or () if isinstance(e, dict)
+                    ),
+                )
             )
-        )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            # shapes.py checks what we read; a shape it does not know costs this saved query, not the project.
+            artifacts.warnings.append(f"saved query {raw.get('name')!r}: cannot be read ({exc!r}); left out")
     return queries
 
 

@@ -74,6 +74,11 @@ def load_glossary(path: Path) -> Glossary:
         raise GlossaryError(
             f"Cannot read the glossary file {path}: {exc.strerror}. Fix BLUEPRINTDATA_GLOSSARY_FILE."
         ) from None
+    except UnicodeDecodeError as exc:
+        raise GlossaryError(
+            f"Glossary file {path} is not UTF-8 text (byte {exc.start}): is it the right file? "
+            "A glossary is YAML with `terms:` and/or `metrics:` lists."
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -8,6 +8,8 @@ from typing import Any
 
 from markdown_to_mrkdwn import SlackMarkdownConverter
 
+from bot.slack.rendering.untrusted import plain_untrusted
+
 Block = dict[str, Any]
 
 # Slack's documented limits, in one place (https://docs.slack.dev/reference/block-kit/blocks/ and the
@@ -50,7 +52,12 @@ def escape_mrkdwn(text: str) -> str:
 
 
 def to_mrkdwn(markdown: str) -> str:
-    """Standard Markdown (as the model writes it) as Slack mrkdwn: *bold*, <url|text>, • lists, bold headings."""
+    """Standard Markdown (as the model writes it) as Slack mrkdwn: *bold*, • lists, bold headings.
+
+    The text comes from the model or from data: its mentions and broadcasts show as plain text, and its links
+    as their real address (see untrusted.py).
+    """
+    markdown = plain_untrusted(markdown)
     protected: list[str] = []
 
     def protect(match: re.Match[str]) -> str:
@@ -86,9 +93,13 @@ def context_block(mrkdwn: str) -> Block:
 
 
 def answer_messages(markdown: str) -> list[list[Block]]:
-    """The blocks of each message needed to show the whole answer as markdown blocks; [] for an empty answer."""
+    """The blocks of each message needed to show the whole answer as markdown blocks; [] for an empty answer.
+
+    The answer comes from the model or from data: its mentions, broadcasts and links are made plain first.
+    """
     return [
-        [{"type": "markdown", "text": chunk}] for chunk in split_text(markdown.strip(), ANSWER_CHUNK_LIMIT)
+        [{"type": "markdown", "text": chunk}]
+        for chunk in split_text(plain_untrusted(markdown).strip(), ANSWER_CHUNK_LIMIT)
     ]
 
 
@@ -99,7 +110,7 @@ def answer_fallback_sections(markdown: str) -> list[list[Block]]:
     them as two variants of one message.
     """
     messages = []
-    for chunk in split_text(markdown.strip(), ANSWER_CHUNK_LIMIT):
+    for chunk in split_text(plain_untrusted(markdown).strip(), ANSWER_CHUNK_LIMIT):
         # Well under MAX_BLOCKS: even if escaping made every character five ("&" as "&amp;"), 11,000 characters
         # of markdown give about 20 sections of 3,000.
         messages.append([section_block(part) for part in split_text(to_mrkdwn(chunk), SECTION_TEXT_LIMIT)])

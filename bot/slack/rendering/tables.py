@@ -18,6 +18,7 @@ from bot.slack.rendering.markdown import (
     Block,
     escape_mrkdwn,
 )
+from bot.slack.rendering.untrusted import plain_untrusted
 from tools.results import Column, ResultTable
 
 NULL_TEXT = "∅"  # a SQL NULL; Slack refuses empty cells, and NULL is not the same as ''
@@ -78,7 +79,8 @@ def table_block(table: ResultTable) -> Block | None:
     return {
         "type": "table",
         "column_settings": settings,
-        "rows": [[{"type": "raw_text", "text": text} for text in row] for row in rows],
+        # raw_text is not parsed by Slack; made plain anyway, as a copy of it pasted elsewhere may be.
+        "rows": [[{"type": "raw_text", "text": plain_untrusted(text)} for text in row] for row in rows],
     }
 
 

@@ -1,0 +1,215 @@
+"""Files checked at load: each bad shape in dbt's artifacts or the glossary is one line naming the file and the
+path inside it, never a traceback, and the rest of the project keeps working."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.load import DEMO_PROJECT_DIR
+from tests.test_cli import run_cli
+from tools.dbt.index import DbtIndex, load_index
+from tools.errors import DbtArtifactError
+from tools.glossary.loading import GlossaryError, load_glossary
+
+Artifact = dict[str, Any]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the demo dbt project, its artifacts free to break."""
+    copy = tmp_path / "project"
+    shutil.copytree(DEMO_PROJECT_DIR, copy)
+    return copy
+
+
+def rewrite(project: Path, name: str, change: Callable[[Artifact], None]) -> None:
+    path = project / "target" / name
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+def loads_the_rest(index: DbtIndex) -> None:
+    """What still works after one part was left out: other models, their columns, metrics, search."""
+    customers = index.find("dim_customers")
+    assert customers is not None and customers.columns
+    assert index.search("revenue by day")
+
+
+def test_a_manifest_that_is_not_utf8_is_one_error_naming_the_file(project: Path) -> None:
+    path = project / "target" / "manifest.json"
+    path.write_bytes(b'{"metadata": {"project_name": "caf\xe9"}, "nodes": {}}')
+    with pytest.raises(DbtArtifactError) as raised:
+        load_index(project)
+    assert raised.value.message == f"{path} is not UTF-8 text (byte 34). Run `dbt parse` again to rebuild it."
+
+
+def test_a_node_that_is_a_string_is_left_out(project: Path) -> None:
+    rewrite(project, "manifest.json", lambda m: m["nodes"].update({"model.shop.fct_orders": "fct_orders"}))
+    index = load_index(project)
+    assert "manifest.json: nodes.model.shop.fct_orders: expected an object; left out" in index.warnings
+    assert index.find("fct_orders") is None
+    loads_the_rest(index)
+
+
+def test_columns_as_a_list_and_a_number_as_description_are_named_and_dropped(project: Path) -> None:
+    def damage(manifest: Artifact) -> None:
+        manifest["nodes"]["model.shop.fct_orders"]["columns"] = ["order_id", "status"]
+        manifest["nodes"]["model.shop.dim_products"]["description"] = 123
+        manifest["nodes"]["model.shop.dim_customers"]["columns"]["customer_id"]["description"] = ["x"]
+
+    rewrite(project, "manifest.json", damage)
+    index = load_index(project)
+    assert "manifest.json: nodes.model.shop.fct_orders.columns: expected an object" in index.warnings
+    assert "manifest.json: nodes.model.shop.dim_products.description: expected text" in index.warnings
+    assert (
+        "manifest.json: nodes.model.shop.dim_customers.columns.customer_id.description: expected text"
+        in index.warnings
+    )
+    orders = index.find("fct_orders")
+    assert (
+        orders is not None and orders.column("status") is not None
+    )  # Its columns still come from the catalog.
+    products = index.find("dim_products")
+    assert products is not None and products.description == ""
+    loads_the_rest(index)
+
+
+def test_catalog_nodes_as_a_list_are_read_as_empty(project: Path) -> None:
+    rewrite(project, "catalog.json", lambda c: c.update({"nodes": [1, 2]}))
+    index = load_index(project)
+    assert "catalog.json: nodes: expected an object; read as empty" in index.warnings
+    orders = index.find("fct_orders")
+    assert orders is not None and orders.column("status") is not None  # From the manifest's documentation.
+
+
+@pytest.mark.parametrize(
+    ("artifact", "expected"),
+    [
+        ("semantic_manifest.json", "semantic_manifest.json: semantic_models: expected a list; read as empty"),
+        ("manifest.json", "manifest.json: semantic_models: expected an object; read as empty"),
+    ],
+)
+def test_semantic_models_as_a_number_are_read_as_empty(project: Path, artifact: str, expected: str) -> None:
+    rewrite(project, artifact, lambda document: document.update({"semantic_models": 5}))
+    index = load_index(project)
+    assert expected in index.warnings
+    loads_the_rest(index)
+
+
+def test_bad_semantic_entries_cost_only_themselves(project: Path) -> None:
+    def damage(semantic: Artifact) -> None:
+        semantic["metrics"][0] = "revenue"
+        semantic["semantic_models"][0]["measures"] = [{"agg": "sum"}, 7]
+
+    rewrite(project, "semantic_manifest.json", damage)
+    index = load_index(project)
+    assert "semantic_manifest.json: metrics[0]: expected an object; left out" in index.warnings
+    assert any(
+        w.startswith("semantic_manifest.json: semantic_models[0].measures[1]:") for w in index.warnings
+    )
+    assert any(
+        w.startswith("semantic_manifest.json: semantic_models[0].measures[0].name:") for w in index.warnings
+    )
+    assert index.metrics()  # The other metrics still load.
+
+
+def test_an_unknown_manifest_schema_version_is_a_warning_naming_it(project: Path) -> None:
+    rewrite(
+        project,
+        "manifest.json",
+        lambda m: m["metadata"].update(
+            {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v99.json"}
+        ),
+    )
+    index = load_index(project)
+    [warning] = [w for w in index.warnings if "dbt_schema_version" in w]
+    assert "v99" in warning and "v12" in warning
+    loads_the_rest(index)
+
+
+def test_a_binary_glossary_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "glossary.yml"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(GlossaryError) as raised:
+        load_glossary(path)
+    assert str(path) in raised.value.message and "not UTF-8 text" in raised.value.message
+
+
+def test_the_cli_keeps_working_on_a_damaged_project_and_stops_in_one_line_on_a_broken_one(
+    project: Path, demo_cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rewrite(project, "manifest.json", lambda m: m["nodes"].update({"model.shop.stg_orders": "stg_orders"}))
+    rewrite(project, "catalog.json", lambda c: c.update({"nodes": [1, 2]}))
+    env = {
+        **demo_cli_env,
+        "BLUEPRINTDATA_DBT_PROJECT_DIR": str(project),
+        "BLUEPRINTDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'empty.duckdb'}",
+    }
+    damaged = run_cli("-v", "chat", "-m", "/search revenue by day", env=env)
+    assert damaged.returncode == 0, damaged.stderr
+    assert "daily_revenue" in damaged.stdout and "Traceback" not in damaged.stderr
+    # The operator sees what was left out, in the log.
+    assert "manifest.json: nodes.model.shop.stg_orders: expected an object; left out" in damaged.stderr
+    assert "catalog.json: nodes: expected an object; read as empty" in damaged.stderr
+
+    (project / "target" / "manifest.json").write_bytes(b"\xff\xfe\x00garbage")
+    broken = run_cli("chat", "-m", "/search revenue", env=env)
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
+    assert "manifest.json is not UTF-8 text" in " ".join(broken.stderr.split())
+
+
+WRONG_VALUES = (5, "text", [1, "a"], {"x": 1}, None, True, 1.5)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON document (the first three items of each list)."""
+    found: list[tuple[Any, ...]] = []
+    items = (
+        value.items() if isinstance(value, dict) else enumerate(value[:3]) if isinstance(value, list) else ()
+    )
+    for key, child in items:
+        found.append((*prefix, key))
+        found += _paths(child, (*prefix, key))
+    return found
+
+
+def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> None:
+    """Seeded damage at random paths of the demo's three artifacts: the index loads, or one DbtArtifactError."""
+    target = DEMO_PROJECT_DIR / "target"
+    names = ("manifest.json", "catalog.json", "semantic_manifest.json")
+    originals = {name: (target / name).read_text() for name in names}
+    paths = {name: _paths(json.loads(text)) for name, text in originals.items()}
+    project = tmp_path / "project"
+    (project / "target").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: shop\n")
+    rng = random.Random(10)
+    for _trial in range(60):
+        documents = {name: json.loads(text) for name, text in originals.items()}
+        name = rng.choice(names)
+        for _ in range(rng.randint(1, 4)):
+            *parents, last = rng.choice(paths[name])
+            holder = documents[name]
+            try:
+                for part in parents:
+                    holder = holder[part]
+                holder[last] = rng.choice(WRONG_VALUES)
+            except (KeyError, IndexError, TypeError):
+                continue  # An earlier change in this trial replaced a parent.
+        for artifact, document in documents.items():
+            (project / "target" / artifact).write_text(json.dumps(document))
+        try:
+            index = load_index(project)
+        except DbtArtifactError as exc:
+            assert "manifest" in exc.message
+            continue
+        assert all(isinstance(warning, str) and warning for warning in index.warnings)
+        index.overview().to_prompt_text()
+        index.search("revenue by day")
