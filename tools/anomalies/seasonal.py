@@ -74,7 +74,7 @@ class CausalSeasonalModel:
         # Neighbouring 5-minute errors move together (one slow hour is twelve large errors), so what the spread
         # was learnt from is counted in occasions, not points.
         independent = error_count / self.occasion_points
-        scale = np.maximum(spread, floor) * _small_sample_widening(sensitivity, independent)
+        scale = np.maximum(spread, floor) * small_sample_widening(sensitivity, independent)
         scale = np.maximum(scale, routine / sensitivity)
         known_before = np.concatenate(([0], np.cumsum(~np.isnan(values))[:-1]))
         # Noise differs between night and day, so a band learnt from the errors of a few hours is not trusted.
@@ -157,7 +157,7 @@ def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
 
     The MAD only guards against outliers (outages, spikes). The spread itself is the trimmed standard deviation:
     as precise as a plain one from 80% as many errors, where the MAD alone needs 2.7 times as many, and
-    a loose spread means a loose band (see _small_sample_widening).
+    a loose spread means a loose band (see small_sample_widening).
     """
     mad = _MAD_TO_SIGMA * _row_medians(deviations)
     kept = np.where(deviations <= _TRIM_AT * mad[:, None], deviations, np.nan)
@@ -186,13 +186,16 @@ def _row_means(matrix: FloatArray) -> FloatArray:
     return means
 
 
-def _small_sample_widening(sensitivity: float, error_count: FloatArray) -> FloatArray:
+def small_sample_widening(
+    sensitivity: float, error_count: FloatArray, efficiency: float = _SPREAD_EFFICIENCY
+) -> FloatArray:
     """Student's t quantile over the normal one at `sensitivity`, by the Cornish-Fisher expansion.
 
     A scale estimated from n errors is uncertain, so the band needs t's wider tails. The trimmed standard
-    deviation is about 80% as efficient as a plain one, hence the slightly reduced degrees of freedom.
+    deviation is about 80% as efficient as a plain one (the default `efficiency`), hence the slightly reduced
+    degrees of freedom.
     """
-    freedom = np.maximum(_SPREAD_EFFICIENCY * error_count - 1, 1.0)
+    freedom = np.maximum(efficiency * error_count - 1, 1.0)
     z = sensitivity
     quantile = z + (z**3 + z) / (4 * freedom) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * freedom**2)
     return np.asarray(quantile / z, dtype=np.float64)
