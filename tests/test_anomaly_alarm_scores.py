@@ -66,3 +66,16 @@ def test_shift_scores_use_only_the_points_up_to_each() -> None:
     for end in (1500, 2001, 2050, 2999):
         assert np.allclose(shift_scores(scores[:end], 12), whole[:end])
     assert whole[:2000].max() < whole[2000:2100].max()
+
+
+def test_a_spike_at_about_the_same_time_every_day_becomes_a_pattern() -> None:
+    times, values = _five_minute_load(12, seed=5)
+    nightly = [day * 288 + 30 + 2 * day for day in range(12)]  # a nightly job, a little later each day
+    values[nightly] += 40
+    values[8 * 288 + 150] += 40  # the same spike at a new time of day
+    detection = detect(times, values.tolist())
+    scores = np.array(detection.scores)
+    # Once seen on three of the last six days, it is routine: at most as far out as the band's edge.
+    assert scores[nightly[5:]].max() < DEFAULT_SENSITIVITY * 1.1
+    assert scores[8 * 288 + 150] > 2 * DEFAULT_SENSITIVITY
+    assert times[8 * 288 + 150] in {finding.at for finding in detection.findings}

@@ -41,6 +41,7 @@ class CausalSeasonalModel:
     occasion_points: int = 1  # points in one "occasion" for the routine rule (an hour of 5-minute points: 12)
     day_points: int = 1  # points in a day (24 for hours): the band waits for a whole day's errors
     routine_occasions: int = 5  # an error as large as ones seen on this many past occasions is no anomaly
+    routine_days: int = 3  # ...or at about the same time of day on this many of the last `cycles` days
     min_scale: float = 0.01  # without a given floor, the noise scale is never below this share of the level
 
     def fit(
@@ -64,7 +65,9 @@ class CausalSeasonalModel:
         )
         bias, spread, routine, level = self._past_error_summaries(values, errors, window, first)
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
-            spread = np.fmax(spread, self._same_hours_spread(errors, bias, first))
+            same_hours_spread, same_hours_routine = self._same_hours_spread(errors, bias, first)
+            spread = np.fmax(spread, same_hours_spread)
+            routine = np.fmax(routine, same_hours_routine)
         error_count = _trailing_counts(~np.isnan(errors), window)
         centre = forecast + np.nan_to_num(bias)
         if scale_floor is None:
@@ -81,11 +84,15 @@ class CausalSeasonalModel:
         judged = (error_count >= needed) & (known_before >= self.min_history) & ~np.isnan(forecast)
         return np.where(judged, centre, np.nan), np.where(judged, scale, np.nan)
 
-    def _same_hours_spread(self, errors: FloatArray, bias: FloatArray, first: int) -> FloatArray:
-        """The spread of past errors at the same time of day (within an hour) over the last `cycles` days.
+    def _same_hours_spread(
+        self, errors: FloatArray, bias: FloatArray, first: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """The spread of past errors at the same time of day (within an hour) over the last `cycles` days, and
+        the largest error at that time of day on `routine_days` of those days.
 
         The pooled spread averages busy hours with quiet nights, so alone it is too narrow for the afternoon;
-        this one is NaN until a day of them is known.
+        this one is NaN until a day of them is known. What recurs at about the same time on several days (a
+        nightly job's spike, drifting by a few minutes) is a pattern: no point is an anomaly for matching it.
         """
         near = np.arange(-self.occasion_points, self.occasion_points + 1)
         days = np.arange(1, self.cycles + 1) * self.day_points
@@ -96,7 +103,12 @@ class CausalSeasonalModel:
         enough = np.count_nonzero(~np.isnan(same_hours), axis=1) >= len(near)  # a day of them
         result: FloatArray = np.full(len(errors), np.nan)
         result[first:] = np.where(enough & (mad > 0), spread, np.nan)
-        return result
+        by_day = np.abs(same_hours - bias[first:, None]).reshape(len(source), self.cycles, len(near))
+        day_worst = np.nan_to_num(by_day, nan=0.0).max(axis=2)
+        rank = self.cycles - self.routine_days
+        routine: FloatArray = np.full(len(errors), np.nan)
+        routine[first:] = np.partition(day_worst, rank, axis=1)[:, rank]
+        return result, routine
 
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
         """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias."""
