@@ -3,10 +3,10 @@
 Two things a per-point score does not say, added from its own recent history:
 - A run of bad points is one event. A point's score counts only when it is worse than every score of the
   last few occasions (hours of 5-minute points, days of daily ones); the rest of the run scores 0. So a slow
-  hour raises one alarm, not twelve, and a new, worse departure inside a run still does.
+  hour alarms at its start and then only at points worse than all before them, not at each of its twelve.
 - A change in behaviour shows as scores that are higher than usual for a while, even when no single point is
   far out (spikes that come more often, a noisier stretch, a small level shift). The mean score of the last
-  occasion is compared with the mean and spread of such means over the last week of occasions, in standard
+  occasion is compared with the mean and spread of such means over the last two weeks of occasions, in standard
   deviations; that distance is an alarm score of its own, counted once per day-long run, and only where it
   beats the departures of the last few occasions (a slow hour raises its hour's mean too: the same event).
 The alarm score is the larger of the two. `Detection.findings` stay the per-point verdicts; the alarm scores are
@@ -27,8 +27,8 @@ FloatArray = NDArray[np.float64]
 RUN_OCCASIONS = 4
 # A change in behaviour is news when its distance beats those of the last day of occasions.
 SHIFT_RUN_OCCASIONS = 24
-# Occasion means are compared with those of the last week of occasions (a week of hours)...
-SHIFT_HISTORY_OCCASIONS = 168
+# Occasion means are compared with those of the last two weeks of occasions (two weekly cycles of hours)...
+SHIFT_HISTORY_OCCASIONS = 336
 # ...once ten occasions of them are known.
 SHIFT_MIN_OCCASIONS = 10
 # One extreme point must not dominate a mean: scores are capped at the default sensitivity (a clear anomaly).
@@ -72,7 +72,7 @@ def shift_scores(scores: FloatArray, occasion_points: int) -> FloatArray:
     begins = np.maximum(ends - occasion_points, 0)
     totals, seen = _window_sums(capped, begins, ends), _window_sums(judged.astype(np.float64), begins, ends)
     recent = np.where(seen > 0, totals / np.maximum(seen, 1), np.nan)
-    # Each occasion's past: the recent means of the points from a week of occasions to one occasion before it.
+    # Each occasion's past: the recent means of the points from two weeks of occasions to one occasion before it.
     starts = np.arange(count) // occasion_points * occasion_points
     high = np.maximum(starts - occasion_points, 0)
     low = np.maximum(starts - SHIFT_HISTORY_OCCASIONS * occasion_points, 0)
