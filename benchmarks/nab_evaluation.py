@@ -1,9 +1,11 @@
 """The detector on NAB's 41 development files, scored by NAB's rules (benchmarks/nab_scoring.py).
 
 Each file is checked by one `detect` call with the product's defaults; every verdict in it is made from the rows
-before it (the detector is online, see tests/test_anomaly_online.py), so this equals a streaming run. Two ways of
-raising alarms are scored:
-- per point: every row whose score passes the threshold is a detection (as NAB counts the published detectors);
+before it (the detector is online, see tests/test_anomaly_online.py), so this equals a streaming run. The row
+scores are the detector's alarm scores (`Detection.alarm_scores`, tools/anomalies/alarm_scores.py: a departure
+counts at the first row of its run, and a change in behaviour counts too). Two ways of raising alarms are scored:
+- per point: every row whose alarm score passes the threshold is a detection (as NAB counts the published
+  detectors);
 - alert-style: one alarm per incident, at its first row (`tools.anomalies.findings.group_incidents`' rule).
 The threshold is the product's default sensitivity, and also the one NAB's optimiser picks on these 41 files
 (per point: every distinct score, exactly as NAB; alert-style: a grid of sensitivities). The cross-validated
@@ -29,7 +31,7 @@ ALERT_GRID = tuple(float(value) for value in np.round(np.arange(2.0, 20.01, 0.25
 
 @dataclass(frozen=True)
 class SeriesScores:
-    """One file's per-row anomaly scores (0 where not judged) and what an incident's quiet period is in rows."""
+    """One file's per-row alarm scores (0 where not judged) and what an incident's quiet period is in rows."""
 
     series: NabSeries
     scores: np.ndarray
@@ -43,7 +45,7 @@ def score_series(corpus: Sequence[NabSeries]) -> list[SeriesScores]:
         detection = detect(series.timestamps, series.values)
         order = sorted(range(len(series.timestamps)), key=lambda row: series.timestamps[row])
         scores = np.zeros(len(order))
-        scores[order] = np.nan_to_num(np.array(detection.scores), nan=0.0)
+        scores[order] = np.nan_to_num(np.array(detection.alarm_scores), nan=0.0)
         quiet = quiet_period(step_of(detection.timestamps, detection.grain))
         result.append(SeriesScores(series, scores, quiet.total_seconds()))
     return result

@@ -50,7 +50,7 @@ def _series(kind: str, seed: int) -> tuple[list[datetime], list[float]]:
 def _assert_prefix_agrees(full: Detection, prefix: Detection) -> None:
     end = len(prefix.timestamps)
     assert prefix.timestamps == full.timestamps[:end]
-    for name in ("expected", "low", "high", "scores"):
+    for name in ("expected", "low", "high", "scores", "alarm_scores"):
         assert _same(getattr(prefix, name), getattr(full, name)[:end]), name
     assert prefix.findings == [finding for finding in full.findings if finding.at <= prefix.timestamps[-1]]
 

@@ -22,6 +22,7 @@ from typing import SupportsFloat
 import numpy as np
 from numpy.typing import NDArray
 
+from tools.anomalies.alarm_scores import alarm_scores
 from tools.anomalies.choices import Stretch, stretches
 from tools.anomalies.errors import DetectionInputError
 from tools.anomalies.findings import Criteria, Direction, Finding, Incident, group_incidents
@@ -59,6 +60,8 @@ class Detection:
     period_name: str = "point"  # what one step is called: hour, day, week, month or point
     scores: list[float] = field(default_factory=list)  # per point: distance from expected in band units
     incidents: list[Incident] = field(default_factory=list)  # findings grouped, one alarm each
+    # per point: the score a stream of alarms is raised on (first of a run, or a change in behaviour; alarm_scores.py)
+    alarm_scores: list[float] = field(default_factory=list)
 
     def latest_findings(self, last_n: int = 1) -> list[Finding]:
         """The findings among the last `last_n` points (what an alert about "now" reports)."""
@@ -112,12 +115,21 @@ def detect(
         )
     verdicts = [np.full(len(times), np.nan) for _ in range(4)]  # expected, low, high, score
     final_step = None
+    occasions: list[tuple[int, int, int]] = []  # (start, end, points in an occasion) of stretches in a row
     for stretch in stretches(times, raw, grain, min_history):
         judged = _judge_stretch(times[: stretch.end], raw[: stretch.end], stretch, sensitivity, min_history)
         for whole, part in zip(verdicts, judged, strict=True):
             whole[stretch.start : stretch.end] = part
+        occasion_points = max(1, round(HOUR / stretch.choices.step))
+        if occasions and occasions[-1][2] == occasion_points:
+            occasions[-1] = (occasions[-1][0], stretch.end, occasion_points)
+        else:
+            occasions.append((stretch.start, stretch.end, occasion_points))
         final_step = stretch.choices.step
     expected, low, high, score = verdicts
+    alarms = np.full(len(times), np.nan)
+    for start, end, occasion_points in occasions:  # each from the scores up to it, with its stretch's step
+        alarms[start:end] = alarm_scores(score[:end], occasion_points)[start:]
     # A count or an amount never goes below zero, so neither does its range (as far as the past tells).
     lowest_before = np.concatenate(([np.inf], np.fmin.accumulate(np.nan_to_num(raw, nan=np.inf))[:-1]))
     low = np.where(lowest_before >= 0, np.maximum(low, 0.0), low)
@@ -135,6 +147,7 @@ def detect(
         period_name=period_name(step),
         scores=score.tolist(),
         incidents=group_incidents(findings, step),
+        alarm_scores=alarms.tolist(),
     )
 
 

@@ -41,6 +41,7 @@ class CausalSeasonalModel:
     occasion_points: int = 1  # points in one "occasion" for the routine rule (an hour of 5-minute points: 12)
     day_points: int = 1  # points in a day (24 for hours): the band waits for a whole day's errors
     routine_occasions: int = 5  # an error as large as ones seen on this many past occasions is no anomaly
+    routine_days: int = 3  # ...or at about the same time of day on this many of the last `cycles` days
     min_scale: float = 0.01  # without a given floor, the noise scale is never below this share of the level
 
     def fit(
@@ -64,7 +65,9 @@ class CausalSeasonalModel:
         )
         bias, spread, routine, level = self._past_error_summaries(values, errors, window, first)
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
-            spread = np.fmax(spread, self._same_hours_spread(errors, bias, first))
+            same_hours_spread, same_hours_routine = self._same_hours_spread(errors, bias, first)
+            spread = np.fmax(spread, same_hours_spread)
+            routine = np.fmax(routine, same_hours_routine)
         error_count = _trailing_counts(~np.isnan(errors), window)
         centre = forecast + np.nan_to_num(bias)
         if scale_floor is None:
@@ -74,18 +77,22 @@ class CausalSeasonalModel:
         # Neighbouring 5-minute errors move together (one slow hour is twelve large errors), so what the spread
         # was learnt from is counted in occasions, not points.
         independent = error_count / self.occasion_points
-        scale = np.maximum(spread, floor) * _small_sample_widening(sensitivity, independent)
+        scale = np.maximum(spread, floor) * small_sample_widening(sensitivity, independent)
         scale = np.maximum(scale, routine / sensitivity)
         known_before = np.concatenate(([0], np.cumsum(~np.isnan(values))[:-1]))
         # Noise differs between night and day, so a band learnt from the errors of a few hours is not trusted.
         judged = (error_count >= needed) & (known_before >= self.min_history) & ~np.isnan(forecast)
         return np.where(judged, centre, np.nan), np.where(judged, scale, np.nan)
 
-    def _same_hours_spread(self, errors: FloatArray, bias: FloatArray, first: int) -> FloatArray:
-        """The spread of past errors at the same time of day (within an hour) over the last `cycles` days.
+    def _same_hours_spread(
+        self, errors: FloatArray, bias: FloatArray, first: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """The spread of past errors at the same time of day (within an hour) over the last `cycles` days, and
+        the largest error at that time of day on `routine_days` of those days.
 
         The pooled spread averages busy hours with quiet nights, so alone it is too narrow for the afternoon;
-        this one is NaN until a day of them is known.
+        this one is NaN until a day of them is known. What recurs at about the same time on several days (a
+        nightly job's spike, drifting by a few minutes) is a pattern: no point is an anomaly for matching it.
         """
         near = np.arange(-self.occasion_points, self.occasion_points + 1)
         days = np.arange(1, self.cycles + 1) * self.day_points
@@ -96,7 +103,12 @@ class CausalSeasonalModel:
         enough = np.count_nonzero(~np.isnan(same_hours), axis=1) >= len(near)  # a day of them
         result: FloatArray = np.full(len(errors), np.nan)
         result[first:] = np.where(enough & (mad > 0), spread, np.nan)
-        return result
+        by_day = np.abs(same_hours - bias[first:, None]).reshape(len(source), self.cycles, len(near))
+        day_worst = np.nan_to_num(by_day, nan=0.0).max(axis=2)
+        rank = self.cycles - self.routine_days
+        routine: FloatArray = np.full(len(errors), np.nan)
+        routine[first:] = np.partition(day_worst, rank, axis=1)[:, rank]
+        return result, routine
 
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
         """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias."""
@@ -157,7 +169,7 @@ def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
 
     The MAD only guards against outliers (outages, spikes). The spread itself is the trimmed standard deviation:
     as precise as a plain one from 80% as many errors, where the MAD alone needs 2.7 times as many, and
-    a loose spread means a loose band (see _small_sample_widening).
+    a loose spread means a loose band (see small_sample_widening).
     """
     mad = _MAD_TO_SIGMA * _row_medians(deviations)
     kept = np.where(deviations <= _TRIM_AT * mad[:, None], deviations, np.nan)
@@ -186,13 +198,16 @@ def _row_means(matrix: FloatArray) -> FloatArray:
     return means
 
 
-def _small_sample_widening(sensitivity: float, error_count: FloatArray) -> FloatArray:
+def small_sample_widening(
+    sensitivity: float, error_count: FloatArray, efficiency: float = _SPREAD_EFFICIENCY
+) -> FloatArray:
     """Student's t quantile over the normal one at `sensitivity`, by the Cornish-Fisher expansion.
 
     A scale estimated from n errors is uncertain, so the band needs t's wider tails. The trimmed standard
-    deviation is about 80% as efficient as a plain one, hence the slightly reduced degrees of freedom.
+    deviation is about 80% as efficient as a plain one (the default `efficiency`), hence the slightly reduced
+    degrees of freedom.
     """
-    freedom = np.maximum(_SPREAD_EFFICIENCY * error_count - 1, 1.0)
+    freedom = np.maximum(efficiency * error_count - 1, 1.0)
     z = sensitivity
     quantile = z + (z**3 + z) / (4 * freedom) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * freedom**2)
     return np.asarray(quantile / z, dtype=np.float64)
