@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from agent import user_messages
+from agent.governance.asker import current_asker
 from agent.llm import ModelClient
 from agent.loop import Agent
 from agent.prompts import row_counts_text, system_prompt
@@ -24,6 +25,7 @@ from tools.catalog import default_tools
 from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
 from tools.errors import ConfigError, ToolInputError, WarehouseError
 from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
+from tools.policy import PolicyEngine, Principal
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
@@ -48,6 +50,7 @@ class Runtime:
     artifacts: DatabaseArtifactWriter
     model_client: ModelClient
     warehouse_config: WarehouseConfig
+    policy: PolicyEngine = field(default_factory=lambda: PolicyEngine(None, slack_default="allow"))
     _warehouse: Warehouse | None = field(default=None, repr=False)
     _warehouse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -72,7 +75,20 @@ class Runtime:
             session_id=session_id,
             profiles=self.profiles,
             project_dir=self.project_dir,
+            policy=self.policy.tool_policy(self.asker(session_id), self.index()),
         )
+
+    def asker(self, session_id: str | None) -> Principal:
+        """Who asks this turn: what the front door said, else judged by the session's front door."""
+        principal = current_asker()
+        if principal is not None:
+            return principal
+        session = self.store.get_session(session_id) if session_id else None
+        source = session.source if session is not None else "cli"
+        if source == "slack":
+            # A Slack turn whose asker was not passed on gets the least a Slack channel may have.
+            return Principal("slack_channel")
+        return Principal.alert() if source == "alert" else Principal.terminal()
 
     def agent(self) -> Agent:
         """The agent, handed exactly the parts it uses."""
@@ -139,6 +155,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         artifacts=artifacts,
         model_client=ModelClient(settings),
         warehouse_config=warehouse,
+        policy=PolicyEngine(settings.policy_file, slack_default=settings.slack_default_access),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import AliasChoices, ByteSize, Field, SecretStr, ValidationError, field_validator
@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     )
     dbt_target: str | None = Field(
         None, validation_alias=_ours("DBT_TARGET"), description="dbt target to use from profiles.yml."
+    )
+    policy_file: Path | None = Field(
+        None,
+        validation_alias=_ours("POLICY_FILE"),
+        description="Who may read what (YAML, see README \"Who can ask what\"); reloaded when it changes.",
+    )
+    slack_default_access: Literal["allow", "deny"] = Field(
+        "allow",
+        validation_alias=_ours("SLACK_DEFAULT_ACCESS"),
+        description="A Slack channel no policy rule names: allow (sensitive columns masked) or deny.",
     )
     glossary_file: Path | None = Field(
         None,

@@ -1,0 +1,64 @@
+"""The policy as tools see it: which models exist for the asker, what columns they have, and checked SQL."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from tools.dbt.index import DbtIndex
+from tools.dbt.nodes import DbtNode
+from tools.errors import ToolInputError
+from tools.policy.access import Access
+from tools.policy.enforcement import PolicyRefused, enforce
+from tools.policy.relations import RelationLookup
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """One thing the policy decided during a turn, for the audit record."""
+
+    outcome: str  # allowed, refused, filtered
+    subject: str
+    detail: str = ""
+
+
+@dataclass
+class ToolPolicy:
+    """One asker's access over one index; every tool consults it through ToolContext."""
+
+    access: Access
+    index: DbtIndex
+    decisions: list[PolicyDecision] = field(default_factory=list)
+    _lookups: dict[str, RelationLookup] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def allows(self, node: DbtNode) -> bool:
+        return self.access.allows(node)
+
+    def visible(self, node: DbtNode) -> DbtNode:
+        """The node with the columns the asker may not see taken out."""
+        return self.access.visible_node(node)
+
+    def require(self, node: DbtNode) -> DbtNode:
+        """The visible node, or ToolInputError saying it is not allowed (the model's request, not our fault)."""
+        if not self.allows(node):
+            self.decisions.append(PolicyDecision("refused", node.name, "model not allowed"))
+            raise ToolInputError(f"Not allowed: {node.name} is not among the models you may read.")
+        return self.visible(node)
+
+    def enforce_sql(self, sql: str, dialect: str) -> str:
+        """The SQL to run in its place (stars expanded, row filters in); ToolInputError naming what is refused."""
+        try:
+            enforced = enforce(sql, dialect, self.access, self.index, self._lookup(dialect))
+        except PolicyRefused as exc:
+            self.decisions.append(PolicyDecision("refused", "sql", exc.message))
+            raise ToolInputError(exc.message, sql=sql) from None
+        outcome = "filtered" if enforced.count(" WHERE ") > sql.upper().count(" WHERE ") else "allowed"
+        self.decisions.append(PolicyDecision(outcome, "sql"))
+        return enforced
+
+    def _lookup(self, dialect: str) -> RelationLookup:
+        with self._lock:
+            if dialect not in self._lookups:
+                self._lookups[dialect] = RelationLookup(self.index, dialect)
+            return self._lookups[dialect]
