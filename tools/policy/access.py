@@ -108,9 +108,14 @@ def _most_specific(matched: list[MatchedRule], field: Literal["allow_guests", "a
 
 def _allowed(index: DbtIndex, nodes: list[DbtNode], matched: list[MatchedRule]) -> set[str]:
     every = {node.unique_id for node in nodes}
-    who = _chain_choice(index, nodes, [m for m in matched if m.level in (USER, GROUP, EVERYONE)])
-    where = _chain_choice(index, nodes, [m for m in matched if m.level in (PLACE, EVERYONE)])
-    allowed = (every if who is None else who) & (every if where is None else where)
+    who = _chain_choice(index, nodes, [m for m in matched if m.level in (USER, GROUP)])
+    where = _chain_choice(index, nodes, [m for m in matched if m.level == PLACE])
+    if who is None and where is None:
+        # Neither who asks nor where is named: the `everyone` rules' allow, else every model.
+        base = _chain_choice(index, nodes, [m for m in matched if m.level == EVERYONE])
+        allowed = every if base is None else base
+    else:
+        allowed = (every if who is None else who) & (every if where is None else where)
     for m in matched:
         for selector in m.rule.deny:
             allowed -= _select(index, nodes, selector)
