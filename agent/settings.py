@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(
         None,
         validation_alias=_ours("POLICY_FILE"),
-        description="Who may read what (YAML, see README \"Who can ask what\"); reloaded when it changes.",
+        description='Who may read what (YAML, see README "Who can ask what"); reloaded when it changes.',
     )
     slack_default_access: Literal["allow", "deny"] = Field(
         "allow",

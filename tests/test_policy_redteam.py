@@ -101,9 +101,15 @@ def test_refusals_name_what_is_not_allowed(policed: Runtime) -> None:
 
 
 def test_row_filter_counts_only_the_askers_rows(policed: Runtime, secrets: set[str]) -> None:
-    output = run(policed, "run_query", {"sql": "SELECT count(*) AS n FROM fct_orders AS a, fct_orders AS b WHERE a.order_id = b.order_id"})
+    output = run(
+        policed,
+        "run_query",
+        {"sql": "SELECT count(*) AS n FROM fct_orders AS a, fct_orders AS b WHERE a.order_id = b.order_id"},
+    )
     unfiltered = policed.warehouse().execute_readonly(
-        "SELECT count(*) FILTER (WHERE channel = 'web'), count(*) FROM main.fct_orders", max_rows=1, timeout_seconds=10
+        "SELECT count(*) FILTER (WHERE channel = 'web'), count(*) FROM main.fct_orders",
+        max_rows=1,
+        timeout_seconds=10,
     )
     web, everything = unfiltered.rows[0]
     assert output.table is not None and output.table.rows[0][0] == web < everything
@@ -120,7 +126,9 @@ def test_describe_and_search_see_only_allowed_models_and_columns(policed: Runtim
     assert run(policed, "describe_model", {"name": "dim_products"}).is_error
     assert run(policed, "describe_model", {"name": "stg_customers"}).is_error
     customers = run(policed, "describe_model", {"name": "dim_customers"})
-    assert "country" in customers.content and not {"email", "first_name", "last_name"} & _words(customers.content)
+    assert "country" in customers.content and not {"email", "first_name", "last_name"} & _words(
+        customers.content
+    )
     orders = run(policed, "describe_model", {"name": "fct_orders"})
     assert "payment_method" not in orders.content and "stg_orders" not in orders.content
     for query in ("products names", "customer email", "payments method", "staging orders"):
@@ -137,18 +145,24 @@ def test_quality_anomalies_and_charts_obey_the_policy(policed: Runtime, secrets:
     anomalies = run(policed, "detect_anomalies", {"metric": "order_count"})
     assert not leaks(anomalies, secrets)
     # A result kept by another session (another asker) is not reachable by its id.
-    terminal = run(policed, "run_query", {"sql": "SELECT product_name FROM main.dim_products"}, Principal.terminal())
+    terminal = run(
+        policed, "run_query", {"sql": "SELECT product_name FROM main.dim_products"}, Principal.terminal()
+    )
     assert terminal.table is not None
     chart = run(policed, "make_chart", {"result_id": terminal.table.result_id, "kind": "bar"})
     assert chart.is_error
 
 
 def test_a_masked_column_never_reaches_the_model(
-    policed: Runtime, fake_anthropic: FakeAnthropic, make_runtime: Callable[..., Runtime], tmp_path: Path,
+    policed: Runtime,
+    fake_anthropic: FakeAnthropic,
+    make_runtime: Callable[..., Runtime],
+    tmp_path: Path,
     secrets: set[str],
 ) -> None:
     runtime = make_runtime(
-        anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url,
+        anthropic_api_key="test-key",
+        anthropic_base_url=fake_anthropic.base_url,
         policy_file=tmp_path / "policy.yml",
     )
     fake_anthropic.enqueue(
@@ -164,7 +178,9 @@ def test_a_masked_column_never_reaches_the_model(
     sent = json.dumps([request.body for request in fake_anthropic.requests])
     assert len(fake_anthropic.requests) == 5
     assert "@" not in sent.replace("ann@example.com", "")
-    assert not {value for value in secrets if len(value) > 3 and f'"{value}"' in sent or f",{value}" in sent}
+    assert not {
+        value for value in secrets if (len(value) > 3 and f'"{value}"' in sent) or f",{value}" in sent
+    }
 
 
 def _words(text: str) -> set[str]:

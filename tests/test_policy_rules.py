@@ -45,16 +45,27 @@ def names(index: DbtIndex, allowed: frozenset[str]) -> set[str]:
 
 
 def channel(name: str, **fields: object) -> Principal:
-    return Principal("slack_channel", user_id="U9", channel_id=f"C{name.upper()}", channel_name=name, **fields)  # type: ignore[arg-type]
+    return Principal(
+        "slack_channel", user_id="U9", channel_id=f"C{name.upper()}", channel_name=name, **fields
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("rules: [{name: a, match: {channelz: []}}]", "rules[0] (a): match: channelz: Extra inputs"),
-        ("rules: [{name: a, match: {}, deny_columns: [email]}]", "rules[0] (a): deny_columns: Value error, 'email' is not model.column"),
-        ("rules: [{name: a, match: {}, row_filters: {fct_orders: 'x = {mail}'}}]", "rules[0] (a): row_filters.fct_orders: unknown attribute {mail}"),
-        ("rules: [{name: a, match: {}, row_filters: {fct_orders: 'x = = 1'}}]", "row_filters.fct_orders: not a SQL condition"),
+        (
+            "rules: [{name: a, match: {}, deny_columns: [email]}]",
+            "rules[0] (a): deny_columns: Value error, 'email' is not model.column",
+        ),
+        (
+            "rules: [{name: a, match: {}, row_filters: {fct_orders: 'x = {mail}'}}]",
+            "rules[0] (a): row_filters.fct_orders: unknown attribute {mail}",
+        ),
+        (
+            "rules: [{name: a, match: {}, row_filters: {fct_orders: 'x = = 1'}}]",
+            "row_filters.fct_orders: not a SQL condition",
+        ),
         ("rules: [{name: a, match: {}}, {name: a, match: {}}]", "two rules are named 'a'"),
         ("default_slack_access: maybe", "default_slack_access: Input should be 'allow' or 'deny'"),
     ],

@@ -46,7 +46,9 @@ class ToolContext:
         warehouse = self.warehouse_provider()
         if self.policy is None:
             return warehouse
-        from tools.policy import PolicedWarehouse  # Here, not at the top: the policy package imports this one.
+        from tools.policy import (
+            PolicedWarehouse,  # Here, not at the top: the policy package imports this one.
+        )
 
         # The one seam: every tool's SQL reaches the warehouse through here, so every tool obeys the policy.
         return PolicedWarehouse(warehouse, self.policy)

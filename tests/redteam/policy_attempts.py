@@ -129,4 +129,6 @@ def row_filter_attempts() -> list[str]:
 
 
 def all_attempts() -> list[str]:
-    return list(dict.fromkeys(column_attempts() + whole_row_attempts() + relation_attempts() + row_filter_attempts()))
+    return list(
+        dict.fromkeys(column_attempts() + whole_row_attempts() + relation_attempts() + row_filter_attempts())
+    )

@@ -165,4 +165,6 @@ def _column_matches(node: DbtNode, column: str, pattern: str) -> bool:
 
 def _model_matches(node: DbtNode, pattern: str) -> bool:
     lowered = pattern.lower()
-    return fnmatch.fnmatchcase(node.name.lower(), lowered) or fnmatch.fnmatchcase(node.identifier.lower(), lowered)
+    return fnmatch.fnmatchcase(node.name.lower(), lowered) or fnmatch.fnmatchcase(
+        node.identifier.lower(), lowered
+    )

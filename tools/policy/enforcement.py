@@ -23,7 +23,11 @@ from tools.policy.relations import RelationLookup
 from tools.policy.verification import HiddenReference, verify
 
 _PLACEHOLDER = "__bp_relation_{}"
-_REASONS = {"denied": "denied by the policy", "masked": "masked by the policy", "sensitive": "sensitive (masked)"}
+_REASONS = {
+    "denied": "denied by the policy",
+    "masked": "masked by the policy",
+    "sensitive": "sensitive (masked)",
+}
 
 
 class PolicyRefused(Exception):
@@ -49,10 +53,13 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
             raise PolicyRefused(f"Not allowed: {node.name} is not among the models you may read.")
         if table.alias and table.args["alias"].columns:
             # `dim_customers AS t(a, b)` renames the real columns by position, hidden ones included.
-            raise PolicyRefused(f"Not allowed: renaming {node.name}'s columns by position; alias columns in SELECT.")
+            raise PolicyRefused(
+                f"Not allowed: renaming {node.name}'s columns by position; alias columns in SELECT."
+            )
         placeholder = _PLACEHOLDER.format(position)
         schema[placeholder] = {
-            lookup.normalise(column.name): column.data_type or "TEXT" for column in access.visible_columns(node)
+            lookup.normalise(column.name): column.data_type or "TEXT"
+            for column in access.visible_columns(node)
         }
         originals[placeholder] = (table.copy(), node)
         alias = table.alias or table.name
@@ -62,7 +69,7 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
     try:
         qualified = qualify(
-            tree, dialect=dialect, schema=schema, validate_qualify_columns=True,
+            tree, dialect=dialect, schema=dict(schema), validate_qualify_columns=True,
             quote_identifiers=True, expand_stars=True,
         )  # fmt: skip
     except (OptimizeError, SqlglotError, ValueError) as exc:
@@ -79,7 +86,9 @@ def _parse(sql: str, dialect: str) -> exp.Query:
     try:
         statements = [s for s in parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError, RecursionError):
-        raise PolicyRefused("Not allowed: the SQL could not be parsed, so what it reads cannot be checked.") from None
+        raise PolicyRefused(
+            "Not allowed: the SQL could not be parsed, so what it reads cannot be checked."
+        ) from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise PolicyRefused("Not allowed: only one SELECT statement can be checked against the policy.")
     return statements[0]
@@ -91,7 +100,12 @@ def _real_tables(tree: exp.Query) -> list[exp.Table]:
         scopes = traverse_scope(tree)
     except (OptimizeError, RecursionError):
         raise PolicyRefused("Not allowed: the query's structure could not be analysed.") from None
-    real = {id(source): source for scope in scopes for source in scope.sources.values() if isinstance(source, exp.Table)}
+    real = {
+        id(source): source
+        for scope in scopes
+        for source in scope.sources.values()
+        if isinstance(source, exp.Table)
+    }
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         plain_cte = not table.args.get("db") and not table.args.get("catalog") and table.name in cte_names
@@ -100,10 +114,13 @@ def _real_tables(tree: exp.Query) -> list[exp.Table]:
     return list(real.values())
 
 
-def _restore(tree: exp.Expression, originals: dict[str, tuple[exp.Table, DbtNode]], access: Access, dialect: str) -> None:
+def _restore(
+    tree: exp.Expr, originals: dict[str, tuple[exp.Table, DbtNode]], access: Access, dialect: str
+) -> None:
     """Put the real relation back in every placeholder; a filtered one becomes a filtered subquery, same alias."""
     attributes = {
-        name: exp.Literal.string(value).sql(dialect=dialect) for name, value in access.principal.attributes().items()
+        name: exp.Literal.string(value).sql(dialect=dialect)
+        for name, value in access.principal.attributes().items()
     }
     for table in list(tree.find_all(exp.Table)):
         if table.name not in originals:
@@ -118,7 +135,9 @@ def _restore(tree: exp.Expression, originals: dict[str, tuple[exp.Table, DbtNode
             table.replace(relation)
             continue
         condition = exp.and_(*(exp.condition(p.format(**attributes), dialect=dialect) for p in predicates))
-        filtered = exp.select("*").from_(relation).where(condition).subquery(alias=alias.this if alias else None)
+        filtered = (
+            exp.select("*").from_(relation).where(condition).subquery(alias=alias.this if alias else None)
+        )
         table.replace(filtered)
 
 
@@ -129,7 +148,9 @@ def _unresolved(
     lowered = error.lower()
     for _, node in originals.values():
         for column, reason in access.hidden_columns(node).items():
-            if column == name or any(f"{q}{column}{e}" in lowered for q, e in (("'", "'"), ('"', '"'), (" ", " "), (": ", ""))):
+            if column == name or any(
+                f"{q}{column}{e}" in lowered for q, e in (("'", "'"), ('"', '"'), (" ", " "), (": ", ""))
+            ):
                 return f"Not allowed: column {column} of {node.name} is {_REASONS[reason]}."
     detail = error.splitlines()[0].replace(_PLACEHOLDER.format(""), "relation ")
     return f"Not allowed: the query reads something the policy cannot resolve to a visible column ({detail})."

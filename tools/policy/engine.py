@@ -22,7 +22,9 @@ class PolicyEngine:
     def __init__(self, policy_file: Path | None, *, slack_default: SlackDefault) -> None:
         self.source = PolicySource(policy_file) if policy_file is not None else None
         self.slack_default = slack_default
-        self._cache: OrderedDict[tuple[int, int, Principal], tuple[PolicyFile, DbtIndex, Access]] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int, Principal], tuple[PolicyFile, DbtIndex, Access]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def access(self, principal: Principal, index: DbtIndex) -> Access:

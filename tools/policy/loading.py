@@ -32,7 +32,8 @@ def parse_policy(text: str, origin: str) -> PolicyFile:
     try:
         policy = PolicyFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{origin}: " + "; ".join(_where(raw, e["loc"]) + e["msg"] for e in exc.errors()))
+        problems = "; ".join(_where(raw, error["loc"]) + error["msg"] for error in exc.errors())
+        raise ConfigError(f"{origin}: {problems}") from None
     for number, rule in enumerate(policy.rules):
         for model, predicate in rule.row_filters.items():
             problem = _predicate_problem(predicate)

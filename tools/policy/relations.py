@@ -18,7 +18,9 @@ class RelationLookup:
         self._dialect = Dialect.get_or_raise(dialect)
         self._by_parts: dict[tuple[str, ...], list[DbtNode]] = defaultdict(list)
         for node in index.nodes():
-            database, schema, name = (self.normalise(p) for p in (node.database, node.schema, node.identifier))
+            database, schema, name = (
+                self.normalise(p) for p in (node.database, node.schema, node.identifier)
+            )
             self._by_parts[(name,)].append(node)
             if schema:
                 self._by_parts[(schema, name)].append(node)

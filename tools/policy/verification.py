@@ -20,7 +20,7 @@ class HiddenReference(Exception):
         self.column = column
 
 
-def verify(tree: exp.Expression, schema: dict[str, dict[str, str]]) -> None:
+def verify(tree: exp.Expr, schema: dict[str, dict[str, str]]) -> None:
     """Raise HiddenReference unless every column of `tree` is a visible one (schema: placeholder -> columns)."""
     for node in tree.find_all(exp.TableColumn):
         raise HiddenReference(f"{node.name} names a whole row; name the columns you need")
@@ -40,7 +40,7 @@ def verify(tree: exp.Expression, schema: dict[str, dict[str, str]]) -> None:
 
 def _visible_sources(scope: Scope) -> dict[str, object]:
     """Sources of the scope and of its enclosing scopes, never the scope itself (a lateral naming its own alias)."""
-    chain: list[exp.Expression] = []
+    chain: list[exp.Expr] = []
     current: Scope | None = scope
     while current is not None:
         chain.append(current.expression)
@@ -65,10 +65,15 @@ def _check_column(
         raise HiddenReference(f"{column.name} is not a visible column", column.name)
     source = visible.get(column.table)
     if source is None:
-        raise HiddenReference(f"{column.table}.{column.name} does not name a source of its query", column.name)
+        raise HiddenReference(
+            f"{column.table}.{column.name} does not name a source of its query", column.name
+        )
     if isinstance(source, exp.Table) and source.name in schema:
         if column.name not in schema[source.name]:
             raise HiddenReference(f"{column.name} is not a visible column", column.name)
-    elif isinstance(source, Scope) and isinstance(source.expression, exp.Query):
-        if column.name not in source.expression.named_selects:
-            raise HiddenReference(f"{column.table}.{column.name} is not an output of its subquery", column.name)
+    elif (
+        isinstance(source, Scope)
+        and isinstance(source.expression, exp.Query)
+        and column.name not in source.expression.named_selects
+    ):
+        raise HiddenReference(f"{column.table}.{column.name} is not an output of its subquery", column.name)
