@@ -14,6 +14,7 @@ import pytest
 from agent.events import EventList
 from agent.governance.asker import asking_as
 from agent.runtime import Runtime
+from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.redteam.policy_attempts import all_attempts
 from tools.policy import Principal
@@ -185,3 +186,50 @@ def test_a_masked_column_never_reaches_the_model(
 
 def _words(text: str) -> set[str]:
     return {word.strip(".,:;()[]") for word in text.split()}
+
+
+# PostgreSQL: the demo's marts copied into a fresh database, the same corpus through the same tools. ---------
+
+_PG_TABLES = ("fct_orders", "dim_customers", "dim_products", "fct_order_items", "daily_revenue")
+_PG_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "HUGEINT": "numeric"}
+
+
+@pytest.fixture
+def policed_postgres(
+    postgres_url: str, demo_data_dir: Path, make_runtime: Callable[..., Runtime], tmp_path: Path
+) -> Runtime:
+    import psycopg
+
+    database = next(demo_data_dir.rglob("*.duckdb"))
+    source = duckdb.connect(str(database), read_only=True)
+    plain_url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain_url, autocommit=True) as target:
+        target.execute("CREATE SCHEMA main")
+        for table in _PG_TABLES:
+            columns = source.execute(f"DESCRIBE main.{table}").fetchall()
+            definition = ", ".join(f'"{name}" {_PG_TYPES.get(kind, kind)}' for name, kind, *_ in columns)
+            target.execute(f"CREATE TABLE main.{table} ({definition})")
+            with target.cursor().copy(f"COPY main.{table} FROM STDIN") as copy:
+                for row in source.execute(f"SELECT * FROM main.{table}").fetchall():
+                    copy.write_row(row)
+    source.close()
+    policy = tmp_path / "policy.yml"
+    policy.write_text(RED_TEAM_POLICY)
+    return make_runtime(
+        policy_file=policy,
+        dbt_project_dir=DEMO_PROJECT_DIR,
+        warehouse_url=f"{postgres_url}?options=-csearch_path%3Dmain",
+    )
+
+
+@pytest.mark.postgres
+def test_no_attempt_leaks_on_postgres(policed_postgres: Runtime, secrets: set[str]) -> None:
+    """One test for the whole corpus: a database per attempt would take minutes."""
+    answered = 0
+    for sql in all_attempts():
+        output = run(policed_postgres, "run_query", {"sql": sql})
+        assert not leaks(output, secrets), (sql, output.content[:500])
+        answered += not output.is_error
+    filtered = run(policed_postgres, "run_query", {"sql": "SELECT DISTINCT channel FROM fct_orders AS o"})
+    assert filtered.table is not None and [list(row) for row in filtered.table.rows] == [["web"]]
+    assert answered > 20  # The policy refuses what it must, not everything.
