@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
+from agent.governance.asker import asking_as
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from bot.slack import messages
+from bot.slack.identity import SlackIdentity
+from bot.slack.policy_admission import slack_asker
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
 from bot.slack.thread_context import with_thread_context
@@ -34,6 +37,7 @@ class SlackAnswerer:
         *,
         bot_user_id: str | None,
         use_streaming: bool = True,
+        identity: SlackIdentity | None = None,
     ) -> None:
         self._runtime = runtime
         self._client = client
@@ -41,6 +45,7 @@ class SlackAnswerer:
         self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
         self.bot_user_id = bot_user_id
+        self._identity = identity or SlackIdentity(client)
 
     @property
     def runtime(self) -> Runtime:
@@ -118,4 +123,5 @@ class SlackAnswerer:
         text = question.text
         if joined_mid_thread:
             text = with_thread_context(self._client, question, self.bot_user_id)
-        self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
+        with asking_as(slack_asker(self._identity, question, self._runtime)):
+            self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")

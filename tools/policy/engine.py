@@ -10,6 +10,7 @@ from tools.dbt.index import DbtIndex
 from tools.policy.access import Access, resolve_access, unrestricted
 from tools.policy.loading import PolicySource
 from tools.policy.principal import Principal
+from tools.policy.relations import RelationLookup
 from tools.policy.rules import PolicyFile, SlackDefault
 from tools.policy.tool_policy import ToolPolicy
 
@@ -26,6 +27,8 @@ class PolicyEngine:
             OrderedDict()
         )
         self._lock = threading.Lock()
+        # Relation lookups per index (kept with it, so its id is not reused) and dialect, shared by every turn.
+        self._lookups: tuple[DbtIndex, dict[str, RelationLookup]] | None = None
 
     def access(self, principal: Principal, index: DbtIndex) -> Access:
         """What `principal` may read. Without a policy file the terminal and alerts see everything, as before."""
@@ -49,4 +52,8 @@ class PolicyEngine:
         """The policy tools consult; None where nothing is restricted (the terminal without a policy file)."""
         if self.source is None and not principal.is_slack:
             return None
-        return ToolPolicy(self.access(principal, index), index)
+        with self._lock:
+            if self._lookups is None or self._lookups[0] is not index:
+                self._lookups = (index, {})
+            lookups = self._lookups[1]
+        return ToolPolicy(self.access(principal, index), index, _lookups=lookups)

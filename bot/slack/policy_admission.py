@@ -1,0 +1,59 @@
+"""The admission rule that applies the policy at the entry gate: guests, Slack Connect outsiders and channels
+the policy does not let ask are refused politely, before any listener runs."""
+
+from __future__ import annotations
+
+import logging
+
+from agent.runtime import Runtime
+from bot.slack import messages
+from bot.slack.gate import MESSAGE_KINDS, AdmissionRule, Refusal, SlackEntry
+from bot.slack.identity import IdentityUnknown, SlackIdentity
+from bot.slack.questions import SlackQuestion
+from tools.policy import Principal
+
+log = logging.getLogger(__name__)
+
+# Entries that carry a question (or start one); the home tab and other events are left to their listeners.
+_ASKING_KINDS = MESSAGE_KINDS | {"slash_command", "button", "assistant_thread"}
+
+
+def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule:
+    """Refuse entries whose asker the policy does not admit, saying why in a sentence."""
+
+    def rule(entry: SlackEntry) -> Refusal | None:
+        if entry.kind not in _ASKING_KINDS or not entry.user:
+            return None
+        try:
+            principal = identity.principal(
+                channel=entry.channel,
+                user=entry.user,
+                direct_message=entry.kind == "direct_message",
+                channel_names=runtime.policy.source is not None,
+            )
+        except IdentityUnknown as exc:
+            log.warning("could not read the asker's Slack profile: %s", exc)
+            return Refusal("asker unknown", messages.ASKER_UNKNOWN)
+        access = runtime.policy.access(principal, runtime.index())
+        if access.admitted:
+            return None
+        if principal.is_guest:
+            return Refusal(access.refusal or "guest", messages.GUESTS_NOT_ALLOWED)
+        if principal.is_external:
+            return Refusal(access.refusal or "external", messages.EXTERNAL_NOT_ALLOWED)
+        return Refusal(access.refusal or "not allowed", messages.CHANNEL_NOT_ALLOWED)
+
+    return rule
+
+
+def slack_asker(identity: SlackIdentity, question: SlackQuestion, runtime: Runtime) -> Principal:
+    """The principal a question's turn runs as; an asker Slack cannot describe gets the least Slack access."""
+    try:
+        return identity.principal(
+            channel=question.channel,
+            user=question.user,
+            direct_message=question.is_direct_message,
+            channel_names=runtime.policy.source is not None,
+        )
+    except IdentityUnknown:
+        return Principal("slack_channel", channel_id=question.channel)

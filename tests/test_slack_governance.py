@@ -1,0 +1,78 @@
+"""The policy at Slack's door, through real Bolt on the fake Slack: guests and Slack Connect outsiders refused
+politely by default and admitted by a rule; a channel's policy reaches the tools of its answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.slack import messages
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.fakes.slack.directory import FakeUser
+from tests.fakes.slack_api import FakeSlack
+from tests.slack_support import CHANNEL, StartBot, answered
+
+GUEST, OUTSIDER, MEMBER = "U0GUEST", "U0OUTSIDE", "U0MEMBER"
+SHARED = "C0SHARED"
+
+
+def register_people(fake_slack: FakeSlack) -> None:
+    team = fake_slack.team_id
+    fake_slack.directory.add_user(FakeUser(GUEST, team, "guest@example.com", is_restricted=True))
+    fake_slack.directory.add_user(FakeUser(OUTSIDER, "T0PARTNER", "bob@partner.example"))
+    fake_slack.directory.add_user(FakeUser(MEMBER, team, "ann@example.com"))
+    fake_slack.directory.add_channel(SHARED, "acme-shared", shared_externally=True)
+    fake_slack.directory.add_channel(CHANNEL, "data")
+
+
+def test_guests_and_outsiders_are_refused_by_default(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    register_people(fake_slack)
+    fake_anthropic.enqueue(text_reply("Members get answers."))
+    start_bot()
+    guest = fake_slack.app_mention("how many orders?", user=GUEST, channel=CHANNEL)
+    fake_slack.send_event(guest)
+    assert answered(fake_slack, CHANNEL, guest["ts"], "guest accounts").startswith(
+        messages.GUESTS_NOT_ALLOWED
+    )
+    outsider = fake_slack.app_mention("how many orders?", user=OUTSIDER, channel=SHARED)
+    fake_slack.send_event(outsider)
+    assert answered(fake_slack, SHARED, outsider["ts"], "this workspace").startswith(
+        messages.EXTERNAL_NOT_ALLOWED
+    )
+    member = fake_slack.app_mention("how many orders?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(member)
+    answered(fake_slack, CHANNEL, member["ts"], "Members get answers.")
+    assert len(fake_anthropic.requests) == 1  # Refused questions never reach the model.
+
+
+def test_a_rule_admits_the_partner_channel_and_limits_what_it_reads(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    register_people(fake_slack)
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "default_slack_access: deny\n"
+        "rules:\n"
+        "  - name: partner\n"
+        "    match: {channels: ['#acme-shared']}\n"
+        "    allow: [daily_revenue]\n"
+        "    allow_external: true\n"
+    )
+    fake_anthropic.enqueue(
+        tool_use_reply("run_query", {"sql": "SELECT count(*) FROM fct_orders"}),
+        text_reply("I may not read orders here."),
+    )
+    start_bot(policy_file=policy)
+    outsider = fake_slack.app_mention("how many orders?", user=OUTSIDER, channel=SHARED)
+    fake_slack.send_event(outsider)
+    answered(fake_slack, SHARED, outsider["ts"], "I may not read orders here.")
+    refused = fake_anthropic.requests[1].tool_results()[0]
+    assert refused["is_error"] and "fct_orders is not among the models you may read" in str(
+        refused["content"]
+    )
+    # A channel no rule names is refused under `default_slack_access: deny`.
+    member = fake_slack.app_mention("how many orders?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(member)
+    assert answered(fake_slack, CHANNEL, member["ts"], "not set up").startswith(messages.CHANNEL_NOT_ALLOWED)
+    assert len(fake_anthropic.requests) == 2
