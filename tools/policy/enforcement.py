@@ -10,6 +10,8 @@ does not exist as far as qualification is concerned, whichever route names it.
 
 from __future__ import annotations
 
+import functools
+
 from sqlglot import exp, parse
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
@@ -118,10 +120,7 @@ def _restore(
     tree: exp.Expr, originals: dict[str, tuple[exp.Table, DbtNode]], access: Access, dialect: str
 ) -> None:
     """Put the real relation back in every placeholder; a filtered one becomes a filtered subquery, same alias."""
-    attributes = {
-        name: exp.Literal.string(value).sql(dialect=dialect)
-        for name, value in access.principal.attributes().items()
-    }
+    attributes = tuple(sorted(access.principal.attributes().items()))
     for table in list(tree.find_all(exp.Table)):
         if table.name not in originals:
             continue
@@ -134,11 +133,18 @@ def _restore(
             relation.set("alias", alias)
             table.replace(relation)
             continue
-        condition = exp.and_(*(exp.condition(p.format(**attributes), dialect=dialect) for p in predicates))
+        condition = exp.and_(*(_filter_condition(p, attributes, dialect).copy() for p in predicates))
         filtered = (
             exp.select("*").from_(relation).where(condition).subquery(alias=alias.this if alias else None)
         )
         table.replace(filtered)
+
+
+@functools.lru_cache(maxsize=1024)
+def _filter_condition(predicate: str, attributes: tuple[tuple[str, str], ...], dialect: str) -> exp.Expr:
+    """A row filter with the asker's attributes quoted in as SQL strings; parsed once per asker (copy to use)."""
+    quoted = {name: exp.Literal.string(value).sql(dialect=dialect) for name, value in attributes}
+    return exp.condition(predicate.format(**quoted), dialect=dialect)
 
 
 def _unresolved(
