@@ -10,7 +10,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from agent import user_messages
+from agent.clock import utc_now
 from agent.governance.asker import current_asker
+from agent.governance.audit import AuditLog
+from agent.governance.turns import TurnGovernance
 from agent.llm import ModelClient
 from agent.loop import Agent
 from agent.prompts import row_counts_text, system_prompt
@@ -25,7 +28,7 @@ from tools.catalog import default_tools
 from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
 from tools.errors import ConfigError, ToolInputError, WarehouseError
 from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
-from tools.policy import PolicyEngine, Principal
+from tools.policy import Access, PolicyEngine, Principal, ToolPolicy
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
@@ -51,6 +54,11 @@ class Runtime:
     model_client: ModelClient
     warehouse_config: WarehouseConfig
     policy: PolicyEngine = field(default_factory=lambda: PolicyEngine(None, slack_default="allow"))
+    governance: TurnGovernance = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.governance = TurnGovernance(AuditLog(self.engine), asker=self.asker, access=self._access)
+
     _warehouse: Warehouse | None = field(default=None, repr=False)
     _warehouse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -75,8 +83,20 @@ class Runtime:
             session_id=session_id,
             profiles=self.profiles,
             project_dir=self.project_dir,
-            policy=self.policy.tool_policy(self.asker(session_id), self.index()),
+            policy=self._tool_policy(session_id),
         )
+
+    def _tool_policy(self, session_id: str | None) -> ToolPolicy | None:
+        policy = self.policy.tool_policy(self.asker(session_id), self.index())
+        if policy is not None:
+            self.governance.attach(policy)
+        return policy
+
+    def _access(self, principal: Principal) -> Access | None:
+        """The asker's access where a policy applies (budgets come from it); None where nothing is restricted."""
+        if self.policy.source is None and not principal.is_slack:
+            return None
+        return self.policy.access(principal, self.index())
 
     def asker(self, session_id: str | None) -> Principal:
         """Who asks this turn: what the front door said, else judged by the session's front door."""
@@ -99,6 +119,7 @@ class Runtime:
             registry=self.registry,
             tool_context=self.tool_context,
             system_prompt=self.system_prompt,
+            governance=self.governance,
         )
 
     def system_prompt(self) -> str:
@@ -141,7 +162,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         engine, settings.data_dir / "artifacts", timedelta(days=settings.artifact_retention_days)
     )
     store = ConversationStore(engine)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         store=store,
@@ -157,6 +178,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         warehouse_config=warehouse,
         policy=PolicyEngine(settings.policy_file, slack_default=settings.slack_default_access),
     )
+    if migrate:
+        runtime.governance.audit.prune(older_than=utc_now() - timedelta(days=settings.audit_retention_days))
+    return runtime
 
 
 def check_project(settings: Settings, project_dir: Path) -> None:

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         validation_alias=_ours("SLACK_DEFAULT_ACCESS"),
         description="A Slack channel no policy rule names: allow (sensitive columns masked) or deny.",
     )
+    audit_retention_days: int = Field(
+        365,
+        ge=1,
+        validation_alias=_ours("AUDIT_RETENTION_DAYS"),
+        description="Audit records older than this many days are deleted at start.",
+    )
     glossary_file: Path | None = Field(
         None,
         validation_alias=_ours("GLOSSARY_FILE"),

@@ -37,6 +37,8 @@ def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule
         access = runtime.policy.access(principal, runtime.index())
         if access.admitted:
             return None
+        question = str(entry.event.get("text") or entry.body.get("text") or f"({entry.kind})")
+        runtime.governance.record_refusal(principal, question, access.refusal or "not admitted")
         if principal.is_guest:
             return Refusal(access.refusal or "guest", messages.GUESTS_NOT_ALLOWED)
         if principal.is_external:

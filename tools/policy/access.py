@@ -10,7 +10,7 @@ from tools.dbt.index import DbtIndex
 from tools.dbt.nodes import DbtColumn, DbtNode
 from tools.policy.matching import EVERYONE, GROUP, PLACE, USER, MatchedRule, matching_rules, names_slack_place
 from tools.policy.principal import Principal
-from tools.policy.rules import PolicyFile, Rule, SlackDefault
+from tools.policy.rules import BudgetLimits, PolicyFile, Rule, SlackDefault
 from tools.profiling.selection import SelectionError, select_nodes
 from tools.sensitivity import is_sensitive
 
@@ -28,6 +28,8 @@ class Access:
     hidden: dict[str, dict[str, HiddenReason]]
     row_filters: dict[str, tuple[str, ...]]
     rules: tuple[str, ...]
+    user_budget: BudgetLimits | None = None
+    channel_budget: BudgetLimits | None = None
 
     def allows(self, node: DbtNode) -> bool:
         return self.admitted and node.unique_id in self.allowed
@@ -77,7 +79,25 @@ def resolve_access(
         )
         if predicates:
             filters[node.unique_id] = predicates
-    return Access(principal, True, None, frozenset(allowed), hidden, filters, names)
+    user_budget, channel_budget = _budgets(matched)
+    return Access(
+        principal, True, None, frozenset(allowed), hidden, filters, names, user_budget, channel_budget
+    )
+
+
+def _budgets(matched: list[MatchedRule]) -> tuple[BudgetLimits | None, BudgetLimits | None]:
+    """The per-user and per-channel limits of the most specific matching rules that set them."""
+    chosen: dict[str, tuple[int, BudgetLimits]] = {}
+    for m in matched:
+        budgets = m.rule.budgets
+        for kind, limits in (
+            ("user", budgets.per_user if budgets else None),
+            ("channel", budgets.per_channel if budgets else None),
+        ):
+            if limits is not None and (kind not in chosen or m.level > chosen[kind][0]):
+                chosen[kind] = (m.level, limits)
+    user, channel = chosen.get("user"), chosen.get("channel")
+    return (user[1] if user else None), (channel[1] if channel else None)
 
 
 def unrestricted(principal: Principal, index: DbtIndex) -> Access:

@@ -31,6 +31,28 @@ class Match(BaseModel):
         return [name.strip() for name in names]
 
 
+class BudgetLimits(BaseModel):
+    """What one user or one channel may spend per UTC day and month; a missing limit is no limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    daily_usd: float | None = Field(None, gt=0, description="Model cost in USD per day.")
+    monthly_usd: float | None = Field(None, gt=0, description="Model cost in USD per month.")
+    daily_bytes: int | None = Field(None, gt=0, description="Warehouse bytes scanned per day.")
+    monthly_bytes: int | None = Field(None, gt=0, description="Warehouse bytes scanned per month.")
+    daily_questions: int | None = Field(None, gt=0, description="Questions per day.")
+    monthly_questions: int | None = Field(None, gt=0, description="Questions per month.")
+
+
+class Budgets(BaseModel):
+    """Limits for each user the rule matches, and for each channel it matches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_user: BudgetLimits | None = None
+    per_channel: BudgetLimits | None = None
+
+
 class Rule(BaseModel):
     """One entry of the policy: whom it matches and what they may read."""
 
@@ -48,6 +70,7 @@ class Rule(BaseModel):
     row_filters: dict[str, str] = Field(default_factory=dict, description="model -> SQL predicate.")
     allow_guests: bool | None = Field(None, description="Admit Slack guest accounts.")
     allow_external: bool | None = Field(None, description="Admit users of other workspaces (Slack Connect).")
+    budgets: Budgets | None = Field(None, description="Spending limits; the most specific rule's apply.")
 
     @field_validator("deny_columns", "mask_columns", "allow_sensitive_columns")
     @classmethod

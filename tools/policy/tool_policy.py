@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tools.dbt.index import DbtIndex
@@ -29,6 +30,9 @@ class ToolPolicy:
     access: Access
     index: DbtIndex
     decisions: list[PolicyDecision] = field(default_factory=list)
+    # Called with a query's estimated bytes (None where the warehouse cannot tell) before it runs; raises when a
+    # budget is spent. Set by the agent, which keeps the budgets.
+    before_query: Callable[[int | None], None] | None = None
     _lookups: dict[str, RelationLookup] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
