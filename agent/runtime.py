@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from tools.catalog import default_tools
 from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
 from tools.errors import ConfigError, ToolInputError, WarehouseError
 from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
-from tools.policy import Access, PolicyEngine, Principal, ToolPolicy
+from tools.policy import Access, PolicedWarehouse, PolicyEngine, Principal, ToolPolicy
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
@@ -128,6 +128,16 @@ class Runtime:
 
     def project_overview(self) -> str:
         overview = self.index().overview()
+        asker = current_asker()
+        access = self._access(asker) if asker is not None else None
+        if access is not None:
+            # The prompt names only what this asker may read: a denied model is not even mentioned.
+            index = self.index()
+            overview = replace(
+                overview,
+                main_marts=[node for node in overview.main_marts if access.allows(node)],
+                metrics=[m for m in overview.metrics if _metric_allowed(m.model, index, access)],
+            )
         # Runs on every turn: only the main marts' row counts are read, not every stored profile.
         counts = self.profiles.row_counts([node.unique_id for node in overview.main_marts])
         row_counts = {
@@ -142,12 +152,22 @@ class Runtime:
         except WarehouseError:
             return self.index().adapter_type or "duckdb"
 
+    def warehouse_for(self, principal: Principal) -> Warehouse:
+        """The warehouse as `principal` may use it (alerts): policed where a policy applies."""
+        policy = self.policy.tool_policy(principal, self.index())
+        return self.warehouse() if policy is None else PolicedWarehouse(self.warehouse(), policy)
+
     def close(self) -> None:
         with self._warehouse_lock:
             if self._warehouse is not None:
                 self._warehouse.close()
                 self._warehouse = None
         self.engine.dispose()
+
+
+def _metric_allowed(model: str | None, index: DbtIndex, access: Access) -> bool:
+    node = index.find(model) if model else None
+    return node is None or access.allows(node)
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:

@@ -233,3 +233,52 @@ def test_no_attempt_leaks_on_postgres(policed_postgres: Runtime, secrets: set[st
     filtered = run(policed_postgres, "run_query", {"sql": "SELECT DISTINCT channel FROM fct_orders AS o"})
     assert filtered.table is not None and [list(row) for row in filtered.table.rows] == [["web"]]
     assert answered > 20  # The policy refuses what it must, not everything.
+
+
+# Alerts and the system prompt. -----------------------------------------------------------------------------
+
+ALERT_POLICY = """
+rules:
+  - name: alerts read the daily mart
+    match: {alerts: true}
+    allow: [daily_revenue]
+"""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"model": "fct_orders", "time_column": "order_date", "measure": "count(*)"},
+        {"model": "dim_customers", "time_column": "signup_date", "measure": "count(DISTINCT email)"},
+        {"sql": "SELECT order_date AS t, count(*) AS v FROM fct_orders GROUP BY 1"},
+        {"sql": "SELECT signup_date AS t, count(email) AS v FROM main.dim_customers GROUP BY 1"},
+    ],
+)
+def test_alerts_obey_the_policy(
+    make_runtime: Callable[..., Runtime], tmp_path: Path, source: dict[str, str]
+) -> None:
+    from agent.alerts.definitions import AlertDefinition
+    from agent.alerts.evaluate import AlertEvaluationError
+    from agent.alerts.runner import AlertRunner
+
+    policy = tmp_path / "policy.yml"
+    policy.write_text(ALERT_POLICY)
+    runtime = make_runtime(policy_file=policy)
+    alert = AlertDefinition.model_validate(
+        {"name": "probe", "schedule": "0 8 * * *", "channel": "#x", **source}
+    )
+    with pytest.raises(AlertEvaluationError, match="Not allowed"):
+        AlertRunner(runtime).evaluate(alert)
+    allowed = AlertDefinition.model_validate(
+        {"name": "ok", "schedule": "0 8 * * *", "channel": "#x", "model": "daily_revenue",
+         "time_column": "order_date", "measure": "sum(orders)"}
+    )  # fmt: skip
+    assert AlertRunner(runtime).evaluate(allowed).series is not None
+
+
+def test_the_system_prompt_names_only_allowed_models(policed: Runtime) -> None:
+    with asking_as(ASKER):
+        prompt = policed.system_prompt()
+    # The main models listed (the glossary, written by the team, may still name a model in its prose).
+    assert "- dim_products:" not in prompt and "- fct_orders:" in prompt
+    assert "- dim_products:" in policed.system_prompt()  # The terminal (no asker) sees the whole project.

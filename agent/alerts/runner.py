@@ -26,6 +26,7 @@ from agent.alerts.notices import (
 from agent.alerts.runs import AlertRunStore, PostKind, RunTrigger
 from agent.clock import utc_now
 from tools.errors import BlueprintError
+from tools.policy import Principal
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
@@ -73,7 +74,7 @@ class AlertRunner:
         return evaluate_alert(
             alert,
             index=runtime.index(),
-            warehouse=runtime.warehouse(),
+            warehouse=runtime.warehouse_for(Principal.alert(alert.name)),
             settings=runtime.settings,
             now=now or utc_now(),
         )

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("input_tokens", sa.BigInteger(), nullable=False),
         sa.Column("output_tokens", sa.BigInteger(), nullable=False),
-        sa.Column("cost_usd", sa.Float(), nullable=False),
+        sa.Column("cost_usd", sa.Double(), nullable=False),
         sa.Column("bytes_scanned", sa.BigInteger(), nullable=False),
         sa.Column("rows_returned", sa.BigInteger(), nullable=False),
         sa.Column("tools", sa.JSON(), nullable=False),
