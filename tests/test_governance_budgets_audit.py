@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.events import EventList, TurnFailed
+from agent.events import EventList, TurnFailed, TurnFinished
 from agent.governance.asker import asking_as
 from agent.governance.budgets import period_starts
 from agent.runtime import Runtime
@@ -57,6 +57,9 @@ def test_a_question_budget_refuses_before_the_model_is_called(
     assert not ask(runtime, "how many orders?", bob).of_type(TurnFailed)
     outcomes = [record.outcome for record in runtime.governance.audit.entries()]
     assert sorted(outcomes) == ["answered", "answered", "refused"]
+    usage = ask(runtime, "/usage").of_type(TurnFinished)[0].text  # type: ignore[union-attr]
+    assert "You: today 1 questions of 1" in usage and "This channel: today 1 questions" in usage
+    assert len(fake_anthropic.requests) == 2  # /usage is answered without the model.
 
 
 def test_a_cost_budget_stops_the_next_model_call_of_a_turn(

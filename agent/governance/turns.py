@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.clock import utc_now
-from agent.events import AgentEvent, EventSink, ToolFinished, TurnFailed, TurnFinished
+from agent.events import AgentEvent, EventSink, ToolFinished, TurnFailed, TurnFinished, TurnStarted
 from agent.governance.audit import AuditEntry, AuditLog, Outcome
 from agent.governance.budgets import BudgetExceeded, TurnSpending, check_budgets
+from agent.governance.usage_report import usage_text
 from agent.usage import Usage
 from tools.policy import Access, Principal, ToolPolicy
 
@@ -56,6 +57,8 @@ class TurnGovernance:
         """Run `handle` as one governed turn; the audit row is written however it ends."""
         principal = self._asker(session_id)
         turn = _Turn(principal, self._access(principal))
+        if text.strip().lower() == "/usage":
+            return self._usage(session_id, text, sink, turn)
 
         def observe(event: AgentEvent) -> None:
             turn.events.append(event)
@@ -70,6 +73,14 @@ class TurnGovernance:
             _current.reset(token)
         self._record(session_id, text, turn)
         return outcome
+
+    def _usage(self, session_id: str, text: str, sink: EventSink, turn: _Turn) -> TurnOutcome:
+        from agent.loop import TurnOutcome  # The loop imports this module.
+
+        answer = usage_text(self.audit, turn.principal, turn.access, utc_now())
+        sink(TurnStarted(session_id=session_id, text=text))
+        sink(TurnFinished(session_id=session_id, text=answer))
+        return TurnOutcome(session_id, True, answer, Usage())
 
     def attach(self, policy: ToolPolicy) -> None:
         """Tie a turn's ToolPolicy to it: its decisions are audited, its queries checked against budgets."""
