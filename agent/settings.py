@@ -191,6 +191,11 @@ class Settings(BaseSettings):
         validation_alias=_ours("SLACK_API_URL"),
         description="Slack Web API base URL (for GovSlack, or a test server).",
     )
+    slack_audit_channel: str | None = Field(
+        None,
+        validation_alias=_ours("SLACK_AUDIT_CHANNEL"),
+        description="A channel id where each Slack question and answer is summarised, with a link to the thread.",
+    )
     slack_workers: int = Field(
         16,
         ge=1,

@@ -29,7 +29,7 @@ def test_guests_and_outsiders_are_refused_by_default(
 ) -> None:
     register_people(fake_slack)
     fake_anthropic.enqueue(text_reply("Members get answers."))
-    start_bot()
+    bot = start_bot()
     guest = fake_slack.app_mention("how many orders?", user=GUEST, channel=CHANNEL)
     fake_slack.send_event(guest)
     assert answered(fake_slack, CHANNEL, guest["ts"], "guest accounts").startswith(
@@ -44,6 +44,8 @@ def test_guests_and_outsiders_are_refused_by_default(
     fake_slack.send_event(member)
     answered(fake_slack, CHANNEL, member["ts"], "Members get answers.")
     assert len(fake_anthropic.requests) == 1  # Refused questions never reach the model.
+    outcomes = {(record.user_id, record.outcome) for record in bot.runtime.governance.audit.entries()}
+    assert outcomes == {(GUEST, "refused"), (OUTSIDER, "refused"), (MEMBER, "answered")}
 
 
 def test_a_rule_admits_the_partner_channel_and_limits_what_it_reads(
@@ -76,3 +78,18 @@ def test_a_rule_admits_the_partner_channel_and_limits_what_it_reads(
     fake_slack.send_event(member)
     assert answered(fake_slack, CHANNEL, member["ts"], "not set up").startswith(messages.CHANNEL_NOT_ALLOWED)
     assert len(fake_anthropic.requests) == 2
+
+
+def test_each_question_is_mirrored_to_the_audit_channel(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    register_people(fake_slack)
+    fake_anthropic.enqueue(text_reply("There were 42 orders."))
+    bot = start_bot(slack_audit_channel="C0AUDIT")
+    member = fake_slack.app_mention("how many orders?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(member)
+    answered(fake_slack, CHANNEL, member["ts"], "42 orders")
+    mirrored = answered(fake_slack, "C0AUDIT", None, "how many orders?")  # type: ignore[arg-type]
+    assert f"<@{MEMBER}>" in mirrored and "There were 42 orders." in mirrored and "/archives/" in mirrored
+    [record] = bot.runtime.governance.audit.entries(user=MEMBER)
+    assert record.outcome == "answered" and record.email == "ann@example.com" and record.channel_id == CHANNEL

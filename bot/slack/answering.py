@@ -11,6 +11,7 @@ from agent.governance.asker import asking_as
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from bot.slack import messages
+from bot.slack.audit_mirror import mirror_turn
 from bot.slack.identity import SlackIdentity
 from bot.slack.policy_admission import slack_asker
 from bot.slack.posting import post_in_thread
@@ -124,4 +125,5 @@ class SlackAnswerer:
         if joined_mid_thread:
             text = with_thread_context(self._client, question, self.bot_user_id)
         with asking_as(slack_asker(self._identity, question, self._runtime)):
-            self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
+            outcome = self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
+        mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)
