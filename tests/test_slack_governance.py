@@ -93,3 +93,28 @@ def test_each_question_is_mirrored_to_the_audit_channel(
     assert f"<@{MEMBER}>" in mirrored and "There were 42 orders." in mirrored and "/archives/" in mirrored
     [record] = bot.runtime.governance.audit.entries(user=MEMBER)
     assert record.outcome == "answered" and record.email == "ann@example.com" and record.channel_id == CHANNEL
+
+
+def test_a_user_group_rule_reaches_its_members(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    register_people(fake_slack)
+    fake_slack.directory.add_group("S0FIN", "finance", [MEMBER])
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "rules:\n"
+        "  - name: everyone\n    match: {everyone: true}\n    allow: ['tag:mart']\n"
+        "  - name: finance\n    match: {groups: ['@finance']}\n    allow: ['tag:mart', 'tag:staging']\n"
+    )
+    query = tool_use_reply("run_query", {"sql": "SELECT count(*) AS n FROM stg_payments"})
+    fake_anthropic.enqueue(query, text_reply("Finance sees payments."), query, text_reply("Others do not."))
+    start_bot(policy_file=policy)
+    member = fake_slack.app_mention("payments?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(member)
+    answered(fake_slack, CHANNEL, member["ts"], "Finance sees payments.")
+    other = fake_slack.app_mention("payments?", user="U0OTHER", channel=CHANNEL)
+    fake_slack.send_event(other)
+    answered(fake_slack, CHANNEL, other["ts"], "Others do not.")
+    member_result, other_result = (fake_anthropic.requests[i].tool_results()[0] for i in (1, 3))
+    assert not member_result.get("is_error") and "rows: 1" in str(member_result["content"])
+    assert other_result["is_error"] and "stg_payments is not among" in str(other_result["content"])

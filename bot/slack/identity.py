@@ -8,6 +8,7 @@ costs one users.info per person, not per message.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from tools.policy import Principal
+
+log = logging.getLogger(__name__)
 
 _PROFILE_SECONDS = 600.0
 
@@ -46,7 +49,13 @@ class SlackIdentity:
         self._home_team: str | None = None
 
     def principal(
-        self, *, channel: str | None, user: str, direct_message: bool, channel_names: bool = True
+        self,
+        *,
+        channel: str | None,
+        user: str,
+        direct_message: bool,
+        channel_names: bool = True,
+        groups: bool = False,
     ) -> Principal:
         """The asker and place of one question; IdentityUnknown when Slack does not answer.
 
@@ -64,6 +73,7 @@ class SlackIdentity:
             if is_dm or channel is None or not channel_names
             else self.channel_name(channel),
             team_id=profile.team_id,
+            groups=self.groups_of(user) if groups else frozenset(),
             is_guest=profile.is_guest,
             is_external=profile.team_id is not None and home is not None and profile.team_id != home,
         )
@@ -83,6 +93,21 @@ class SlackIdentity:
         )
         name = found.get("name")
         return str(name) if name else None
+
+    def groups_of(self, user: str) -> frozenset[str]:
+        """Ids and @handles of the user groups `user` belongs to; none when Slack will not say (a missing scope)."""
+        try:
+            listing = self._cached(
+                "usergroups", "", lambda: self._client.usergroups_list(include_users=True).data
+            )
+        except IdentityUnknown as exc:
+            log.warning("user groups unknown, group rules will not match: %s", exc)
+            return frozenset()
+        found: set[str] = set()
+        for group in listing.get("usergroups") or []:
+            if user in (group.get("users") or []):
+                found |= {str(group.get("id")), "@" + str(group.get("handle") or "")}
+        return frozenset(found)
 
     def home_team(self) -> str | None:
         """The workspace the app is installed in (auth.test), asked once."""

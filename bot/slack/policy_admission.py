@@ -30,6 +30,7 @@ def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule
                 user=entry.user,
                 direct_message=entry.kind == "direct_message",
                 channel_names=runtime.policy.source is not None,
+                groups=names_groups(runtime),
             )
         except IdentityUnknown as exc:
             log.warning("could not read the asker's Slack profile: %s", exc)
@@ -56,6 +57,13 @@ def slack_asker(identity: SlackIdentity, question: SlackQuestion, runtime: Runti
             user=question.user,
             direct_message=question.is_direct_message,
             channel_names=runtime.policy.source is not None,
+            groups=names_groups(runtime),
         )
     except IdentityUnknown:
         return Principal("slack_channel", channel_id=question.channel)
+
+
+def names_groups(runtime: Runtime) -> bool:
+    """Whether any rule names a user group (only then are the asker's groups looked up)."""
+    source = runtime.policy.source
+    return source is not None and any(rule.match.groups for rule in source.current().rules)

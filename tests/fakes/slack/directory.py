@@ -35,6 +35,7 @@ class Directory:
         self._lock = threading.Lock()
         self._users: dict[str, FakeUser] = {}
         self._channels: dict[str, tuple[str, bool]] = {}
+        self._groups: dict[str, tuple[str, list[str]]] = {}
 
     def add_user(self, user: FakeUser) -> None:
         with self._lock:
@@ -44,8 +45,26 @@ class Directory:
         with self._lock:
             self._channels[channel_id] = (name, shared_externally)
 
+    def add_group(self, group_id: str, handle: str, users: list[str]) -> None:
+        with self._lock:
+            self._groups[group_id] = (handle, list(users))
+
     def table(self) -> dict[str, WebApiMethod]:
-        return {"users.info": self.users_info, "conversations.info": self.conversations_info}
+        return {
+            "users.info": self.users_info,
+            "conversations.info": self.conversations_info,
+            "usergroups.list": self.usergroups_list,
+        }
+
+    def usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        with_users = str(args.get("include_users", "")).lower() in {"1", "true"}
+        with self._lock:
+            groups = [
+                {"id": group_id, "team_id": self.team_id, "handle": handle, "name": handle, "is_usergroup": True,
+                 **({"users": users} if with_users else {})}
+                for group_id, (handle, users) in self._groups.items()
+            ]  # fmt: skip
+        return {"usergroups": groups}
 
     def users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user") or "")
