@@ -57,6 +57,20 @@ _WHOLE_ROUTES = [
     "WITH a AS (SELECT * FROM {t}) SELECT * FROM a",
     "SELECT * FROM {t} NATURAL JOIN daily_revenue",
     "SELECT * EXCLUDE (order_date) FROM {t}",
+    "SELECT #2, #3, #4 FROM {t}",
+    "SELECT 1 AS k FROM {t} ORDER BY #4",
+    "SELECT * LIKE '%a%' FROM {t}",
+    "SELECT x.* SIMILAR TO '.*' FROM {t} AS x",
+    "SELECT {{'row': x.*}} AS r FROM {t} AS x",
+    "SELECT * RENAME (order_date AS d) FROM {t}",
+    "FROM {t}",
+    "FROM {t} SELECT *",
+    "SELECT (x).* FROM {t} AS x",
+    "SELECT x::text FROM {t} AS x",
+    "SELECT row_to_json(x.*) FROM {t} AS x",
+    "PIVOT {t} ON order_date USING count(*)",
+    "SELECT * FROM {t} UNPIVOT (v FOR k IN (customer_id, order_date))",
+    "SELECT * FROM query_table('{t}')",
 ]
 
 # Models and sources the policy does not allow, and the system catalogs.
@@ -85,6 +99,13 @@ _DENIED_RELATIONS = [
     "WITH dim_customers AS (SELECT * FROM dim_products) SELECT * FROM dim_customers",
     "SELECT * FROM (SELECT * FROM dim_products) AS fct_orders",
     "SELECT * FROM secret_schema.fct_orders",
+    "SELECT * FROM 'demo.duckdb'",
+    "SELECT * FROM query_table('dim_products')",
+    "FROM dim_products SELECT product_name",
+    "SELECT * FROM dim_products POSITIONAL JOIN fct_orders",
+    "DESCRIBE dim_products",
+    "SUMMARIZE dim_customers",
+    "SELECT * FROM duckdb_columns()",
 ]
 
 # Attempts to read fct_orders rows outside the asker's channel.

@@ -24,6 +24,9 @@ def verify(tree: exp.Expr, schema: dict[str, dict[str, str]]) -> None:
     """Raise HiddenReference unless every column of `tree` is a visible one (schema: placeholder -> columns)."""
     for node in tree.find_all(exp.TableColumn):
         raise HiddenReference(f"{node.name} names a whole row; name the columns you need")
+    for _ in tree.find_all(exp.PositionalColumn):
+        # DuckDB's `SELECT #4 FROM t` reads the table's fourth column, hidden or not.
+        raise HiddenReference("a column by position (#n); name the columns you need")
     for star in tree.find_all(exp.Star):
         if not isinstance(star.parent, exp.Count):
             raise HiddenReference("a * that could not be expanded to the allowed columns; name the columns")
