@@ -101,6 +101,22 @@ def test_refusals_name_what_is_not_allowed(policed: Runtime) -> None:
     assert payment.is_error and "payment_method" in payment.content and "denied" in payment.content
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT emial FROM dim_customers",
+        "SELECT payment_methd FROM fct_orders",
+        "SELECT prodct_name FROM dim_products",
+    ],
+)
+def test_hints_for_misspelt_names_never_name_what_is_hidden(policed: Runtime, sql: str) -> None:
+    output = run(policed, "run_query", {"sql": sql})
+    assert output.is_error
+    assert not {"email", "payment_method", "product_name", "first_name"} & set(
+        output.content.replace(",", " ").split()
+    )
+
+
 def test_row_filter_counts_only_the_askers_rows(policed: Runtime, secrets: set[str]) -> None:
     output = run(
         policed,

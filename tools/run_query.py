@@ -32,7 +32,10 @@ class RunQueryInput(BaseModel):
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
     checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name, context.limits.allowed_functions)
-    hint = schema_hint(checked, context.dbt.relations())
+    relations = context.dbt.relations()
+    if context.policy is not None:  # Hints name only what the asker may see.
+        relations = context.policy.visible_relations(relations)
+    hint = schema_hint(checked, relations)
     if hint:
         raise ToolInputError(f"Not run: {hint}", sql=checked.sql)
     limits = context.limits

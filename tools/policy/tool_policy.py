@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tools.dbt.index import DbtIndex
-from tools.dbt.nodes import DbtNode
+from tools.dbt.nodes import DbtNode, Relation
 from tools.errors import ToolInputError
 from tools.policy.access import Access
 from tools.policy.enforcement import PolicyRefused, enforce
@@ -42,6 +42,18 @@ class ToolPolicy:
     def visible(self, node: DbtNode) -> DbtNode:
         """The node with the columns the asker may not see taken out."""
         return self.access.visible_node(node)
+
+    def visible_relations(self, relations: list[Relation]) -> list[Relation]:
+        """The relations the asker may read, with only their visible columns (for hints about misspelt names)."""
+        visible = []
+        for relation in relations:
+            node = self.index.find(relation.node_name)
+            if node is None or not self.allows(node):
+                continue
+            hidden = self.access.hidden_columns(node)
+            columns = {name: kind for name, kind in relation.columns.items() if name.lower() not in hidden}
+            visible.append(replace(relation, columns=columns))
+        return visible
 
     def require(self, node: DbtNode) -> DbtNode:
         """The visible node, or ToolInputError saying it is not allowed (the model's request, not our fault)."""
