@@ -11,6 +11,7 @@ does not exist as far as qualification is concerned, whichever route names it.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 from sqlglot import exp, parse
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
@@ -40,7 +41,14 @@ class PolicyRefused(Exception):
         self.message = message
 
 
-def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: RelationLookup) -> str:
+class EnforcedQuery(NamedTuple):
+    """The SQL to run in place of the asker's, and the models whose row filters it carries."""
+
+    sql: str
+    filtered: tuple[str, ...]
+
+
+def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: RelationLookup) -> EnforcedQuery:
     """`sql` rewritten to obey `access` (stars expanded, row filters in place); PolicyRefused otherwise."""
     tree = _parse(sql, dialect)
     tree = normalize_identifiers(tree, dialect=dialect)
@@ -80,8 +88,8 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
         verify(qualified, schema)
     except HiddenReference as exc:
         raise PolicyRefused(_unresolved(exc.message, originals, access, exc.column)) from None
-    _restore(qualified, originals, access, dialect)
-    return qualified.sql(dialect=dialect)
+    filtered = _restore(qualified, originals, access, dialect)
+    return EnforcedQuery(qualified.sql(dialect=dialect), filtered)
 
 
 def _parse(sql: str, dialect: str) -> exp.Query:
@@ -118,9 +126,10 @@ def _real_tables(tree: exp.Query) -> list[exp.Table]:
 
 def _restore(
     tree: exp.Expr, originals: dict[str, tuple[exp.Table, DbtNode]], access: Access, dialect: str
-) -> None:
+) -> tuple[str, ...]:
     """Put the real relation back in every placeholder; a filtered one becomes a filtered subquery, same alias."""
     attributes = tuple(sorted(access.principal.attributes().items()))
+    filtered: list[str] = []
     for table in list(tree.find_all(exp.Table)):
         if table.name not in originals:
             continue
@@ -134,10 +143,11 @@ def _restore(
             table.replace(relation)
             continue
         condition = exp.and_(*(_filter_condition(p, attributes, dialect).copy() for p in predicates))
-        filtered = (
+        table.replace(
             exp.select("*").from_(relation).where(condition).subquery(alias=alias.this if alias else None)
         )
-        table.replace(filtered)
+        filtered.append(node.name)
+    return tuple(dict.fromkeys(filtered))
 
 
 @functools.lru_cache(maxsize=1024)

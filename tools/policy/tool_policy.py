@@ -69,9 +69,12 @@ class ToolPolicy:
         except PolicyRefused as exc:
             self.decisions.append(PolicyDecision("refused", "sql", exc.message))
             raise ToolInputError(exc.message, sql=sql) from None
-        outcome = "filtered" if enforced.count(" WHERE ") > sql.upper().count(" WHERE ") else "allowed"
-        self.decisions.append(PolicyDecision(outcome, "sql"))
-        return enforced
+        if enforced.filtered:
+            detail = f"row filters on {', '.join(enforced.filtered)}; ran: {enforced.sql[:2000]}"
+            self.decisions.append(PolicyDecision("filtered", "sql", detail))
+        else:
+            self.decisions.append(PolicyDecision("allowed", "sql"))
+        return enforced.sql
 
     def _lookup(self, dialect: str) -> RelationLookup:
         with self._lock:
