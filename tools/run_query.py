@@ -33,7 +33,8 @@ def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
     checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name, context.limits.allowed_functions)
     relations = context.dbt.relations()
-    if context.policy is not None:  # Hints name only what the asker may see.
+    if context.policy is not None:  # Refused by name first; then hints name only what the asker may see.
+        context.policy.refuse_hidden(checked.sql, warehouse.dialect.sqlglot_name)
         relations = context.policy.visible_relations(relations)
     hint = schema_hint(checked, relations)
     if hint:

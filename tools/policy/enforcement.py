@@ -36,9 +36,11 @@ _REASONS = {
 class PolicyRefused(Exception):
     """A query reads what the asker may not; the message names it."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, names_hidden: bool = True) -> None:
         super().__init__(message)
         self.message = message
+        # False when nothing hidden was named: maybe just a misspelt column, which a hint can help with.
+        self.names_hidden = names_hidden
 
 
 class EnforcedQuery(NamedTuple):
@@ -83,11 +85,11 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
             quote_identifiers=True, expand_stars=True,
         )  # fmt: skip
     except (OptimizeError, SqlglotError, ValueError) as exc:
-        raise PolicyRefused(_unresolved(str(exc), originals, access)) from None
+        raise _unresolved(str(exc), originals, access) from None
     try:
         verify(qualified, schema)
     except HiddenReference as exc:
-        raise PolicyRefused(_unresolved(exc.message, originals, access, exc.column)) from None
+        raise _unresolved(exc.message, originals, access, exc.column) from None
     filtered = _restore(qualified, originals, access, dialect)
     return EnforcedQuery(qualified.sql(dialect=dialect), filtered)
 
@@ -159,7 +161,7 @@ def _filter_condition(predicate: str, attributes: tuple[tuple[str, str], ...], d
 
 def _unresolved(
     error: str, originals: dict[str, tuple[exp.Table, DbtNode]], access: Access, name: str | None = None
-) -> str:
+) -> PolicyRefused:
     """Name the hidden column the query reached for, when that is why qualification failed."""
     lowered = error.lower()
     for _, node in originals.values():
@@ -167,6 +169,9 @@ def _unresolved(
             if column == name or any(
                 f"{q}{column}{e}" in lowered for q, e in (("'", "'"), ('"', '"'), (" ", " "), (": ", ""))
             ):
-                return f"Not allowed: column {column} of {node.name} is {_REASONS[reason]}."
+                return PolicyRefused(f"Not allowed: column {column} of {node.name} is {_REASONS[reason]}.")
     detail = error.splitlines()[0].replace(_PLACEHOLDER.format(""), "relation ")
-    return f"Not allowed: the query reads something the policy cannot resolve to a visible column ({detail})."
+    message = (
+        f"Not allowed: the query reads something the policy cannot resolve to a visible column ({detail})."
+    )
+    return PolicyRefused(message, names_hidden=False)

@@ -10,7 +10,7 @@ from tools.dbt.index import DbtIndex
 from tools.dbt.nodes import DbtNode, Relation
 from tools.errors import ToolInputError
 from tools.policy.access import Access
-from tools.policy.enforcement import PolicyRefused, enforce
+from tools.policy.enforcement import EnforcedQuery, PolicyRefused, enforce
 from tools.policy.relations import RelationLookup
 
 
@@ -35,6 +35,7 @@ class ToolPolicy:
     before_query: Callable[[int | None], None] | None = None
     _lookups: dict[str, RelationLookup] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _last: tuple[str, str, EnforcedQuery] | None = field(default=None, repr=False)
 
     def allows(self, node: DbtNode) -> bool:
         return self.access.allows(node)
@@ -62,10 +63,19 @@ class ToolPolicy:
             raise ToolInputError(f"Not allowed: {node.name} is not among the models you may read.")
         return self.visible(node)
 
+    def refuse_hidden(self, sql: str, dialect: str) -> None:
+        """ToolInputError when `sql` names something the asker may not read; other problems are left to hints."""
+        try:
+            self._enforced(sql, dialect)
+        except PolicyRefused as exc:
+            if exc.names_hidden:
+                self.decisions.append(PolicyDecision("refused", "sql", exc.message))
+                raise ToolInputError(exc.message, sql=sql) from None
+
     def enforce_sql(self, sql: str, dialect: str) -> str:
         """The SQL to run in its place (stars expanded, row filters in); ToolInputError naming what is refused."""
         try:
-            enforced = enforce(sql, dialect, self.access, self.index, self._lookup(dialect))
+            enforced = self._enforced(sql, dialect)
         except PolicyRefused as exc:
             self.decisions.append(PolicyDecision("refused", "sql", exc.message))
             raise ToolInputError(exc.message, sql=sql) from None
@@ -75,6 +85,14 @@ class ToolPolicy:
         else:
             self.decisions.append(PolicyDecision("allowed", "sql"))
         return enforced.sql
+
+    def _enforced(self, sql: str, dialect: str) -> EnforcedQuery:
+        # The last statement is kept: run_query checks a statement, then the warehouse runs the same one.
+        if self._last is not None and self._last[:2] == (sql, dialect):
+            return self._last[2]
+        enforced = enforce(sql, dialect, self.access, self.index, self._lookup(dialect))
+        self._last = (sql, dialect, enforced)
+        return enforced
 
     def _lookup(self, dialect: str) -> RelationLookup:
         with self._lock:
