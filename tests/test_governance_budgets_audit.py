@@ -15,6 +15,7 @@ from agent.governance.asker import asking_as
 from agent.governance.budgets import period_starts
 from agent.runtime import Runtime
 from bot.cli.governance_commands import parse_since
+from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tools.policy import Principal
 
@@ -116,3 +117,28 @@ def _cli(env: dict[str, str], *args: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_a_byte_budget_refuses_a_bigquery_query_from_its_dry_run(
+    make_runtime: Callable[..., Runtime], fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
+
+    fake = FakeBigQuery(bytes_processed=120 * 10**6)
+    fake.execute("CREATE TABLE main.daily_revenue AS SELECT DATE '2024-12-01' AS order_date, 1 AS orders")
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "rules:\n  - name: all\n    match: {everyone: true}\n    budgets:\n      per_user: {daily_bytes: 100000000}\n"
+    )
+    with fake.serving():
+        runtime = make_runtime(
+            anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url, policy_file=policy,
+            dbt_project_dir=DEMO_PROJECT_DIR, warehouse_url=f"bigquery://{PROJECT}/main", bigquery_api_endpoint=ENDPOINT,
+        )  # fmt: skip
+        fake_anthropic.enqueue(
+            tool_use_reply("run_query", {"sql": "SELECT sum(orders) FROM main.daily_revenue"}),
+            text_reply("unsent"),
+        )
+        failed = ask(runtime, "orders?").of_type(TurnFailed)
+    assert failed and "Your daily warehouse budget of 100 MB scanned is spent" in failed[0].message  # type: ignore[union-attr]
+    assert len(fake.dry_runs) == 1 and not fake.statements  # Estimated by the dry run, never run.

@@ -97,11 +97,14 @@ class TurnGovernance:
         turn.usage = usage_so_far
         self._check(turn)
 
-    def before_query(self, estimated_bytes: int | None) -> None:
+    def before_query(self, estimate_bytes: Callable[[], int | None]) -> None:
+        """Raise BudgetExceeded before a query a budget cannot pay for (its bytes estimated only if one counts them)."""
         turn = _current.get()
-        if turn is None:
+        if turn is None or turn.access is None:
             return
-        self._check(turn, extra_bytes=estimated_bytes or 0)
+        budgets = [b for b in (turn.access.user_budget, turn.access.channel_budget) if b is not None]
+        counts_bytes = any(b.daily_bytes is not None or b.monthly_bytes is not None for b in budgets)
+        self._check(turn, extra_bytes=(estimate_bytes() or 0) if counts_bytes else 0)
 
     def record_refusal(self, principal: Principal, question: str, reason: str) -> None:
         """A question refused before any turn (at Slack's door): recorded like a turn."""

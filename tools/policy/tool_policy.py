@@ -30,9 +30,10 @@ class ToolPolicy:
     access: Access
     index: DbtIndex
     decisions: list[PolicyDecision] = field(default_factory=list)
-    # Called with a query's estimated bytes (None where the warehouse cannot tell) before it runs; raises when a
-    # budget is spent. Set by the agent, which keeps the budgets.
-    before_query: Callable[[int | None], None] | None = None
+    # Called before a query runs with a way to estimate its bytes (None where the warehouse cannot tell; called
+    # only when a byte budget needs it, as BigQuery's dry run is a request); raises when a budget is spent. Set
+    # by the agent, which keeps the budgets.
+    before_query: Callable[[Callable[[], int | None]], None] | None = None
     _lookups: dict[str, RelationLookup] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last: tuple[str, str, EnforcedQuery] | None = field(default=None, repr=False)

@@ -29,7 +29,7 @@ class PolicedWarehouse:
         enforced = self._policy.enforce_sql(sql, self._inner.dialect.sqlglot_name)
         if self._policy.before_query is not None:
             # BigQuery's dry run gives the bytes before anything is billed; elsewhere the spent total decides.
-            self._policy.before_query(self._inner.estimate_bytes(enforced))
+            self._policy.before_query(lambda: self._inner.estimate_bytes(enforced))
         return self._inner.execute_readonly(
             enforced, max_rows=max_rows, timeout_seconds=timeout_seconds, session_id=session_id
         )
