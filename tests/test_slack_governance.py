@@ -9,7 +9,7 @@ from bot.slack import messages
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.slack.directory import FakeUser
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_support import CHANNEL, StartBot, answered
+from tests.slack_support import CHANNEL, StartBot, answered, wait_until
 
 GUEST, OUTSIDER, MEMBER = "U0GUEST", "U0OUTSIDE", "U0MEMBER"
 SHARED = "C0SHARED"
@@ -44,8 +44,12 @@ def test_guests_and_outsiders_are_refused_by_default(
     fake_slack.send_event(member)
     answered(fake_slack, CHANNEL, member["ts"], "Members get answers.")
     assert len(fake_anthropic.requests) == 1  # Refused questions never reach the model.
-    outcomes = {(record.user_id, record.outcome) for record in bot.runtime.governance.audit.entries()}
-    assert outcomes == {(GUEST, "refused"), (OUTSIDER, "refused"), (MEMBER, "answered")}
+    # The audit row is written once the turn ends, just after the answer is posted.
+    expected = {(GUEST, "refused"), (OUTSIDER, "refused"), (MEMBER, "answered")}
+    wait_until(
+        lambda: {(r.user_id, r.outcome) for r in bot.runtime.governance.audit.entries()} == expected,
+        what="an audit row for each question",
+    )
 
 
 def test_a_rule_admits_the_partner_channel_and_limits_what_it_reads(
@@ -91,7 +95,7 @@ def test_each_question_is_mirrored_to_the_audit_channel(
     answered(fake_slack, CHANNEL, member["ts"], "42 orders")
     mirrored = answered(fake_slack, "C0AUDIT", None, "how many orders?")  # type: ignore[arg-type]
     assert f"<@{MEMBER}>" in mirrored and "There were 42 orders." in mirrored and "/archives/" in mirrored
-    [record] = bot.runtime.governance.audit.entries(user=MEMBER)
+    [record] = wait_until(lambda: bot.runtime.governance.audit.entries(user=MEMBER), what="the audit row")
     assert record.outcome == "answered" and record.email == "ann@example.com" and record.channel_id == CHANNEL
 
 

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 # Entries that carry a question (or start one); the home tab and other events are left to their listeners.
 _ASKING_KINDS = MESSAGE_KINDS | {"slash_command", "button", "assistant_thread"}
+_OVERHEARD_KINDS = frozenset({"channel_message", "thread_reply"})
 
 
 def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule:
@@ -38,13 +39,17 @@ def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule
         access = runtime.policy.access(principal, runtime.index())
         if access.admitted:
             return None
+        reason = access.refusal or "not admitted"
+        if entry.kind in _OVERHEARD_KINDS:
+            # Any message in a channel the app is in arrives; most are not for us, so refuse without a word.
+            return Refusal(reason)
         question = str(entry.event.get("text") or entry.body.get("text") or f"({entry.kind})")
-        runtime.governance.record_refusal(principal, question, access.refusal or "not admitted")
+        runtime.governance.record_refusal(principal, question, reason)
         if principal.is_guest:
-            return Refusal(access.refusal or "guest", messages.GUESTS_NOT_ALLOWED)
+            return Refusal(reason, messages.GUESTS_NOT_ALLOWED)
         if principal.is_external:
-            return Refusal(access.refusal or "external", messages.EXTERNAL_NOT_ALLOWED)
-        return Refusal(access.refusal or "not allowed", messages.CHANNEL_NOT_ALLOWED)
+            return Refusal(reason, messages.EXTERNAL_NOT_ALLOWED)
+        return Refusal(reason, messages.CHANNEL_NOT_ALLOWED)
 
     return rule
 
