@@ -18,6 +18,7 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.schema import MappingSchema
 
 from tools.dbt.index import DbtIndex
 from tools.dbt.nodes import DbtNode
@@ -69,9 +70,9 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
                 f"Not allowed: renaming {node.name}'s columns by position; alias columns in SELECT."
             )
         placeholder = _PLACEHOLDER.format(position)
+        hidden = access.hidden_columns(node)
         schema[placeholder] = {
-            lookup.normalise(column.name): column.data_type or "TEXT"
-            for column in access.visible_columns(node)
+            name: kind for name, kind in lookup.columns(node).items() if name.lower() not in hidden
         }
         originals[placeholder] = (table.copy(), node)
         alias = table.alias or table.name
@@ -81,7 +82,9 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
     try:
         qualified = qualify(
-            tree, dialect=dialect, schema=dict(schema), validate_qualify_columns=True,
+            # Names are normalised already (and cached per node): the schema need not do it again per query.
+            tree, dialect=dialect, schema=MappingSchema(dict(schema), dialect=dialect, normalize=False),
+            validate_qualify_columns=True,
             quote_identifiers=True, expand_stars=True,
         )  # fmt: skip
     except (OptimizeError, SqlglotError, ValueError) as exc:

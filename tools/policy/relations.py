@@ -17,6 +17,7 @@ class RelationLookup:
     def __init__(self, index: DbtIndex, dialect: str) -> None:
         self._dialect = Dialect.get_or_raise(dialect)
         self._by_parts: dict[tuple[str, ...], list[DbtNode]] = defaultdict(list)
+        self._columns: dict[str, dict[str, str]] = {}
         for node in index.nodes():
             database, schema, name = (
                 self.normalise(p) for p in (node.database, node.schema, node.identifier)
@@ -26,6 +27,14 @@ class RelationLookup:
                 self._by_parts[(schema, name)].append(node)
                 if database:
                     self._by_parts[(database, schema, name)].append(node)
+
+    def columns(self, node: DbtNode) -> dict[str, str]:
+        """The node's columns, normalised, with their types; worked out once per node."""
+        found = self._columns.get(node.unique_id)
+        if found is None:
+            found = {self.normalise(column.name): column.data_type or "TEXT" for column in node.columns}
+            self._columns[node.unique_id] = found
+        return found
 
     def normalise(self, part: str | None) -> str:
         """A stored name as the dialect compares it: quoted, so only case-insensitive dialects fold it."""
