@@ -19,6 +19,7 @@ def help_text(registry: ToolRegistry) -> str:
     """The list of commands the registry's tools offer."""
     lines = ["Direct commands (no API key needed):"]
     lines.extend(f"  {command.usage:<55} {command.summary}" for command in registry.commands())
+    lines.append(f"  {'/usage':<55} what you (and this channel) spent today and this month")
     lines.append(f"  {'/help':<55} this list")
     lines.append("Anything else is a question for the assistant.")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from agent.events import (
     TurnFinished,
     TurnStarted,
 )
+from agent.governance.turns import TurnGovernance
 from agent.history import conversation_for_model
 from agent.llm import ModelClient, ModelReply
 from agent.prompts import user_turn_text
@@ -58,6 +59,7 @@ class Agent:
         registry: ToolRegistry,
         tool_context: Callable[[str | None], ToolContext],
         system_prompt: Callable[[], str],
+        governance: TurnGovernance | None = None,
     ) -> None:
         self._settings = settings
         self._model = model
@@ -66,6 +68,8 @@ class Agent:
         # Per turn: tools get a context for the session; the prompt follows the project as it reloads.
         self._tool_context = tool_context
         self._system_prompt = system_prompt
+        # Budgets before each model call and query, and the audit row of every turn; None in bare tests.
+        self._governance = governance
 
     def handle(
         self,
@@ -78,6 +82,27 @@ class Agent:
         stream: bool = True,
     ) -> TurnOutcome:
         """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
+        if self._governance is not None:
+            return self._governance.run_turn(
+                session_id,
+                text,
+                sink,
+                lambda observed: self._handle(
+                    session_id, text, observed, author=author, cancel=cancel, stream=stream
+                ),
+            )
+        return self._handle(session_id, text, sink, author=author, cancel=cancel, stream=stream)
+
+    def _handle(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None,
+        cancel: threading.Event | None,
+        stream: bool,
+    ) -> TurnOutcome:
         too_long = len(text) > self._settings.max_message_chars
         # A refused message is not echoed back whole: the event carries its first characters only.
         sink(TurnStarted(session_id=session_id, text=_title(text) if too_long else text))
@@ -146,6 +171,8 @@ class Agent:
         for iteration in range(settings.max_tool_iterations + 1):
             allow_tools = iteration < settings.max_tool_iterations
             messages = conversation_for_model(history, settings.history_token_budget)
+            if self._governance is not None:
+                self._governance.before_model_call(usage)
             reply = model.stream_reply(
                 system=system,
                 tools=tools,

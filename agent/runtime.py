@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from agent import user_messages
+from agent.clock import utc_now
+from agent.governance.asker import current_asker
+from agent.governance.audit import AuditLog
+from agent.governance.turns import TurnGovernance
 from agent.llm import ModelClient
 from agent.loop import Agent
 from agent.prompts import row_counts_text, system_prompt
@@ -25,6 +29,7 @@ from tools.dbt.index import DbtIndex, DbtIndexProvider, load_index
 from tools.dbt.index_cache import load_index_cached
 from tools.errors import ConfigError, ToolInputError, WarehouseError
 from tools.glossary import DEFAULT_GLOSSARY_NAME, GlossarySource
+from tools.policy import Access, PolicedWarehouse, PolicyEngine, Principal, ToolPolicy
 from tools.registry import ToolContext, ToolRegistry
 from tools.results import ResultStore
 from tools.warehouse.base import Warehouse
@@ -50,6 +55,12 @@ class Runtime:
     artifacts: DatabaseArtifactWriter
     model_client: ModelClient
     warehouse_config: WarehouseConfig
+    policy: PolicyEngine = field(default_factory=lambda: PolicyEngine(None, slack_default="allow"))
+    governance: TurnGovernance = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.governance = TurnGovernance(AuditLog(self.engine), asker=self.asker, access=self._access)
+
     _warehouse: Warehouse | None = field(default=None, repr=False)
     _warehouse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _warehouse_user_checked: bool = field(default=False, repr=False)
@@ -87,7 +98,32 @@ class Runtime:
             session_id=session_id,
             profiles=self.profiles,
             project_dir=self.project_dir,
+            policy=self._tool_policy(session_id),
         )
+
+    def _tool_policy(self, session_id: str | None) -> ToolPolicy | None:
+        policy = self.policy.tool_policy(self.asker(session_id), self.index())
+        if policy is not None:
+            self.governance.attach(policy)
+        return policy
+
+    def _access(self, principal: Principal) -> Access | None:
+        """The asker's access where a policy applies (budgets come from it); None where nothing is restricted."""
+        if self.policy.source is None and not principal.is_slack:
+            return None
+        return self.policy.access(principal, self.index())
+
+    def asker(self, session_id: str | None) -> Principal:
+        """Who asks this turn: what the front door said, else judged by the session's front door."""
+        principal = current_asker()
+        if principal is not None:
+            return principal
+        session = self.store.get_session(session_id) if session_id else None
+        source = session.source if session is not None else "cli"
+        if source == "slack":
+            # A Slack turn whose asker was not passed on gets the least a Slack channel may have.
+            return Principal("slack_channel")
+        return Principal.alert() if source == "alert" else Principal.terminal()
 
     def agent(self) -> Agent:
         """The agent, handed exactly the parts it uses."""
@@ -98,6 +134,7 @@ class Runtime:
             registry=self.registry,
             tool_context=self.tool_context,
             system_prompt=self.system_prompt,
+            governance=self.governance,
         )
 
     def system_prompt(self) -> str:
@@ -106,6 +143,16 @@ class Runtime:
 
     def project_overview(self) -> str:
         overview = self.index().overview()
+        asker = current_asker()
+        access = self._access(asker) if asker is not None else None
+        if access is not None:
+            # The prompt names only what this asker may read: a denied model is not even mentioned.
+            index = self.index()
+            overview = replace(
+                overview,
+                main_marts=[node for node in overview.main_marts if access.allows(node)],
+                metrics=[m for m in overview.metrics if _metric_allowed(m.model, index, access)],
+            )
         # Runs on every turn: only the main marts' row counts are read, not every stored profile.
         counts = self.profiles.row_counts([node.unique_id for node in overview.main_marts])
         row_counts = {
@@ -121,12 +168,22 @@ class Runtime:
         except WarehouseError:
             return self.index().adapter_type or "duckdb"
 
+    def warehouse_for(self, principal: Principal) -> Warehouse:
+        """The warehouse as `principal` may use it (alerts): policed where a policy applies."""
+        policy = self.policy.tool_policy(principal, self.index())
+        return self.warehouse() if policy is None else PolicedWarehouse(self.warehouse(), policy)
+
     def close(self) -> None:
         with self._warehouse_lock:
             if self._warehouse is not None:
                 self._warehouse.close()
                 self._warehouse = None
         self.engine.dispose()
+
+
+def _metric_allowed(model: str | None, index: DbtIndex, access: Access) -> bool:
+    node = index.find(model) if model else None
+    return node is None or access.allows(node)
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -146,7 +203,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         engine, settings.data_dir / "artifacts", timedelta(days=settings.artifact_retention_days)
     )
     store = ConversationStore(engine)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         store=store,
@@ -160,7 +217,11 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         artifacts=artifacts,
         model_client=ModelClient(settings),
         warehouse_config=warehouse,
+        policy=PolicyEngine(settings.policy_file, slack_default=settings.slack_default_access),
     )
+    if migrate:
+        runtime.governance.audit.prune(older_than=utc_now() - timedelta(days=settings.audit_retention_days))
+    return runtime
 
 
 def check_project(settings: Settings, project_dir: Path) -> None:

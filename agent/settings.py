@@ -77,6 +77,22 @@ class Settings(BaseSettings):
     dbt_target: str | None = Field(
         None, validation_alias=_ours("DBT_TARGET"), description="dbt target to use from profiles.yml."
     )
+    policy_file: Path | None = Field(
+        None,
+        validation_alias=_ours("POLICY_FILE"),
+        description='Who may read what (YAML, see README "Who can ask what"); reloaded when it changes.',
+    )
+    slack_default_access: Literal["allow", "deny"] = Field(
+        "allow",
+        validation_alias=_ours("SLACK_DEFAULT_ACCESS"),
+        description="A Slack channel no policy rule names: allow (sensitive columns masked) or deny.",
+    )
+    audit_retention_days: int = Field(
+        365,
+        ge=1,
+        validation_alias=_ours("AUDIT_RETENTION_DAYS"),
+        description="Audit records older than this many days are deleted at start.",
+    )
     glossary_file: Path | None = Field(
         None,
         validation_alias=_ours("GLOSSARY_FILE"),
@@ -203,6 +219,11 @@ class Settings(BaseSettings):
         "https://slack.com/api/",
         validation_alias=_ours("SLACK_API_URL"),
         description="Slack Web API base URL (for GovSlack, or a test server).",
+    )
+    slack_audit_channel: str | None = Field(
+        None,
+        validation_alias=_ours("SLACK_AUDIT_CHANNEL"),
+        description="A channel id where each Slack question and answer is summarised, with a link to the thread.",
     )
     slack_workers: int = Field(
         16,

@@ -41,6 +41,8 @@ def check_data_quality(context: ToolContext, arguments: CheckDataQualityInput) -
     started = time.perf_counter()
     index = context.dbt
     node = index.resolve(arguments.model)
+    if context.policy is not None:
+        node = context.policy.require(node)  # Checks of hidden columns go with them.
     if not node.relation_name and node.materialization == "ephemeral":
         raise ToolInputError(f"{node.name} is ephemeral: it has no table or view to check.")
     limits = context.limits

@@ -135,11 +135,16 @@ def describe_model(context: ToolContext, arguments: DescribeModelInput) -> ToolO
             text = describe_glossary_entry(entry, index.glossary_models(entry))
             return ToolOutput(content=text, summary=summary)
     node = index.resolve(arguments.name)
+    upstream, downstream = index.upstream(node), index.downstream(node)
+    if context.policy is not None:
+        node = context.policy.require(node)
+        upstream = [n for n in upstream if context.policy.allows(n)]
+        downstream = [n for n in downstream if context.policy.allows(n)]
     profile = context.profiles.latest(node.unique_id) if context.profiles is not None else None
     text = describe_node(
         node,
-        index.upstream(node),
-        index.downstream(node),
+        upstream,
+        downstream,
         profile,
         share_values=context.limits.send_result_rows_to_model,
     )

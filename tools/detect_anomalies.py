@@ -113,7 +113,7 @@ def _series(
 ) -> tuple[MetricSeries, str | None, str | None]:
     """The series to check, the SQL that produced it (for a metric) and the result id it is kept under."""
     if arguments.result_id is not None:
-        table = context.results.get(arguments.result_id)
+        table = context.result(arguments.result_id)
         if table is None:
             raise ToolInputError(
                 f"No result {arguments.result_id!r}: run run_query first and pass the result_id it returns."

@@ -37,7 +37,7 @@ class MakeChartInput(BaseModel):
 
 
 def make_chart(context: ToolContext, arguments: MakeChartInput) -> ToolOutput:
-    table = context.results.get(arguments.result_id)
+    table = context.result(arguments.result_id)
     if table is None:
         raise ToolInputError(
             f"No result {arguments.result_id!r}: run run_query first and pass the result_id it returns."

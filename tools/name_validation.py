@@ -53,8 +53,11 @@ def name_problem(context: ToolContext, query: CheckedQuery) -> NameProblem | Non
     """The first unknown or ambiguous name of the query, checked against the dbt catalog, or against the
     warehouse's listing of the named schemas when the catalog does not list the query's columns."""
     known = context.dbt.known_tables()
+    if context.policy is not None:
+        known = context.policy.visible_known_tables(known)
     problem = find_name_problem(query, known, source="the dbt catalog")
-    if problem is not None or _catalog_covers(query, known):
+    # Under a policy the warehouse's own listing is not consulted: it would suggest tables the asker may not see.
+    if problem is not None or _catalog_covers(query, known) or context.policy is not None:
         return problem
     schemas = _named_schemas(query)
     if not schemas:

@@ -20,6 +20,7 @@ from tools.warehouse.base import Warehouse
 
 if TYPE_CHECKING:
     from tools.dbt.index import DbtIndex
+    from tools.policy import ToolPolicy
 
 
 @dataclass
@@ -36,11 +37,28 @@ class ToolContext:
     profiles: StoredProfiles | None = None
     # The dbt project the runtime loaded (the demo's when none is configured); None in contexts built by hand.
     project_dir: Path | None = None
+    # What the asker may read; None where nothing is restricted (the terminal without a policy file).
+    policy: ToolPolicy | None = None
 
     @property
     def warehouse(self) -> Warehouse:
         # Connecting is deferred so that /search and /describe work while the warehouse is down.
-        return self.warehouse_provider()
+        warehouse = self.warehouse_provider()
+        if self.policy is None:
+            return warehouse
+        from tools.policy import (
+            PolicedWarehouse,  # Here, not at the top: the policy package imports this one.
+        )
+
+        # The one seam: every tool's SQL reaches the warehouse through here, so every tool obeys the policy.
+        return PolicedWarehouse(warehouse, self.policy)
+
+    def result(self, result_id: str) -> ResultTable | None:
+        """A kept result by id; under a policy, only one of this session (another asker's is not ours to read)."""
+        table = self.results.get(result_id)
+        if table is not None and self.policy is not None and table.session_id != self.session_id:
+            return None
+        return table
 
     @property
     def dbt(self) -> DbtIndex:

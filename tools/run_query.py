@@ -32,6 +32,9 @@ class RunQueryInput(BaseModel):
 def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     warehouse = context.warehouse
     checked = check_read_only(arguments.sql, warehouse.dialect.sqlglot_name, context.limits.allowed_functions)
+    # Hidden names are refused first; then the name check suggests only what the asker may see.
+    if context.policy is not None:
+        context.policy.refuse_hidden(checked.sql, warehouse.dialect.sqlglot_name)
     problem = name_problem(context, checked)
     if problem is not None:
         raise ToolInputError(f"Not run: {problem.message()}.", sql=checked.sql)

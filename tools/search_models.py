@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from tools.dbt.nodes import DbtMetric, DbtNode
 from tools.dbt.search import SearchHit, SemanticHit
 from tools.direct_command import DirectCommand, whole_argument
 from tools.registry import Tool, ToolContext, ToolOutput
+
+if TYPE_CHECKING:
+    from tools.dbt.index import DbtIndex
+    from tools.policy import ToolPolicy
 
 _SEMANTIC_LIMIT = 5
 _JOIN_LINES = 2
@@ -70,6 +77,8 @@ def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOut
     index = context.dbt
     hits = index.search(arguments.query, arguments.limit)
     semantic = index.search_semantic(arguments.query, min(arguments.limit, _SEMANTIC_LIMIT))
+    if context.policy is not None:
+        hits, semantic = _allowed_hits(context.policy, index, arguments, hits, semantic)
     attached = [entry for hit in hits for entry in hit.glossary] + [
         e for hit in semantic for e in hit.glossary
     ]
@@ -99,6 +108,25 @@ def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOut
     if glossary:
         summary += f"; glossary: {', '.join(glossary[:3])}"
     return ToolOutput(content="\n\n".join(sections), summary=summary)
+
+
+def _allowed_hits(
+    policy: ToolPolicy,
+    index: DbtIndex,
+    arguments: SearchModelsInput,
+    hits: list[SearchHit],
+    semantic: list[SemanticHit],
+) -> tuple[list[SearchHit], list[SemanticHit]]:
+    """Only what the asker may read, with hidden columns out; searched wider so that a full page remains."""
+    wider = index.search(arguments.query, arguments.limit * 4) if len(hits) == arguments.limit else hits
+    allowed = [replace(hit, node=policy.visible(hit.node)) for hit in wider if policy.allows(hit.node)]
+
+    def on_allowed_model(hit: SemanticHit) -> bool:
+        model = hit.item.model if isinstance(hit.item, DbtMetric) else None
+        node = index.find(model) if model else None
+        return node is None or policy.allows(node)
+
+    return allowed[: arguments.limit], [hit for hit in semantic if on_allowed_model(hit)]
 
 
 TOOL = Tool(

@@ -31,6 +31,7 @@ from agent.alerts.notices import (
 from agent.alerts.runs import AlertRunStore, PostKind, RunTrigger
 from agent.clock import utc_now
 from tools.errors import BlueprintError
+from tools.policy import Principal
 from tools.semantic_layer.loading import optional_semantic_layer
 
 if TYPE_CHECKING:
@@ -109,16 +110,17 @@ class AlertRunner:
         """Query and detect; a monitor's new counts are stored only with `record` (a scheduled run). Raises
         AlertEvaluationError (or another BlueprintError)."""
         runtime = self._runtime
+        # Alerts read through the policy, as the scheduled alerts' principal.
+        warehouse = runtime.warehouse_for(Principal.alert(alert.name))
         if alert.monitor is not None:
             return evaluate_monitor(
                 alert,
                 index=runtime.index(),
-                warehouse=runtime.warehouse(),
+                warehouse=warehouse,
                 settings=runtime.settings,
                 now=now or utc_now(),
                 points=self.monitor_points if record else UnsavedMonitorPoints(self.monitor_points),
             )
-        warehouse = runtime.warehouse()
         return evaluate_alert(
             alert,
             index=runtime.index(),
@@ -140,7 +142,7 @@ class AlertRunner:
             alert,
             incident.state.worst.at,
             index=self._runtime.index(),
-            warehouse=self._runtime.warehouse(),
+            warehouse=self._runtime.warehouse_for(Principal.alert(alert.name)),
             timeout_seconds=settings.query_timeout_seconds,
             max_rows=settings.max_result_rows,
         )

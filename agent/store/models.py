@@ -241,3 +241,34 @@ class MonitorPointRow(Base):
     period: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[float] = mapped_column()
     counted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class AuditTurnRow(Base):
+    """One turn or refused question: who, where, what was asked, what it cost and every policy decision."""
+
+    __tablename__ = "audit_turns"
+    __table_args__ = (
+        Index("ix_audit_turns_created_at", "created_at"),
+        Index("ix_audit_turns_user_created_at", "user_id", "created_at"),
+        Index("ix_audit_turns_channel_created_at", "channel_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    principal_kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text)
+    # answered, failed, refused (at the door, by the policy or a budget).
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(default=0.0)
+    bytes_scanned: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_returned: Mapped[int] = mapped_column(BigInteger, default=0)
+    # [{"tool", "sql", "rows", "bytes", "is_error", "summary"}] and [{"outcome", "subject", "detail"}].
+    tools: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

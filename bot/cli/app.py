@@ -23,6 +23,7 @@ from bot.cli.alerts_commands import alerts_app
 from bot.cli.exits import fail as _fail
 from bot.cli.exits import runtime_or_exit as _runtime
 from bot.cli.exits import settings_or_exit as _settings
+from bot.cli.governance_commands import register_governance_commands
 from bot.cli.json_output import JsonLinesSink
 from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
@@ -41,6 +42,7 @@ db_app = typer.Typer(help="Manage the conversation database.", no_args_is_help=T
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 register_profiling_commands(app)
+register_governance_commands(app)
 
 console = Console()
 

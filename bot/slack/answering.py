@@ -8,10 +8,14 @@ from datetime import timedelta
 from slack_sdk import WebClient
 
 from agent.errors import StoreError
+from agent.governance.asker import asking_as
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from agent.unicode_text import valid_unicode
 from bot.slack import messages
+from bot.slack.audit_mirror import mirror_turn
+from bot.slack.identity import SlackIdentity
+from bot.slack.policy_admission import slack_asker
 from bot.slack.posting import post_in_thread
 from bot.slack.questions import SlackQuestion
 from bot.slack.rendering.untrusted import plain_untrusted
@@ -37,6 +41,7 @@ class SlackAnswerer:
         *,
         bot_user_id: str | None,
         use_streaming: bool = True,
+        identity: SlackIdentity | None = None,
     ) -> None:
         self._runtime = runtime
         self._client = client
@@ -44,6 +49,7 @@ class SlackAnswerer:
         self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
         self.bot_user_id = bot_user_id
+        self._identity = identity or SlackIdentity(client)
 
     @property
     def runtime(self) -> Runtime:
@@ -131,4 +137,6 @@ class SlackAnswerer:
         text = question.text
         if joined_mid_thread:
             text = with_thread_context(self._client, question, self.bot_user_id)
-        self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
+        with asking_as(slack_asker(self._identity, question, self._runtime)):
+            outcome = self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
+        mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)

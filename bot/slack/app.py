@@ -27,8 +27,10 @@ from bot.alerts.scheduler import AlertScheduler
 from bot.slack.answering import SlackAnswerer
 from bot.slack.gate import AdmissionRule, EntryGate, from_a_person
 from bot.slack.health import HealthServer
+from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_listeners
 from bot.slack.long_lived import freeze_long_lived_objects
+from bot.slack.policy_admission import policy_admission
 from bot.slack.socket_mode import AckOnReceiptHandler
 from bot.slack.web_client import build_web_client
 from tools.errors import ConfigError
@@ -167,9 +169,12 @@ def build_slack_bot(
         listener_executor=ThreadPoolExecutor(_LISTENER_THREADS, thread_name_prefix="slack-listener"),
         ignoring_self_events_enabled=True,
     )
-    gate = EntryGate([from_a_person(bot_user_id), *admission_rules], client)
+    identity = SlackIdentity(client)
+    gate = EntryGate(
+        [from_a_person(bot_user_id), policy_admission(runtime, identity), *admission_rules], client
+    )
     app.use(gate.middleware)
-    answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id)
+    answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id, identity=identity)
     # Slack redelivers an event for at most an hour or so; older claims only grow the table.
     runtime.sessions.forget_claims_older_than(_CLAIM_RETENTION)
     alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))

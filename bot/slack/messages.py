@@ -20,3 +20,14 @@ NO_SQL_FOR_ANSWER = "No SQL ran for this answer."
 SQL_FOR_ANSWER = "The SQL behind this answer:"
 FEEDBACK_THANKS = "Thanks for the feedback, <@{user}>."
 STATUS_WORKING = "is thinking…"
+GUESTS_NOT_ALLOWED = (
+    "Sorry, I can't answer questions from guest accounts here. An admin can allow guests in the policy file."
+)
+EXTERNAL_NOT_ALLOWED = (
+    "Sorry, I only answer people of this workspace in shared channels. An admin can allow this channel's "
+    "partners in the policy file."
+)
+CHANNEL_NOT_ALLOWED = "Sorry, I'm not set up to answer questions here. Ask an admin to add a rule for this channel to the policy file."
+ASKER_UNKNOWN = (
+    "Sorry, I couldn't check who is asking just now, so I can't answer. Please try again in a minute."
+)

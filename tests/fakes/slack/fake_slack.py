@@ -8,6 +8,7 @@ from typing import Any
 from tests.fakes.slack.app_methods import AppMethods
 from tests.fakes.slack.chat_methods import ChatMethods
 from tests.fakes.slack.conversation_methods import ConversationMethods
+from tests.fakes.slack.directory import Directory
 from tests.fakes.slack.envelopes import EnvelopeSender
 from tests.fakes.slack.events import EventBuilder
 from tests.fakes.slack.files import UPLOAD_ROUTE, FileUploads
@@ -45,6 +46,8 @@ class FakeSlack:
         self._envelopes = EnvelopeSender(workspace, self._socket_mode, self._events, self._response_urls)
         uploads = FileUploads(workspace, self._http.root)
         self._users = UserMethods(workspace)
+        # People and channels (users.info, conversations.info); tests add guests and outsiders to it.
+        self.directory = Directory(app.team_id)
         methods = {
             **AppMethods(workspace).table(),
             **self._socket_mode.table(),
@@ -53,6 +56,7 @@ class FakeSlack:
             **ConversationMethods(workspace).table(),
             **uploads.table(),
             **self._users.table(),
+            **self.directory.table(),
         }
         self._web_api = WebApi(workspace, methods, streaming=streaming)
         # What the fake recorded, as lists that grow while the test runs.

@@ -1,0 +1,1 @@
+"""Governance in the agent: who is asking this turn (the policy itself lives in tools/policy)."""
