@@ -16,6 +16,7 @@ from agent.governance.asker import asking_as
 from agent.runtime import Runtime
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.postgres_roles import read_only_role
 from tests.redteam.policy_attempts import all_attempts
 from tools.policy import Principal
 from tools.registry import ToolOutput
@@ -213,7 +214,7 @@ _PG_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "HUGEINT": "numeri
 @pytest.fixture
 def policed_postgres(
     postgres_url: str, demo_data_dir: Path, make_runtime: Callable[..., Runtime], tmp_path: Path
-) -> Runtime:
+) -> Iterator[Runtime]:
     import psycopg
 
     database = next(demo_data_dir.rglob("*.duckdb"))
@@ -231,11 +232,13 @@ def policed_postgres(
     source.close()
     policy = tmp_path / "policy.yml"
     policy.write_text(RED_TEAM_POLICY)
-    return make_runtime(
-        policy_file=policy,
-        dbt_project_dir=DEMO_PROJECT_DIR,
-        warehouse_url=f"{postgres_url}?options=-csearch_path%3Dmain",
-    )
+    # As a read-only role, as the product requires (it refuses to serve as the test server's superuser).
+    with read_only_role(postgres_url, ["main"]) as reader_url:
+        yield make_runtime(
+            policy_file=policy,
+            dbt_project_dir=DEMO_PROJECT_DIR,
+            warehouse_url=f"{reader_url}?options=-csearch_path%3Dmain",
+        )
 
 
 @pytest.mark.postgres

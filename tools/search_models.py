@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -119,7 +120,18 @@ def _allowed_hits(
 ) -> tuple[list[SearchHit], list[SemanticHit]]:
     """Only what the asker may read, with hidden columns out; searched wider so that a full page remains."""
     wider = index.search(arguments.query, arguments.limit * 4) if len(hits) == arguments.limit else hits
-    allowed = [replace(hit, node=policy.visible(hit.node)) for hit in wider if policy.allows(hit.node)]
+    hidden_models = {node.name.lower() for node in index.nodes() if not policy.allows(node)}
+
+    def shown_joins(hit: SearchHit) -> tuple[str, ...]:
+        # A join sentence names the other model and the key: neither may be one the asker cannot see.
+        hidden = hidden_models | set(policy.access.hidden_columns(hit.node))
+        return tuple(s for s in hit.joins if not hidden & {w.lower() for w in re.findall(r"\w+", s)})
+
+    allowed = [
+        replace(hit, node=policy.visible(hit.node), joins=shown_joins(hit))
+        for hit in wider
+        if policy.allows(hit.node)
+    ]
 
     def on_allowed_model(hit: SemanticHit) -> bool:
         model = hit.item.model if isinstance(hit.item, DbtMetric) else None
