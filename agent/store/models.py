@@ -186,3 +186,31 @@ class AlertRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class InboxRow(Base):
+    """A message accepted from a front door, kept until answered: the durable inbox workers take leases on.
+
+    One row per message (`message_key`); a conversation's rows are answered one at a time in `position` order.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("message_key", name="uq_inbox_message_key"),
+        Index("ix_inbox_conversation_position", "conversation_key", "position"),
+        Index("ix_inbox_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    message_key: Mapped[str] = mapped_column(String(255))
+    conversation_key: Mapped[str] = mapped_column(String(255))
+    position: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

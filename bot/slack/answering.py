@@ -1,27 +1,37 @@
-"""Accepting Slack questions: queued at once, then claimed once, mapped to a session and answered on our pool."""
+"""Accepting Slack questions into the durable inbox, and answering them from it: once, and in thread order.
+
+Every process sharing the conversation database answers from the same inbox: a question accepted by one may
+be answered by another, and one whose process died mid-answer is taken over when its lease runs out.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from agent.runtime import Runtime
-from agent.sessions import SessionKey
+from agent.sessions import InboxItem, InboxKind
 from bot.slack import messages
-from bot.slack.posting import post_in_thread
-from bot.slack.questions import SlackQuestion
+from bot.slack.questions import SlackQuestion, received_inbox_entry
 from bot.slack.thread_context import with_thread_context
-from bot.slack.thread_pool import ThreadOrderedPool
+from bot.slack.thread_pool import LeasedWorkers
 from bot.slack.thread_reply import SlackThreadReply
 
 log = logging.getLogger(__name__)
 
-# A claim this old that never finished belongs to a process that died mid-answer: a redelivery of the event
-# (without an acknowledgement Slack retries at once, then about 1 and 5 minutes later) is answered then. Longer
-# than any answer takes, so an answer still running is not repeated.
-UNFINISHED_CLAIM_EXPIRY = timedelta(minutes=5)
+# An item taken this many times without being finished fails every time (or its event never reaches a
+# listener): it is given up rather than retried forever.
+_MAX_ATTEMPTS = 3
+
+Replay = Callable[[dict[str, Any]], bool]
 
 
 class SlackAnswerer:
@@ -35,12 +45,25 @@ class SlackAnswerer:
         bot_user_id: str | None,
         use_streaming: bool = True,
     ) -> None:
+        settings = runtime.settings
         self._runtime = runtime
         self._client = client
         self._agent = runtime.agent()
-        self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
         self.bot_user_id = bot_user_id
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.inbox = runtime.sessions.inbox(
+            owner=owner, lease=timedelta(seconds=settings.slack_inbox_lease_seconds)
+        )
+        self._workers = LeasedWorkers(
+            settings.slack_workers,
+            take=self.inbox.take,
+            run=self._work,
+            renew=self.inbox.renew,
+            renew_seconds=min(settings.slack_inbox_renew_seconds, settings.slack_inbox_lease_seconds / 3),
+        )
+        self._replay: Replay | None = None
+        self._started = False
 
     @property
     def runtime(self) -> Runtime:
@@ -50,25 +73,48 @@ class SlackAnswerer:
     def client(self) -> WebClient:
         return self._client
 
-    def has_session(self, session_key: SessionKey) -> bool:
-        """Whether the bot already converses in this thread (so replies need no mention)."""
-        # A question still waiting for a worker has no session yet, but its thread is the bot's.
-        if self._pool.has_work(session_key):
-            return True
-        return self._runtime.sessions.find(session_key) is not None
+    def start(self, replay: Replay) -> None:
+        """Start answering from the inbox, unfinished work of earlier processes included.
 
-    def accept(self, question: SlackQuestion) -> bool:
-        """Queue an answer and return at once; True when queued (a duplicate delivery is dropped later).
-
-        Listeners call this, so it touches no database: claiming the event and finding its session run on the
-        answer pool, in the thread's order, and a burst of events is acknowledged without waiting on them.
+        `replay` runs a stored event body through the app again (for events whose process died before its
+        listener decided), returning whether the entry gate admitted it.
         """
-        if not self._pool.submit(question.session_key, lambda: self._claim_and_answer(question)):
-            post_in_thread(
-                self._client, question.channel, question.thread_ts, text=messages.SHUTTING_DOWN, variants=[]
-            )
+        self._replay = replay
+        if not self._started:
+            self._started = True
+            self._workers.start()
+
+    def store_envelopes(self, envelopes: list[dict[str, Any]]) -> None:
+        """Store arriving Events API envelopes that may be questions (before they are acknowledged)."""
+        entries = [entry for e in envelopes if (entry := received_inbox_entry(e, self.bot_user_id))]
+        self.inbox.receive(entries)
+
+    def dispatched(self, body: dict[str, Any], admitted: bool) -> None:
+        """The app ran an event: one the entry gate refused is no question (its listener decides the rest)."""
+        if admitted:
+            return
+        entry = received_inbox_entry({"payload": body}, self.bot_user_id)
+        if entry is not None:
+            self.inbox.drop(entry.message_key, only_if_mine=True)
+
+    def is_bots_thread(self, question: SlackQuestion) -> bool:
+        """Whether the bot converses in this thread (so replies need no mention), judged from the thread: a
+        session, or a question stored there, even one whose listener has not run yet."""
+        if self.inbox.conversation_is_ours(question.session_key, except_message=question.message_key):
+            return True
+        return self._runtime.sessions.find(question.session_key) is not None
+
+    def accept(self, question: SlackQuestion, kind: InboxKind = "mention") -> bool:
+        """Store the question to answer and return at once; False for a message accepted before."""
+        if not self.inbox.accept(question.inbox_entry(kind)):
+            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
             return False
+        self._workers.wake()
         return True
+
+    def ignore(self, question: SlackQuestion) -> None:
+        """The message is not for us (a reply in a thread the bot is not in)."""
+        self.inbox.drop(question.message_key)
 
     def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
         """A question from a slash command or a button: posted as a new thread, then answered in it."""
@@ -86,36 +132,66 @@ class SlackAnswerer:
             text=text,
             is_direct_message=channel.startswith("D"),
         )
-        return self.accept(question)
+        return self.accept(question, "asked")
 
     def shutdown(self, grace_seconds: float) -> bool:
-        """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished."""
-        return self._pool.shutdown(grace_seconds)
+        """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished.
 
-    def _claim_and_answer(self, question: SlackQuestion) -> None:
-        """Answer unless another delivery of the same message was taken; mark the claim finished after."""
-        # Exactly once across redeliveries, restarts and processes: the database's unique key decides. The key
-        # is the message, not the event: the same message also arrives as two event types (message and
-        # app_mention), and Slack's retries of an event carry the same message.
-        claim = f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
-        sessions = self._runtime.sessions
-        if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
-            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+        Questions not yet taken stay in the inbox for another process, or this one once restarted.
+        """
+        return self._workers.shutdown(grace_seconds)
+
+    def _work(self, item: InboxItem) -> None:
+        if item.attempts > _MAX_ATTEMPTS:
+            log.error("inbox item %s given up after %d attempts", item.entry.message_key, item.attempts - 1)
+            self.inbox.finish(item.id)
             return
+        if item.status == "received":
+            self._replay_received(item)
+            return
+        question = SlackQuestion.from_inbox_payload(item.entry.payload)
+        self._answer(question, item)
+        if not self.inbox.finish(item.id):
+            log.warning("lost the lease of %s while answering it", item.entry.message_key)
+
+    def _replay_received(self, item: InboxItem) -> None:
+        """An event stored by a process that died before its listener decided: run it through the app again."""
+        if self._replay is None or not self._replay(item.entry.payload["body"]):
+            self.inbox.drop(item.entry.message_key, only_if_mine=True)
+        # Admitted: its listener accepts or ignores it; if neither, the lease runs out and it is tried again.
+
+    def _answer(self, question: SlackQuestion, item: InboxItem) -> None:
+        sessions = self._runtime.sessions
         existing = sessions.find(question.session_key)
         session = existing or sessions.open(
             question.session_key,
             metadata={"team": question.team_id, "channel": question.channel, "thread_ts": question.thread_ts},
         )
-        self._answer(
-            question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
-        )
-        sessions.finish_claim(claim)
-
-    def _answer(self, question: SlackQuestion, session_id: str, *, joined_mid_thread: bool) -> None:
-        reply = SlackThreadReply(self._client, question, session_id, use_streaming=self._use_streaming)
+        if item.attempts > 1 and item.started_at is not None:
+            # A process died answering this: the thread must end with one answer, and the history with one
+            # copy of the question.
+            self._remove_partial_answer(question, item.started_at)
+            sessions.discard_turn_since(session.id, item.started_at)
+        reply = SlackThreadReply(self._client, question, session.id, use_streaming=self._use_streaming)
         reply.working()
         text = question.text
-        if joined_mid_thread:
+        if existing is None and question.joins_existing_thread:
             text = with_thread_context(self._client, question, self.bot_user_id)
-        self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
+        self._agent.handle(session.id, text, reply, author=f"<@{question.user}>")
+
+    def _remove_partial_answer(self, question: SlackQuestion, since: datetime) -> None:
+        """Delete what the bot posted in the thread since the interrupted answer began (this answer replaces it)."""
+        try:
+            replies = self._client.conversations_replies(channel=question.channel, ts=question.thread_ts)
+        except SlackApiError as exc:
+            log.warning(
+                "could not read the thread to replace a partial answer: %s", exc.response.get("error")
+            )
+            return
+        for message in replies.get("messages") or []:
+            ours = message.get("user") == self.bot_user_id or bool(message.get("bot_id"))
+            if ours and float(message.get("ts") or 0) >= since.timestamp():
+                try:
+                    self._client.chat_delete(channel=question.channel, ts=str(message["ts"]))
+                except SlackApiError as exc:
+                    log.warning("could not delete a partial answer: %s", exc.response.get("error"))

@@ -1,68 +1,141 @@
-"""A bounded worker pool that runs work for one key (a Slack thread) in order, and different keys in parallel."""
+"""Worker threads that take leased work from a shared source, renew the leases while working, and stop gracefully.
+
+Which item may run when (one at a time per Slack thread, in order) is the source's decision (the inbox):
+these workers only take, run and renew. Leases make a crash safe: an item whose process died is taken over by
+a live one once its lease runs out.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
-from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
 
-class ThreadOrderedPool:
-    """Submit work under a key: same key runs one at a time in submission order; keys share `workers` threads."""
+class Leased(Protocol):
+    @property
+    def id(self) -> int: ...
 
-    def __init__(self, workers: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blueprintdata-answer")
-        self._queues: dict[Hashable, deque[Callable[[], None]]] = {}
+
+Item = TypeVar("Item", bound=Leased)
+
+
+class LeasedWorkers(Generic[Item]):
+    """`workers` threads running `run(item)` for each item `take()` gives them; idle ones poll every `poll_seconds`.
+
+    Held items' leases are renewed every `renew_seconds` with `renew(ids)`. `wake()` tells an idle worker there
+    is work now (a question accepted by this process) so it need not wait for its next poll.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        take: Callable[[], Item | None],
+        run: Callable[[Item], None],
+        renew: Callable[[Sequence[int]], object],
+        renew_seconds: float,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._take = take
+        self._run = run
+        self._renew = renew
+        self._renew_seconds = renew_seconds
+        self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._accepting = True
+        self._changed = threading.Condition(self._lock)
+        self._held: dict[int, Item] = {}
+        self._wakeups = 0
+        self._stopping = False
+        self._renewing = True
+        self._threads = [
+            threading.Thread(target=self._work, name=f"blueprintdata-answer-{number}", daemon=True)
+            for number in range(workers)
+        ]
+        self._threads.append(threading.Thread(target=self._renew_leases, name="inbox-leases", daemon=True))
 
-    def submit(self, key: Hashable, work: Callable[[], None]) -> bool:
-        """Queue `work`; False once shutdown has begun (the caller then tells the user)."""
+    def start(self) -> LeasedWorkers[Item]:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def wake(self) -> None:
+        """There is work to take now."""
+        with self._changed:
+            self._wakeups += 1
+            self._changed.notify()
+
+    def busy(self) -> int:
+        """Items being worked on now."""
         with self._lock:
-            if not self._accepting:
-                return False
-            queue = self._queues.get(key)
-            if queue is not None:
-                queue.append(work)
-                return True
-            self._queues[key] = deque([work])
-        self._executor.submit(self._drain, key)
-        return True
-
-    def _drain(self, key: Hashable) -> None:
-        while True:
-            with self._lock:
-                queue = self._queues[key]
-                work = queue[0]
-            try:
-                work()
-            except Exception:  # One failed answer must not stop the thread's later messages.
-                log.exception("answer work failed for %s", key)
-            with self._lock:
-                queue.popleft()
-                if not queue:
-                    del self._queues[key]
-                    self._idle.notify_all()
-                    return
-
-    def has_work(self, key: Hashable) -> bool:
-        """Whether work for `key` is queued or running."""
-        with self._lock:
-            return key in self._queues
-
-    def pending(self) -> int:
-        with self._lock:
-            return sum(len(queue) for queue in self._queues.values())
+            return len(self._held)
 
     def shutdown(self, grace_seconds: float) -> bool:
-        """Stop taking work, wait up to `grace_seconds` for work in flight; True when all finished."""
-        with self._lock:
-            self._accepting = False
-            finished = self._idle.wait_for(lambda: not self._queues, timeout=grace_seconds)
-        self._executor.shutdown(wait=finished, cancel_futures=not finished)
-        return finished
+        """Take no more items; wait up to `grace_seconds` for those in hand. True when all finished.
+
+        Items still running after the grace keep their leases until they expire, then another process takes
+        them over.
+        """
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+            finished = self._changed.wait_for(lambda: not self._held, timeout=grace_seconds)
+            # Abandoned answers must not keep their leases alive: another process is to take them over.
+            self._renewing = False
+            self._changed.notify_all()
+            return finished
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                if self._stopping:
+                    return
+            item = self._take_logged()
+            if item is None:
+                with self._changed:
+                    if self._wakeups == 0 and not self._stopping:
+                        self._changed.wait(self._poll_seconds)
+                    self._wakeups = max(0, self._wakeups - 1)
+                continue
+            with self._changed:
+                self._held[item.id] = item
+                if self._stopping:  # Taken as shutdown began: give it up unrun, its lease will expire.
+                    del self._held[item.id]
+                    self._changed.notify_all()
+                    return
+            self.wake()  # There may be more: let another idle worker look.
+            try:
+                self._run(item)
+            except Exception:  # One failed answer must not stop this worker.
+                log.exception("inbox item %s failed", item.id)
+            finally:
+                with self._changed:
+                    del self._held[item.id]
+                    self._changed.notify_all()
+
+    def _done_renewing(self) -> bool:
+        return not self._renewing or (self._stopping and not self._held)
+
+    def _take_logged(self) -> Item | None:
+        try:
+            return self._take()
+        except Exception:  # The database may be briefly unreachable: try again at the next poll.
+            log.warning("could not take work from the inbox", exc_info=True)
+            return None
+
+    def _renew_leases(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(self._done_renewing, timeout=self._renew_seconds)
+                if self._done_renewing():
+                    return
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                self._renew(held)
+            except Exception:
+                log.warning("could not renew %d lease(s)", len(held), exc_info=True)

@@ -1,0 +1,263 @@
+"""The durable inbox: messages stored when they arrive, taken under leases, answered once and in order.
+
+A row's life: `received` (stored before the event is acknowledged; not yet known to be a question), then
+`pending` (a question to answer) or `dropped` (not for us), then `done`. Workers of every process sharing the
+database take rows under a lease that they renew while they work; a lease left to expire (its process died)
+is taken over by any live process. A conversation's rows are taken one at a time in `position` order: a row
+is taken only when no earlier row of its conversation is unfinished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from agent.clock import utc_now
+from agent.store.models import InboxRow
+
+InboxKind = Literal["mention", "direct", "reply", "asked"]
+InboxStatus = Literal["received", "pending", "done", "dropped"]
+
+_INBOX = cast(sa.Table, InboxRow.__table__)
+_UNFINISHED = ("received", "pending")
+# Kinds that make their conversation ours from the moment they are stored: the bot was asked there.
+_ADDRESSED_TO_US = ("mention", "direct", "asked")
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A message to store: its own key, its conversation and its place in it, and what it carried."""
+
+    message_key: str
+    conversation_key: str
+    position: str
+    kind: InboxKind
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A stored message taken under a lease by one worker."""
+
+    id: int
+    entry: InboxEntry
+    status: InboxStatus
+    attempts: int  # takes so far, this one included: above 1, an earlier worker may have started it
+    started_at: datetime | None  # when a worker first took it as a question
+
+
+def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
+    """Store arriving messages as `received`, leased to `owner`; a message stored before is left as it is."""
+    if not entries:
+        return
+    now = utc_now()
+    rows = [
+        {
+            "message_key": entry.message_key,
+            "conversation_key": entry.conversation_key,
+            "position": entry.position,
+            "kind": entry.kind,
+            "payload": entry.payload,
+            "status": "received",
+            "lease_owner": owner,
+            "lease_until": now + lease,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for entry in entries
+    ]
+    insert = _insert_ignoring_duplicates(engine)
+    with engine.begin() as connection:
+        connection.execute(insert, rows)
+
+
+def accept(engine: Engine, entry: InboxEntry) -> bool:
+    """Make a message a question to answer (`pending`, free to take); False when it already is one or was done."""
+    revive = (
+        sa.update(_INBOX)
+        .where(_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")))
+        .values(status="pending", kind=entry.kind, payload=entry.payload, lease_owner=None, lease_until=None)
+    )
+    with engine.begin() as connection:
+        if (connection.execute(revive).rowcount or 0) == 1:
+            return True
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(_INBOX).values(
+                    message_key=entry.message_key,
+                    conversation_key=entry.conversation_key,
+                    position=entry.position,
+                    kind=entry.kind,
+                    payload=entry.payload,
+                    status="pending",
+                    attempts=0,
+                    created_at=utc_now(),
+                )
+            )
+        return True
+    except IntegrityError:
+        return False  # Pending or done already: a redelivery.
+
+
+def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
+    """A received message turned out not to be for us; with `owner`, only while that owner holds it."""
+    condition = [_INBOX.c.message_key == message_key, _INBOX.c.status == "received"]
+    if owner is not None:
+        condition.append(_INBOX.c.lease_owner == owner)
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.update(_INBOX).where(*condition).values(status="dropped", lease_owner=None, lease_until=None)
+        )
+        return (result.rowcount or 0) == 1
+
+
+def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
+    """Lease the oldest unfinished message that is free and first unfinished in its conversation, if any."""
+    now = utc_now()
+    earlier = _INBOX.alias("earlier")
+    blocked = (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.conversation_key == _INBOX.c.conversation_key,
+            earlier.c.position < _INBOX.c.position,
+            earlier.c.status.in_(_UNFINISHED),
+        )
+        .exists()
+    )
+    candidate = (
+        sa.select(_INBOX.c.id)
+        .where(
+            _INBOX.c.status.in_(_UNFINISHED),
+            sa.or_(_INBOX.c.lease_until.is_(None), _INBOX.c.lease_until < now),
+            ~blocked,
+        )
+        .order_by(_INBOX.c.id)
+        .limit(1)
+        # PostgreSQL: workers of every process skip the row another is taking rather than wait for it. SQLite
+        # renders nothing here: it has one writer at a time, and the UPDATE below is one atomic statement.
+        .with_for_update(skip_locked=True, of=_INBOX)
+        .scalar_subquery()
+    )
+    statement = (
+        sa.update(_INBOX)
+        .where(_INBOX.c.id == candidate)
+        .values(
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempts=_INBOX.c.attempts + 1,
+            started_at=sa.case(
+                (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), now),
+                else_=_INBOX.c.started_at,
+            ),
+        )
+        .returning(_INBOX)
+    )
+    with engine.begin() as connection:
+        row = connection.execute(statement).mappings().first()
+    if row is None:
+        return None
+    entry = InboxEntry(
+        message_key=row["message_key"],
+        conversation_key=row["conversation_key"],
+        position=row["position"],
+        kind=row["kind"],
+        payload=row["payload"],
+    )
+    return InboxItem(
+        id=row["id"],
+        entry=entry,
+        status=row["status"],
+        attempts=row["attempts"],
+        started_at=_utc(row["started_at"]),
+    )
+
+
+def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> int:
+    """Extend `owner`'s leases on the items it still works on; returns how many it still holds."""
+    if not item_ids:
+        return 0
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id.in_(item_ids), _INBOX.c.lease_owner == owner)
+            .values(lease_until=utc_now() + lease)
+        )
+        return result.rowcount or 0
+
+
+def finish(engine: Engine, item_id: int, *, owner: str) -> bool:
+    """Mark an item answered; False when `owner` had lost its lease (another process took it over)."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
+            .values(status="done", finished_at=utc_now(), lease_owner=None, lease_until=None)
+        )
+        return (result.rowcount or 0) == 1
+
+
+def release(engine: Engine, item_id: int, *, owner: str) -> None:
+    """Give a lease back unfinished, so that any process may take the item at once."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def conversation_is_ours(engine: Engine, conversation_key: str, *, except_message: str) -> bool:
+    """Whether the bot was asked in this conversation: a mention or direct question stored there (even one not
+    yet taken), or a message of it accepted as a question."""
+    query = sa.select(_INBOX.c.id).where(
+        _INBOX.c.conversation_key == conversation_key,
+        _INBOX.c.message_key != except_message,
+        sa.or_(
+            sa.and_(_INBOX.c.kind.in_(_ADDRESSED_TO_US), _INBOX.c.status != "dropped"),
+            _INBOX.c.status.in_(("pending", "done")),
+        ),
+    )
+    with engine.connect() as connection:
+        return connection.execute(query.limit(1)).first() is not None
+
+
+def depth(engine: Engine) -> tuple[int, datetime | None]:
+    """How many messages are unfinished, and when the oldest of them arrived."""
+    query = sa.select(sa.func.count(), sa.func.min(_INBOX.c.created_at)).where(
+        _INBOX.c.status.in_(_UNFINISHED)
+    )
+    with engine.connect() as connection:
+        count, oldest = connection.execute(query).one()
+    return int(count), _utc(oldest)
+
+
+def forget_finished_older_than(engine: Engine, age: timedelta) -> int:
+    """Delete answered and dropped messages older than `age`; unfinished ones are kept whatever their age."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.delete(_INBOX).where(
+                _INBOX.c.status.in_(("done", "dropped")), _INBOX.c.created_at < utc_now() - age
+            )
+        )
+        return result.rowcount or 0
+
+
+def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
+    return sqlite.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # RETURNING and aggregates bypass the column type on some drivers: SQLite hands back naive UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
