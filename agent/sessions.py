@@ -185,6 +185,10 @@ class Inbox:
         """Extend the leases of the items still being worked on."""
         return inbox.renew(self._engine, item_ids, owner=self.owner, lease=self.lease)
 
+    def note_reply(self, item_id: int, reply_ref: str) -> None:
+        """Remember the first reply posted for an item, to replace it if the answer is taken over."""
+        inbox.note_reply(self._engine, item_id, reply_ref, owner=self.owner)
+
     def finish(self, item_id: int) -> bool:
         """Mark an item done; False when the lease had been lost to another process."""
         return inbox.finish(self._engine, item_id, owner=self.owner)

@@ -51,6 +51,7 @@ class InboxItem:
     status: InboxStatus
     attempts: int  # takes so far, this one included: above 1, an earlier worker may have started it
     started_at: datetime | None  # when a worker first took it as a question
+    reply_ref: str | None  # the first reply an earlier attempt posted (see `note_reply`)
 
 
 def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
@@ -177,6 +178,7 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
         status=row["status"],
         attempts=row["attempts"],
         started_at=_utc(row["started_at"]),
+        reply_ref=row["reply_ref"],
     )
 
 
@@ -191,6 +193,16 @@ def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedel
             .values(lease_until=utc_now() + lease)
         )
         return result.rowcount or 0
+
+
+def note_reply(engine: Engine, item_id: int, reply_ref: str, *, owner: str) -> None:
+    """Remember the first reply posted for an item (kept if one was noted before, by an earlier attempt)."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner, _INBOX.c.reply_ref.is_(None))
+            .values(reply_ref=reply_ref)
+        )
 
 
 def finish(engine: Engine, item_id: int, *, owner: str) -> bool:

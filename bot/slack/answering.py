@@ -11,7 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -21,6 +21,7 @@ from agent.runtime import Runtime
 from agent.sessions import InboxItem, InboxKind
 from bot.slack import messages
 from bot.slack.questions import SlackQuestion, received_inbox_entry
+from bot.slack.reply_recording import ReplyRecordingClient
 from bot.slack.thread_context import with_thread_context
 from bot.slack.thread_pool import LeasedWorkers
 from bot.slack.thread_reply import SlackThreadReply
@@ -170,28 +171,45 @@ class SlackAnswerer:
         if item.attempts > 1 and item.started_at is not None:
             # A process died answering this: the thread must end with one answer, and the history with one
             # copy of the question.
-            self._remove_partial_answer(question, item.started_at)
+            if item.reply_ref is not None:
+                self._remove_partial_answer(question, item.reply_ref)
             sessions.discard_turn_since(session.id, item.started_at)
-        reply = SlackThreadReply(self._client, question, session.id, use_streaming=self._use_streaming)
+        noted: list[str] = []
+
+        def note_first_post(ts: str) -> None:
+            if not noted:
+                noted.append(ts)
+                self.inbox.note_reply(item.id, ts)
+
+        client = ReplyRecordingClient(self._client, note_first_post)
+        reply = SlackThreadReply(client, question, session.id, use_streaming=self._use_streaming)
         reply.working()
         text = question.text
         if existing is None and question.joins_existing_thread:
             text = with_thread_context(self._client, question, self.bot_user_id)
         self._agent.handle(session.id, text, reply, author=f"<@{question.user}>")
 
-    def _remove_partial_answer(self, question: SlackQuestion, since: datetime) -> None:
-        """Delete what the bot posted in the thread since the interrupted answer began (this answer replaces it)."""
+    def _remove_partial_answer(self, question: SlackQuestion, first_post_ts: str) -> None:
+        """Delete what the bot posted in the thread from the interrupted answer's first message on: the new
+        answer replaces it (later questions of the thread wait for this one, so nothing after it is theirs)."""
         try:
-            replies = self._client.conversations_replies(channel=question.channel, ts=question.thread_ts)
+            replies = self._client.conversations_replies(
+                channel=question.channel, ts=question.thread_ts, oldest=first_post_ts, inclusive=True
+            )
         except SlackApiError as exc:
             log.warning(
                 "could not read the thread to replace a partial answer: %s", exc.response.get("error")
             )
             return
         for message in replies.get("messages") or []:
-            ours = message.get("user") == self.bot_user_id or bool(message.get("bot_id"))
-            if ours and float(message.get("ts") or 0) >= since.timestamp():
+            ts = str(message.get("ts") or "")
+            if message.get("user") == self.bot_user_id and _ts_key(ts) >= _ts_key(first_post_ts):
                 try:
-                    self._client.chat_delete(channel=question.channel, ts=str(message["ts"]))
+                    self._client.chat_delete(channel=question.channel, ts=ts)
                 except SlackApiError as exc:
                     log.warning("could not delete a partial answer: %s", exc.response.get("error"))
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds or 0), int(micros or 0)
