@@ -173,6 +173,11 @@ class Inbox:
         """Make a message a question to answer; False for one accepted before (a redelivery)."""
         return inbox.accept(self._engine, entry)
 
+    def accept_and_take(self, entry: InboxEntry) -> InboxItem | bool:
+        """Accept a message and lease it to this process when it may be answered at once (the item), else
+        return as `accept` does."""
+        return inbox.accept_and_take(self._engine, entry, owner=self.owner, lease=self.lease)
+
     def drop(self, message_key: str, *, only_if_mine: bool = False) -> bool:
         """A received message is not for us (with `only_if_mine`, only while this process holds it)."""
         return inbox.drop(self._engine, message_key, owner=self.owner if only_if_mine else None)

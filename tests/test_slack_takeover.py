@@ -136,7 +136,9 @@ def test_old_claims_and_finished_inbox_rows_are_pruned_periodically(start_bot: S
                     created_at=old,
                 )
             )
-    janitor = StoreJanitor(bot.runtime.sessions, inbox, retention=timedelta(days=2), every=timedelta(seconds=0.1))
+    janitor = StoreJanitor(
+        bot.runtime.sessions, inbox, retention=timedelta(days=2), every=timedelta(seconds=0.1)
+    )
     janitor.start()
     try:
 

@@ -43,7 +43,12 @@ def workers_over(inbox: Inbox, count: int, run: object, **options: float) -> Lea
             inbox.finish(item.id)
 
     return LeasedWorkers(
-        count, take=inbox.take, run=work, renew=inbox.renew, renew_seconds=options.get("renew", 1.0)
+        count,
+        take=inbox.take,
+        run=work,
+        renew=inbox.renew,
+        release=inbox.release,
+        renew_seconds=options.get("renew", 1.0),
     ).start()
 
 

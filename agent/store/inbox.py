@@ -9,7 +9,9 @@ is taken only when no earlier row of its conversation is unfinished.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -26,6 +28,11 @@ InboxKind = Literal["mention", "direct", "reply", "asked"]
 InboxStatus = Literal["received", "pending", "done", "dropped"]
 
 _INBOX = cast(sa.Table, InboxRow.__table__)
+_SQLITE_TAKES = threading.Lock()
+# SQLite lets one writer in at a time; a writer finding the lock taken sleeps 1, 2, 5, 10... ms before trying
+# again. This process's inbox writes queue on a lock of ours instead, each going in as the one before ends.
+_SQLITE_WRITES = threading.Lock()
+_SQLITE_TAKE_TRIES = 3
 _UNFINISHED = ("received", "pending")
 # Kinds that make their conversation ours from the moment they are stored: the bot was asked there.
 _ADDRESSED_TO_US = ("mention", "direct", "asked")
@@ -75,7 +82,7 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
         for entry in entries
     ]
     insert = _insert_ignoring_duplicates(engine)
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         connection.execute(insert, rows)
 
 
@@ -86,11 +93,11 @@ def accept(engine: Engine, entry: InboxEntry) -> bool:
         .where(_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")))
         .values(status="pending", kind=entry.kind, payload=entry.payload, lease_owner=None, lease_until=None)
     )
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         if (connection.execute(revive).rowcount or 0) == 1:
             return True
     try:
-        with engine.begin() as connection:
+        with _writing(engine) as connection:
             connection.execute(
                 sa.insert(_INBOX).values(
                     message_key=entry.message_key,
@@ -108,12 +115,32 @@ def accept(engine: Engine, entry: InboxEntry) -> bool:
         return False  # Pending or done already: a redelivery.
 
 
+def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: timedelta) -> InboxItem | bool:
+    """`accept`, and lease the question to `owner` in the same statement when it may be worked on at once (it
+    was received, and nothing earlier in its conversation is unfinished): the item, else as `accept` returns.
+
+    One write rather than two for the common case, a question arriving in a quiet thread of a process that has
+    a worker free.
+    """
+    now = utc_now()
+    blocked = _earlier_unfinished()
+    item = _lease(
+        engine,
+        [_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")), ~blocked],
+        owner=owner,
+        until=now + lease,
+        now=now,
+        also={"status": "pending", "kind": entry.kind, "payload": entry.payload, "started_at": now},
+    )
+    return item if item is not None else accept(engine, entry)
+
+
 def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
     """A received message turned out not to be for us; with `owner`, only while that owner holds it."""
     condition = [_INBOX.c.message_key == message_key, _INBOX.c.status == "received"]
     if owner is not None:
         condition.append(_INBOX.c.lease_owner == owner)
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX).where(*condition).values(status="dropped", lease_owner=None, lease_until=None)
         )
@@ -123,8 +150,30 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
 def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
     """Lease the oldest unfinished message that is free and first unfinished in its conversation, if any."""
     now = utc_now()
+    values = {"at": now, "new_owner": owner, "new_until": now + lease}
+    if engine.dialect.name == "postgresql":
+        with _writing(engine) as connection:
+            return _item(connection.execute(_TAKE_SKIPPING_LOCKED, values).mappings().first())
+    # SQLite has one writer at a time, and a writer waiting for the lock sleeps in steps of milliseconds: so
+    # this process's workers take one after the other (the single-process equivalent of SKIP LOCKED), a read
+    # finds the candidate (in WAL mode it waits for no writer, and most looks find nothing), and the UPDATE
+    # leases it only if it is still free (another process may have taken it since: then look again).
+    with _SQLITE_TAKES:
+        for _ in range(_SQLITE_TAKE_TRIES):
+            with engine.connect() as connection:
+                found = connection.execute(_FIND_TAKEABLE, values).scalar()
+            if found is None:
+                return None
+            with _writing(engine) as connection:
+                row = connection.execute(_LEASE_IF_FREE, values | {"item_id": found}).mappings().first()
+            if row is not None:
+                return _item(row)
+    return None
+
+
+def _earlier_unfinished() -> sa.Exists:
     earlier = _INBOX.alias("earlier")
-    blocked = (
+    return (
         sa.select(earlier.c.id)
         .where(
             earlier.c.conversation_key == _INBOX.c.conversation_key,
@@ -133,36 +182,9 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
         )
         .exists()
     )
-    candidate = (
-        sa.select(_INBOX.c.id)
-        .where(
-            _INBOX.c.status.in_(_UNFINISHED),
-            sa.or_(_INBOX.c.lease_until.is_(None), _INBOX.c.lease_until < now),
-            ~blocked,
-        )
-        .order_by(_INBOX.c.id)
-        .limit(1)
-        # PostgreSQL: workers of every process skip the row another is taking rather than wait for it. SQLite
-        # renders nothing here: it has one writer at a time, and the UPDATE below is one atomic statement.
-        .with_for_update(skip_locked=True, of=_INBOX)
-        .scalar_subquery()
-    )
-    statement = (
-        sa.update(_INBOX)
-        .where(_INBOX.c.id == candidate)
-        .values(
-            lease_owner=owner,
-            lease_until=now + lease,
-            attempts=_INBOX.c.attempts + 1,
-            started_at=sa.case(
-                (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), now),
-                else_=_INBOX.c.started_at,
-            ),
-        )
-        .returning(_INBOX)
-    )
-    with engine.begin() as connection:
-        row = connection.execute(statement).mappings().first()
+
+
+def _item(row: sa.RowMapping | None) -> InboxItem | None:
     if row is None:
         return None
     entry = InboxEntry(
@@ -182,11 +204,35 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
     )
 
 
+def _lease(
+    engine: Engine,
+    where: list[sa.ColumnElement[bool]],
+    *,
+    owner: str,
+    until: datetime,
+    now: datetime,
+    also: dict[str, Any] | None = None,
+) -> InboxItem | None:
+    values: dict[str, Any] = {
+        "lease_owner": owner,
+        "lease_until": until,
+        "attempts": _INBOX.c.attempts + 1,
+        # The first take of a question starts its answer: an interrupted one is undone from here.
+        "started_at": sa.case(
+            (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), now),
+            else_=_INBOX.c.started_at,
+        ),
+    }
+    statement = sa.update(_INBOX).where(*where).values(values | (also or {})).returning(_INBOX)
+    with _writing(engine) as connection:
+        return _item(connection.execute(statement).mappings().first())
+
+
 def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> int:
     """Extend `owner`'s leases on the items it still works on; returns how many it still holds."""
     if not item_ids:
         return 0
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.id.in_(item_ids), _INBOX.c.lease_owner == owner)
@@ -197,7 +243,7 @@ def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedel
 
 def note_reply(engine: Engine, item_id: int, reply_ref: str, *, owner: str) -> None:
     """Remember the first reply posted for an item (kept if one was noted before, by an earlier attempt)."""
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner, _INBOX.c.reply_ref.is_(None))
@@ -207,7 +253,7 @@ def note_reply(engine: Engine, item_id: int, reply_ref: str, *, owner: str) -> N
 
 def finish(engine: Engine, item_id: int, *, owner: str) -> bool:
     """Mark an item answered; False when `owner` had lost its lease (another process took it over)."""
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
@@ -218,7 +264,7 @@ def finish(engine: Engine, item_id: int, *, owner: str) -> bool:
 
 def release(engine: Engine, item_id: int, *, owner: str) -> None:
     """Give a lease back unfinished, so that any process may take the item at once."""
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
@@ -253,13 +299,24 @@ def depth(engine: Engine) -> tuple[int, datetime | None]:
 
 def forget_finished_older_than(engine: Engine, age: timedelta) -> int:
     """Delete answered and dropped messages older than `age`; unfinished ones are kept whatever their age."""
-    with engine.begin() as connection:
+    with _writing(engine) as connection:
         result = connection.execute(
             sa.delete(_INBOX).where(
                 _INBOX.c.status.in_(("done", "dropped")), _INBOX.c.created_at < utc_now() - age
             )
         )
         return result.rowcount or 0
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction; on SQLite, one of this process's inbox writes at a time."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with _SQLITE_WRITES, engine.begin() as connection:
+        yield connection
 
 
 def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
@@ -273,3 +330,27 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Taking is the hot path (every worker, on every answer and every poll): its statements are built once, as
+# building one costs more than SQLite running it. Parameters are bound by name.
+_AT = sa.bindparam("at", type_=_INBOX.c.lease_until.type)
+_FREE = [_INBOX.c.status.in_(_UNFINISHED), sa.or_(_INBOX.c.lease_until.is_(None), _INBOX.c.lease_until < _AT)]
+_TAKEN = {
+    "lease_owner": sa.bindparam("new_owner", type_=sa.String()),
+    "lease_until": sa.bindparam("new_until", type_=_INBOX.c.lease_until.type),
+    "attempts": _INBOX.c.attempts + 1,
+    "started_at": sa.case(
+        (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), _AT), else_=_INBOX.c.started_at
+    ),
+}
+_FIND_TAKEABLE = sa.select(_INBOX.c.id).where(*_FREE, ~_earlier_unfinished()).order_by(_INBOX.c.id).limit(1)
+_LEASE_IF_FREE = (
+    sa.update(_INBOX).where(_INBOX.c.id == sa.bindparam("item_id"), *_FREE).values(_TAKEN).returning(_INBOX)
+)
+_TAKE_SKIPPING_LOCKED = (
+    sa.update(_INBOX)
+    .where(_INBOX.c.id == _FIND_TAKEABLE.with_for_update(skip_locked=True, of=_INBOX).scalar_subquery())
+    .values(_TAKEN)
+    .returning(_INBOX)
+)

@@ -61,6 +61,7 @@ class SlackAnswerer:
             take=self.inbox.take,
             run=self._work,
             renew=self.inbox.renew,
+            release=self.inbox.release,
             renew_seconds=min(settings.slack_inbox_renew_seconds, settings.slack_inbox_lease_seconds / 3),
         )
         self._replay: Replay | None = None
@@ -107,10 +108,19 @@ class SlackAnswerer:
 
     def accept(self, question: SlackQuestion, kind: InboxKind = "mention") -> bool:
         """Store the question to answer and return at once; False for a message accepted before."""
-        if not self.inbox.accept(question.inbox_entry(kind)):
+        entry = question.inbox_entry(kind)
+        # A worker of ours waits: lease the question to this process as it is accepted (one write), and hand
+        # it over. Otherwise any worker of any process takes it from the inbox.
+        accepted = (
+            self.inbox.accept_and_take(entry) if self._workers.has_idle_worker() else self.inbox.accept(entry)
+        )
+        if accepted is False:
             log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
             return False
-        self._workers.wake()
+        if accepted is True:
+            self._workers.wake()
+        else:
+            self._workers.offer(accepted)
         return True
 
     def ignore(self, question: SlackQuestion) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
@@ -26,7 +27,8 @@ Item = TypeVar("Item", bound=Leased)
 class LeasedWorkers(Generic[Item]):
     """`workers` threads running `run(item)` for each item `take()` gives them; idle ones poll every `poll_seconds`.
 
-    Held items' leases are renewed every `renew_seconds` with `renew(ids)`. `wake()` tells an idle worker there
+    Held items' leases are renewed every `renew_seconds` with `renew(ids)`; `release(id)` gives back an item
+    leased but not started when shutdown begins. `wake()` tells an idle worker there
     is work now (a question accepted by this process) so it need not wait for its next poll.
     """
 
@@ -37,9 +39,11 @@ class LeasedWorkers(Generic[Item]):
         take: Callable[[], Item | None],
         run: Callable[[Item], None],
         renew: Callable[[Sequence[int]], object],
+        release: Callable[[int], object],
         renew_seconds: float,
         poll_seconds: float = 1.0,
     ) -> None:
+        self._release = release
         self._take = take
         self._run = run
         self._renew = renew
@@ -48,7 +52,9 @@ class LeasedWorkers(Generic[Item]):
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._held: dict[int, Item] = {}
-        self._wakeups = 0
+        self._work_signalled = False
+        self._waiting = 0
+        self._offered: deque[Item] = deque()
         self._stopping = False
         self._renewing = True
         self._threads = [
@@ -65,7 +71,20 @@ class LeasedWorkers(Generic[Item]):
     def wake(self) -> None:
         """There is work to take now."""
         with self._changed:
-            self._wakeups += 1
+            # A flag, not a count: a burst of wakes while no worker waits must not become as many empty takes.
+            self._work_signalled = True
+            self._changed.notify()
+
+    def has_idle_worker(self) -> bool:
+        """Whether a worker waits for work with nothing handed to it yet (`offer` would start at once)."""
+        with self._lock:
+            return self._waiting > len(self._offered) and not self._stopping
+
+    def offer(self, item: Item) -> None:
+        """Run an item this process has already leased, on the next free worker; its lease is renewed."""
+        with self._changed:
+            self._held[item.id] = item
+            self._offered.append(item)
             self._changed.notify()
 
     def busy(self) -> int:
@@ -81,7 +100,14 @@ class LeasedWorkers(Generic[Item]):
         """
         with self._changed:
             self._stopping = True
+            unstarted = list(self._offered)
+            self._offered.clear()
+            for item in unstarted:
+                del self._held[item.id]
             self._changed.notify_all()
+        for item in unstarted:  # Back to the inbox, for any process to take at once.
+            self._release_logged(item)
+        with self._changed:
             finished = self._changed.wait_for(lambda: not self._held, timeout=grace_seconds)
             # Abandoned answers must not keep their leases alive: another process is to take them over.
             self._renewing = False
@@ -93,20 +119,27 @@ class LeasedWorkers(Generic[Item]):
             with self._changed:
                 if self._stopping:
                     return
-            item = self._take_logged()
+                offered = self._offered.popleft() if self._offered else None
+            item = offered or self._take_logged()
             if item is None:
                 with self._changed:
-                    if self._wakeups == 0 and not self._stopping:
+                    if not self._work_signalled and not self._stopping and not self._offered:
+                        self._waiting += 1
                         self._changed.wait(self._poll_seconds)
-                    self._wakeups = max(0, self._wakeups - 1)
+                        self._waiting -= 1
+                    self._work_signalled = False
                 continue
             with self._changed:
                 self._held[item.id] = item
-                if self._stopping:  # Taken as shutdown began: give it up unrun, its lease will expire.
+                giving_up = self._stopping
+                if giving_up:
                     del self._held[item.id]
                     self._changed.notify_all()
-                    return
-            self.wake()  # There may be more: let another idle worker look.
+            if giving_up:  # Taken as shutdown began: back to the inbox, unrun.
+                self._release_logged(item)
+                return
+            with self._changed:
+                self._changed.notify()  # There may be more (found by a poll): let another idle worker look.
             try:
                 self._run(item)
             except Exception:  # One failed answer must not stop this worker.
@@ -118,6 +151,12 @@ class LeasedWorkers(Generic[Item]):
 
     def _done_renewing(self) -> bool:
         return not self._renewing or (self._stopping and not self._held)
+
+    def _release_logged(self, item: Item) -> None:
+        try:
+            self._release(item.id)
+        except Exception:  # Its lease runs out instead.
+            log.warning("could not release inbox item %s", item.id, exc_info=True)
 
     def _take_logged(self) -> Item | None:
         try:
