@@ -182,6 +182,10 @@ class Inbox:
         """A received message is not for us (with `only_if_mine`, only while this process holds it)."""
         return inbox.drop(self._engine, message_key, owner=self.owner if only_if_mine else None)
 
+    def defer(self, message_key: str, *, seconds: float) -> bool:
+        """Have a received message looked at again after `seconds`, by any process; False if not stored."""
+        return inbox.defer(self._engine, message_key, seconds=seconds)
+
     def take(self) -> InboxItem | None:
         """Lease the next message that may be worked on now, if any."""
         return inbox.take(self._engine, owner=self.owner, lease=self.lease)
@@ -202,11 +206,11 @@ class Inbox:
         """Give an unfinished item back for any process to take at once."""
         inbox.release(self._engine, item_id, owner=self.owner)
 
-    def conversation_is_ours(self, key: SessionKey, *, except_message: str) -> bool:
-        """Whether the bot was asked in this conversation, judged from its stored messages."""
+    def conversation_is_ours(self, key: SessionKey, *, before: str) -> bool:
+        """Whether the bot was asked in this conversation before position `before`, from its stored messages."""
         if key.external is None:
             return False
-        return inbox.conversation_is_ours(self._engine, key.conversation_key, except_message=except_message)
+        return inbox.conversation_is_ours(self._engine, key.conversation_key, before=before)
 
     def depth(self) -> tuple[int, datetime | None]:
         """How many messages are unfinished, and when the oldest arrived."""

@@ -94,11 +94,12 @@ def test_a_conversation_is_ours_from_its_stored_mention_before_any_session(engin
     key = SessionKey("slack", "T1:C1:1700000001.000100")
     mention = InboxEntry("m1", key.conversation_key, "1700000001.000100", "mention", {})
     reply = InboxEntry("r1", key.conversation_key, "1700000002.000100", "reply", {})
-    assert not inbox.conversation_is_ours(key, except_message="r1")
+    assert not inbox.conversation_is_ours(key, before=reply.position)
     inbox.receive([reply])
-    assert not inbox.conversation_is_ours(key, except_message="other")  # A mere reply makes nothing ours.
+    assert not inbox.conversation_is_ours(key, before="1700000009.000100")  # A mere reply makes nothing ours.
     inbox.receive([mention])
-    assert inbox.conversation_is_ours(key, except_message="r1")
+    assert inbox.conversation_is_ours(key, before=reply.position)
+    assert not inbox.conversation_is_ours(key, before=mention.position)  # Only what came before counts.
 
 
 def test_an_expired_lease_is_taken_over_and_a_lost_lease_cannot_finish(engine: Engine) -> None:

@@ -151,3 +151,20 @@ def test_old_claims_and_finished_inbox_rows_are_pruned_periodically(start_bot: S
             assert connection.execute(sa.select(EventClaimRow.key)).first() is None
     finally:
         janitor.stop()
+
+
+def test_a_reply_reaching_one_process_before_its_mention_is_stored_by_another_is_answered(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(echo)
+    start_bot()
+    start_bot()  # A second process on the same store, with a connection of its own.
+    mention = fake_slack.app_mention("opening-question", user=USER, channel=CHANNEL)
+    reply = fake_slack.channel_message("follow-up", user=USER, channel=CHANNEL, thread_ts=mention["ts"])
+    # The reply's process sees it first: the mention, on the other connection, is not stored yet.
+    fake_slack.wait_for_ack(fake_slack.send_event(reply, connection=1))
+    time.sleep(0.3)
+    fake_slack.send_event(mention, connection=0)
+    answered(fake_slack, CHANNEL, mention["ts"], "follow-up", timeout=20)
+    answers = [text for text in texts(fake_slack, CHANNEL, mention["ts"]) if "answer to:" in text]
+    assert len(answers) == 2 and "opening-question" in answers[0] and "follow-up" in answers[1]

@@ -34,6 +34,9 @@ _SQLITE_TAKES = threading.Lock()
 _SQLITE_WRITES = threading.Lock()
 _SQLITE_TAKE_TRIES = 3
 _UNFINISHED = ("received", "pending")
+_RECHECK_OWNER = (
+    "recheck"  # Owns deferred messages: no process, so whoever takes it after the delay replays it.
+)
 # Kinds that make their conversation ours from the moment they are stored: the bot was asked there.
 _ADDRESSED_TO_US = ("mention", "direct", "asked")
 
@@ -143,6 +146,17 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
     with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX).where(*condition).values(status="dropped", lease_owner=None, lease_until=None)
+        )
+        return (result.rowcount or 0) == 1
+
+
+def defer(engine: Engine, message_key: str, *, seconds: float) -> bool:
+    """Look at a received message again in `seconds` (any process may): its listener could not decide yet."""
+    with _writing(engine) as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.message_key == message_key, _INBOX.c.status == "received")
+            .values(lease_owner=_RECHECK_OWNER, lease_until=utc_now() + timedelta(seconds=seconds))
         )
         return (result.rowcount or 0) == 1
 
@@ -272,12 +286,12 @@ def release(engine: Engine, item_id: int, *, owner: str) -> None:
         )
 
 
-def conversation_is_ours(engine: Engine, conversation_key: str, *, except_message: str) -> bool:
-    """Whether the bot was asked in this conversation: a mention or direct question stored there (even one not
-    yet taken), or a message of it accepted as a question."""
+def conversation_is_ours(engine: Engine, conversation_key: str, *, before: str) -> bool:
+    """Whether the bot was asked in this conversation before `before` (a position): a mention or direct
+    question stored there (even one not yet taken), or a message of it accepted as a question."""
     query = sa.select(_INBOX.c.id).where(
         _INBOX.c.conversation_key == conversation_key,
-        _INBOX.c.message_key != except_message,
+        _INBOX.c.position < before,
         sa.or_(
             sa.and_(_INBOX.c.kind.in_(_ADDRESSED_TO_US), _INBOX.c.status != "dropped"),
             _INBOX.c.status.in_(("pending", "done")),

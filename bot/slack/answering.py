@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 # An item taken this many times without being finished fails every time (or its event never reaches a
 # listener): it is given up rather than retried forever.
 _MAX_ATTEMPTS = 3
+# A reply this soon after its thread began, in a thread not (yet) known to be ours, may follow a mention that
+# another process is still storing: it is looked at again after a short delay rather than dropped.
+_YOUNG_THREAD_SECONDS = 30.0
+_RECHECK_AFTER_SECONDS = 2.0
 
 Replay = Callable[[dict[str, Any]], bool]
 
@@ -101,8 +105,8 @@ class SlackAnswerer:
 
     def is_bots_thread(self, question: SlackQuestion) -> bool:
         """Whether the bot converses in this thread (so replies need no mention), judged from the thread: a
-        session, or a question stored there, even one whose listener has not run yet."""
-        if self.inbox.conversation_is_ours(question.session_key, except_message=question.message_key):
+        session, or a question stored there before this message, even one whose listener has not run yet."""
+        if self.inbox.conversation_is_ours(question.session_key, before=question.message_ts):
             return True
         return self._runtime.sessions.find(question.session_key) is not None
 
@@ -124,7 +128,12 @@ class SlackAnswerer:
         return True
 
     def ignore(self, question: SlackQuestion) -> None:
-        """The message is not for us (a reply in a thread the bot is not in)."""
+        """A reply in a thread not known to be ours: dropped, or looked at again shortly if the thread is young
+        (its mention may have reached another process, not stored yet)."""
+        if question.thread_age_seconds < _YOUNG_THREAD_SECONDS and self.inbox.defer(
+            question.message_key, seconds=_RECHECK_AFTER_SECONDS
+        ):
+            return
         self.inbox.drop(question.message_key)
 
     def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
@@ -154,6 +163,9 @@ class SlackAnswerer:
 
     def _work(self, item: InboxItem) -> None:
         if item.attempts > _MAX_ATTEMPTS:
+            if item.status == "received":  # Never found to be a question.
+                self.inbox.drop(item.entry.message_key, only_if_mine=True)
+                return
             log.error("inbox item %s given up after %d attempts", item.entry.message_key, item.attempts - 1)
             self.inbox.finish(item.id)
             return

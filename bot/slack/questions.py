@@ -51,6 +51,11 @@ class SlackQuestion:
         return cls(**payload["question"])
 
     @property
+    def thread_age_seconds(self) -> float:
+        """How long after the thread began this message was sent (both times are Slack's)."""
+        return float(self.message_ts) - float(self.thread_ts)
+
+    @property
     def joins_existing_thread(self) -> bool:
         """Asked inside a thread that began before the bot was involved."""
         return self.thread_ts != self.message_ts

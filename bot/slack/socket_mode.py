@@ -28,7 +28,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.builtin.frame_header import FrameHeader
 
 # slack_sdk's own frame encoder (masked, as a client must), also behind Connection.send; that sends one frame
-# per call, and a burst's acknowledgements go in one write (see _Intake). It is private: it is pinned by
+# per call, and a burst's acknowledgements go in one write (see _take_in). It is private: it is pinned by
 # tests/test_slack_inbox.py::test_the_private_frame_encoder_still_builds_a_masked_text_frame, which fails
 # loudly on a slack_sdk that moves or changes it; then use Connection.send per acknowledgement instead.
 from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sending

@@ -50,7 +50,9 @@ class LeasedWorkers(Generic[Item]):
         self._renew_seconds = renew_seconds
         self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+        self._changed = threading.Condition(self._lock)  # Held items changed: the renewer and shutdown wait.
+        # Work to take: only workers wait on this, so that a wake is never spent on another kind of waiter.
+        self._work_ready = threading.Condition(self._lock)
         self._held: dict[int, Item] = {}
         self._work_signalled = False
         self._waiting = 0
@@ -73,7 +75,7 @@ class LeasedWorkers(Generic[Item]):
         with self._changed:
             # A flag, not a count: a burst of wakes while no worker waits must not become as many empty takes.
             self._work_signalled = True
-            self._changed.notify()
+            self._work_ready.notify()
 
     def has_idle_worker(self) -> bool:
         """Whether a worker waits for work with nothing handed to it yet (`offer` would start at once)."""
@@ -85,7 +87,7 @@ class LeasedWorkers(Generic[Item]):
         with self._changed:
             self._held[item.id] = item
             self._offered.append(item)
-            self._changed.notify()
+            self._work_ready.notify()
 
     def busy(self) -> int:
         """Items being worked on now."""
@@ -105,6 +107,7 @@ class LeasedWorkers(Generic[Item]):
             for item in unstarted:
                 del self._held[item.id]
             self._changed.notify_all()
+            self._work_ready.notify_all()
         for item in unstarted:  # Back to the inbox, for any process to take at once.
             self._release_logged(item)
         with self._changed:
@@ -125,7 +128,7 @@ class LeasedWorkers(Generic[Item]):
                 with self._changed:
                     if not self._work_signalled and not self._stopping and not self._offered:
                         self._waiting += 1
-                        self._changed.wait(self._poll_seconds)
+                        self._work_ready.wait(self._poll_seconds)
                         self._waiting -= 1
                     self._work_signalled = False
                 continue
@@ -138,8 +141,9 @@ class LeasedWorkers(Generic[Item]):
             if giving_up:  # Taken as shutdown began: back to the inbox, unrun.
                 self._release_logged(item)
                 return
-            with self._changed:
-                self._changed.notify()  # There may be more (found by a poll): let another idle worker look.
+            if offered is None:  # Found in the inbox, where there may be more: let another idle worker look.
+                with self._changed:
+                    self._work_ready.notify()
             try:
                 self._run(item)
             except Exception:  # One failed answer must not stop this worker.
