@@ -190,17 +190,17 @@ class Inbox:
         """Lease the next message that may be worked on now, if any."""
         return inbox.take(self._engine, owner=self.owner, lease=self.lease)
 
-    def renew(self, item_ids: Sequence[int]) -> int:
-        """Extend the leases of the items still being worked on."""
+    def renew(self, item_ids: Sequence[int]) -> set[int]:
+        """Extend the leases of the items still being worked on; the ids still held."""
         return inbox.renew(self._engine, item_ids, owner=self.owner, lease=self.lease)
 
-    def note_reply(self, item_id: int, reply_ref: str) -> None:
-        """Remember the first reply posted for an item, to replace it if the answer is taken over."""
-        inbox.note_reply(self._engine, item_id, reply_ref, owner=self.owner)
+    def finish(self, item_id: int, *, reply_ref: str | None = None) -> bool:
+        """Mark an item done, with the last reply its answer posted; False when the lease had been lost."""
+        return inbox.finish(self._engine, item_id, owner=self.owner, reply_ref=reply_ref)
 
-    def finish(self, item_id: int) -> bool:
-        """Mark an item done; False when the lease had been lost to another process."""
-        return inbox.finish(self._engine, item_id, owner=self.owner)
+    def last_reply_before(self, key: SessionKey, *, before: str) -> str | None:
+        """The last reply posted for the answered messages of a conversation before position `before`."""
+        return inbox.last_reply_before(self._engine, key.conversation_key, before=before)
 
     def release(self, item_id: int) -> None:
         """Give an unfinished item back for any process to take at once."""

@@ -16,7 +16,7 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from agent.clock import utc_now
-from agent.sessions import Inbox, InboxEntry, InboxKind
+from agent.sessions import Inbox, InboxEntry, InboxKind, SessionKey
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.models import InboxRow
 
@@ -88,8 +88,6 @@ def test_a_dropped_message_no_longer_holds_its_conversation_back(engine: Engine)
 
 
 def test_a_conversation_is_ours_from_its_stored_mention_before_any_session(engine: Engine) -> None:
-    from agent.sessions import SessionKey
-
     inbox = process(engine, "me")
     key = SessionKey("slack", "T1:C1:1700000001.000100")
     mention = InboxEntry("m1", key.conversation_key, "1700000001.000100", "mention", {})
@@ -107,14 +105,27 @@ def test_an_expired_lease_is_taken_over_and_a_lost_lease_cannot_finish(engine: E
     dying.accept(entry("t", 1))
     taken = dying.take()
     assert taken is not None and taken.attempts == 1 and taken.started_at is not None
-    dying.note_reply(taken.id, "1700000001.000200")
     assert live.take() is None
     time.sleep(0.6)
     again = live.take()
     assert again is not None and again.id == taken.id and again.attempts == 2
-    assert again.started_at == taken.started_at and again.reply_ref == "1700000001.000200"
+    assert again.started_at == taken.started_at
     assert dying.finish(taken.id) is False
-    assert live.finish(again.id) is True
+    assert live.finish(again.id, reply_ref="1700000001.000900") is True
+
+
+def test_the_last_reply_of_the_answers_before_a_message_marks_where_its_answer_begins(engine: Engine) -> None:
+    inbox = process(engine, "me")
+    key = SessionKey("slack", "T1:C1:1700000000.000100")
+    for position in range(3):
+        inbox.accept(entry(key.conversation_key, position))
+    for reply in ("1700000000.000900", "1700000001.000050"):
+        item = inbox.take()
+        assert item is not None and inbox.finish(item.id, reply_ref=reply)
+    # Of the answered messages before the third (at ...002), the latest reply: compared as Slack ts, not text.
+    assert inbox.last_reply_before(key, before="1700000002.000100") == "1700000001.000050"
+    assert inbox.last_reply_before(key, before="1700000001.000100") == "1700000000.000900"
+    assert inbox.last_reply_before(SessionKey("slack", "T1:C1:other"), before="1700000009.000100") is None
 
 
 def test_a_renewed_lease_is_not_taken_over(engine: Engine) -> None:
@@ -124,7 +135,7 @@ def test_a_renewed_lease_is_not_taken_over(engine: Engine) -> None:
     assert taken is not None
     for _ in range(4):
         time.sleep(0.25)
-        assert holder.renew([taken.id]) == 1
+        assert holder.renew([taken.id]) == {taken.id}
     assert other.take() is None
 
 

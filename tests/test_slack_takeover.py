@@ -52,10 +52,9 @@ def test_an_answer_a_dead_process_left_half_posted_is_replaced_and_its_question_
     ConversationStore(engine).append_message(
         session.id, role="user", content=[{"type": "text", "text": "count orders"}], author=f"<@{USER}>"
     )
-    partial = WebClient(token=fake_slack.bot_token, base_url=fake_slack.base_url).chat_postMessage(
+    WebClient(token=fake_slack.bot_token, base_url=fake_slack.base_url).chat_postMessage(
         channel=CHANNEL, thread_ts=mention["ts"], text="Let"
     )
-    dead.note_reply(item.id, str(partial["ts"]))
 
     bot = start_bot(slack_inbox_lease_seconds=2)
     answered(fake_slack, CHANNEL, mention["ts"], "Answered after all.", timeout=15)

@@ -35,7 +35,9 @@ def entry(conversation: str, position: int) -> InboxEntry:
     )
 
 
-def workers_over(inbox: Inbox, count: int, run: object, **options: float) -> LeasedWorkers[InboxItem]:
+def workers_over(
+    inbox: Inbox, count: int, run: object, lost: object = None, **options: float
+) -> LeasedWorkers[InboxItem]:
     def work(item: InboxItem) -> None:
         try:
             run(item)  # type: ignore[operator]
@@ -48,6 +50,7 @@ def workers_over(inbox: Inbox, count: int, run: object, **options: float) -> Lea
         run=work,
         renew=inbox.renew,
         release=inbox.release,
+        lost=lost or (lambda _: None),  # type: ignore[arg-type]
         renew_seconds=options.get("renew", 1.0),
     ).start()
 
@@ -121,3 +124,24 @@ def test_shutdown_reports_work_still_running_and_stops_renewing_it(engine: Engin
     taken = other.take()
     assert taken is not None and taken.attempts == 2
     release.set()
+
+
+def test_a_worker_stalled_past_its_lease_is_told_it_was_taken_over(engine: Engine) -> None:
+    inbox = Inbox(engine, owner="stalled", lease=timedelta(seconds=0.3))
+    other = Inbox(engine, owner="other process", lease=timedelta(seconds=10))
+    release = threading.Event()
+    lost: list[int] = []
+    inbox.accept(entry("t", 0))
+    # Renewing every second with a 0.3 s lease: as if this process stalled between renewals.
+    pool = workers_over(
+        inbox, 1, lambda _: release.wait(10), lost=lambda item: lost.append(item.id), renew=1.0
+    )
+    time.sleep(0.5)
+    taken = other.take()
+    assert taken is not None
+    deadline = time.monotonic() + 5
+    while not lost and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lost == [taken.id]
+    release.set()
+    assert pool.shutdown(5)

@@ -61,7 +61,6 @@ class InboxItem:
     status: InboxStatus
     attempts: int  # takes so far, this one included: above 1, an earlier worker may have started it
     started_at: datetime | None  # when a worker first took it as a question
-    reply_ref: str | None  # the first reply an earlier attempt posted (see `note_reply`)
 
 
 def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
@@ -214,7 +213,6 @@ def _item(row: sa.RowMapping | None) -> InboxItem | None:
         status=row["status"],
         attempts=row["attempts"],
         started_at=_utc(row["started_at"]),
-        reply_ref=row["reply_ref"],
     )
 
 
@@ -242,38 +240,46 @@ def _lease(
         return _item(connection.execute(statement).mappings().first())
 
 
-def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> int:
-    """Extend `owner`'s leases on the items it still works on; returns how many it still holds."""
+def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> set[int]:
+    """Extend `owner`'s leases on the items it still works on; returns the ids it still holds (a lease that
+    ran out, a process starved for longer than the lease, may have been taken over)."""
     if not item_ids:
-        return 0
+        return set()
     with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.id.in_(item_ids), _INBOX.c.lease_owner == owner)
             .values(lease_until=utc_now() + lease)
+            .returning(_INBOX.c.id)
         )
-        return result.rowcount or 0
+        return set(result.scalars())
 
 
-def note_reply(engine: Engine, item_id: int, reply_ref: str, *, owner: str) -> None:
-    """Remember the first reply posted for an item (kept if one was noted before, by an earlier attempt)."""
-    with _writing(engine) as connection:
-        connection.execute(
-            sa.update(_INBOX)
-            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner, _INBOX.c.reply_ref.is_(None))
-            .values(reply_ref=reply_ref)
-        )
-
-
-def finish(engine: Engine, item_id: int, *, owner: str) -> bool:
-    """Mark an item answered; False when `owner` had lost its lease (another process took it over)."""
+def finish(engine: Engine, item_id: int, *, owner: str, reply_ref: str | None = None) -> bool:
+    """Mark an item answered, with the last reply its answer posted; False when `owner` had lost its lease
+    (another process took it over)."""
     with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
-            .values(status="done", finished_at=utc_now(), lease_owner=None, lease_until=None)
+            .values(
+                status="done", finished_at=utc_now(), lease_owner=None, lease_until=None, reply_ref=reply_ref
+            )
         )
         return (result.rowcount or 0) == 1
+
+
+def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> str | None:
+    """The last reply posted for the answered messages of a conversation before position `before`."""
+    query = sa.select(_INBOX.c.reply_ref).where(
+        _INBOX.c.conversation_key == conversation_key,
+        _INBOX.c.position < before,
+        _INBOX.c.status == "done",
+        _INBOX.c.reply_ref.is_not(None),
+    )
+    with engine.connect() as connection:
+        refs = [str(ref) for ref in connection.execute(query).scalars()]
+    return max(refs, key=_ts_order, default=None)
 
 
 def release(engine: Engine, item_id: int, *, owner: str) -> None:
@@ -337,6 +343,11 @@ def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
     if engine.dialect.name == "postgresql":
         return postgresql.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
     return sqlite.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
+
+
+def _ts_order(ref: str) -> tuple[int, int]:
+    seconds, _, fraction = ref.partition(".")
+    return int(seconds or 0), int(fraction or 0)
 
 
 def _utc(value: datetime | None) -> datetime | None:

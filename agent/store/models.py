@@ -212,8 +212,8 @@ class InboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    # The front door's reference to the first reply it posted (a Slack message ts): what to replace if the
-    # answer is interrupted and taken over.
+    # The front door's reference to the last reply its answer posted (a Slack message ts), set when done: where
+    # the next message's answer begins, should that one be interrupted and taken over.
     reply_ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

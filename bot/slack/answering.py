@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,6 +18,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from agent.events import AgentEvent
 from agent.runtime import Runtime
 from agent.sessions import InboxItem, InboxKind
 from bot.slack import messages
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # An item taken this many times without being finished fails every time (or its event never reaches a
 # listener): it is given up rather than retried forever.
-_MAX_ATTEMPTS = 3
+_MAX_ATTEMPTS = 5
 # A reply this soon after its thread began, in a thread not (yet) known to be ours, may follow a mention that
 # another process is still storing: it is looked at again after a short delay rather than dropped.
 _YOUNG_THREAD_SECONDS = 30.0
@@ -66,9 +68,12 @@ class SlackAnswerer:
             run=self._work,
             renew=self.inbox.renew,
             release=self.inbox.release,
+            lost=self._lost_lease,
             renew_seconds=min(settings.slack_inbox_renew_seconds, settings.slack_inbox_lease_seconds / 3),
         )
         self._replay: Replay | None = None
+        # Answers running here, by inbox item: set when another process took the item over.
+        self._taken_over: dict[int, threading.Event] = {}
         self._started = False
 
     @property
@@ -173,9 +178,14 @@ class SlackAnswerer:
             self._replay_received(item)
             return
         question = SlackQuestion.from_inbox_payload(item.entry.payload)
-        self._answer(question, item)
-        if not self.inbox.finish(item.id):
+        last_reply = self._answer(question, item)
+        if not self.inbox.finish(item.id, reply_ref=last_reply):
             log.warning("lost the lease of %s while answering it", item.entry.message_key)
+
+    def _lost_lease(self, item: InboxItem) -> None:
+        taken_over = self._taken_over.get(item.id)
+        if taken_over is not None:
+            taken_over.set()
 
     def _replay_received(self, item: InboxItem) -> None:
         """An event stored by a process that died before its listener decided: run it through the app again."""
@@ -183,7 +193,8 @@ class SlackAnswerer:
             self.inbox.drop(item.entry.message_key, only_if_mine=True)
         # Admitted: its listener accepts or ignores it; if neither, the lease runs out and it is tried again.
 
-    def _answer(self, question: SlackQuestion, item: InboxItem) -> None:
+    def _answer(self, question: SlackQuestion, item: InboxItem) -> str | None:
+        """Answer in the thread; the ts of the last message the answer posted, if any."""
         sessions = self._runtime.sessions
         existing = sessions.find(question.session_key)
         session = existing or sessions.open(
@@ -193,30 +204,43 @@ class SlackAnswerer:
         if item.attempts > 1 and item.started_at is not None:
             # A process died answering this: the thread must end with one answer, and the history with one
             # copy of the question.
-            if item.reply_ref is not None:
-                self._remove_partial_answer(question, item.reply_ref)
+            self._remove_partial_answer(question)
             sessions.discard_turn_since(session.id, item.started_at)
-        noted: list[str] = []
-
-        def note_first_post(ts: str) -> None:
-            if not noted:
-                noted.append(ts)
-                self.inbox.note_reply(item.id, ts)
-
-        client = ReplyRecordingClient(self._client, note_first_post)
+        posted: list[str] = []
+        client = ReplyRecordingClient(self._client, posted.append)
         reply = SlackThreadReply(client, question, session.id, use_streaming=self._use_streaming)
-        reply.working()
-        text = question.text
-        if existing is None and question.joins_existing_thread:
-            text = with_thread_context(self._client, question, self.bot_user_id)
-        self._agent.handle(session.id, text, reply, author=f"<@{question.user}>")
+        taken_over = self._taken_over[item.id] = threading.Event()
 
-    def _remove_partial_answer(self, question: SlackQuestion, first_post_ts: str) -> None:
-        """Delete what the bot posted in the thread from the interrupted answer's first message on: the new
-        answer replaces it (later questions of the thread wait for this one, so nothing after it is theirs)."""
+        def render(event: AgentEvent) -> None:
+            # Taken over by another process, which replaces what this one posted: post nothing more.
+            if not taken_over.is_set():
+                reply(event)
+
+        try:
+            reply.working()
+            text = question.text
+            if existing is None and question.joins_existing_thread:
+                text = with_thread_context(self._client, question, self.bot_user_id)
+            self._agent.handle(session.id, text, render, author=f"<@{question.user}>", cancel=taken_over)
+        finally:
+            del self._taken_over[item.id]
+        return max(posted, key=_ts_key, default=None)
+
+    def _remove_partial_answer(self, question: SlackQuestion) -> None:
+        """Delete what an interrupted answer posted: the bot's messages in the thread after the question and
+        after the last reply of the thread's earlier answers (all finished before this one began; later
+        questions of the thread wait for this one, so nothing after is theirs). The new answer replaces them.
+
+        Messages carrying files are kept: the earlier answer's table or chart may come after its last reply.
+        """
+        boundary = max(
+            question.message_ts,
+            self.inbox.last_reply_before(question.session_key, before=question.message_ts) or "0",
+            key=_ts_key,
+        )
         try:
             replies = self._client.conversations_replies(
-                channel=question.channel, ts=question.thread_ts, oldest=first_post_ts, inclusive=True
+                channel=question.channel, ts=question.thread_ts, oldest=boundary
             )
         except SlackApiError as exc:
             log.warning(
@@ -225,7 +249,8 @@ class SlackAnswerer:
             return
         for message in replies.get("messages") or []:
             ts = str(message.get("ts") or "")
-            if message.get("user") == self.bot_user_id and _ts_key(ts) >= _ts_key(first_post_ts):
+            ours = message.get("user") == self.bot_user_id and not message.get("files")
+            if ours and _ts_key(ts) > _ts_key(boundary):
                 try:
                     self._client.chat_delete(channel=question.channel, ts=ts)
                 except SlackApiError as exc:

@@ -1,7 +1,8 @@
 """A Web API client for one answer that reports the ts of each message it posts.
 
-An answer taken over from a process that died mid-way must replace what that process posted: this is how the
-answerer learns, as it happens, where the answer's messages begin in the thread (in Slack's own clock).
+An answer taken over from a process that died mid-way must replace what that process posted, and nothing of
+the answers before it: each answer's last message (in Slack's own clock) is kept with it when it is done, and
+marks where the next answer's messages begin.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,8 @@ class LeasedWorkers(Generic[Item]):
     """`workers` threads running `run(item)` for each item `take()` gives them; idle ones poll every `poll_seconds`.
 
     Held items' leases are renewed every `renew_seconds` with `renew(ids)`; `release(id)` gives back an item
-    leased but not started when shutdown begins. `wake()` tells an idle worker there
+    leased but not started when shutdown begins; `lost(item)` is told of an item whose lease another process
+    took over while it still ran here (this process was stalled for longer than a lease). `wake()` tells an idle worker there
     is work now (a question accepted by this process) so it need not wait for its next poll.
     """
 
@@ -38,12 +39,14 @@ class LeasedWorkers(Generic[Item]):
         *,
         take: Callable[[], Item | None],
         run: Callable[[Item], None],
-        renew: Callable[[Sequence[int]], object],
+        renew: Callable[[Sequence[int]], Collection[int]],
         release: Callable[[int], object],
+        lost: Callable[[Item], object] = lambda _: None,
         renew_seconds: float,
         poll_seconds: float = 1.0,
     ) -> None:
         self._release = release
+        self._lost = lost
         self._take = take
         self._run = run
         self._renew = renew
@@ -179,6 +182,16 @@ class LeasedWorkers(Generic[Item]):
             if not held:
                 continue
             try:
-                self._renew(held)
+                still_held = self._renew(held)
             except Exception:
                 log.warning("could not renew %d lease(s)", len(held), exc_info=True)
+                continue
+            with self._lock:
+                lost = [
+                    self._held[item_id]
+                    for item_id in held
+                    if item_id not in still_held and item_id in self._held
+                ]
+            for item in lost:
+                log.warning("lost the lease of inbox item %s: another process has taken it over", item.id)
+                self._lost(item)
