@@ -85,7 +85,7 @@ def test_three_replicas_answer_every_question_once_in_order_though_one_is_killed
             return sum(len(found) for found in answers_by_thread(fake_slack, threads).values()) >= total
 
         try:
-            wait_until(all_answered, timeout=60, what="every question answered")
+            wait_until(all_answered, timeout=120, what="every question answered")
         except AssertionError:
             found = answers_by_thread(fake_slack, threads)
             short = {number: answers for number, answers in found.items() if len(answers) < 3}
