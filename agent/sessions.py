@@ -1,5 +1,6 @@
 """Sessions behind one API: the keys front doors name conversations by, opening and resuming them, claiming
-events exactly once, and seeding a conversation with context the model should start from.
+events exactly once, seeding a conversation with context the model should start from, and the inbox of
+messages waiting to be answered.
 
 Front doors (Slack, the terminal, the alert scheduler) use this and never the store's tables: a new front door
 adds a key constructor here and nothing else.
@@ -7,13 +8,14 @@ adds a key constructor here and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Engine
 
-from agent.store import event_claims
+from agent.store import event_claims, inbox, unfinished_turns
 from agent.store.conversations import (
     ConversationStore,
     SessionRecord,
@@ -21,8 +23,19 @@ from agent.store.conversations import (
     SessionSummary,
     ToolRunRecord,
 )
+from agent.store.inbox import InboxEntry, InboxItem, InboxKind
 
-__all__ = ["SessionKey", "SessionRecord", "SessionSummary", "Sessions", "ToolRunRecord"]
+__all__ = [
+    "Inbox",
+    "InboxEntry",
+    "InboxItem",
+    "InboxKind",
+    "SessionKey",
+    "SessionRecord",
+    "SessionSummary",
+    "Sessions",
+    "ToolRunRecord",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,11 @@ class SessionKey:
     def slack_thread(cls, team_id: str, channel: str, thread_ts: str) -> SessionKey:
         """One Slack thread is one conversation, whoever started it (a person, or an alert's post)."""
         return cls("slack", f"{team_id}:{channel}:{thread_ts}")
+
+    @property
+    def conversation_key(self) -> str:
+        """The key as one string, naming the conversation in the inbox."""
+        return f"{self.source}:{self.external}"
 
     @classmethod
     def new_terminal(cls) -> SessionKey:
@@ -126,3 +144,78 @@ class Sessions:
     def forget_claims_older_than(self, age: timedelta) -> int:
         """Delete claims older than any redelivery; returns how many."""
         return event_claims.forget_claims_older_than(self._engine, age)
+
+    def discard_turn_since(self, session_id: str, since: datetime) -> int:
+        """Forget what an interrupted turn stored (it began at `since`), before the question is answered again."""
+        return unfinished_turns.discard_since(self._engine, session_id, since)
+
+    def inbox(self, *, owner: str, lease: timedelta) -> Inbox:
+        """The inbox as seen by one process (`owner`, unique among live processes) taking leases of `lease`."""
+        return Inbox(self._engine, owner=owner, lease=lease)
+
+
+class Inbox:
+    """Messages stored on arrival and answered once, in order within their conversation, by any process.
+
+    See agent/store/inbox.py for a message's life; every lease taken here is `owner`'s.
+    """
+
+    def __init__(self, engine: Engine, *, owner: str, lease: timedelta) -> None:
+        self._engine = engine
+        self.owner = owner
+        self.lease = lease
+
+    def receive(self, entries: Sequence[InboxEntry]) -> None:
+        """Store arriving messages (in one transaction) before they are acknowledged."""
+        inbox.receive(self._engine, entries, owner=self.owner, lease=self.lease)
+
+    def accept(self, entry: InboxEntry) -> bool:
+        """Make a message a question to answer; False for one accepted before (a redelivery)."""
+        return inbox.accept(self._engine, entry)
+
+    def accept_and_take(self, entry: InboxEntry) -> InboxItem | bool:
+        """Accept a message and lease it to this process when it may be answered at once (the item), else
+        return as `accept` does."""
+        return inbox.accept_and_take(self._engine, entry, owner=self.owner, lease=self.lease)
+
+    def drop(self, message_key: str, *, only_if_mine: bool = False) -> bool:
+        """A received message is not for us (with `only_if_mine`, only while this process holds it)."""
+        return inbox.drop(self._engine, message_key, owner=self.owner if only_if_mine else None)
+
+    def defer(self, message_key: str, *, seconds: float) -> bool:
+        """Have a received message looked at again after `seconds`, by any process; False if not stored."""
+        return inbox.defer(self._engine, message_key, seconds=seconds)
+
+    def take(self) -> InboxItem | None:
+        """Lease the next message that may be worked on now, if any."""
+        return inbox.take(self._engine, owner=self.owner, lease=self.lease)
+
+    def renew(self, item_ids: Sequence[int]) -> set[int]:
+        """Extend the leases of the items still being worked on; the ids still held."""
+        return inbox.renew(self._engine, item_ids, owner=self.owner, lease=self.lease)
+
+    def finish(self, item_id: int, *, reply_ref: str | None = None) -> bool:
+        """Mark an item done, with the last reply its answer posted; False when the lease had been lost."""
+        return inbox.finish(self._engine, item_id, owner=self.owner, reply_ref=reply_ref)
+
+    def last_reply_before(self, key: SessionKey, *, before: str) -> str | None:
+        """The last reply posted for the answered messages of a conversation before position `before`."""
+        return inbox.last_reply_before(self._engine, key.conversation_key, before=before)
+
+    def release(self, item_id: int) -> None:
+        """Give an unfinished item back for any process to take at once."""
+        inbox.release(self._engine, item_id, owner=self.owner)
+
+    def conversation_is_ours(self, key: SessionKey, *, before: str) -> bool:
+        """Whether the bot was asked in this conversation before position `before`, from its stored messages."""
+        if key.external is None:
+            return False
+        return inbox.conversation_is_ours(self._engine, key.conversation_key, before=before)
+
+    def depth(self) -> tuple[int, datetime | None]:
+        """How many messages are unfinished, and when the oldest arrived."""
+        return inbox.depth(self._engine)
+
+    def forget_finished_older_than(self, age: timedelta) -> int:
+        """Delete answered and dropped messages older than `age`; returns how many."""
+        return inbox.forget_finished_older_than(self._engine, age)

@@ -238,6 +238,23 @@ class Settings(BaseSettings):
         validation_alias=_ours("SLACK_SHUTDOWN_GRACE_SECONDS"),
         description="On SIGTERM, how long answers in flight may take to finish.",
     )
+    slack_inbox_lease_seconds: float = Field(
+        15.0,
+        ge=2,
+        le=28,
+        validation_alias=_ours("SLACK_INBOX_LEASE_SECONDS"),
+        description=(
+            "How long a question taken from the inbox stays with the process answering it without a renewal; "
+            "when that process dies, another takes the question over after at most this long."
+        ),
+    )
+    slack_inbox_renew_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=10,
+        validation_alias=_ours("SLACK_INBOX_RENEW_SECONDS"),
+        description="How often a process renews the leases of the questions it is answering (well under the lease).",
+    )
 
     alerts_file: Path | None = Field(
         None,

@@ -22,7 +22,6 @@ from agent.runtime import build_runtime
 from agent.settings import Settings
 from agent.store.event_claims import claim_event
 from agent.store.models import EventClaimRow
-from bot.slack.answering import UNFINISHED_CLAIM_EXPIRY
 from bot.slack.app import build_slack_bot
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 from bot.slack.socket_mode import AckOnReceiptHandler
@@ -139,29 +138,6 @@ def test_a_redelivered_event_is_answered_once(
     assert sum("Exactly once." in text for text in texts(fake_slack, CHANNEL, mention["ts"])) == 1
 
 
-def test_a_redelivery_is_answered_when_the_process_that_took_it_died_mid_answer(
-    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
-) -> None:
-    fake_anthropic.respond_with(lambda _: text_reply("Answered after all."))
-    bot = start_bot()
-    mention = fake_slack.app_mention("count orders", user=USER, channel=CHANNEL)
-    # What a process that died mid-answer leaves: the message claimed long ago, never finished.
-    claim = f"slack-message:{fake_slack.team_id}:{CHANNEL}:{mention['ts']}"
-    assert claim_event(bot.runtime.engine, claim)
-    with bot.runtime.engine.begin() as connection:
-        connection.execute(
-            sa.update(EventClaimRow)
-            .where(EventClaimRow.key == claim)
-            .values(created_at=utc_now() - UNFINISHED_CLAIM_EXPIRY - timedelta(minutes=1))
-        )
-    fake_slack.send_event(mention, event_id="Ev0RETRIED", retry_attempt=2)
-    answered(fake_slack, CHANNEL, mention["ts"], "Answered after all.")
-    # Finished now: a later redelivery is refused.
-    fake_slack.wait_for_ack(fake_slack.send_event(mention, event_id="Ev0RETRIED", retry_attempt=3))
-    time.sleep(0.5)
-    assert len(fake_anthropic.requests) == 1
-
-
 def test_events_are_acknowledged_before_bolt_runs_and_only_once(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> None:
@@ -184,7 +160,13 @@ def test_the_socket_mode_socket_sends_without_delay_also_after_a_reconnect(
     start_bot: StartBot, fake_slack: FakeSlack
 ) -> None:
     bot = start_bot()
-    handler = AckOnReceiptHandler(bot.app, app_token=fake_slack.app_token, receive_buffer_size=4096)
+    handler = AckOnReceiptHandler(
+        bot.app,
+        app_token=fake_slack.app_token,
+        receive_buffer_size=4096,
+        store_envelopes=bot.answerer.store_envelopes,
+        dispatched=bot.answerer.dispatched,
+    )
     connected = fake_slack.open_connections
     handler.connect()  # type: ignore[no-untyped-call]
     try:
@@ -236,7 +218,13 @@ def test_an_event_read_just_before_the_socket_closes_is_still_answered(
 ) -> None:
     fake_anthropic.respond_with(lambda _: text_reply("Not lost."))
     bot = start_bot()
-    handler = AckOnReceiptHandler(bot.app, app_token=fake_slack.app_token, receive_buffer_size=4096)
+    handler = AckOnReceiptHandler(
+        bot.app,
+        app_token=fake_slack.app_token,
+        receive_buffer_size=4096,
+        store_envelopes=bot.answerer.store_envelopes,
+        dispatched=bot.answerer.dispatched,
+    )
     # Its queue reader stops (woken by None, it sees `closed`), as when closing comes between reading and Bolt.
     handler.client.closed = True
     handler.client.message_queue.put(None)

@@ -272,3 +272,34 @@ class AuditTurnRow(Base):
     # [{"tool", "sql", "rows", "bytes", "is_error", "summary"}] and [{"outcome", "subject", "detail"}].
     tools: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class InboxRow(Base):
+    """A message accepted from a front door, kept until answered: the durable inbox workers take leases on.
+
+    One row per message (`message_key`); a conversation's rows are answered one at a time in `position` order.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("message_key", name="uq_inbox_message_key"),
+        Index("ix_inbox_conversation_position", "conversation_key", "position"),
+        Index("ix_inbox_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    message_key: Mapped[str] = mapped_column(String(255))
+    conversation_key: Mapped[str] = mapped_column(String(255))
+    position: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The front door's reference to the last reply its answer posted (a Slack message ts), set when done: where
+    # the next message's answer begins, should that one be interrupted and taken over.
+    reply_ref: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,34 +1,52 @@
-"""Accepting Slack questions: queued at once, then claimed once, mapped to a session and answered on our pool."""
+"""Accepting Slack questions into the durable inbox, and answering them from it: once, and in thread order.
+
+Every process sharing the conversation database answers from the same inbox: a question accepted by one may
+be answered by another, and one whose process died mid-answer is taken over when its lease runs out.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from agent.errors import StoreError
+from agent.events import AgentEvent
 from agent.governance.asker import asking_as
 from agent.runtime import Runtime
-from agent.sessions import SessionKey
+from agent.sessions import InboxItem, InboxKind
 from agent.unicode_text import valid_unicode
 from bot.slack import messages
 from bot.slack.audit_mirror import mirror_turn
 from bot.slack.identity import SlackIdentity
 from bot.slack.policy_admission import slack_asker
 from bot.slack.posting import post_in_thread
-from bot.slack.questions import SlackQuestion
+from bot.slack.questions import SlackQuestion, received_inbox_entry
 from bot.slack.rendering.untrusted import plain_untrusted
+from bot.slack.reply_recording import ReplyRecordingClient
 from bot.slack.thread_context import with_thread_context
-from bot.slack.thread_pool import ThreadOrderedPool
+from bot.slack.thread_pool import LeasedWorkers
 from bot.slack.thread_reply import SlackThreadReply
 
 log = logging.getLogger(__name__)
 
-# A claim this old that never finished belongs to a process that died mid-answer: a redelivery of the event
-# (without an acknowledgement Slack retries at once, then about 1 and 5 minutes later) is answered then. Longer
-# than any answer takes, so an answer still running is not repeated.
-UNFINISHED_CLAIM_EXPIRY = timedelta(minutes=5)
+# An item taken this many times without being finished fails every time (or its event never reaches a
+# listener): it is given up rather than retried forever.
+_MAX_ATTEMPTS = 5
+# A reply this soon after its thread began, in a thread not (yet) known to be ours, may follow a mention that
+# another process is still storing: it is looked at again after a short delay rather than dropped.
+_YOUNG_THREAD_SECONDS = 30.0
+_RECHECK_AFTER_SECONDS = 2.0
+
+Replay = Callable[[dict[str, Any]], bool]
 
 
 class SlackAnswerer:
@@ -43,13 +61,30 @@ class SlackAnswerer:
         use_streaming: bool = True,
         identity: SlackIdentity | None = None,
     ) -> None:
+        settings = runtime.settings
         self._runtime = runtime
         self._client = client
+        self._identity = identity or SlackIdentity(client)
         self._agent = runtime.agent()
-        self._pool = ThreadOrderedPool(runtime.settings.slack_workers)
         self._use_streaming = use_streaming
         self.bot_user_id = bot_user_id
-        self._identity = identity or SlackIdentity(client)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.inbox = runtime.sessions.inbox(
+            owner=owner, lease=timedelta(seconds=settings.slack_inbox_lease_seconds)
+        )
+        self._workers = LeasedWorkers(
+            settings.slack_workers,
+            take=self.inbox.take,
+            run=self._work,
+            renew=self.inbox.renew,
+            release=self.inbox.release,
+            lost=self._lost_lease,
+            renew_seconds=min(settings.slack_inbox_renew_seconds, settings.slack_inbox_lease_seconds / 3),
+        )
+        self._replay: Replay | None = None
+        # Answers running here, by inbox item: set when another process took the item over.
+        self._taken_over: dict[int, threading.Event] = {}
+        self._started = False
 
     @property
     def runtime(self) -> Runtime:
@@ -59,25 +94,62 @@ class SlackAnswerer:
     def client(self) -> WebClient:
         return self._client
 
-    def has_session(self, session_key: SessionKey) -> bool:
-        """Whether the bot already converses in this thread (so replies need no mention)."""
-        # A question still waiting for a worker has no session yet, but its thread is the bot's.
-        if self._pool.has_work(session_key):
-            return True
-        return self._runtime.sessions.find(session_key) is not None
+    def start(self, replay: Replay) -> None:
+        """Start answering from the inbox, unfinished work of earlier processes included.
 
-    def accept(self, question: SlackQuestion) -> bool:
-        """Queue an answer and return at once; True when queued (a duplicate delivery is dropped later).
-
-        Listeners call this, so it touches no database: claiming the event and finding its session run on the
-        answer pool, in the thread's order, and a burst of events is acknowledged without waiting on them.
+        `replay` runs a stored event body through the app again (for events whose process died before its
+        listener decided), returning whether the entry gate admitted it.
         """
-        if not self._pool.submit(question.session_key, lambda: self._claim_and_answer(question)):
-            post_in_thread(
-                self._client, question.channel, question.thread_ts, text=messages.SHUTTING_DOWN, variants=[]
-            )
+        self._replay = replay
+        if not self._started:
+            self._started = True
+            self._workers.start()
+
+    def store_envelopes(self, envelopes: list[dict[str, Any]]) -> None:
+        """Store arriving Events API envelopes that may be questions (before they are acknowledged)."""
+        entries = [entry for e in envelopes if (entry := received_inbox_entry(e, self.bot_user_id))]
+        self.inbox.receive(entries)
+
+    def dispatched(self, body: dict[str, Any], admitted: bool) -> None:
+        """The app ran an event: one the entry gate refused is no question (its listener decides the rest)."""
+        if admitted:
+            return
+        entry = received_inbox_entry({"payload": body}, self.bot_user_id)
+        if entry is not None:
+            self.inbox.drop(entry.message_key, only_if_mine=True)
+
+    def is_bots_thread(self, question: SlackQuestion) -> bool:
+        """Whether the bot converses in this thread (so replies need no mention), judged from the thread: a
+        session, or a question stored there before this message, even one whose listener has not run yet."""
+        if self.inbox.conversation_is_ours(question.session_key, before=question.message_ts):
+            return True
+        return self._runtime.sessions.find(question.session_key) is not None
+
+    def accept(self, question: SlackQuestion, kind: InboxKind = "mention") -> bool:
+        """Store the question to answer and return at once; False for a message accepted before."""
+        entry = question.inbox_entry(kind)
+        # A worker of ours waits: lease the question to this process as it is accepted (one write), and hand
+        # it over. Otherwise any worker of any process takes it from the inbox.
+        accepted = (
+            self.inbox.accept_and_take(entry) if self._workers.has_idle_worker() else self.inbox.accept(entry)
+        )
+        if accepted is False:
+            log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
             return False
+        if accepted is True:
+            self._workers.wake()
+        else:
+            self._workers.offer(accepted)
         return True
+
+    def ignore(self, question: SlackQuestion) -> None:
+        """A reply in a thread not known to be ours: dropped, or looked at again shortly if the thread is young
+        (its mention may have reached another process, not stored yet)."""
+        if question.thread_age_seconds < _YOUNG_THREAD_SECONDS and self.inbox.defer(
+            question.message_key, seconds=_RECHECK_AFTER_SECONDS
+        ):
+            return
+        self.inbox.drop(question.message_key)
 
     def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
         """A question from a slash command or a button: posted as a new thread, then answered in it."""
@@ -97,23 +169,46 @@ class SlackAnswerer:
             text=text,
             is_direct_message=channel.startswith("D"),
         )
-        return self.accept(question)
+        return self.accept(question, "asked")
 
     def shutdown(self, grace_seconds: float) -> bool:
-        """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished."""
-        return self._pool.shutdown(grace_seconds)
+        """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished.
 
-    def _claim_and_answer(self, question: SlackQuestion) -> None:
-        """Answer unless another delivery of the same message was taken; mark the claim finished after."""
-        # Exactly once across redeliveries, restarts and processes: the database's unique key decides. The key
-        # is the message, not the event: the same message also arrives as two event types (message and
-        # app_mention), and Slack's retries of an event carry the same message.
-        claim = f"slack-message:{question.team_id}:{question.channel}:{question.message_ts}"
+        Questions not yet taken stay in the inbox for another process, or this one once restarted.
+        """
+        return self._workers.shutdown(grace_seconds)
+
+    def _work(self, item: InboxItem) -> None:
+        if item.attempts > _MAX_ATTEMPTS:
+            if item.status == "received":  # Never found to be a question.
+                self.inbox.drop(item.entry.message_key, only_if_mine=True)
+                return
+            log.error("inbox item %s given up after %d attempts", item.entry.message_key, item.attempts - 1)
+            self.inbox.finish(item.id)
+            return
+        if item.status == "received":
+            self._replay_received(item)
+            return
+        question = SlackQuestion.from_inbox_payload(item.entry.payload)
+        last_reply = self._answer(question, item)
+        if not self.inbox.finish(item.id, reply_ref=last_reply):
+            log.warning("lost the lease of %s while answering it", item.entry.message_key)
+
+    def _lost_lease(self, item: InboxItem) -> None:
+        taken_over = self._taken_over.get(item.id)
+        if taken_over is not None:
+            taken_over.set()
+
+    def _replay_received(self, item: InboxItem) -> None:
+        """An event stored by a process that died before its listener decided: run it through the app again."""
+        if self._replay is None or not self._replay(item.entry.payload["body"]):
+            self.inbox.drop(item.entry.message_key, only_if_mine=True)
+        # Admitted: its listener accepts or ignores it; if neither, the lease runs out and it is tried again.
+
+    def _answer(self, question: SlackQuestion, item: InboxItem) -> str | None:
+        """Answer in the thread; the ts of the last message the answer posted, if any."""
         sessions = self._runtime.sessions
         try:
-            if not sessions.claim(claim, unfinished_after=UNFINISHED_CLAIM_EXPIRY):
-                log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
-                return
             existing = sessions.find(question.session_key)
             session = existing or sessions.open(
                 question.session_key,
@@ -123,20 +218,69 @@ class SlackAnswerer:
                     "thread_ts": question.thread_ts,
                 },
             )
-        except StoreError as exc:  # The store is away: say so in the thread; Slack's redelivery may retry.
+        except StoreError as exc:  # The store is away: say so in the thread rather than go silent.
             post_in_thread(self._client, question.channel, question.thread_ts, text=exc.message, variants=[])
-            return
-        self._answer(
-            question, session.id, joined_mid_thread=existing is None and question.joins_existing_thread
-        )
-        sessions.finish_claim(claim)
+            return None
+        if item.attempts > 1 and item.started_at is not None:
+            # A process died answering this: the thread must end with one answer, and the history with one
+            # copy of the question.
+            self._remove_partial_answer(question)
+            sessions.discard_turn_since(session.id, item.started_at)
+        posted: list[str] = []
+        client = ReplyRecordingClient(self._client, posted.append)
+        reply = SlackThreadReply(client, question, session.id, use_streaming=self._use_streaming)
+        taken_over = self._taken_over[item.id] = threading.Event()
 
-    def _answer(self, question: SlackQuestion, session_id: str, *, joined_mid_thread: bool) -> None:
-        reply = SlackThreadReply(self._client, question, session_id, use_streaming=self._use_streaming)
-        reply.working()
-        text = question.text
-        if joined_mid_thread:
-            text = with_thread_context(self._client, question, self.bot_user_id)
-        with asking_as(slack_asker(self._identity, question, self._runtime)):
-            outcome = self._agent.handle(session_id, text, reply, author=f"<@{question.user}>")
-        mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)
+        def render(event: AgentEvent) -> None:
+            # Taken over by another process, which replaces what this one posted: post nothing more.
+            if not taken_over.is_set():
+                reply(event)
+
+        try:
+            reply.working()
+            text = question.text
+            if existing is None and question.joins_existing_thread:
+                text = with_thread_context(self._client, question, self.bot_user_id)
+            with asking_as(slack_asker(self._identity, question, self._runtime)):
+                outcome = self._agent.handle(
+                    session.id, text, render, author=f"<@{question.user}>", cancel=taken_over
+                )
+            mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)
+        finally:
+            del self._taken_over[item.id]
+        return max(posted, key=_ts_key, default=None)
+
+    def _remove_partial_answer(self, question: SlackQuestion) -> None:
+        """Delete what an interrupted answer posted: the bot's messages in the thread after the question and
+        after the last reply of the thread's earlier answers (all finished before this one began; later
+        questions of the thread wait for this one, so nothing after is theirs). The new answer replaces them.
+
+        Messages carrying files are kept: the earlier answer's table or chart may come after its last reply.
+        """
+        boundary = max(
+            question.message_ts,
+            self.inbox.last_reply_before(question.session_key, before=question.message_ts) or "0",
+            key=_ts_key,
+        )
+        try:
+            replies = self._client.conversations_replies(
+                channel=question.channel, ts=question.thread_ts, oldest=boundary
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "could not read the thread to replace a partial answer: %s", exc.response.get("error")
+            )
+            return
+        for message in replies.get("messages") or []:
+            ts = str(message.get("ts") or "")
+            ours = message.get("user") == self.bot_user_id and not message.get("files")
+            if ours and _ts_key(ts) > _ts_key(boundary):
+                try:
+                    self._client.chat_delete(channel=question.channel, ts=ts)
+                except SlackApiError as exc:
+                    log.warning("could not delete a partial answer: %s", exc.response.get("error"))
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds or 0), int(micros or 0)

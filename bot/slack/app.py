@@ -31,7 +31,8 @@ from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_listeners
 from bot.slack.long_lived import freeze_long_lived_objects
 from bot.slack.policy_admission import policy_admission
-from bot.slack.socket_mode import AckOnReceiptHandler
+from bot.slack.pruning import StoreJanitor
+from bot.slack.socket_mode import AckOnReceiptHandler, dispatch_stored
 from bot.slack.web_client import build_web_client
 from tools.errors import ConfigError
 
@@ -41,7 +42,9 @@ log = logging.getLogger(__name__)
 _LISTENER_THREADS = 8
 EVENTS_PATH = "/slack/events"
 _SOCKET_RECEIVE_BUFFER_BYTES = 64 * 1024
-_CLAIM_RETENTION = timedelta(days=2)
+# Slack redelivers an event for at most an hour or so: older claims and answered inbox rows only grow tables.
+_RETENTION = timedelta(days=2)
+_PRUNE_EVERY = timedelta(hours=1)
 # Imported by the first answer otherwise (agent.llm defers it to keep CLI start-up fast): a server loads it
 # before serving, so that its ~120,000 objects are frozen with the rest.
 _SERVING_MODULES = ("anthropic",)
@@ -73,6 +76,8 @@ class SlackBot:
             app_token=settings.slack_app_token.get_secret_value(),
             # An envelope is a few KiB; the 1 KiB default makes each one several reads on a busy process.
             receive_buffer_size=_SOCKET_RECEIVE_BUFFER_BYTES,
+            store_envelopes=self.answerer.store_envelopes,
+            dispatched=self.answerer.dispatched,
         )
         freeze_long_lived_objects(preload=_SERVING_MODULES)
         handler.connect()  # type: ignore[no-untyped-call]
@@ -175,11 +180,15 @@ def build_slack_bot(
     )
     app.use(gate.middleware)
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id, identity=identity)
-    # Slack redelivers an event for at most an hour or so; older claims only grow the table.
-    runtime.sessions.forget_claims_older_than(_CLAIM_RETENTION)
+    janitor = StoreJanitor(runtime.sessions, answerer.inbox, retention=_RETENTION, every=_PRUNE_EVERY)
+    janitor.prune()  # At start too: a bot restarted often would otherwise never reach the first period.
     alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))
     register_listeners(app, answerer, alerts)
-    return SlackBot(app=app, answerer=answerer, runtime=runtime, alerts=alerts)
+    # Unfinished questions of earlier processes are answered from here on (their leases expired).
+    answerer.start(lambda body: dispatch_stored(app, body))
+    bot = SlackBot(app=app, answerer=answerer, runtime=runtime, alerts=alerts)
+    bot._closers.append(janitor.start().stop)
+    return bot
 
 
 def _bot_user_id(client: WebClient, api_url: str) -> str | None:

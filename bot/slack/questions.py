@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from agent.sessions import SessionKey
+from agent.sessions import InboxEntry, InboxKind, SessionKey
 
 # Message subtypes that are not a person asking something: edits, deletions, joins, bot posts...
 _IGNORED_SUBTYPES_ALLOW = {None, "thread_broadcast", "file_share"}
@@ -29,6 +29,31 @@ class SlackQuestion:
     def session_key(self) -> SessionKey:
         """One Slack thread is one session."""
         return SessionKey.slack_thread(self.team_id, self.channel, self.thread_ts)
+
+    @property
+    def message_key(self) -> str:
+        """The message, whichever event (message or app_mention) or redelivery of it carried it."""
+        return f"slack:{self.team_id}:{self.channel}:{self.message_ts}"
+
+    def inbox_entry(self, kind: InboxKind) -> InboxEntry:
+        """This question as an inbox entry to answer, placed in its thread by its ts."""
+        return InboxEntry(
+            message_key=self.message_key,
+            conversation_key=self.session_key.conversation_key,
+            position=self.message_ts,
+            kind=kind,
+            payload={"question": asdict(self)},
+        )
+
+    @classmethod
+    def from_inbox_payload(cls, payload: dict[str, Any]) -> SlackQuestion:
+        """The question stored by `inbox_entry`."""
+        return cls(**payload["question"])
+
+    @property
+    def thread_age_seconds(self) -> float:
+        """How long after the thread began this message was sent (both times are Slack's)."""
+        return float(self.message_ts) - float(self.thread_ts)
 
     @property
     def joins_existing_thread(self) -> bool:
@@ -72,4 +97,37 @@ def question_from_event(
         user=str(event.get("user")),
         text=strip_mention(str(event.get("text") or ""), bot_user_id),
         is_direct_message=event.get("channel_type") == "im",
+    )
+
+
+def received_inbox_entry(envelope: dict[str, Any], bot_user_id: str | None) -> InboxEntry | None:
+    """What to store of an arriving Events API envelope before it is acknowledged, or None for events that can
+    never become a question (App Home, edits, bots, messages that mention us: those also come as app_mention).
+
+    The whole body is kept so that, if this process dies before its listener ran, another can run it again.
+    """
+    body = envelope.get("payload")
+    if not isinstance(body, dict) or not isinstance(body.get("event"), dict):
+        return None
+    event: dict[str, Any] = body["event"]
+    if event.get("type") not in {"app_mention", "message"} or not event.get("ts") or not event.get("channel"):
+        return None
+    if not is_from_a_person(event, bot_user_id):
+        return None
+    question = question_from_event(body, event, bot_user_id)
+    kind: InboxKind
+    if event["type"] == "app_mention":
+        kind = "mention"
+    elif question.is_direct_message:
+        kind = "direct"
+    elif event.get("thread_ts") and not mentions(str(event.get("text") or ""), bot_user_id):
+        kind = "reply"
+    else:
+        return None
+    return InboxEntry(
+        message_key=question.message_key,
+        conversation_key=question.session_key.conversation_key,
+        position=question.message_ts,
+        kind=kind,
+        payload={"body": body},
     )

@@ -15,17 +15,23 @@ from bot.slack.questions import mentions, question_from_event
 
 def on_app_mention(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswerer) -> None:
     """`@bot question` in a channel: answer in the thread of the mention (the entry gate admitted it)."""
-    answerer.accept(question_from_event(body, event, answerer.bot_user_id))
+    answerer.accept(question_from_event(body, event, answerer.bot_user_id), "mention")
 
 
 def on_message(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswerer) -> None:
-    """A direct message, or a reply without a mention in a thread where the bot already has a session."""
+    """A direct message, or a reply without a mention in a thread the bot was asked in."""
     question = question_from_event(body, event, answerer.bot_user_id)
     if question.is_direct_message:
-        answerer.accept(question)
+        answerer.accept(question, "direct")
         return
     # A mention also arrives as app_mention; answering both would answer twice.
     if mentions(str(event.get("text") or ""), answerer.bot_user_id):
         return
-    if event.get("thread_ts") and answerer.has_session(question.session_key):
-        answerer.accept(question)
+    # Judged from the thread's stored messages, not from a session: the mention that opened the thread may
+    # still be waiting for a worker (or for its own listener), and its session not exist yet.
+    if not event.get("thread_ts"):
+        return
+    if answerer.is_bots_thread(question):
+        answerer.accept(question, "reply")
+    else:
+        answerer.ignore(question)

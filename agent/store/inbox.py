@@ -1,0 +1,381 @@
+"""The durable inbox: messages stored when they arrive, taken under leases, answered once and in order.
+
+A row's life: `received` (stored before the event is acknowledged; not yet known to be a question), then
+`pending` (a question to answer) or `dropped` (not for us), then `done`. Workers of every process sharing the
+database take rows under a lease that they renew while they work; a lease left to expire (its process died)
+is taken over by any live process. A conversation's rows are taken one at a time in `position` order: a row
+is taken only when no earlier row of its conversation is unfinished.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from agent.clock import utc_now
+from agent.store.models import InboxRow
+
+InboxKind = Literal["mention", "direct", "reply", "asked"]
+InboxStatus = Literal["received", "pending", "done", "dropped"]
+
+_INBOX = cast(sa.Table, InboxRow.__table__)
+_SQLITE_TAKES = threading.Lock()
+# SQLite lets one writer in at a time; a writer finding the lock taken sleeps 1, 2, 5, 10... ms before trying
+# again. This process's inbox writes queue on a lock of ours instead, each going in as the one before ends.
+_SQLITE_WRITES = threading.Lock()
+_SQLITE_TAKE_TRIES = 3
+_UNFINISHED = ("received", "pending")
+_RECHECK_OWNER = (
+    "recheck"  # Owns deferred messages: no process, so whoever takes it after the delay replays it.
+)
+# Kinds that make their conversation ours from the moment they are stored: the bot was asked there.
+_ADDRESSED_TO_US = ("mention", "direct", "asked")
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A message to store: its own key, its conversation and its place in it, and what it carried."""
+
+    message_key: str
+    conversation_key: str
+    position: str
+    kind: InboxKind
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A stored message taken under a lease by one worker."""
+
+    id: int
+    entry: InboxEntry
+    status: InboxStatus
+    attempts: int  # takes so far, this one included: above 1, an earlier worker may have started it
+    started_at: datetime | None  # when a worker first took it as a question
+
+
+def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
+    """Store arriving messages as `received`, leased to `owner`; a message stored before is left as it is."""
+    if not entries:
+        return
+    now = utc_now()
+    rows = [
+        {
+            "message_key": entry.message_key,
+            "conversation_key": entry.conversation_key,
+            "position": entry.position,
+            "kind": entry.kind,
+            "payload": entry.payload,
+            "status": "received",
+            "lease_owner": owner,
+            "lease_until": now + lease,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for entry in entries
+    ]
+    insert = _insert_ignoring_duplicates(engine)
+    with _writing(engine) as connection:
+        connection.execute(insert, rows)
+
+
+def accept(engine: Engine, entry: InboxEntry) -> bool:
+    """Make a message a question to answer (`pending`, free to take); False when it already is one or was done."""
+    revive = (
+        sa.update(_INBOX)
+        .where(_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")))
+        .values(status="pending", kind=entry.kind, payload=entry.payload, lease_owner=None, lease_until=None)
+    )
+    with _writing(engine) as connection:
+        if (connection.execute(revive).rowcount or 0) == 1:
+            return True
+    try:
+        with _writing(engine) as connection:
+            connection.execute(
+                sa.insert(_INBOX).values(
+                    message_key=entry.message_key,
+                    conversation_key=entry.conversation_key,
+                    position=entry.position,
+                    kind=entry.kind,
+                    payload=entry.payload,
+                    status="pending",
+                    attempts=0,
+                    created_at=utc_now(),
+                )
+            )
+        return True
+    except IntegrityError:
+        return False  # Pending or done already: a redelivery.
+
+
+def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: timedelta) -> InboxItem | bool:
+    """`accept`, and lease the question to `owner` in the same statement when it may be worked on at once (it
+    was received, and nothing earlier in its conversation is unfinished): the item, else as `accept` returns.
+
+    One write rather than two for the common case, a question arriving in a quiet thread of a process that has
+    a worker free.
+    """
+    now = utc_now()
+    blocked = _earlier_unfinished()
+    item = _lease(
+        engine,
+        [_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")), ~blocked],
+        owner=owner,
+        until=now + lease,
+        now=now,
+        also={"status": "pending", "kind": entry.kind, "payload": entry.payload, "started_at": now},
+    )
+    return item if item is not None else accept(engine, entry)
+
+
+def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
+    """A received message turned out not to be for us; with `owner`, only while that owner holds it."""
+    condition = [_INBOX.c.message_key == message_key, _INBOX.c.status == "received"]
+    if owner is not None:
+        condition.append(_INBOX.c.lease_owner == owner)
+    with _writing(engine) as connection:
+        result = connection.execute(
+            sa.update(_INBOX).where(*condition).values(status="dropped", lease_owner=None, lease_until=None)
+        )
+        return (result.rowcount or 0) == 1
+
+
+def defer(engine: Engine, message_key: str, *, seconds: float) -> bool:
+    """Look at a received message again in `seconds` (any process may): its listener could not decide yet."""
+    with _writing(engine) as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.message_key == message_key, _INBOX.c.status == "received")
+            .values(lease_owner=_RECHECK_OWNER, lease_until=utc_now() + timedelta(seconds=seconds))
+        )
+        return (result.rowcount or 0) == 1
+
+
+def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
+    """Lease the oldest unfinished message that is free and first unfinished in its conversation, if any."""
+    now = utc_now()
+    values = {"at": now, "new_owner": owner, "new_until": now + lease}
+    if engine.dialect.name == "postgresql":
+        with _writing(engine) as connection:
+            return _item(connection.execute(_TAKE_SKIPPING_LOCKED, values).mappings().first())
+    # SQLite has one writer at a time, and a writer waiting for the lock sleeps in steps of milliseconds: so
+    # this process's workers take one after the other (the single-process equivalent of SKIP LOCKED), a read
+    # finds the candidate (in WAL mode it waits for no writer, and most looks find nothing), and the UPDATE
+    # leases it only if it is still free (another process may have taken it since: then look again).
+    with _SQLITE_TAKES:
+        for _ in range(_SQLITE_TAKE_TRIES):
+            with engine.connect() as connection:
+                found = connection.execute(_FIND_TAKEABLE, values).scalar()
+            if found is None:
+                return None
+            with _writing(engine) as connection:
+                row = connection.execute(_LEASE_IF_FREE, values | {"item_id": found}).mappings().first()
+            if row is not None:
+                return _item(row)
+    return None
+
+
+def _earlier_unfinished() -> sa.Exists:
+    earlier = _INBOX.alias("earlier")
+    return (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.conversation_key == _INBOX.c.conversation_key,
+            earlier.c.position < _INBOX.c.position,
+            earlier.c.status.in_(_UNFINISHED),
+        )
+        .exists()
+    )
+
+
+def _item(row: sa.RowMapping | None) -> InboxItem | None:
+    if row is None:
+        return None
+    entry = InboxEntry(
+        message_key=row["message_key"],
+        conversation_key=row["conversation_key"],
+        position=row["position"],
+        kind=row["kind"],
+        payload=row["payload"],
+    )
+    return InboxItem(
+        id=row["id"],
+        entry=entry,
+        status=row["status"],
+        attempts=row["attempts"],
+        started_at=_utc(row["started_at"]),
+    )
+
+
+def _lease(
+    engine: Engine,
+    where: list[sa.ColumnElement[bool]],
+    *,
+    owner: str,
+    until: datetime,
+    now: datetime,
+    also: dict[str, Any] | None = None,
+) -> InboxItem | None:
+    values: dict[str, Any] = {
+        "lease_owner": owner,
+        "lease_until": until,
+        "attempts": _INBOX.c.attempts + 1,
+        # The first take of a question starts its answer: an interrupted one is undone from here.
+        "started_at": sa.case(
+            (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), now),
+            else_=_INBOX.c.started_at,
+        ),
+    }
+    statement = sa.update(_INBOX).where(*where).values(values | (also or {})).returning(_INBOX)
+    with _writing(engine) as connection:
+        return _item(connection.execute(statement).mappings().first())
+
+
+def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> set[int]:
+    """Extend `owner`'s leases on the items it still works on; returns the ids it still holds (a lease that
+    ran out, a process starved for longer than the lease, may have been taken over)."""
+    if not item_ids:
+        return set()
+    with _writing(engine) as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id.in_(item_ids), _INBOX.c.lease_owner == owner)
+            .values(lease_until=utc_now() + lease)
+            .returning(_INBOX.c.id)
+        )
+        return set(result.scalars())
+
+
+def finish(engine: Engine, item_id: int, *, owner: str, reply_ref: str | None = None) -> bool:
+    """Mark an item answered, with the last reply its answer posted; False when `owner` had lost its lease
+    (another process took it over)."""
+    with _writing(engine) as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
+            .values(
+                status="done", finished_at=utc_now(), lease_owner=None, lease_until=None, reply_ref=reply_ref
+            )
+        )
+        return (result.rowcount or 0) == 1
+
+
+def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> str | None:
+    """The last reply posted for the answered messages of a conversation before position `before`."""
+    query = sa.select(_INBOX.c.reply_ref).where(
+        _INBOX.c.conversation_key == conversation_key,
+        _INBOX.c.position < before,
+        _INBOX.c.status == "done",
+        _INBOX.c.reply_ref.is_not(None),
+    )
+    with engine.connect() as connection:
+        refs = [str(ref) for ref in connection.execute(query).scalars()]
+    return max(refs, key=_ts_order, default=None)
+
+
+def release(engine: Engine, item_id: int, *, owner: str) -> None:
+    """Give a lease back unfinished, so that any process may take the item at once."""
+    with _writing(engine) as connection:
+        connection.execute(
+            sa.update(_INBOX)
+            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def conversation_is_ours(engine: Engine, conversation_key: str, *, before: str) -> bool:
+    """Whether the bot was asked in this conversation before `before` (a position): a mention or direct
+    question stored there (even one not yet taken), or a message of it accepted as a question."""
+    query = sa.select(_INBOX.c.id).where(
+        _INBOX.c.conversation_key == conversation_key,
+        _INBOX.c.position < before,
+        sa.or_(
+            sa.and_(_INBOX.c.kind.in_(_ADDRESSED_TO_US), _INBOX.c.status != "dropped"),
+            _INBOX.c.status.in_(("pending", "done")),
+        ),
+    )
+    with engine.connect() as connection:
+        return connection.execute(query.limit(1)).first() is not None
+
+
+def depth(engine: Engine) -> tuple[int, datetime | None]:
+    """How many messages are unfinished, and when the oldest of them arrived."""
+    query = sa.select(sa.func.count(), sa.func.min(_INBOX.c.created_at)).where(
+        _INBOX.c.status.in_(_UNFINISHED)
+    )
+    with engine.connect() as connection:
+        count, oldest = connection.execute(query).one()
+    return int(count), _utc(oldest)
+
+
+def forget_finished_older_than(engine: Engine, age: timedelta) -> int:
+    """Delete answered and dropped messages older than `age`; unfinished ones are kept whatever their age."""
+    with _writing(engine) as connection:
+        result = connection.execute(
+            sa.delete(_INBOX).where(
+                _INBOX.c.status.in_(("done", "dropped")), _INBOX.c.created_at < utc_now() - age
+            )
+        )
+        return result.rowcount or 0
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction; on SQLite, one of this process's inbox writes at a time."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with _SQLITE_WRITES, engine.begin() as connection:
+        yield connection
+
+
+def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
+    return sqlite.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
+
+
+def _ts_order(ref: str) -> tuple[int, int]:
+    seconds, _, fraction = ref.partition(".")
+    return int(seconds or 0), int(fraction or 0)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # RETURNING and aggregates bypass the column type on some drivers: SQLite hands back naive UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Taking is the hot path (every worker, on every answer and every poll): its statements are built once, as
+# building one costs more than SQLite running it. Parameters are bound by name.
+_AT = sa.bindparam("at", type_=_INBOX.c.lease_until.type)
+_FREE = [_INBOX.c.status.in_(_UNFINISHED), sa.or_(_INBOX.c.lease_until.is_(None), _INBOX.c.lease_until < _AT)]
+_TAKEN = {
+    "lease_owner": sa.bindparam("new_owner", type_=sa.String()),
+    "lease_until": sa.bindparam("new_until", type_=_INBOX.c.lease_until.type),
+    "attempts": _INBOX.c.attempts + 1,
+    "started_at": sa.case(
+        (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), _AT), else_=_INBOX.c.started_at
+    ),
+}
+_FIND_TAKEABLE = sa.select(_INBOX.c.id).where(*_FREE, ~_earlier_unfinished()).order_by(_INBOX.c.id).limit(1)
+_LEASE_IF_FREE = (
+    sa.update(_INBOX).where(_INBOX.c.id == sa.bindparam("item_id"), *_FREE).values(_TAKEN).returning(_INBOX)
+)
+_TAKE_SKIPPING_LOCKED = (
+    sa.update(_INBOX)
+    .where(_INBOX.c.id == _FIND_TAKEABLE.with_for_update(skip_locked=True, of=_INBOX).scalar_subquery())
+    .values(_TAKEN)
+    .returning(_INBOX)
+)

@@ -1,0 +1,170 @@
+"""Slack delivery figures, each on a freshly started bot: order within threads, replies on a cold start,
+throughput.
+
+4. Order: 200 threads, each opened by a mention that is answered first; then two replies into every thread,
+   the two of a thread back to back (400 events in one burst), model 0.3 s per call. A thread is out of order
+   when its answers in Slack, or its questions in the stored history, are not in the order asked.
+5. Cold start: on a bot just started, 200 threads, each a mention followed at once by a reply without mention
+   (sent back to back); a reply is ignored when no answer to it is posted within 60 s of the last answer.
+6. Throughput: 200 one-step questions in 200 threads sent in one burst, model 0.2 s per call, 16 answer
+   workers; wall = first envelope written -> last answer posted, as a ratio to the ideal 200 x 0.2 s / 16.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from benchmarks.slack_harness import CHANNEL, MESSAGE_TAG, USER, Harness, harness, verdict
+
+ORDER_THREADS = 200
+ORDER_MODEL_SECONDS = 0.3
+COLD_START_THREADS = 200
+COLD_START_QUIET_SECONDS = 60.0
+THROUGHPUT_QUESTIONS = 200
+THROUGHPUT_MODEL_SECONDS = 0.2
+THROUGHPUT_WORKERS = 16
+TARGET_THROUGHPUT_RATIO = 1.5
+_POLL_SECONDS = 0.2  # Polls read the fake's records; rarely, so as to take little of the bot's GIL.
+
+
+def posted_answers(bench: Harness) -> dict[str, list[tuple[float, str]]]:
+    """Thread ts -> (arrival time, tag) of every answer posted into it, in arrival order."""
+    found: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for call in bench.slack.calls_to("chat.postMessage"):
+        tagged = MESSAGE_TAG.search(json.dumps(call.args)) if call.ok else None
+        if tagged and "answer to" in json.dumps(call.args):
+            found[str(call.args.get("thread_ts"))].append((call.at, tagged.group(1)))
+    return found
+
+
+def wait_for_answer_count(bench: Harness, wanted: int, *, quiet_seconds: float = 60.0) -> float:
+    """Block until `wanted` answers are posted, or none came for `quiet_seconds`; the last one's arrival."""
+    last_count, last_change = -1, time.monotonic()
+    while True:
+        answers = posted_answers(bench)
+        count = sum(len(found) for found in answers.values())
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        if count >= wanted or time.monotonic() - last_change > quiet_seconds:
+            return max((at for found in answers.values() for at, _ in found), default=time.monotonic())
+        time.sleep(_POLL_SECONDS)
+
+
+def stored_tags(bench: Harness, thread_ts: str) -> list[str]:
+    """The tags of the questions stored in a thread's session, in stored order."""
+    store = bench.bot.runtime.store
+    session = store.find_session("slack", f"{bench.slack.team_id}:{CHANNEL}:{thread_ts}")
+    if session is None:
+        return []
+    history = store.history(session.id)
+    return [
+        tagged.group(1)
+        for message in history
+        if message.role == "user" and (tagged := MESSAGE_TAG.search(json.dumps(message.content)))
+    ]
+
+
+def measure_order() -> tuple[int, int]:
+    """(threads answered out of order in Slack, threads stored out of order)."""
+    with harness() as bench:
+        bench.model.latency_seconds = ORDER_MODEL_SECONDS
+        threads = {}
+        for number in range(ORDER_THREADS):
+            mention = bench.slack.app_mention(f"[t{number}r0] revenue?", user=USER, channel=CHANNEL)
+            threads[number] = mention["ts"]
+            bench.slack.send_event(mention)
+        wait_for_answer_count(bench, ORDER_THREADS)
+        for number, thread_ts in threads.items():
+            for reply in (1, 2):
+                bench.slack.send_event(
+                    bench.slack.channel_message(
+                        f"[t{number}r{reply}] and then?", user=USER, channel=CHANNEL, thread_ts=thread_ts
+                    )
+                )
+        wait_for_answer_count(bench, 3 * ORDER_THREADS)
+        answers = posted_answers(bench)
+        out_of_order = stored_out_of_order = 0
+        for number, thread_ts in threads.items():
+            expected = [f"t{number}r{reply}" for reply in range(3)]
+            out_of_order += [tag for _, tag in answers.get(thread_ts, [])] != expected
+            stored_out_of_order += stored_tags(bench, thread_ts) != expected
+    return out_of_order, stored_out_of_order
+
+
+def measure_cold_start() -> int:
+    """Replies ignored out of COLD_START_THREADS sent right after their mention to a bot just started."""
+    with harness() as bench:
+        threads = {}
+        for number in range(COLD_START_THREADS):
+            mention = bench.slack.app_mention(f"[t{number}r0] revenue?", user=USER, channel=CHANNEL)
+            reply = bench.slack.channel_message(
+                f"[t{number}r1] and then?", user=USER, channel=CHANNEL, thread_ts=mention["ts"]
+            )
+            bench.slack.send_event(mention)
+            bench.slack.send_event(reply)
+            threads[number] = mention["ts"]
+        wait_for_answer_count(bench, 2 * COLD_START_THREADS, quiet_seconds=COLD_START_QUIET_SECONDS)
+        answers = posted_answers(bench)
+        return sum(
+            f"t{number}r1" not in {tag for _, tag in answers.get(thread_ts, [])}
+            for number, thread_ts in threads.items()
+        )
+
+
+@dataclass
+class Throughput:
+    wall_seconds: float
+    ideal_seconds: float
+    answered: int
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_seconds / self.ideal_seconds
+
+
+def measure_throughput() -> Throughput:
+    with harness(slack_workers=THROUGHPUT_WORKERS) as bench:
+        bench.model.latency_seconds = 0.0
+        warm = bench.slack.app_mention("[t999r0] warm up", user=USER, channel=CHANNEL)
+        bench.slack.send_event(warm)
+        wait_for_answer_count(bench, 1)
+        bench.model.latency_seconds = THROUGHPUT_MODEL_SECONDS
+        events = [
+            bench.slack.app_mention(f"[t{number}r0] revenue?", user=USER, channel=CHANNEL)
+            for number in range(THROUGHPUT_QUESTIONS)
+        ]
+        ids = [bench.slack.send_event(event) for event in events]
+        first_sent = next(
+            envelope.sent_at for envelope in bench.slack.envelopes if envelope.envelope_id == ids[0]
+        )
+        last_answer = wait_for_answer_count(bench, THROUGHPUT_QUESTIONS + 1)
+        answered = sum(len(found) for found in posted_answers(bench).values()) - 1
+    ideal = THROUGHPUT_QUESTIONS * THROUGHPUT_MODEL_SECONDS / THROUGHPUT_WORKERS
+    return Throughput(last_answer - first_sent, ideal, answered)
+
+
+def report() -> None:
+    """Measure and print figures 4-6."""
+    out_of_order, stored_out_of_order = measure_order()
+    print(
+        f"4. order: {ORDER_THREADS} threads, two back-to-back replies each (model {ORDER_MODEL_SECONDS} s per "
+        f"call): answered out of order {out_of_order}, stored out of order {stored_out_of_order}"
+    )
+    print(f"   target 0: {verdict(out_of_order == 0 and stored_out_of_order == 0)}")
+    ignored = measure_cold_start()
+    print(
+        f"5. cold start: {COLD_START_THREADS} replies sent right after their mention to a bot just started: "
+        f"ignored {ignored}"
+    )
+    print(f"   target 0: {verdict(ignored == 0)}")
+    throughput = measure_throughput()
+    print(
+        f"6. throughput: {THROUGHPUT_QUESTIONS} one-step questions in one burst, model "
+        f"{THROUGHPUT_MODEL_SECONDS} s per call, {THROUGHPUT_WORKERS} workers: wall "
+        f"{throughput.wall_seconds:.2f} s for {throughput.answered} answers, ideal "
+        f"{throughput.ideal_seconds:.2f} s, ratio {throughput.ratio:.2f}"
+    )
+    print(f"   target <= {TARGET_THROUGHPUT_RATIO}: {verdict(throughput.ratio <= TARGET_THROUGHPUT_RATIO)}")
