@@ -83,14 +83,17 @@ class Agent:
     ) -> TurnOutcome:
         """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
         if self._governance is not None:
-            return self._governance.run_turn(
-                session_id,
-                text,
-                sink,
-                lambda observed: self._handle(
-                    session_id, text, observed, author=author, cancel=cancel, stream=stream
-                ),
-            )
+            try:
+                return self._governance.run_turn(
+                    session_id,
+                    text,
+                    sink,
+                    lambda observed: self._handle(
+                        session_id, text, observed, author=author, cancel=cancel, stream=stream
+                    ),
+                )
+            except BlueprintError as exc:  # Who asks and the audit read the store: it may be away.
+                return self._fail(session_id, sink, exc.message, kind=type(exc).__name__, exc=exc)
         return self._handle(session_id, text, sink, author=author, cancel=cancel, stream=stream)
 
     def _handle(

@@ -10,7 +10,9 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from agent.clock import utc_now
+from agent.redaction import redact, redact_value
 from agent.store.models import AuditTurnRow
+from agent.store.recovery import recovering_methods
 from tools.policy import Principal
 
 Outcome = Literal["answered", "failed", "refused"]
@@ -81,6 +83,7 @@ class UsageLine:
     tokens: int
 
 
+@recovering_methods
 class AuditLog:
     """Reads and writes the audit_turns table."""
 
@@ -96,16 +99,17 @@ class AuditLog:
             user_id=principal.user_id,
             email=principal.email,
             channel_id=principal.channel_id,
-            question=entry.question,
+            # Like every stored text: no secret is kept, whatever a question, an error or a query quoted.
+            question=redact(entry.question),
             outcome=entry.outcome,
-            detail=entry.detail,
+            detail=redact(entry.detail) if entry.detail is not None else None,
             input_tokens=entry.input_tokens,
             output_tokens=entry.output_tokens,
             cost_usd=entry.cost_usd,
             bytes_scanned=entry.bytes_scanned,
             rows_returned=entry.rows_returned,
-            tools=entry.tools,
-            decisions=entry.decisions,
+            tools=redact_value(entry.tools),
+            decisions=redact_value(entry.decisions),
         )
         with Session(self._engine) as session, session.begin():
             session.add(row)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agent.clock import utc_now
 from agent.store.models import InboxRow
+from agent.store.recovery import recovering
 
 InboxKind = Literal["mention", "direct", "reply", "asked"]
 InboxStatus = Literal["received", "pending", "done", "dropped"]
@@ -39,6 +40,10 @@ _RECHECK_OWNER = (
 )
 # Kinds that make their conversation ours from the moment they are stored: the bot was asked there.
 _ADDRESSED_TO_US = ("mention", "direct", "asked")
+
+
+# Every call: an unreachable store is one StoreError ("the store is unreachable"), not a driver traceback.
+_recovering = recovering(lambda engine, *_args, **_kwargs: engine)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class InboxItem:
     started_at: datetime | None  # when a worker first took it as a question
 
 
+@_recovering
 def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
     """Store arriving messages as `received`, leased to `owner`; a message stored before is left as it is."""
     if not entries:
@@ -88,6 +94,7 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
         connection.execute(insert, rows)
 
 
+@_recovering
 def accept(engine: Engine, entry: InboxEntry) -> bool:
     """Make a message a question to answer (`pending`, free to take); False when it already is one or was done."""
     revive = (
@@ -117,6 +124,7 @@ def accept(engine: Engine, entry: InboxEntry) -> bool:
         return False  # Pending or done already: a redelivery.
 
 
+@_recovering
 def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: timedelta) -> InboxItem | bool:
     """`accept`, and lease the question to `owner` in the same statement when it may be worked on at once (it
     was received, and nothing earlier in its conversation is unfinished): the item, else as `accept` returns.
@@ -137,6 +145,7 @@ def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: tim
     return item if item is not None else accept(engine, entry)
 
 
+@_recovering
 def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
     """A received message turned out not to be for us; with `owner`, only while that owner holds it."""
     condition = [_INBOX.c.message_key == message_key, _INBOX.c.status == "received"]
@@ -149,6 +158,7 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
         return (result.rowcount or 0) == 1
 
 
+@_recovering
 def defer(engine: Engine, message_key: str, *, seconds: float) -> bool:
     """Look at a received message again in `seconds` (any process may): its listener could not decide yet."""
     with _writing(engine) as connection:
@@ -160,6 +170,7 @@ def defer(engine: Engine, message_key: str, *, seconds: float) -> bool:
         return (result.rowcount or 0) == 1
 
 
+@_recovering
 def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
     """Lease the oldest unfinished message that is free and first unfinished in its conversation, if any."""
     now = utc_now()
@@ -240,6 +251,7 @@ def _lease(
         return _item(connection.execute(statement).mappings().first())
 
 
+@_recovering
 def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> set[int]:
     """Extend `owner`'s leases on the items it still works on; returns the ids it still holds (a lease that
     ran out, a process starved for longer than the lease, may have been taken over)."""
@@ -255,6 +267,7 @@ def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedel
         return set(result.scalars())
 
 
+@_recovering
 def finish(engine: Engine, item_id: int, *, owner: str, reply_ref: str | None = None) -> bool:
     """Mark an item answered, with the last reply its answer posted; False when `owner` had lost its lease
     (another process took it over)."""
@@ -269,6 +282,7 @@ def finish(engine: Engine, item_id: int, *, owner: str, reply_ref: str | None = 
         return (result.rowcount or 0) == 1
 
 
+@_recovering
 def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> str | None:
     """The last reply posted for the answered messages of a conversation before position `before`."""
     query = sa.select(_INBOX.c.reply_ref).where(
@@ -282,6 +296,7 @@ def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> 
     return max(refs, key=_ts_order, default=None)
 
 
+@_recovering
 def release(engine: Engine, item_id: int, *, owner: str) -> None:
     """Give a lease back unfinished, so that any process may take the item at once."""
     with _writing(engine) as connection:
@@ -292,6 +307,7 @@ def release(engine: Engine, item_id: int, *, owner: str) -> None:
         )
 
 
+@_recovering
 def conversation_is_ours(engine: Engine, conversation_key: str, *, before: str) -> bool:
     """Whether the bot was asked in this conversation before `before` (a position): a mention or direct
     question stored there (even one not yet taken), or a message of it accepted as a question."""
@@ -307,6 +323,7 @@ def conversation_is_ours(engine: Engine, conversation_key: str, *, before: str) 
         return connection.execute(query.limit(1)).first() is not None
 
 
+@_recovering
 def depth(engine: Engine) -> tuple[int, datetime | None]:
     """How many messages are unfinished, and when the oldest of them arrived."""
     query = sa.select(sa.func.count(), sa.func.min(_INBOX.c.created_at)).where(
@@ -317,6 +334,7 @@ def depth(engine: Engine) -> tuple[int, datetime | None]:
     return int(count), _utc(oldest)
 
 
+@_recovering
 def forget_finished_older_than(engine: Engine, age: timedelta) -> int:
     """Delete answered and dropped messages older than `age`; unfinished ones are kept whatever their age."""
     with _writing(engine) as connection:

@@ -130,9 +130,16 @@ class SlackAnswerer:
         entry = question.inbox_entry(kind)
         # A worker of ours waits: lease the question to this process as it is accepted (one write), and hand
         # it over. Otherwise any worker of any process takes it from the inbox.
-        accepted = (
-            self.inbox.accept_and_take(entry) if self._workers.has_idle_worker() else self.inbox.accept(entry)
-        )
+        try:
+            accepted = (
+                self.inbox.accept_and_take(entry)
+                if self._workers.has_idle_worker()
+                else self.inbox.accept(entry)
+            )
+        except StoreError as exc:
+            # Not stored, so not acknowledged either: Slack delivers it again. Meanwhile the person hears why.
+            post_in_thread(self._client, question.channel, question.thread_ts, text=exc.message, variants=[])
+            return False
         if accepted is False:
             log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
             return False
