@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from tools.dbt.artifact_fields import decode_artifact
 from tools.errors import DbtArtifactError
 
 
@@ -60,14 +63,28 @@ def read_artifacts(project_dir: Path) -> DbtArtifacts:
 
 def _read_json(path: Path, command: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
-    except json.JSONDecodeError as exc:
+        data = decode_artifact(path.name, path.read_bytes())
+    except msgspec.ValidationError as exc:
         raise DbtArtifactError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-            f"Run `{command}` again to rebuild it."
+            f"{path} is not a dbt artifact ({exc}). Run `{command}` again to rebuild it."
+        ) from None
+    except msgspec.DecodeError:
+        raise DbtArtifactError(
+            f"{path} is not valid JSON ({_json_error(path)}). Run `{command}` again to rebuild it."
         ) from None
     except OSError as exc:
         raise DbtArtifactError(f"Cannot read {path}: {exc.strerror}.") from None
     if not isinstance(data, dict):
         raise DbtArtifactError(f"{path} is not a dbt artifact. Run `{command}` again to rebuild it.")
     return data
+
+
+def _json_error(path: Path) -> str:
+    """Where the JSON breaks, by line and column: msgspec only says the byte, so the slow parser is asked."""
+    try:
+        json.loads(path.read_bytes())
+    except json.JSONDecodeError as exc:
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    return "unreadable"
