@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from agent.alerts.definitions import CHECK_SCHEDULE, AlertDefinition, ScheduleCheck
@@ -70,6 +69,8 @@ def load_alerts(
     """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems."""
     if path is None:
         return LoadedAlerts(None)
+    import yaml  # loaded with the first alerts file, not with every start
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from slack_sdk.errors import SlackApiError
 
 from agent.loop import Agent
 from agent.runtime import Runtime, upgrade_store
@@ -24,7 +23,6 @@ from bot.cli.json_output import JsonLinesSink
 from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
 from bot.cli.turns import run_turn_cancellable
-from bot.slack.web_client import slack_refusal
 from tools.errors import BlueprintError
 
 app = typer.Typer(
@@ -161,8 +159,11 @@ def slack(
     port: Annotated[int, typer.Option(help="HTTP mode: the port for /slack/events.")] = 3000,
 ) -> None:
     """Run the Slack bot: Socket Mode by default (SLACK_APP_TOKEN), or HTTP mode (SLACK_SIGNING_SECRET)."""
+    from slack_sdk.errors import SlackApiError
+
     from bot.observability.structured_logs import use_log_format
     from bot.slack.app import build_slack_bot  # Slack libraries load only for this command.
+    from bot.slack.web_client import slack_refusal
 
     settings = _settings()
     use_log_format(settings.log_format, logging.INFO)

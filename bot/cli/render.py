@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.status import Status
 from rich.table import Table
 from rich.text import Text
@@ -22,7 +23,17 @@ from agent.events import (
 )
 from tools.results import ResultTable
 
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
+
 TABLE_ROWS_SHOWN = 40
+
+
+def _markdown(text: str) -> Markdown:
+    """Streamed answers as markdown; the parser loads with the first one (direct commands never need it)."""
+    from rich.markdown import Markdown
+
+    return Markdown(text)
 
 
 class TerminalRenderer:
@@ -85,7 +96,7 @@ class TerminalRenderer:
         if self._live is None:
             self._live = Live(console=self._console, refresh_per_second=12, vertical_overflow="visible")
             self._live.start()
-        self._live.update(Markdown(self._streamed))
+        self._live.update(_markdown(self._streamed))
 
     def _retract(self) -> None:
         """The step's text is asked for again: clear what the live region shows of it."""
@@ -95,7 +106,7 @@ class TerminalRenderer:
 
     def _end_stream(self) -> None:
         if self._live is not None:
-            self._live.update(Markdown(self._streamed))
+            self._live.update(_markdown(self._streamed))
             self._live.stop()
             self._live = None
         self._streamed = ""
