@@ -10,7 +10,7 @@ from math import log
 
 import numpy as np
 
-from tools.dbt.tokenize import token_counts
+from tools.dbt.tokenize import index_forms, raw_word_counts
 
 _K1 = 1.2
 _B = 0.6
@@ -38,8 +38,11 @@ class WeightedBm25:
             counts: dict[str, float] = {}
             for field, texts in fields.items():
                 weight = weights[field]
-                for word, count in token_counts(texts if isinstance(texts, str) else " ".join(texts)).items():
-                    counts[word] = counts.get(word, 0.0) + weight * count
+                for raw, count in raw_word_counts(
+                    texts if isinstance(texts, str) else " ".join(texts)
+                ).items():
+                    for word in index_forms(raw):
+                        counts[word] = counts.get(word, 0.0) + weight * count
             word_ids += [vocabulary.setdefault(word, len(vocabulary)) for word in counts]
             frequencies += counts.values()
             words_per_document[position] = len(counts)

@@ -152,17 +152,13 @@ def question_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(stem(word) for word in words))
 
 
-def token_counts(text: str) -> dict[str, int]:
-    """How often each stemmed word occurs in `text` (an abbreviation also counts as the word it stands for)."""
-    counts: dict[str, int] = {}
-    for word, count in Counter(_words(text)).items():
-        for folded in _index_forms(word):
-            counts[folded] = counts.get(folded, 0) + count
-    return counts
+def raw_word_counts(text: str) -> Counter[str]:
+    """How often each lower-case word (camelCase split) occurs in `text`, before stemming; with index_forms."""
+    return Counter(_words(text))
 
 
 @lru_cache(maxsize=262_144)
-def _index_forms(word: str) -> tuple[str, ...]:
+def index_forms(word: str) -> tuple[str, ...]:
     """The forms a raw word is indexed under: none for a stop word, its stem, and what an abbreviation means.
     Remembered per word: a large project repeats a few thousand words a million times."""
     if word in STOP_WORDS:
