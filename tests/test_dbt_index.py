@@ -74,6 +74,29 @@ def test_corrupt_manifest_points_at_the_position_and_the_fix(tmp_path: Path) -> 
         load_index(project)
 
 
+def test_a_field_of_the_wrong_type_names_the_file_and_where_it_is_and_the_rest_loads(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"a": {}, "b": {}})
+    broken = manifest({"a": {}, "b": {}})
+    broken["nodes"]["model.p.a"]["columns"] = ["id"]
+    (project / "target" / "manifest.json").write_text(json.dumps(broken))
+    index = load_index(project)
+    assert any("manifest.json" in warning and "columns" in warning for warning in index.warnings)
+    assert index.resolve("b").name == "b"
+
+
+def test_fields_the_index_does_not_read_are_skipped_whatever_their_shape(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"orders": {"description": "Orders", "columns": {"id": "key"}}})
+    extended = manifest({"orders": {"description": "Orders", "columns": {"id": "key"}}})
+    extended["nodes"]["model.p.orders"] |= {
+        "compiled_code": None,
+        "config": {"materialized": "table", "x": [1]},
+    }
+    extended["macros"] = {"macro.p.m": {"anything": [1, {"deep": True}]}}
+    (project / "target" / "manifest.json").write_text(json.dumps(extended))
+    orders = load_index(project).resolve("orders")
+    assert orders.materialization == "table" and [c.name for c in orders.columns] == ["id"]
+
+
 def test_missing_catalog_is_a_warning_naming_docs_generate(tmp_path: Path) -> None:
     index = load_index(write_project(tmp_path, {"a": {"columns": {"id": "key"}}}))
     assert any("dbt docs generate" in warning for warning in index.warnings)

@@ -4,10 +4,12 @@ change or the cache file is damaged, and older caches removed."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from tests.test_dbt_index import manifest, write_project
-from tools.dbt.index_cache import artifacts_checksum, load_index_cached
+from tools.dbt.index_cache import artifacts_checksum, load_index_cached, remembered_checksum
 
 MODELS = {
     "fct_orders": {"description": "Orders", "columns": {"order_id": "", "customer_id": ""}},
@@ -44,3 +46,29 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     path.write_bytes(b"not a pickle")
     assert load_index_cached(project, cache).find("fct_orders") is not None
     assert path.read_bytes() != b"not a pickle"
+
+
+def _age(project: Path, seconds: int) -> None:
+    """Set the manifest's modification time `seconds` into the past, as if dbt had written it then."""
+    path = project / "target" / "manifest.json"
+    modified = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(modified, modified))
+
+
+def test_the_checksum_of_settled_artifacts_is_remembered_until_they_change(tmp_path: Path) -> None:
+    project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
+    _age(project, 60)
+    assert remembered_checksum(project, cache) == artifacts_checksum(project)
+    assert (cache / "checksum.json").exists()
+    # Rewritten with the same size: the new modification time says the content changed.
+    path = project / "target" / "manifest.json"
+    path.write_text(path.read_text().replace("Orders", "Sales!"))
+    assert load_index_cached(project, cache).search("sales", 1)[0].node.name == "fct_orders"
+    assert remembered_checksum(project, cache) == artifacts_checksum(project)
+
+
+def test_artifacts_written_moments_ago_are_hashed_every_time(tmp_path: Path) -> None:
+    """A rewrite within the file system's clock tick could keep the size and time; such a stamp is not kept."""
+    project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
+    assert remembered_checksum(project, cache) == artifacts_checksum(project)
+    assert not (cache / "checksum.json").exists()

@@ -83,6 +83,7 @@ def load_alerts(
     With the project, each alert's channel and owners come from dbt too (agent.alerts.routing)."""
     if path is None:
         return LoadedAlerts(None)
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

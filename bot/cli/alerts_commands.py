@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agent.alerts.definitions import AlertDefinition
 from agent.alerts.loading import DEFAULT_FILE_NAME
 from agent.alerts.notices import AlertNotifier
 from agent.alerts.replay import Replay, periods_in, replay, replay_span
@@ -19,12 +18,16 @@ from agent.alerts.runner import render_chart
 from agent.clock import utc_now
 from agent.redaction import redact
 from agent.runtime import Runtime
-from bot.alerts.configured import ConfiguredAlerts, load_configured_alerts
-from bot.alerts.rendering import notice_text
 from bot.cli.exits import errors, runtime_or_exit, settings_or_exit
 from bot.cli.exits import fail as _fail
 from bot.cli.terminal_text import safe_text
 from tools.errors import BlueprintError
+
+if TYPE_CHECKING:
+    # The scheduler and alert machinery load when an alerts command runs, not with every CLI start.
+    from agent.alerts.definitions import AlertDefinition
+    from agent.alerts.notices import AlertNotifier
+    from bot.alerts.configured import ConfiguredAlerts
 
 alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now.", no_args_is_help=True)
 
@@ -54,6 +57,8 @@ DemoOption = Annotated[bool, typer.Option("--demo", help="Use the bundled demo p
 @alerts_app.command("list")
 def list_alerts(demo: DemoOption = False) -> None:
     """List the alerts, when they run and how their last run went; problems in the file are shown too."""
+    from bot.alerts.configured import load_configured_alerts
+
     runtime = _runtime(demo)
     try:
         configured = load_configured_alerts(runtime)
@@ -89,6 +94,8 @@ def run_alerts(
     demo: DemoOption = False,
 ) -> None:
     """Run alerts now: post anomalies to Slack (needs SLACK_BOT_TOKEN), or only show them with --dry-run."""
+    from bot.alerts.configured import load_configured_alerts
+
     runtime = _runtime(demo)
     try:
         configured = load_configured_alerts(runtime, None if dry_run else _slack_notifier(runtime))
@@ -120,6 +127,8 @@ def test_alert(
     span = (
         timedelta(days=int(match.group(1))) if match.group(2) == "d" else timedelta(hours=int(match.group(1)))
     )
+    from bot.alerts.configured import load_configured_alerts
+
     runtime = _runtime(demo)
     try:
         configured = load_configured_alerts(runtime)
@@ -172,6 +181,8 @@ def unmute_alert(
     name: Annotated[str, typer.Argument(help="The alert muted from Slack.")], demo: DemoOption = False
 ) -> None:
     """Let an alert muted with its "Mute this alert" button run again."""
+    from bot.alerts.configured import load_configured_alerts
+
     runtime = _runtime(demo)
     try:
         configured = load_configured_alerts(runtime)
@@ -198,6 +209,8 @@ def _chosen(configured: ConfiguredAlerts, name: str | None) -> list[AlertDefinit
 
 
 def _dry_run(runtime: Runtime, configured: ConfiguredAlerts, alert: AlertDefinition) -> bool:
+    from bot.alerts.rendering import notice_text
+
     try:
         preview = configured.runner.preview(alert)
     except BlueprintError as exc:

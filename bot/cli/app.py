@@ -29,7 +29,6 @@ from bot.cli.profiling_commands import register_profiling_commands
 from bot.cli.render import TerminalRenderer
 from bot.cli.terminal_text import safe_text
 from bot.cli.turns import run_turn_cancellable
-from bot.slack.web_client import slack_refusal
 from tools.errors import BlueprintError
 
 app = typer.Typer(
@@ -174,8 +173,10 @@ def slack(
     port: Annotated[int, typer.Option(help="HTTP mode: the port for /slack/events.")] = 3000,
 ) -> None:
     """Run the Slack bot: Socket Mode by default (SLACK_APP_TOKEN), or HTTP mode (SLACK_SIGNING_SECRET)."""
+
     from bot.observability.structured_logs import use_log_format
     from bot.slack.app import build_slack_bot  # Slack libraries load only for this command.
+    from bot.slack.web_client import slack_refusal
 
     settings = _settings()
     use_log_format(settings.log_format, logging.INFO)

@@ -6,9 +6,10 @@ or the model is obeyed; see terminal_text.py); data is never read as rich markup
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.status import Status
 from rich.table import Table
 from rich.text import Text
@@ -27,6 +28,9 @@ from agent.events import (
 )
 from bot.cli.terminal_text import safe_text, terminal_safe
 from tools.results import ResultTable
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
 
 TABLE_ROWS_SHOWN = 40
 
@@ -158,7 +162,10 @@ def result_table(result: ResultTable, limit: int = TABLE_ROWS_SHOWN) -> Table:
 
 
 def _markdown(text: str) -> Markdown:
-    """The model's Markdown, terminal-safe; links show their address rather than hiding it behind their text."""
+    """The model's Markdown, terminal-safe; links show their address rather than hiding it behind their text.
+    The parser loads with the first answer (direct commands never need it)."""
+    from rich.markdown import Markdown
+
     return Markdown(terminal_safe(text), hyperlinks=False)
 
 

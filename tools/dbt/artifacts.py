@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from tools.dbt.shapes import check_catalog, check_manifest, check_semantic_manifest
 from tools.errors import DbtArtifactError
 
@@ -81,23 +83,37 @@ def _read_optional(path: Path, command: str, warnings: list[str]) -> dict[str, A
 
 
 def _read_json(path: Path, command: str) -> dict[str, Any]:
+    """The artifact as plain JSON values; its shape is checked by the caller (shapes.py), part by part.
+
+    msgspec decodes it, untyped: about twice as fast as the json module on a large manifest, and the same values.
+    """
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        raw = path.read_bytes()
+        raw.decode("utf-8")  # Names the first bad byte; msgspec would only say the JSON is invalid.
+        data = msgspec.json.decode(raw.removeprefix(b"\xef\xbb\xbf"))
     except UnicodeDecodeError as exc:
         raise DbtArtifactError(
             f"{path} is not UTF-8 text (byte {exc.start}). Run `{command}` again to rebuild it."
         ) from None
-    except RecursionError:
+    except (RecursionError, msgspec.DecodeError):
         raise DbtArtifactError(
-            f"{path} is nested too deeply to read. Run `{command}` again to rebuild it."
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise DbtArtifactError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-            f"Run `{command}` again to rebuild it."
+            f"{path} is not valid JSON ({_json_error(path)}). Run `{command}` again to rebuild it."
         ) from None
     except OSError as exc:
         raise DbtArtifactError(f"Cannot read {path}: {exc.strerror}.") from None
     if not isinstance(data, dict):
         raise DbtArtifactError(f"{path} is not a dbt artifact. Run `{command}` again to rebuild it.")
     return data
+
+
+def _json_error(path: Path) -> str:
+    """Where the JSON breaks, by line and column: msgspec only says the byte, so the slow parser is asked."""
+    try:
+        json.loads(path.read_bytes().decode("utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except RecursionError:
+        return "nested too deeply to read"
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    return "unreadable"

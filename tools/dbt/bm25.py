@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from math import log
 
 import numpy as np
 
-from tools.dbt.tokenize import token_counts
+from tools.dbt.tokenize import index_forms, raw_word_counts
 
 _K1 = 1.2
 _B = 0.6
@@ -22,43 +20,49 @@ _MIN_PREFIX = 4
 _MIN_EXTENDED = 5
 
 
-@lru_cache(maxsize=262_144)
-def _token_counts(text: str) -> tuple[tuple[str, int], ...]:
-    return tuple(token_counts(text).items())
-
-
 class WeightedBm25:
     """BM25F over documents made of weighted text fields; a query's scores are a few array additions."""
 
     def __init__(
         self, documents: Sequence[Mapping[str, str | Sequence[str]]], weights: Mapping[str, float]
     ) -> None:
-        """Each document maps a field to its text, or to several texts (column names, say: a large project
-        repeats the same ones, and each distinct text is tokenized once)."""
+        """Each document maps a field to its text, or to several texts (column names, say)."""
         self.size = len(documents)
-        weighted: list[dict[str, float]] = []
+        # Every (document, word) pair in flat lists, so the BM25 arithmetic is done on whole arrays at once.
+        vocabulary: dict[str, int] = {}
+        word_ids: list[int] = []
+        frequencies: list[float] = []
+        words_per_document = np.zeros(self.size, dtype=np.int64)
         lengths = np.zeros(self.size)
         for position, fields in enumerate(documents):
-            counts: dict[str, float] = defaultdict(float)
+            counts: dict[str, float] = {}
             for field, texts in fields.items():
                 weight = weights[field]
-                for text in (texts,) if isinstance(texts, str) else texts:
-                    for word, count in _token_counts(text):
-                        counts[word] += weight * count
-            weighted.append(counts)
+                for raw, count in raw_word_counts(
+                    texts if isinstance(texts, str) else " ".join(texts)
+                ).items():
+                    for word in index_forms(raw):
+                        counts[word] = counts.get(word, 0.0) + weight * count
+            word_ids += [vocabulary.setdefault(word, len(vocabulary)) for word in counts]
+            frequencies += counts.values()
+            words_per_document[position] = len(counts)
             lengths[position] = sum(counts.values())
+        ids = np.array(word_ids, dtype=np.int64)
+        frequency = np.array(frequencies)
+        documents_of = np.repeat(np.arange(self.size, dtype=np.int32), words_per_document)
         average = float(lengths.mean()) if len(lengths) else 1.0
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for position, counts in enumerate(weighted):
-            norm = _K1 * (1 - _B + _B * lengths[position] / (average or 1.0))
-            for word, frequency in counts.items():
-                postings[word].append((position, frequency * (_K1 + 1) / (frequency + norm)))
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for word, entries in postings.items():
-            idf = log(1 + (self.size - len(entries) + 0.5) / (len(entries) + 0.5))
-            ids = np.fromiter((e[0] for e in entries), dtype=np.int32, count=len(entries))
-            scores = np.fromiter((e[1] * idf for e in entries), dtype=np.float64, count=len(entries))
-            self._postings[word] = (ids, scores)
+        norm = _K1 * (1 - _B + _B * lengths / (average or 1.0))
+        document_frequency = np.bincount(ids, minlength=len(vocabulary))
+        idf = np.log(1 + (self.size - document_frequency + 0.5) / (document_frequency + 0.5))
+        scores = frequency * (_K1 + 1) / (frequency + norm[documents_of]) * idf[ids]
+        # Grouped by word; a stable sort keeps each word's documents in ascending order.
+        order = np.argsort(ids, kind="stable")
+        bounds = np.cumsum(document_frequency)[:-1]
+        grouped = zip(np.split(documents_of[order], bounds), np.split(scores[order], bounds), strict=True)
+        # No words: np.split still returns one (empty) group.
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = (
+            dict(zip(vocabulary, grouped, strict=True)) if vocabulary else {}
+        )
         self._vocabulary = sorted(self._postings)
 
     def idf(self, word: str) -> float:

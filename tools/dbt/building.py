@@ -12,6 +12,7 @@ from tools.dbt.nodes import DbtColumn, DbtNode, Join
 QUERYABLE = {"model", "source", "seed", "snapshot"}
 _REF = re.compile(r"""ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")
 _SOURCE = re.compile(r"""source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)""")
+_UNDOCUMENTED: dict[str, Any] = {}
 
 
 def build_nodes(artifacts: DbtArtifacts) -> list[DbtNode]:
@@ -104,15 +105,18 @@ def _columns(
     names = list(catalog) + [name for name in documented if name not in catalog]
     columns = []
     for lowered in names:
-        doc = documented.get(lowered, {})
+        doc = documented.get(lowered, _UNDOCUMENTED)
+        listed = catalog.get(lowered)
+        column_tests = tests.get(lowered)
+        meta = doc.get("meta")
         columns.append(
             DbtColumn(
                 # The warehouse's spelling: case matters when a query quotes the name.
-                name=catalog[lowered][0] if lowered in catalog else doc.get("name") or lowered,
-                data_type=(catalog[lowered][1] if lowered in catalog else None) or doc.get("data_type"),
+                name=listed[0] if listed else doc.get("name") or lowered,
+                data_type=(listed[1] if listed else None) or doc.get("data_type"),
                 description=(doc.get("description") or "").strip(),
-                tests=tuple(sorted(tests.get(lowered, ()))),
-                meta=dict(doc.get("meta") or {}),
+                tests=tuple(sorted(column_tests)) if column_tests else (),
+                meta=dict(meta) if meta else {},
                 accepted_values=accepted.get(lowered, ()),
             )
         )

@@ -56,11 +56,13 @@ class ProjectGraph:
             for join in node.joins:
                 for target in self._nearest(by_name.get(join.to_node.lower(), []), node):
                     self._add(JoinEdge(position, target, join.column, join.to_column, "relationships test"))
-        self._add_key_columns()
+        # Each node's lower-case column names, once: a large project has hundreds of thousands.
+        lowered = [[c.name.lower() for c in node.columns] for node in self._nodes]
+        self._add_key_columns(lowered)
         for position, node in enumerate(self._nodes):
             for parent in node.depends_on:
                 if (parent_position := by_id.get(parent)) is not None:
-                    shared = self._shared_key(position, parent_position)
+                    shared = _shared_key(lowered[position], lowered[parent_position])
                     self._add(JoinEdge(position, parent_position, shared, shared, "ref"))
         for entity, members in (entity_keys or {}).items():
             self._add_entity(entity, members, by_name)
@@ -115,7 +117,7 @@ class ProjectGraph:
         same = [c for c in candidates if self._nodes[c].schema == node.schema]
         return same or candidates[:1]
 
-    def _add_key_columns(self) -> None:
+    def _add_key_columns(self, lowered: list[list[str]]) -> None:
         """Models of one schema sharing a key-like column (`aid`, `customer_id`), or `x_id` against model x's
         `id`, join on it."""
         by_schema: dict[str | None, list[int]] = defaultdict(list)
@@ -129,13 +131,14 @@ class ProjectGraph:
             for position in members:
                 node = self._nodes[position]
                 keys = {
-                    lowered
-                    for c in node.columns
-                    if (lowered := c.name.lower()).endswith(_KEY_SUFFIXES)
-                    and lowered not in _GENERIC_KEYS
+                    name
+                    for c, name in zip(node.columns, lowered[position], strict=True)
+                    if name.endswith(_KEY_SUFFIXES)
+                    and name not in _GENERIC_KEYS
                     and not column_is_sensitive(c, node.name)
                 }
-                for column in keys:
+                # In order: which of two keys joins a pair first must not depend on the process's string hashing.
+                for column in sorted(keys):
                     holders[column].append(position)
                 entity_models[_entity_of(node.name)].append(position)
             spread = Counter({column: len(found) for column, found in holders.items()})
@@ -176,15 +179,6 @@ class ProjectGraph:
         entity = stem(column[: -len("_id")].rsplit("_", 1)[-1])
         return [p for p in entity_models.get(entity, []) if self._nodes[p].column("id") is not None]
 
-    def _shared_key(self, left: int, right: int) -> str:
-        left_columns = {c.name.lower() for c in self._nodes[left].columns}
-        shared = [
-            c.name.lower()
-            for c in self._nodes[right].columns
-            if c.name.lower() in left_columns and c.name.lower().endswith(_KEY_SUFFIXES)
-        ]
-        return shared[0] if shared else ""
-
     def _add_entity(self, entity: str, members: list[tuple[str, str]], by_name: dict[str, list[int]]) -> None:
         """Semantic models sharing an entity join on its expressions."""
         located = [(p, column) for model, column in members for p in by_name.get(model.lower(), [])[:1]]
@@ -207,6 +201,12 @@ class ProjectGraph:
                         part[neighbour] = start
                         queue.append(neighbour)
         return part
+
+
+def _shared_key(left_columns: list[str], right_columns: list[str]) -> str:
+    """The first key-like column (lower case) two models share, or "" if none."""
+    left = set(left_columns)
+    return next((c for c in right_columns if c in left and c.endswith(_KEY_SUFFIXES)), "")
 
 
 def _names_entity(model: str, key: str) -> bool:

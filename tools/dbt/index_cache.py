@@ -4,9 +4,11 @@ an unchanged project answers at once instead of parsing and indexing the manifes
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
+import time
 from pathlib import Path
 
 from tools.dbt.artifacts import manifest_path
@@ -15,6 +17,8 @@ from tools.dbt.index import DbtIndex, load_index
 
 # Bump when DbtIndex or what it holds changes shape: an old pickle must not load into new code.
 _FORMAT = "dbt-index-1"
+# How old the artifacts must be before their size and modification time are trusted to stand for their content.
+_SETTLED_NS = 3_000_000_000
 _ARTIFACTS = ("manifest.json", "catalog.json", "semantic_manifest.json")
 logger = logging.getLogger(__name__)
 
@@ -30,9 +34,49 @@ def artifacts_checksum(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def _stamp(project_dir: Path) -> list[list[str | int]]:
+    """Each artifact's name, size and modification time in nanoseconds (-1 for a missing one)."""
+    found: list[list[str | int]] = []
+    for name in _ARTIFACTS:
+        try:
+            stat = manifest_path(project_dir).with_name(name).stat()
+        except OSError:
+            found.append([name, -1, -1])
+        else:
+            found.append([name, stat.st_size, stat.st_mtime_ns])
+    return found
+
+
+def remembered_checksum(project_dir: Path, cache_dir: Path) -> str:
+    """artifacts_checksum, read back from the cache dir while the artifacts' sizes and modification times are
+    unchanged (as git trusts its index): hashing a large manifest at every start costs more than the rest of
+    a cached load. dbt rewrites the whole file, so its modification time changes with its content."""
+    memo = cache_dir / "checksum.json"
+    stamp = _stamp(project_dir)
+    try:
+        remembered = json.loads(memo.read_text())
+        if remembered["format"] == _FORMAT and remembered["stamp"] == stamp:
+            return str(remembered["checksum"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # none yet, or damaged: computed again below
+    checksum = artifacts_checksum(project_dir)
+    if time.time_ns() - max(int(modified) for _, _, modified in stamp) < _SETTLED_NS:
+        # Written moments ago: a rewrite within the file system's clock tick could keep the same time and
+        # size, so this stamp cannot vouch for the content yet (git's "racy" files). Hashed again next time.
+        return checksum
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps({"format": _FORMAT, "stamp": stamp, "checksum": checksum}))
+        partial.replace(memo)
+    except OSError as exc:
+        logger.warning("Could not write %s: %s", memo, exc)
+    return checksum
+
+
 def load_index_cached(project_dir: Path, cache_dir: Path) -> DbtIndex:
     """The index of the project: from the cache when the artifacts are unchanged, else built and cached."""
-    key = artifacts_checksum(project_dir)
+    key = remembered_checksum(project_dir, cache_dir)
     path = cache_dir / f"index-{key}.pickle"
     if path.exists():
         try:

@@ -152,12 +152,16 @@ def question_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(stem(word) for word in words))
 
 
-def token_counts(text: str) -> Counter[str]:
-    """How often each stemmed word occurs in `text`; counts first, so each distinct word is stemmed once."""
-    counts: Counter[str] = Counter()
-    for word, count in Counter(_words(text)).items():
-        if word not in STOP_WORDS:
-            counts[stem(word)] += count
-            if (full := ABBREVIATIONS.get(word)) is not None:
-                counts[full] += count
-    return counts
+def raw_word_counts(text: str) -> Counter[str]:
+    """How often each lower-case word (camelCase split) occurs in `text`, before stemming; with index_forms."""
+    return Counter(_words(text))
+
+
+@lru_cache(maxsize=262_144)
+def index_forms(word: str) -> tuple[str, ...]:
+    """The forms a raw word is indexed under: none for a stop word, its stem, and what an abbreviation means.
+    Remembered per word: a large project repeats a few thousand words a million times."""
+    if word in STOP_WORDS:
+        return ()
+    full = ABBREVIATIONS.get(word)
+    return (stem(word),) if full is None else (stem(word), full)

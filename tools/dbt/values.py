@@ -30,11 +30,12 @@ def value_text(node: DbtNode, top_values: TopValues | None) -> str:
     """The searchable values of a node's non-sensitive columns, space separated."""
     found: list[str] = []
     for column in node.columns:
-        if column_is_sensitive(column, node.name):
-            continue
-        found += column.accepted_values
+        values = [*column.accepted_values]
         if top_values:
-            found += [str(v) for v in top_values.get((node.unique_id, column.name.lower()), ())]
+            values += [str(v) for v in top_values.get((node.unique_id, column.name.lower()), ())]
+        # Most columns have no values to offer: asked about sensitivity only when they do.
+        if values and not column_is_sensitive(column, node.name):
+            found += values
     # Numbers and dates among the values would match every year and day a question mentions.
     return " ".join(word for value in found for word in str(value).split() if not _NUMERIC.fullmatch(word))
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlglot import exp
 
@@ -68,6 +67,8 @@ class GlossaryFile(BaseModel):
 
 def load_glossary(path: Path) -> Glossary:
     """Read and validate a glossary file; GlossaryError names the file, the entry and the field at fault."""
+    import yaml  # loaded with the first glossary file, not with every start
+
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

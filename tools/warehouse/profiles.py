@@ -6,9 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import yaml
-
 from tools.errors import WarehouseError
 
 
@@ -38,6 +35,10 @@ def find_profiles_file(project_dir: Path, profiles_dir: Path | None) -> Path:
 
 
 def _render_yaml(path: Path) -> Any:
+    # Only a warehouse configured by a dbt profile needs these: not loaded with every start.
+    import jinja2
+    import yaml
+
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     try:
         text = environment.from_string(path.read_text()).render(env_var=_env_var)
