@@ -24,6 +24,7 @@ from agent.governance.asker import asking_as
 from agent.runtime import Runtime
 from agent.sessions import InboxItem, InboxKind
 from agent.unicode_text import valid_unicode
+from bot.observability.metrics import bot_metrics
 from bot.slack import messages
 from bot.slack.audit_mirror import mirror_turn
 from bot.slack.identity import SlackIdentity
@@ -142,6 +143,7 @@ class SlackAnswerer:
             return False
         if accepted is False:
             log.info("duplicate delivery of %s ignored", question.event_id or question.message_ts)
+            bot_metrics().events_deduplicated.inc()
             return False
         if accepted is True:
             self._workers.wake()
@@ -197,6 +199,8 @@ class SlackAnswerer:
             self._replay_received(item)
             return
         question = SlackQuestion.from_inbox_payload(item.entry.payload)
+        if item.attempts > 1 and item.started_at is not None:
+            bot_metrics().leases_taken_over.inc()  # Another process began it and stopped renewing its lease.
         last_reply = self._answer(question, item)
         if not self.inbox.finish(item.id, reply_ref=last_reply):
             log.warning("lost the lease of %s while answering it", item.entry.message_key)

@@ -24,6 +24,7 @@ from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
 from bot.alerts.scheduler import AlertScheduler
+from bot.observability.inbox_gauges import watch_inbox
 from bot.slack.answering import SlackAnswerer
 from bot.slack.gate import AdmissionRule, EntryGate, from_a_person
 from bot.slack.health import HealthServer
@@ -180,6 +181,7 @@ def build_slack_bot(
     )
     app.use(gate.middleware)
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id, identity=identity)
+    watch_inbox(answerer.inbox)
     janitor = StoreJanitor(runtime.sessions, answerer.inbox, retention=_RETENTION, every=_PRUNE_EVERY)
     janitor.prune()  # At start too: a bot restarted often would otherwise never reach the first period.
     alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))

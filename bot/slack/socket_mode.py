@@ -16,8 +16,9 @@ import logging
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App
@@ -35,6 +36,8 @@ from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sendin
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.observability.metrics import bot_metrics
+
 log = logging.getLogger(__name__)
 
 _EVENTS_API = "events_api"
@@ -48,6 +51,7 @@ class _Arrival:
     envelope_id: str
     envelope: dict[str, Any]
     raw: str
+    read_at: float = field(default_factory=time.monotonic)
 
 
 class AckOnReceiptClient(SocketModeClient):
@@ -109,6 +113,8 @@ class AckOnReceiptClient(SocketModeClient):
                 return  # Closed.
 
     def _store_and_acknowledge(self, arrivals: list[_Arrival]) -> None:
+        metrics = bot_metrics()
+        metrics.events_received.inc(len(arrivals))
         try:
             self._store_envelopes([arrival.envelope for arrival in arrivals])
         except Exception:
@@ -122,9 +128,14 @@ class AckOnReceiptClient(SocketModeClient):
             )
             for arrival in arrivals
         )
-        self._write(frames, len(arrivals))
+        if self._write(frames, len(arrivals)):
+            metrics.events_acked.inc(len(arrivals))
+            sent = time.monotonic()
+            for arrival in arrivals:
+                metrics.ack_latency.observe(sent - arrival.read_at)
 
-    def _write(self, frames: bytes, count: int) -> None:
+    def _write(self, frames: bytes, count: int) -> bool:
+        """Send the acknowledgements; False when the socket refused them."""
         session = self.current_session
         try:
             if session is None:
@@ -135,6 +146,8 @@ class AckOnReceiptClient(SocketModeClient):
                 session.sock.sendall(frames)
         except OSError:  # Not acknowledged: Slack redelivers, and the inbox drops the duplicates.
             log.warning("could not acknowledge %d envelope(s)", count, exc_info=True)
+            return False
+        return True
 
 
 class AckOnReceiptHandler(SocketModeHandler):
