@@ -13,8 +13,6 @@ from rich.text import Text
 
 from agent.alerts.loading import DEFAULT_FILE_NAME
 from agent.alerts.notices import AlertNotifier
-from agent.alerts.replay import Replay, periods_in, replay, replay_span
-from agent.alerts.runner import render_chart
 from agent.clock import utc_now
 from agent.redaction import redact
 from agent.runtime import Runtime
@@ -27,6 +25,7 @@ if TYPE_CHECKING:
     # The scheduler and alert machinery load when an alerts command runs, not with every CLI start.
     from agent.alerts.definitions import AlertDefinition
     from agent.alerts.notices import AlertNotifier
+    from agent.alerts.replay import Replay
     from bot.alerts.configured import ConfiguredAlerts
 
 alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now.", no_args_is_help=True)
@@ -121,6 +120,9 @@ def test_alert(
     demo: DemoOption = False,
 ) -> None:
     """Replay an alert's history: the incidents it would have opened (and resolved), with a chart; posts nothing."""
+    from agent.alerts.replay import periods_in, replay, replay_span
+    from agent.alerts.runner import render_chart
+
     match = _SINCE.match(since.strip())
     if match is None:
         raise _fail(f"--since {since!r}: write a number of days or hours, e.g. 90d or 48h")
