@@ -80,6 +80,10 @@ def test_there_are_at_least_thirty_parity_queries_of_every_metric_type() -> None
         "gross_profit",
         "cumulative",
         "growth",
+        "visit_to_order_rate_by_month",
+        "visit_to_order_rate_7d",
+        "conversions_7d",
+        "same_location",
         "saved_query",
         "by_customer_type",
     ):

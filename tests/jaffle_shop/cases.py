@@ -8,6 +8,7 @@ from tools.semantic_layer.requests import MetricRequest
 
 ORDERS, ITEMS, CUSTOMERS = "jaffle.orders", "jaffle.order_items", "jaffle.customers"
 LOCATIONS, PRODUCTS, SPINE = "jaffle.locations", "jaffle.products", "jaffle.metricflow_time_spine"
+VISITS = "jaffle.visits"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,38 @@ def q(*metrics: str, by: tuple[str, ...] = (), where: tuple[str, ...] = (), **re
 
 def month(column: str) -> str:
     return f"date_trunc('month', {column})"
+
+
+def converted(window_days: int | None, *, same_location: bool = False, visits_where: str = "true") -> str:
+    """CTEs `v` (the base events: visits, with their day `d`) and `converted` (each order with the visit it
+    converted), as dbt documents conversion metrics: an order converts the same customer's visit nearest
+    before it, on the order's day or up to `window_days` - 1 days earlier (`visit day > order day - window`;
+    no window: any time before), days compared, not times; with a constant property the visit's location
+    must be the order's. Every order counts once, a visit may be credited with several orders. Opportunities
+    are all visits matching the filter; groups are the credited visit's."""
+    window = f" and v.d > o.d - interval '{window_days} days'" if window_days else ""
+    location = " and v.location_id = o.location_id" if same_location else ""
+    return (
+        f"v as (select *, date_trunc('day', visited_at) d from {VISITS} where {visits_where}), "
+        f"o as (select *, date_trunc('day', ordered_at) d from {ORDERS}), "
+        "credited as (select o.order_id, o.customer_id buyer, v.d, v.referrer, v.location_id, row_number() over "
+        "(partition by o.order_id order by v.d desc, v.visit_id desc) nearest "
+        f"from o join v on v.customer_id = o.customer_id and v.d <= o.d{window}{location}), "
+        "converted as (select * from credited where nearest = 1)"
+    )
+
+
+def conversion_rate(
+    window_days: int | None, group: str, *, count: str = "count(*)", visits_where: str = "true"
+) -> str:
+    """Conversions over opportunities per group (a SQL expression over `d` and the visit's columns)."""
+    return (
+        f"with {converted(window_days, visits_where=visits_where)}, "
+        f"opportunities as (select {group} g, {count.replace('buyer', 'customer_id')} n from v group by 1), "
+        f"conversions as (select {group} g, {count} c from converted group by 1) "
+        "select coalesce(opportunities.g, conversions.g), cast(conversions.c as double precision) / "
+        "nullif(opportunities.n, 0) from opportunities full outer join conversions on opportunities.g = conversions.g"
+    )
 
 
 CASES = [
@@ -135,6 +168,36 @@ CASES = [
                f"select s.date_day, sum(i.product_price) from {SPINE} s join {ITEMS} i "
                f"on date_trunc('day', i.ordered_at) <= s.date_day "
                f"and date_trunc('day', i.ordered_at) >= date_trunc('month', s.date_day) group by 1"),
+    # Conversion metrics: visits converted by the same customer's orders, with and without a window, as a rate
+    # and as a count, holding the location constant, filtered (filters apply to the base events).
+    ParityCase("visit_to_order_rate_by_month", q("visit_to_order_rate", by=("metric_time__month",)),
+               conversion_rate(None, month("d"))),
+    ParityCase("visit_to_order_rate_7d_by_month", q("visit_to_order_rate_7d", by=("metric_time__month",)),
+               conversion_rate(7, month("d"))),
+    ParityCase("visit_to_order_rate_7d_by_referrer", q("visit_to_order_rate_7d", by=("visit__referrer",)),
+               conversion_rate(7, "referrer")),
+    ParityCase("visit_to_order_rate_7d_overall", q("visit_to_order_rate_7d"),
+               f"with {converted(7)} select cast((select count(*) from converted) as double precision) / "
+               "nullif((select count(*) from v), 0)"),
+    ParityCase("visitor_to_buyer_rate_7d_by_month", q("visitor_to_buyer_rate_7d", by=("metric_time__month",)),
+               conversion_rate(7, month("d"), count="count(distinct buyer)")),
+    ParityCase("visit_to_order_conversions_7d_by_week",
+               q("visit_to_order_conversions_7d", by=("metric_time__week",)),
+               f"with {converted(7)}, weeks as (select distinct date_trunc('week', d) g from v), "
+               "conversions as (select date_trunc('week', d) g, count(*) c from converted group by 1) "
+               "select coalesce(weeks.g, conversions.g), conversions.c from weeks "
+               "full outer join conversions on weeks.g = conversions.g"),
+    ParityCase("same_location_conversions_7d_by_location",
+               q("same_location_conversions_7d", by=("location__location_name",)),
+               f"with {converted(7, same_location=True)}, places as (select distinct l.location_name g from v "
+               f"left join {LOCATIONS} l on v.location_id = l.location_id), conversions as (select l.location_name g, "
+               f"count(*) c from converted left join {LOCATIONS} l on converted.location_id = l.location_id "
+               "group by 1) select coalesce(places.g, conversions.g), conversions.c from places "
+               "full outer join conversions on places.g = conversions.g"),
+    ParityCase("search_visit_to_order_rate_7d_by_month",
+               q("visit_to_order_rate_7d", by=("metric_time__month",),
+                 where=("{{ Dimension('visit__referrer') }} = 'search'",)),
+               conversion_rate(7, month("d"), visits_where="referrer = 'search'")),
     # A saved query, run by name.
     ParityCase("saved_query_monthly_orders_by_location", MetricRequest(saved_query="monthly_orders_by_location"),
                f"select {month('o.ordered_at')}, l.location_name, count(*), sum(o.order_total) from {ORDERS} o "

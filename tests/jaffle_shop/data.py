@@ -106,10 +106,42 @@ def generate(seed: int = 16) -> JaffleData:
         )
         for customer in sorted(first_order)
     ]
+    data.columns["visits"] = ["visit_id", "customer_id", "location_id", "referrer", "visited_at"]
+    data.rows["visits"] = _visits(orders, random.Random(seed + 1))
     spine = [FIRST_DAY - timedelta(days=31) + timedelta(days=n) for n in range(0, 400)]
     data.columns["metricflow_time_spine"] = ["date_day"]
     data.rows["metricflow_time_spine"] = [(d,) for d in spine if d <= SPINE_LAST_DAY]
     return data
+
+
+def _visits(orders: list[tuple[Any, ...]], rng: random.Random) -> list[tuple[Any, ...]]:
+    """Visits to the shop's site: the base events of the conversion metrics, orders being the conversions.
+
+    Most orders follow a visit 0-10 days before (some the same day but later, which still counts: MetricFlow
+    compares days), mostly to the page of the location ordered from; other visits lead nowhere. A customer
+    visits at most once a day, so "the visit nearest before an order" is always one visit (MetricFlow breaks
+    a tie between two same-day visits arbitrarily).
+    """
+    seen: set[tuple[int, date]] = set()
+    visits: list[tuple[Any, ...]] = []
+
+    def visit(customer: int, day: date, location: int) -> None:
+        if (customer, day) in seen:
+            return
+        seen.add((customer, day))
+        moment = datetime(day.year, day.month, day.day, rng.randint(7, 22), rng.randint(0, 59))
+        referrer = rng.choice(["search", "social", "email", "direct"])
+        visits.append((len(visits) + 1, customer, location, referrer, moment))
+
+    for _order_id, customer, location, moment, *_ in orders:
+        if rng.random() < 0.5:
+            other = rng.choice([loc[0] for loc in _LOCATIONS])
+            visit(customer, moment.date() - timedelta(days=rng.randint(0, 10)),
+                  location if rng.random() < 0.7 else other)  # fmt: skip
+    for _ in range(300):
+        day = FIRST_DAY - timedelta(days=20) + timedelta(days=rng.randint(0, 200))
+        visit(rng.randint(1, 90), day, rng.choice(_LOCATIONS)[0])
+    return visits
 
 
 _TYPES = {

@@ -77,9 +77,35 @@ def _metric(
 
 
 def _cumulative(window: str | None, grain_to_date: str | None) -> dict[str, Any]:
-    count, _, unit = (window or "").partition(" ")
-    parsed = {"count": int(count), "granularity": unit} if window else None
-    return {"window": parsed, "grain_to_date": grain_to_date, "period_agg": "first"}
+    return {"window": _window(window), "grain_to_date": grain_to_date, "period_agg": "first"}
+
+
+def _window(text: str | None) -> dict[str, Any] | None:
+    count, _, unit = (text or "").partition(" ")
+    return {"count": int(count), "granularity": unit} if text else None
+
+
+def _conversion(
+    name: str,
+    base: str,
+    conversion: str,
+    *,
+    window: str | None = None,
+    calculation: str = "conversion_rate",
+    constant_location: bool = False,
+) -> dict[str, Any]:
+    """A conversion metric from `base` events to `conversion` events of the same customer."""
+    params = {
+        "base_measure": _measure_input(base),
+        "conversion_measure": _measure_input(conversion),
+        "entity": "customer",
+        "calculation": calculation,
+        "window": _window(window),
+        "constant_properties": [{"base_property": "location", "conversion_property": "location"}]
+        if constant_location
+        else None,
+    }
+    return _metric(name, "conversion", [base, conversion], conversion_type_params=params)
 
 
 def semantic_manifest() -> dict[str, Any]:
@@ -121,6 +147,13 @@ def semantic_manifest() -> dict[str, Any]:
         [_entity("product", "primary", "product_id")],
         [_dimension("product_name"), _dimension("product_type")],
         [],
+    )  # fmt: skip
+    visits = _semantic_model(
+        "visits", "visits", "visited_at",
+        [_entity("visit", "primary", "visit_id"), _entity("customer", "foreign", "customer_id"),
+         _entity("location", "foreign", "location_id")],
+        [_dimension("visited_at", time=True), _dimension("referrer")],
+        [_measure("visits", "sum", "1"), _measure("visitors", "count_distinct", "customer_id")],
     )  # fmt: skip
     metrics = [
         _metric("order_total", "simple", ["order_total"]),
@@ -195,6 +228,25 @@ def semantic_manifest() -> dict[str, Any]:
             cumulative_type_params=_cumulative("7 days", None),
         ),
         _metric("revenue_mtd", "cumulative", ["revenue"], cumulative_type_params=_cumulative(None, "month")),
+        # Conversion metrics: a visit (base event) followed by an order (conversion event) of the same customer.
+        _conversion("visit_to_order_rate", "visits", "order_count"),
+        _conversion("visit_to_order_rate_7d", "visits", "order_count", window="7 days"),
+        _conversion(
+            "visit_to_order_conversions_7d",
+            "visits",
+            "order_count",
+            window="7 days",
+            calculation="conversions",
+        ),
+        _conversion("visitor_to_buyer_rate_7d", "visitors", "customers_with_orders", window="7 days"),
+        _conversion(
+            "same_location_conversions_7d",
+            "visits",
+            "order_count",
+            window="7 days",
+            calculation="conversions",
+            constant_location=True,
+        ),
     ]
     saved_queries = [
         {"name": "monthly_orders_by_location", "label": "Monthly orders by location", "description": None,
@@ -205,7 +257,7 @@ def semantic_manifest() -> dict[str, Any]:
     ]  # fmt: skip
     spine = {"column_name": "date_day", "grain": "day", "location": f'"{SCHEMA}"."metricflow_time_spine"'}
     return {
-        "semantic_models": [orders, order_items, customers, locations, products],
+        "semantic_models": [orders, order_items, customers, locations, products, visits],
         "metrics": metrics,
         "saved_queries": saved_queries,
         "project_configuration": {
