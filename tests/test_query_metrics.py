@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.series import series_query
@@ -16,6 +19,8 @@ from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.jaffle_shop.cases import CASES
 from tests.jaffle_shop.manifest import semantic_manifest
 from tests.metric_parity import normalised, same_rows
+from tests.postgres_demo import copy_demo_tables, demo_project_on_postgres
+from tests.postgres_roles import read_only_role
 from tests.test_cli import events_of, run_cli
 from tools.catalog import default_tools
 from tools.errors import ToolInputError
@@ -28,6 +33,7 @@ from tools.semantic_layer.requests import templated_where
 from tools.sql_guard import check_read_only
 
 ORDERS = '"shop"."main"."fct_orders"'
+DEMO_POSTGRES_TABLES = ("fct_orders", "metricflow_time_spine")
 
 
 def call(runtime: Runtime, session: str, tool: str, arguments: dict[str, Any]) -> ToolOutput:
@@ -96,6 +102,36 @@ def test_demo_metrics_equal_hand_written_sql(runtime: Runtime, arguments: dict[s
     expected = runtime.warehouse().execute_readonly(gold, max_rows=10_000, timeout_seconds=60).rows
     assert same_rows(normalised(output.table.rows, ordered=False), normalised(expected, ordered=False))
     assert output.content.startswith("Governed metrics used: ")
+
+
+@pytest.fixture
+def demo_on_postgres(
+    postgres_url: str, demo_data_dir: Path, make_runtime: Callable[..., Runtime], tmp_path: Path
+) -> Iterator[tuple[Runtime, str]]:
+    """The demo project on PostgreSQL, read as a read-only role; yields the runtime and the tables' schema."""
+    schema = f"metrics_demo_{uuid.uuid4().hex[:8]}"
+    copy_demo_tables(next(demo_data_dir.rglob("*.duckdb")), postgres_url, schema, DEMO_POSTGRES_TABLES)
+    project = demo_project_on_postgres(tmp_path, str(sa.make_url(postgres_url).database), schema)
+    with read_only_role(postgres_url, [schema]) as reader_url:
+        yield make_runtime(dbt_project_dir=project, warehouse_url=reader_url), schema
+
+
+@pytest.mark.postgres
+def test_demo_metrics_equal_hand_written_sql_on_postgres(demo_on_postgres: tuple[Runtime, str]) -> None:
+    runtime, schema = demo_on_postgres
+    session = runtime.store.open_session(source="cli").id
+    mismatches = []
+    for number, (arguments, gold) in enumerate(DEMO_CASES):
+        output = call(runtime, session, "query_metrics", arguments)
+        assert not output.is_error, output.content
+        assert output.table is not None and f'"{schema}"."fct_orders"' in (output.sql or "")
+        expected = runtime.warehouse().execute_readonly(
+            gold.replace(ORDERS, f'"{schema}"."fct_orders"'), max_rows=10_000, timeout_seconds=60
+        )
+        mine, theirs = normalised(output.table.rows, ordered=False), normalised(expected.rows, ordered=False)
+        if not same_rows(mine, theirs):
+            mismatches.append(f"{number}: {mine[:3]} vs gold {theirs[:3]}")
+    assert mismatches == []
 
 
 def test_the_row_cap_and_the_guard_apply_to_compiled_sql(make_runtime: Callable[..., Runtime]) -> None:
