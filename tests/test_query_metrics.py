@@ -29,6 +29,7 @@ from tools.semantic_layer.command_text import parse_metric_command
 from tools.semantic_layer.dialects import metricflow_dialect
 from tools.semantic_layer.engine import SemanticLayer
 from tools.semantic_layer.loading import optional_semantic_layer
+from tools.semantic_layer.ordering import default_order
 from tools.semantic_layer.requests import templated_where
 from tools.sql_guard import check_read_only
 
@@ -206,6 +207,52 @@ def test_the_metric_command_reads_metrics_group_by_grain_order_limit_and_where()
     }
     with pytest.raises(ToolInputError, match="Unknown option colour="):
         parse_metric_command("revenue colour=red", saved_queries=())
+
+
+def test_a_limit_without_an_order_keeps_the_latest_periods_else_the_largest_values() -> None:
+    times = ["metric_time", "order__order_date"]
+    latest = default_order(["order__channel", "metric_time__month"], ["revenue"], times, 3)
+    assert latest is not None and latest.order_by == "-metric_time__month"
+    assert "latest 3 periods of metric_time__month, newest first" in latest.note
+    other_time = default_order(["order__order_date__week"], ["revenue"], times, 2)
+    assert other_time is not None and other_time.order_by == "-order__order_date__week"
+    largest = default_order(["order__channel"], ["order_count", "revenue"], times, 2)
+    assert largest is not None and largest.order_by == "-order_count"
+    assert "the 2 rows with the largest order_count" in largest.note
+    assert default_order([], [], times, 2) is None
+
+
+def test_the_metric_command_with_a_limit_and_no_order_shows_the_latest_periods(runtime: Runtime) -> None:
+    session = runtime.store.open_session(source="cli").id
+    text, ok, events = command(runtime, session, "/metric revenue grain=month limit=3")
+    assert ok, text
+    assert "No order was given with limit=3: these are the latest 3 periods of metric_time__month" in text
+    table = events.of_type(ToolFinished)[0].table  # type: ignore[attr-defined]
+    gold = f"select date_trunc('month', order_date), sum(net_revenue) from {ORDERS} group by 1 order by 1 desc limit 3"
+    expected = runtime.warehouse().execute_readonly(gold, max_rows=10, timeout_seconds=60).rows
+    assert table is not None and normalised(table.rows, ordered=True) == normalised(expected, ordered=True)
+
+
+def test_query_metrics_with_a_limit_and_no_time_keeps_the_largest_values(runtime: Runtime) -> None:
+    session = runtime.store.open_session(source="cli").id
+    output = call(
+        runtime,
+        session,
+        "query_metrics",
+        {"metrics": ["revenue"], "group_by": ["order__channel"], "limit": 2},
+    )
+    assert not output.is_error and output.table is not None, output.content
+    assert "these are the 2 rows with the largest revenue" in output.content
+    gold = f"select channel, sum(net_revenue) from {ORDERS} group by 1 order by 2 desc limit 2"
+    expected = runtime.warehouse().execute_readonly(gold, max_rows=10, timeout_seconds=60).rows
+    assert same_rows(normalised(output.table.rows, ordered=True), normalised(expected, ordered=True))
+    ordered = call(
+        runtime,
+        session,
+        "query_metrics",
+        {"metrics": ["revenue"], "group_by": ["order__channel"], "order_by": ["order__channel"], "limit": 2},
+    )
+    assert "No order was given" not in ordered.content and "ORDER BY order__channel" in (ordered.sql or "")
 
 
 def test_shorthand_filters_become_metricflow_syntax_and_strings_stay() -> None:

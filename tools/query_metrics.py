@@ -12,6 +12,7 @@ from tools.run_query import describe_for_model, result_summary
 from tools.semantic_layer.command_text import parse_metric_command
 from tools.semantic_layer.execution import execute_compiled
 from tools.semantic_layer.loading import semantic_layer_for
+from tools.semantic_layer.ordering import default_order
 from tools.semantic_layer.requests import MetricRequest, templated_where, with_grain
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
@@ -53,14 +54,25 @@ class QueryMetricsInput(BaseModel):
     order_by: list[OrderBy | str] = Field(
         default_factory=list, description="Sort items; a string starting with '-' sorts descending."
     )
-    limit: int | None = Field(None, ge=1, description="Return at most this many rows.")
+    limit: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Return at most this many rows. Without order_by the rows kept are the latest periods of the "
+            "time dimension grouped by (newest first), else the largest values of the first metric."
+        ),
+    )
     saved_query: str | None = Field(
         None, description="Run this saved query (see list_metrics) instead of naming metrics and group_by."
     )
 
 
-def request_from(arguments: QueryMetricsInput, time_dimensions: list[str]) -> MetricRequest:
-    """The tool's input as a MetricFlow request; shorthand filters become MetricFlow's syntax."""
+def request_from(
+    arguments: QueryMetricsInput, time_dimensions: list[str]
+) -> tuple[MetricRequest, str | None]:
+    """The tool's input as a MetricFlow request; shorthand filters become MetricFlow's syntax. A limit without
+    an order gets the default order (tools/semantic_layer/ordering.py), returned with the line that says so."""
+    metrics = [name.strip().lower() for name in arguments.metrics]
     group_by = [
         item if isinstance(item, str) else with_grain(item.name, item.grain) for item in arguments.group_by
     ]
@@ -68,21 +80,28 @@ def request_from(arguments: QueryMetricsInput, time_dimensions: list[str]) -> Me
         item if isinstance(item, str) else ("-" if item.descending else "") + item.name
         for item in arguments.order_by
     ]
-    return MetricRequest(
-        metrics=tuple(name.strip().lower() for name in arguments.metrics),
+    chosen = None
+    # A saved query's own definition carries its order.
+    if arguments.limit is not None and not order_by and not arguments.saved_query:
+        chosen = default_order(group_by, metrics, time_dimensions, arguments.limit)
+        order_by = [chosen.order_by] if chosen else []
+    request = MetricRequest(
+        metrics=tuple(metrics),
         group_by=tuple(group_by),
         where=tuple(templated_where(text, time_dimensions) for text in arguments.where),
         order_by=tuple(order_by),
         limit=arguments.limit,
         saved_query=arguments.saved_query,
     )
+    return request, chosen.note if chosen else None
 
 
 def query_metrics(context: ToolContext, arguments: QueryMetricsInput) -> ToolOutput:
     warehouse = context.warehouse
     layer = semantic_layer_for(context.project_dir, warehouse.dialect.name)
     time_dimensions = layer.time_dimension_names(arguments.metrics) if arguments.metrics else []
-    compiled = layer.compile(request_from(arguments, time_dimensions))
+    request, order_note = request_from(arguments, time_dimensions)
+    compiled = layer.compile(request)
     ran = execute_compiled(compiled, warehouse, context.limits, context.session_id)
     table = context.results.put(ran.result, sql=ran.sql, session_id=context.session_id)
     governed = ", ".join(compiled.metrics)
@@ -92,9 +111,10 @@ def query_metrics(context: ToolContext, arguments: QueryMetricsInput) -> ToolOut
     described = describe_for_model(
         table, context.limits.rows_to_model, share_rows=context.limits.send_result_rows_to_model
     )
+    order = f"\n{order_note}" if order_note else ""
     return ToolOutput(
-        content=f"Governed metrics used: {source}. Name them in your answer.\n{described}",
-        summary=f"{source}: {result_summary(table)}",
+        content=f"Governed metrics used: {source}. Name them in your answer.{order}\n{described}",
+        summary=f"{source}: {result_summary(table)}{order}",
         table=table,
         sql=ran.sql,
         rows=table.row_count,
