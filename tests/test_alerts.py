@@ -172,7 +172,7 @@ def test_bad_alerts_are_named_with_the_field_to_fix_and_the_others_still_run(
         orders_until("2024-06-12", name="bad_cron", schedule="'0 8 * *'"),
         orders_until("2024-06-12", name="no_channel", channel="''"),
         "  - name: unknown_column\n    model: daily_revenue\n    time_column: ordered_at\n    measure: count(*)\n",
-        "  - name: derived\n    metric: revenue_per_new_customer\n",
+        "  - name: running_total\n    metric: cumulative_revenue\n",
         "  - name: two_sources\n    metric: revenue\n    sql: select 1, 2\n",
         "  - name: bad_zone\n    metric: revenue\n    timezone: Mars/Olympus\n",
     )
@@ -192,7 +192,7 @@ def test_bad_alerts_are_named_with_the_field_to_fix_and_the_others_still_run(
     assert problems[3].startswith(
         "alert 'unknown_column': time_column: daily_revenue has no column 'ordered_at'"
     )
-    assert problems[4].startswith("alert 'derived': metric: revenue_per_new_customer is a derived metric")
+    assert problems[4].startswith("alert 'running_total': metric: cumulative_revenue is a cumulative metric")
     assert problems[5].startswith(
         "alert 'two_sources': say what to watch with exactly one of sql, model or metric"
     )

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from agent.alerts.definitions import AlertDefinition
+from agent.alerts.loading import load_alerts
 from agent.alerts.series import series_query
 from agent.events import EventList, ToolFinished, TurnFinished
 from agent.runtime import Runtime
@@ -26,9 +27,9 @@ from tools.catalog import default_tools
 from tools.errors import ToolInputError
 from tools.registry import ToolOutput
 from tools.semantic_layer.command_text import parse_metric_command
-from tools.semantic_layer.dialects import metricflow_dialect
+from tools.semantic_layer.dialects import metricflow_dialect, supported_dialects
 from tools.semantic_layer.engine import SemanticLayer
-from tools.semantic_layer.loading import optional_semantic_layer
+from tools.semantic_layer.loading import COMPILED_DIALECTS, optional_semantic_layer
 from tools.semantic_layer.ordering import default_order
 from tools.semantic_layer.requests import templated_where
 from tools.sql_guard import check_read_only
@@ -330,6 +331,36 @@ def test_alerts_and_anomalies_on_metrics_use_the_compiler_with_the_same_numbers(
     session = runtime.store.open_session(source="cli").id
     anomalies = call(runtime, session, "detect_anomalies", {"metric": "revenue"})
     assert anomalies.sql is not None and "metric_time__day" in anomalies.sql
+
+
+def test_an_alert_on_a_derived_metric_loads_and_runs_through_metricflow(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    alerts = tmp_path / "alerts.yml"
+    alerts.write_text(
+        "alerts:\n  - {name: rpnc, metric: revenue_per_new_customer, history: 20, channel: C0ALERTS, schedule: '0 8 * * *'}\n"
+    )
+    index, warehouse = runtime.index(), runtime.warehouse()
+    loaded = load_alerts(alerts, index=index, project_dir=runtime.project_dir)
+    assert loaded.problems == [] and [alert.name for alert in loaded.alerts] == ["rpnc"]
+    # Without the semantic layer our own SQL would build the series, and it cannot build a derived metric.
+    refused = load_alerts(alerts, index=index)
+    assert [problem.field for problem in refused.problems] == ["metric"] and not refused.alerts
+    layer = optional_semantic_layer(runtime.project_dir, warehouse.dialect.name)
+    query = series_query(loaded.alerts[0], index, "duckdb", layer)
+    series = warehouse.execute_readonly(query.sql, max_rows=100, timeout_seconds=60).rows
+    gold = (
+        f"select * from (select order_date d, sum(net_revenue) / nullif(sum(case when is_first_order then 1 "
+        f"else 0 end), 0) v from {ORDERS} group by 1 order by 1 desc limit 20) newest order by d"
+    )
+    expected = warehouse.execute_readonly(gold, max_rows=100, timeout_seconds=60).rows
+    assert len(series) == 20 and same_rows(
+        normalised(series, ordered=True), normalised(expected, ordered=True)
+    )
+
+
+def test_the_dialects_known_without_metricflow_are_the_ones_it_renders() -> None:
+    assert set(COMPILED_DIALECTS) == set(supported_dialects())
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "bigquery"])

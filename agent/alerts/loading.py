@@ -21,9 +21,10 @@ from agent.alerts.monitors import monitor_entries
 from agent.alerts.routing import routed
 from agent.alerts.series import series_query
 from agent.settings import Settings
-from tools.anomalies.metric_query import metric_value_sql
+from tools.anomalies.metric_query import unwatchable_reason
 from tools.dbt.index import DbtIndex
 from tools.errors import BlueprintError, ToolInputError
+from tools.semantic_layer.loading import compiles_metrics
 from tools.sql_guard import check_read_only
 
 DEFAULT_FILE_NAME = "blueprintdata_alerts.yml"
@@ -108,7 +109,9 @@ def load_alerts(
         if not isinstance(raw, dict):
             loaded.problems.append(AlertProblem(label, None, "must be a mapping of fields (name: ..., ...)"))
             continue
-        problems, alert = _validate(routed(raw, defaults, index, project_dir), label, check_schedule, index)
+        problems, alert = _validate(
+            routed(raw, defaults, index, project_dir), label, check_schedule, index, project_dir
+        )
         if alert is not None and alert.name.lower() in seen:
             problems = [AlertProblem(label, "name", "another alert already has this name")]
         if problems or alert is None:
@@ -151,7 +154,11 @@ def _monitors(
 
 
 def _validate(
-    raw: dict[str, Any], label: str, check_schedule: ScheduleCheck | None, index: DbtIndex | None
+    raw: dict[str, Any],
+    label: str,
+    check_schedule: ScheduleCheck | None,
+    index: DbtIndex | None,
+    project_dir: Path | None,
 ) -> tuple[list[AlertProblem], AlertDefinition | None]:
     try:
         alert = AlertDefinition.model_validate(raw, context={CHECK_SCHEDULE: check_schedule})
@@ -159,7 +166,7 @@ def _validate(
         return [_pydantic_problem(label, error) for error in exc.errors()], None
     except (TypeError, ValueError, ArithmeticError) as exc:  # A check that met a shape it did not expect.
         return [AlertProblem(label, None, f"cannot be read: {exc}")], None
-    problems = project_problems(alert, index) if index is not None else []
+    problems = project_problems(alert, index, project_dir) if index is not None else []
     return problems, alert
 
 
@@ -175,15 +182,26 @@ def _pydantic_problem(label: str, error: Any) -> AlertProblem:
     return AlertProblem(label, field_name, message)
 
 
-def project_problems(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
+def project_problems(
+    alert: AlertDefinition, index: DbtIndex, project_dir: Path | None = None
+) -> list[AlertProblem]:
     """What in the alert does not match the dbt project (unknown model, column or metric), or cannot run: its
-    SQL, or the SQL its pieces make, parsed and guarded now rather than at its scheduled time."""
-    problems = _project_mismatches(alert, index)
-    return problems or _query_problems(alert, index)
+    SQL, or the SQL its pieces make, parsed and guarded now rather than at its scheduled time.
+
+    An alert on a dbt metric that MetricFlow compiles (the runner's path, tools/anomalies/metric_query.py) is
+    judged by what MetricFlow takes; its SQL is compiled when it runs, so loading never imports MetricFlow.
+    """
+    compiled = bool(alert.metric) and not alert.filters and compiles_metrics(project_dir, _dialect(index))
+    problems = _project_mismatches(alert, index, compiled)
+    return problems or ([] if compiled else _query_problems(alert, index))
+
+
+def _dialect(index: DbtIndex) -> str:
+    return index.adapter_type or "duckdb"
 
 
 def _query_problems(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
-    dialect = index.adapter_type or "duckdb"
+    dialect = _dialect(index)
     try:
         if alert.sql:
             check_read_only(alert.sql, dialect)
@@ -212,7 +230,7 @@ def _faulty_piece(alert: AlertDefinition, dialect: str) -> str | None:
     return "metric" if alert.metric else None
 
 
-def _project_mismatches(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
+def _project_mismatches(alert: AlertDefinition, index: DbtIndex, compiled: bool) -> list[AlertProblem]:
     if alert.model:
         node = index.find(alert.model)
         if node is None:
@@ -231,15 +249,9 @@ def _project_mismatches(alert: AlertDefinition, index: DbtIndex) -> list[AlertPr
         if metric is None:
             names = ", ".join(m.name for m in index.metrics()) or "none"
             return [AlertProblem(alert.name, "metric", f"no dbt metric {alert.metric!r} (metrics: {names})")]
-        # What detect_anomalies can aggregate by period, an alert can watch (the same SQL builder).
-        if not metric.time_dimension or metric_value_sql(metric, index) is None:
-            return [
-                AlertProblem(
-                    alert.name,
-                    "metric",
-                    f"{metric.name} is a {metric.type} metric; watch it with model + measure or sql instead",
-                )
-            ]
+        # What detect_anomalies can check, an alert can watch (the same builder, MetricFlow where it compiles).
+        if reason := unwatchable_reason(metric, index, compiled=compiled):
+            return [AlertProblem(alert.name, "metric", reason)]
     return []
 
 

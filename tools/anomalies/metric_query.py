@@ -94,6 +94,22 @@ def metric_series_sql(
         ) from None
 
 
+def unwatchable_reason(metric: DbtMetric, index: DbtIndex, *, compiled: bool) -> str | None:
+    """Why `metric` cannot be checked as a series by the path that would build it, or None if it can.
+
+    `compiled`: MetricFlow builds it (the project has a semantic layer and no plain-SQL filters are added), and
+    takes every metric type but running totals and conversions; our own SQL takes only simple metrics and
+    ratios of two simple metrics with a time dimension.
+    """
+    if compiled:
+        if metric.type in _NOT_A_SERIES:
+            return f"{metric.name} is a {metric.type} metric, not a series to check for anomalies"
+        return None
+    if not metric.time_dimension or metric_value_sql(metric, index) is None:
+        return f"{metric.name} is a {metric.type} metric; watch it with model + measure or sql instead"
+    return None
+
+
 def compiled_metric_series_sql(
     metric: DbtMetric,
     semantic_layer: SemanticLayer,

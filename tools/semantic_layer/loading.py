@@ -12,6 +12,9 @@ from tools.errors import ToolInputError
 if TYPE_CHECKING:
     from tools.semantic_layer.engine import SemanticLayer
 
+# The dialects tools/semantic_layer/dialects.py has a MetricFlow renderer for, named here without MetricFlow's
+# import (a test keeps the two lists equal).
+COMPILED_DIALECTS = ("duckdb", "postgres", "bigquery")
 _lock = threading.Lock()
 _built: dict[tuple[Path, str], tuple[tuple[int, int], SemanticLayer]] = {}
 
@@ -40,10 +43,16 @@ def semantic_layer_for(project_dir: Path | None, dialect: str) -> SemanticLayer:
         return layer
 
 
+def compiles_metrics(project_dir: Path | None, dialect: str) -> bool:
+    """Whether MetricFlow compiles this project's metrics for this dialect: known without importing it, so
+    that checking an alerts file at start pays nothing for it."""
+    return (
+        project_dir is not None
+        and dialect in COMPILED_DIALECTS
+        and semantic_manifest_stamp(project_dir) is not None
+    )
+
+
 def optional_semantic_layer(project_dir: Path | None, dialect: str) -> SemanticLayer | None:
     """The semantic layer if the project has one MetricFlow can compile for this dialect, else None."""
-    if project_dir is None or semantic_manifest_stamp(project_dir) is None:
-        return None
-    from tools.semantic_layer.dialects import supported_dialects
-
-    return semantic_layer_for(project_dir, dialect) if dialect in supported_dialects() else None
+    return semantic_layer_for(project_dir, dialect) if compiles_metrics(project_dir, dialect) else None
