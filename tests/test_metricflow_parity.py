@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.jaffle_shop import data
-from tests.jaffle_shop.cases import CASES, ParityCase
+from tests.jaffle_shop.cases import CASES, ORDERS, ParityCase, converted
 from tests.jaffle_shop.manifest import write_project
 from tests.metric_parity import normalised, same_rows
 from tools.limits import ToolLimits
@@ -109,3 +109,31 @@ def test_postgres_metric_queries_equal_gold_sql(jaffle_project: Path, postgres_u
         warehouse.close()
         engine.dispose()
     assert mismatches == []
+
+
+def test_the_conversion_gold_tells_dbts_semantics_from_near_misses(duckdb_jaffle: Warehouse) -> None:
+    """The conversion parity queries would catch a compiler that read the semantics slightly otherwise."""
+
+    def rate(sql: str) -> float:
+        return float(duckdb_jaffle.execute_readonly(sql, max_rows=1, timeout_seconds=60).rows[0][0])
+
+    def overall(ctes: str) -> str:
+        return f"with {ctes} select count(*) / (select count(*) from v) from converted"
+
+    documented = rate(overall(converted(7)))
+    near_misses = {
+        # The 7th day counted: an order exactly a window after the visit's day.
+        "7th day counts": rate(overall(converted(7).replace("v.d > o.d - interval", "v.d >= o.d - interval"))),
+        # Times compared rather than days: a visit later on the order's day would not count.
+        "times, not days": rate(overall(converted(7).replace("date_trunc('day', visited_at)", "visited_at")
+                                         .replace("date_trunc('day', ordered_at)", "ordered_at"))),
+        # The share of visits followed by an order, rather than orders credited to their nearest visit.
+        "share of visits": rate(f"with {converted(7)} select avg(case when exists (select 1 from {ORDERS} o "
+                                "where o.customer_id = v.customer_id and date_trunc('day', o.ordered_at) >= v.d "
+                                "and date_trunc('day', o.ordered_at) < v.d + interval '7 days') then 1.0 else 0 end) "
+                                "from v"),
+    }  # fmt: skip
+    assert 0.5 < documented < 1
+    assert all(abs(value - documented) > 0.003 for value in near_misses.values()), (documented, near_misses)
+    # Without a window a visit is credited with every later order until the next visit: more than one a visit.
+    assert rate(overall(converted(None))) > 1
