@@ -214,7 +214,7 @@ def test_a_limit_without_an_order_keeps_the_latest_periods_else_the_largest_valu
     times = ["metric_time", "order__order_date"]
     latest = default_order(["order__channel", "metric_time__month"], ["revenue"], times, 3)
     assert latest is not None and latest.order_by == "-metric_time__month"
-    assert "latest 3 periods of metric_time__month, newest first" in latest.note
+    assert "these are 3 rows of the latest periods of metric_time__month, newest first" in latest.note
     other_time = default_order(["order__order_date__week"], ["revenue"], times, 2)
     assert other_time is not None and other_time.order_by == "-order__order_date__week"
     largest = default_order(["order__channel"], ["order_count", "revenue"], times, 2)

@@ -30,10 +30,14 @@ def default_order(
     for item in group_by:
         base, _, grain = item.lower().rpartition("__")
         if item.lower() in times or (grain in GRAINS and base in times):
+            # With other items grouped by too, a period spans several rows: the limit counts rows.
+            kept = (
+                f"the latest {limit} periods" if len(group_by) == 1 else f"{limit} rows of the latest periods"
+            )
             return DefaultOrder(
                 f"-{item}",
-                f"No order was given with limit={limit}: these are the latest {limit} periods of {item}, "
-                "newest first (order= or order_by chooses another order).",
+                f"No order was given with limit={limit}: these are {kept} of {item}, newest first "
+                "(order= or order_by chooses another order).",
             )
     if metrics:
         return DefaultOrder(
