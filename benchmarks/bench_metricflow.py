@@ -13,7 +13,7 @@ from pathlib import Path
 
 from demo.load import DEMO_PROJECT_DIR
 from tests.jaffle_shop.cases import CASES
-from tests.jaffle_shop.manifest import write_project
+from tests.jaffle_shop.manifest import semantic_manifest, write_project
 from tools.semantic_layer.requests import MetricRequest
 
 ROUNDS = 30
@@ -95,6 +95,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         jaffle = write_project(Path(folder)) / "target" / "semantic_manifest.json"
         measure("jaffle-shop fixture", jaffle, [case.request for case in CASES])
+        # Conversion metrics join every base event to every later conversion event: the heaviest to plan.
+        conversions = {m["name"] for m in semantic_manifest()["metrics"] if m["type"] == "conversion"}
+        requests = [case.request for case in CASES if conversions & set(case.request.metrics)]
+        measure("jaffle-shop conversion metrics only", jaffle, requests)
     verdict = "meets" if demo_p95 < TARGET_P95_MS else "misses"
     print(f"Demo warm p95 {demo_p95:.1f} ms {verdict} the {TARGET_P95_MS:.0f} ms target.")
 
