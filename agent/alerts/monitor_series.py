@@ -107,7 +107,14 @@ def _volume(
         conditions.append(f"{column} >= DATE '{last + _DAY:%Y-%m-%d}'")
     dialect = warehouse.dialect.sqlglot_name
     checked = series_sql(
-        relation, column, "count(*)", conditions, grain="day", periods=alert.history, dialect=dialect
+        relation,
+        column,
+        "count(*)",
+        conditions,
+        grain="day",
+        periods=alert.history,
+        dialect=dialect,
+        allowed_functions=settings.allowed_functions,
     )
     query = SeriesQuery(checked.sql, dialect)
     fetched = fetch_series(
@@ -146,7 +153,9 @@ def _freshness(
 ) -> AlertEvaluation:
     dialect = warehouse.dialect.sqlglot_name
     # MAX skips NULLs on every backend (ORDER BY ... DESC puts them first on PostgreSQL).
-    sql = check_read_only(f"SELECT MAX({alert.time_column}), 1 FROM {relation}", dialect).sql
+    sql = check_read_only(
+        f"SELECT MAX({alert.time_column}), 1 FROM {relation}", dialect, settings.allowed_functions
+    ).sql
     query = SeriesQuery(sql, dialect)
     result = warehouse.execute_readonly(sql, max_rows=1, timeout_seconds=settings.query_timeout_seconds)
     newest = series_from_result(result, alert.zone).timestamps
