@@ -26,9 +26,10 @@ def project_with_owners(tmp_path: Path) -> Path:
     shutil.copytree(DEMO_PROJECT_DIR, project)
     folder_meta = {"channel": "#marts-alerts", "subscribers": ["<!subteam^S0DATAENG>"]}
     config = (project / "dbt_project.yml").read_text()
-    marts = '      +tags: ["mart"]\n'
+    demo_meta = '      +meta:\n        owner: "@maya"\n'  # The demo's own folder meta, replaced.
+    assert demo_meta in config
     (project / "dbt_project.yml").write_text(
-        config.replace(marts, marts + f"      +meta: {json.dumps(folder_meta)}\n")
+        config.replace(demo_meta, f"      +meta: {json.dumps(folder_meta)}\n")
     )
     manifest_path = project / "target" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
