@@ -427,3 +427,7 @@ def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
         lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts)[charts_before:], what="the drill-down chart"
     )
     assert charts[-1].filename == "failed_payments-drilldown-20240903.png"
+
+    describe = "/describe fct_orders"  # A direct command in the thread still runs as the command.
+    fake_slack.send_event(fake_slack.channel_message(describe, user=USER, channel=CHANNEL, thread_ts=root.ts))
+    answered(fake_slack, CHANNEL, root.ts, "One row per order with its value and payment outcome", timeout=30)

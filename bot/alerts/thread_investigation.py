@@ -71,6 +71,9 @@ class DrillDownTurn:
         **_: Any,
     ) -> TurnOutcome:
         """Split the incident's metric (read-only queries, bounded by the drill-down) and answer."""
+        if text.lstrip().startswith("/"):  # A direct command needs no model: it runs as anywhere else.
+            agent = self._alerts.runner.runtime.agent()
+            return agent.handle(session_id, text, sink, author=author, cancel=cancel)
         sink(TurnStarted(session_id=session_id, text=text))
         sink(StatusChanged(session_id=session_id, status=_SPLITTING))
         try:
