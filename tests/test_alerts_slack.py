@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.alerts.definitions import AlertDefinition
+from agent.alerts.investigation import InvestigationBounds, InvestigationTurn
 from agent.alerts.loading import load_alerts
 from agent.alerts.replay import replay
+from agent.events import EventList, TurnFailed
 from agent.runtime import Runtime
 from agent.sessions import SessionKey
+from agent.user_messages import TURN_CANCELLED
 from bot.slack.listeners.alerts import alerts_arguments
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply, tool_uses_reply
 from tests.fakes.slack.messages import SlackMessage
@@ -431,3 +434,20 @@ def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
     describe = "/describe fct_orders"  # A direct command in the thread still runs as the command.
     fake_slack.send_event(fake_slack.channel_message(describe, user=USER, channel=CHANNEL, thread_ts=root.ts))
     answered(fake_slack, CHANNEL, root.ts, "One row per order with its value and payment outcome", timeout=30)
+
+
+def test_an_investigation_past_its_time_bound_is_cancelled(
+    make_runtime: Callable[..., Runtime], fake_anthropic: FakeAnthropic
+) -> None:
+    runtime = make_runtime(anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url)
+    session = runtime.store.open_session(source="cli").id
+    fake_anthropic.latency_seconds = 0.6  # Each model call takes 0.6 s; the bound is 1 s.
+    query = {"sql": "select count(*) from fct_orders"}
+    fake_anthropic.enqueue(*[tool_use_reply("run_query", query) for _ in range(4)], text_reply(SHAPED_ANSWER))
+    events = EventList()
+
+    outcome = InvestigationTurn(runtime, InvestigationBounds(seconds=1.0)).handle(session, "why?", events)
+
+    # Stopped by its clock (wall time itself is not asserted: a loaded machine makes any figure noisy).
+    assert not outcome.ok and outcome.text == TURN_CANCELLED
+    assert len(fake_anthropic.requests) < 5 and events.of_type(TurnFailed)
