@@ -82,7 +82,14 @@ def test_the_demo_alerts_load_and_evaluate_on_the_demo_warehouse(
     assert configured.loaded.path == DEMO_PROJECT_DIR / "blueprintdata_alerts.yml"
     assert configured.loaded.problems == []
     names = [alert.name for alert in configured.loaded.alerts]
-    assert names == ["daily_orders", "daily_revenue", "failed_payments", "revenue_replay"]
+    assert names[:4] == ["daily_orders", "daily_revenue", "failed_payments", "revenue_replay"]
+    # Its monitors section: volume and freshness of every mart with a time column, the calendar left out.
+    marts = ("daily_revenue", "dim_customers", "fct_order_items", "fct_orders")
+    assert sorted(names[4:]) == sorted(f"{kind}.{mart}" for mart in marts for kind in ("volume", "freshness"))
+    # Owners from dbt's meta: the marts folder's owner, and fct_orders' own owner and subscribers.
+    owners = {alert.name: alert.owners for alert in configured.loaded.alerts}
+    assert owners["daily_orders"] == ["@maya"] and owners["volume.dim_customers"] == ["@maya"]
+    assert owners["failed_payments"] == owners["volume.fct_orders"] == ["@leo", "@maya"]
     quiet = configured.runner.preview(configured.loaded.alerts[0], MORNING)
     assert quiet.notice is None
     assert quiet.evaluation.detection.timestamps[-1] == datetime(2025, 1, 31)
@@ -363,7 +370,10 @@ def test_cli_alerts_list_and_dry_run_on_the_demo(cli_env: dict[str, str]) -> Non
     charts = [
         Path(line.removeprefix("chart: ")) for line in every.stdout.splitlines() if line.startswith("chart: ")
     ]
-    assert len(charts) == 4 and all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)
+    # Four alerts and the monitors' eight (volume and freshness of four marts): the demo's data ended in 2025,
+    # so each mart's freshness monitor says it is stale.
+    assert len(charts) == 12 and all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)
+    assert "freshness.fct_orders: would post to #shop-metrics" in every.stdout
 
     unknown = run_cli("alerts", "run", "nope", "--dry-run", env=cli_env)
     assert unknown.returncode == 2 and "No alert named 'nope'" in unknown.stderr

@@ -84,7 +84,6 @@ def test_freshness_monitors_flag_stale_marts_once(
 
     first = {o.alert: o for o in scheduler.tick(monday + timedelta(seconds=1))}
     later = {o.alert: o for o in scheduler.tick(monday + timedelta(hours=1, seconds=1))}
-    print("DEBUG", sorted((n, o.status, o.posted) for n, o in first.items()))
 
     stale = sorted(
         name for name, o in first.items() if name.startswith("freshness.") and o.status == "anomaly"

@@ -4,12 +4,17 @@ owners, subscribers, the dbt group's owner and user groups mentioned (emails loo
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from slack_sdk import WebClient
+
 from agent.runtime import Runtime
+from bot.alerts.mentions import SlackMentions
 from demo.load import DEMO_PROJECT_DIR, ensure_demo_warehouse
 from tests.fakes.slack_api import FakeSlack
 from tests.test_alerts import CHANNEL, MORNING, alerts_file, slack_alerts
@@ -26,9 +31,10 @@ def project_with_owners(tmp_path: Path) -> Path:
     shutil.copytree(DEMO_PROJECT_DIR, project)
     folder_meta = {"channel": "#marts-alerts", "subscribers": ["<!subteam^S0DATAENG>"]}
     config = (project / "dbt_project.yml").read_text()
-    marts = '      +tags: ["mart"]\n'
+    demo_meta = '      +meta:\n        owner: "@maya"\n'  # The demo's own folder meta, replaced.
+    assert demo_meta in config
     (project / "dbt_project.yml").write_text(
-        config.replace(marts, marts + f"      +meta: {json.dumps(folder_meta)}\n")
+        config.replace(demo_meta, f"      +meta: {json.dumps(folder_meta)}\n")
     )
     manifest_path = project / "target" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -120,3 +126,50 @@ def test_owners_are_mentioned_with_emails_looked_up_once(
     assert len(post.edits) == 1 and "Acknowledged by <@U0ONCALL>" in post.text
     looked_up = [call.args.get("email") for call in fake_slack.calls_to("users.lookupByEmail")]
     assert sorted(looked_up) == ["lead@shop.example", "maria@shop.example"]  # Cached after the first post.
+
+
+def test_handles_are_found_in_the_member_list_read_page_by_page_once(
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    for number in range(230):  # More than one page of users.list (200 a page).
+        fake_slack.add_user(f"member{number}@shop.example", f"member{number}")
+    jane = fake_slack.add_user("jane@shop.example", "jane.doe", display_name="Jane", real_name="Jane Doe")
+    fake_slack.add_user("alex.k@shop.example", "alex.k", display_name="alex")
+    fake_slack.add_user("alex.m@shop.example", "alex.m", display_name="Alex")
+    mentions = SlackMentions(WebClient(token=fake_slack.bot_token, base_url=fake_slack.base_url))
+
+    with caplog.at_level(logging.WARNING, logger="bot.alerts.mentions"):
+        first = mentions.mentions(["@jane", "@JANE.DOE", "@jane doe", "@alex", "@nobody"])
+        again = mentions.mentions(["@Jane", "@alex", "@nobody", "jane@shop.example"])
+
+    # By name, display name or real name, any case; one person once. Two people called alex: shown as written.
+    assert first == [f"<@{jane}>", "@alex", "@nobody"]
+    assert again == [f"<@{jane}>", "@alex", "@nobody"]
+    pages = fake_slack.calls_to("users.list")
+    assert len(pages) == 2 and all(call.args.get("limit") in (200, "200") for call in pages)
+    assert not pages[0].args.get("cursor") and pages[1].args.get("cursor")
+    unresolved = [record.getMessage() for record in caplog.records]
+    assert unresolved == [
+        "alert owner @alex matches 2 people in Slack; shown as written",
+        "alert owner @nobody matches nobody in Slack; shown as written",
+    ]
+
+
+def test_the_demo_tags_its_marts_owners_by_handle(
+    make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    maya = fake_slack.add_user("maya@shop.example", "maya", real_name="Maya Patel")
+    leo = fake_slack.add_user("leo@shop.example", "leo.b", display_name="Leo")
+    configured = slack_alerts(
+        make_runtime(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3)), fake_slack
+    )
+    [alert] = configured.loaded.alerts
+    assert alert.owners == [
+        "@leo",
+        "@maya",
+    ]  # From the demo's dbt meta: fct_orders' owner, then the folder's.
+
+    assert configured.runner.run(alert, MORNING, "schedule").posted == ["anomaly"]
+
+    [post] = [m for m in fake_slack.messages(CHANNEL) if m.thread_ts in (None, m.ts)]
+    assert f"*Owners:* <@{leo}> <@{maya}>" in post.text

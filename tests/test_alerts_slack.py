@@ -10,11 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.alerts.definitions import AlertDefinition
+from agent.alerts.investigation import InvestigationBounds, InvestigationTurn
 from agent.alerts.loading import load_alerts
 from agent.alerts.replay import replay
+from agent.events import EventList, TurnFailed
 from agent.runtime import Runtime
+from agent.sessions import SessionKey
+from agent.user_messages import TURN_CANCELLED
 from bot.slack.listeners.alerts import alerts_arguments
-from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply, tool_uses_reply
 from tests.fakes.slack.messages import SlackMessage
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import USER, StartBot, answered, wait_until
@@ -373,3 +377,77 @@ def test_investigate_with_the_model_is_one_bounded_turn_in_the_fixed_shape(
     assert "Investigated with read-only tools: 4 queries; bounds: 4 rounds" in answer
     for section in ("*Summary:*", "*Possible drivers:*", "*Evidence:*", "*Confidence:*"):
         assert section in answer
+
+
+def test_why_typed_in_an_alert_thread_is_the_bounded_investigation(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3))
+    bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
+    [root] = roots(fake_slack)
+    split = "select payment_method, count(*) from fct_orders where order_date = date '2024-09-03' group by 1"
+    # The model asks for three queries a round and would go on: the budget of 8 calls runs the first 8, the
+    # round limit stops it after four rounds and asks for the answer.
+    fake_anthropic.enqueue(*[tool_uses_reply([("run_query", {"sql": split})] * 3) for _ in range(4)])
+    fake_anthropic.enqueue(text_reply(SHAPED_ANSWER))
+
+    fake_slack.send_event(fake_slack.channel_message("why?", user=USER, channel=CHANNEL, thread_ts=root.ts))
+    answer = answered(fake_slack, CHANNEL, root.ts, "Investigated with read-only tools")
+
+    requests = fake_anthropic.requests
+    assert len(requests) == 5 and requests[-1].body.get("tool_choice") == {"type": "none"}
+    assert all("Answer in exactly this shape" in json.dumps(r.body["system"]) for r in requests)
+    assert all(r.body["max_tokens"] == 1500 for r in requests)
+    assert "why?" in requests[0].last_user_text()
+    assert "budget of 8 tool calls is spent" in json.dumps(requests[3].body["messages"][-1])
+    for section in ("*Summary:*", "*Possible drivers:*", "*Evidence:*", "*Confidence:*"):
+        assert section in answer
+    assert (
+        "8 queries; bounds: 4 rounds of tool calls, 8 tool calls, 1500 output tokens a reply, 120 s."
+        in answer
+    )
+    session = bot.runtime.sessions.find(SessionKey.slack_thread(fake_slack.team_id, CHANNEL, root.ts))
+    assert session is not None
+    runs = bot.runtime.sessions.tool_runs(session.id)
+    assert len(runs) == 12 and sum(not run.is_error for run in runs) == 8  # The other four were never run.
+
+
+def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
+    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3), anthropic_api_key=None)
+    bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
+    [root] = roots(fake_slack)
+    charts_before = len(fake_slack.uploads(CHANNEL, thread_ts=root.ts))
+
+    question = "what happened here?"
+    fake_slack.send_event(fake_slack.channel_message(question, user=USER, channel=CHANNEL, thread_ts=root.ts))
+    answer = answered(fake_slack, CHANNEL, root.ts, "Investigation of alert failed_payments")
+
+    assert "it sits mostly in payment_status = failed" in answer
+    assert "*Evidence:* 6 queries, 33 rows read." in answer and "*Confidence:* high" in answer
+    charts = wait_until(
+        lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts)[charts_before:], what="the drill-down chart"
+    )
+    assert charts[-1].filename == "failed_payments-drilldown-20240903.png"
+
+    describe = "/describe fct_orders"  # A direct command in the thread still runs as the command.
+    fake_slack.send_event(fake_slack.channel_message(describe, user=USER, channel=CHANNEL, thread_ts=root.ts))
+    answered(fake_slack, CHANNEL, root.ts, "One row per order with its value and payment outcome", timeout=30)
+
+
+def test_an_investigation_past_its_time_bound_is_cancelled(
+    make_runtime: Callable[..., Runtime], fake_anthropic: FakeAnthropic
+) -> None:
+    runtime = make_runtime(anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url)
+    session = runtime.store.open_session(source="cli").id
+    fake_anthropic.latency_seconds = 0.6  # Each model call takes 0.6 s; the bound is 1 s.
+    query = {"sql": "select count(*) from fct_orders"}
+    fake_anthropic.enqueue(*[tool_use_reply("run_query", query) for _ in range(4)], text_reply(SHAPED_ANSWER))
+    events = EventList()
+
+    outcome = InvestigationTurn(runtime, InvestigationBounds(seconds=1.0)).handle(session, "why?", events)
+
+    # Stopped by its clock (wall time itself is not asserted: a loaded machine makes any figure noisy).
+    assert not outcome.ok and outcome.text == TURN_CANCELLED
+    assert len(fake_anthropic.requests) < 5 and events.of_type(TurnFailed)

@@ -138,6 +138,7 @@ def _series(
         periods=arguments.periods or DEFAULT_PERIODS[grain],
         dialect=warehouse.dialect.sqlglot_name,
         semantic_layer=optional_semantic_layer(context.project_dir, warehouse.dialect.name),
+        allowed_functions=context.limits.allowed_functions,
     )
     try:
         result = warehouse.execute_readonly(

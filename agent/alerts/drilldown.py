@@ -88,6 +88,7 @@ def drill_down(
     warehouse: Warehouse,
     timeout_seconds: float,
     max_rows: int,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> DrillDown:
     """Split the alert's metric at `at` by each categorical column of its model (at most MAX_DIMENSIONS)."""
     node = index.find(alert.model) if alert.model else None
@@ -104,7 +105,7 @@ def drill_down(
     for dimension in dimensions[:MAX_DIMENSIONS]:
         kept = [f for f in alert.filters if not re.search(rf"\b{re.escape(dimension)}\b", f, re.IGNORECASE)]
         sql = _split_sql(relation, dimension, alert.time_column, alert.measure, kept, days)
-        checked = check_read_only(sql, warehouse.dialect.sqlglot_name).sql
+        checked = check_read_only(sql, warehouse.dialect.sqlglot_name, allowed_functions).sql
         try:
             result = warehouse.execute_readonly(checked, max_rows=max_rows, timeout_seconds=timeout_seconds)
         except ToolInputError as exc:

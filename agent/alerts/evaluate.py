@@ -71,7 +71,9 @@ def evaluate_alert(
 ) -> AlertEvaluation:
     """Query, detect, judge; any failure is an AlertEvaluationError whose message names the alert."""
     try:
-        query = series_query(alert, index, warehouse.dialect.sqlglot_name, semantic_layer)
+        query = series_query(
+            alert, index, warehouse.dialect.sqlglot_name, semantic_layer, settings.allowed_functions
+        )
         series = fetch_series(
             query,
             warehouse,

@@ -78,10 +78,12 @@ def load_alerts(
     check_schedule: ScheduleCheck | None = None,
     index: DbtIndex | None = None,
     project_dir: Path | None = None,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> LoadedAlerts:
     """Every alert in `path` that is valid (and fits the project, when `index` is given), and the problems.
 
-    With the project, each alert's channel and owners come from dbt too (agent.alerts.routing)."""
+    With the project, each alert's channel and owners come from dbt too (agent.alerts.routing). Its SQL is
+    guarded as at run time, with the functions the user allowed (BLUEPRINTDATA_ALLOWED_FUNCTIONS)."""
     if path is None:
         return LoadedAlerts(None)
 
@@ -110,7 +112,12 @@ def load_alerts(
             loaded.problems.append(AlertProblem(label, None, "must be a mapping of fields (name: ..., ...)"))
             continue
         problems, alert = _validate(
-            routed(raw, defaults, index, project_dir), label, check_schedule, index, project_dir
+            routed(raw, defaults, index, project_dir),
+            label,
+            check_schedule,
+            index,
+            project_dir,
+            allowed_functions,
         )
         if alert is not None and alert.name.lower() in seen:
             problems = [AlertProblem(label, "name", "another alert already has this name")]
@@ -159,6 +166,7 @@ def _validate(
     check_schedule: ScheduleCheck | None,
     index: DbtIndex | None,
     project_dir: Path | None,
+    allowed_functions: frozenset[str],
 ) -> tuple[list[AlertProblem], AlertDefinition | None]:
     try:
         alert = AlertDefinition.model_validate(raw, context={CHECK_SCHEDULE: check_schedule})
@@ -166,7 +174,7 @@ def _validate(
         return [_pydantic_problem(label, error) for error in exc.errors()], None
     except (TypeError, ValueError, ArithmeticError) as exc:  # A check that met a shape it did not expect.
         return [AlertProblem(label, None, f"cannot be read: {exc}")], None
-    problems = project_problems(alert, index, project_dir) if index is not None else []
+    problems = project_problems(alert, index, project_dir, allowed_functions) if index is not None else []
     return problems, alert
 
 
@@ -183,7 +191,10 @@ def _pydantic_problem(label: str, error: Any) -> AlertProblem:
 
 
 def project_problems(
-    alert: AlertDefinition, index: DbtIndex, project_dir: Path | None = None
+    alert: AlertDefinition,
+    index: DbtIndex,
+    project_dir: Path | None = None,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> list[AlertProblem]:
     """What in the alert does not match the dbt project (unknown model, column or metric), or cannot run: its
     SQL, or the SQL its pieces make, parsed and guarded now rather than at its scheduled time.
@@ -193,19 +204,21 @@ def project_problems(
     """
     compiled = bool(alert.metric) and not alert.filters and compiles_metrics(project_dir, _dialect(index))
     problems = _project_mismatches(alert, index, compiled)
-    return problems or ([] if compiled else _query_problems(alert, index))
+    return problems or ([] if compiled else _query_problems(alert, index, allowed_functions))
 
 
 def _dialect(index: DbtIndex) -> str:
     return index.adapter_type or "duckdb"
 
 
-def _query_problems(alert: AlertDefinition, index: DbtIndex) -> list[AlertProblem]:
+def _query_problems(
+    alert: AlertDefinition, index: DbtIndex, allowed_functions: frozenset[str]
+) -> list[AlertProblem]:
     dialect = _dialect(index)
     try:
         if alert.sql:
-            check_read_only(alert.sql, dialect)
-        series_query(alert, index, dialect)
+            check_read_only(alert.sql, dialect, allowed_functions)
+        series_query(alert, index, dialect, allowed_functions=allowed_functions)
     except (ToolInputError, BlueprintError) as exc:
         return [AlertProblem(alert.name, _faulty_piece(alert, dialect), exc.message)]
     return []

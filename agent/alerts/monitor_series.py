@@ -3,11 +3,12 @@
 Volume: rows per complete day. The first run counts the last `history` days; every later run counts only the
 days after the last one stored, up to yesterday (in the alert's time zone). Days with no rows count as zero.
 Freshness: the newest row's age in hours, one value per day it was checked; stale past `warn_after`.
+On BigQuery both read only the partitions they need (agent/alerts/partition_filter.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from agent.alerts.definitions import AlertDefinition
 from agent.alerts.evaluate import AlertEvaluation, AlertEvaluationError
+from agent.alerts.partition_filter import partition_conditions
 from agent.alerts.series import Series, SeriesQuery, fetch_series, series_from_result
 from agent.settings import Settings
 from agent.store.models import MonitorPointRow
@@ -27,6 +29,9 @@ from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
 
 _DAY = timedelta(days=1)
+# A freshness check on a partitioned BigQuery model reads at least this far back (or twice warn_after).
+_FRESHNESS_LOOKBACK = timedelta(days=7)
+Partitions = Callable[[datetime], list[str]]
 
 
 class MonitorPoints:
@@ -80,10 +85,15 @@ def evaluate_monitor(
     if relation is None or alert.time_column is None:
         raise AlertEvaluationError(f"monitor {alert.name!r}: the dbt project has no model {alert.model!r}")
     today = datetime.combine(now.astimezone(alert.zone).date(), datetime.min.time())
+    dialect = warehouse.dialect.sqlglot_name
+
+    def partitions(since: datetime) -> list[str]:
+        return partition_conditions(alert.model, index, dialect, since)
+
     try:
         if alert.monitor == "freshness":
-            return _freshness(alert, relation, warehouse, settings, now, today, points)
-        return _volume(alert, relation, warehouse, settings, now, today, points)
+            return _freshness(alert, relation, warehouse, settings, now, today, points, partitions)
+        return _volume(alert, relation, warehouse, settings, now, today, points, partitions)
     except (ToolInputError, DetectionInputError, UnparsableSeriesSql) as exc:
         raise AlertEvaluationError(f"monitor {alert.name!r}: {exc}") from None
     except BlueprintError as exc:
@@ -98,6 +108,7 @@ def _volume(
     now: datetime,
     today: datetime,
     points: PointStore,
+    partitions: Partitions,
 ) -> AlertEvaluation:
     stored = points.points(alert.name)
     column = str(alert.time_column)
@@ -105,9 +116,18 @@ def _volume(
     last = max(stored) if stored else None
     if last is not None:
         conditions.append(f"{column} >= DATE '{last + _DAY:%Y-%m-%d}'")
+    # On BigQuery, only the partitions of the days not yet counted (the first run: the last `history` days).
+    conditions += partitions(last + _DAY if last is not None else today - alert.history * _DAY)
     dialect = warehouse.dialect.sqlglot_name
     checked = series_sql(
-        relation, column, "count(*)", conditions, grain="day", periods=alert.history, dialect=dialect
+        relation,
+        column,
+        "count(*)",
+        conditions,
+        grain="day",
+        periods=alert.history,
+        dialect=dialect,
+        allowed_functions=settings.allowed_functions,
     )
     query = SeriesQuery(checked.sql, dialect)
     fetched = fetch_series(
@@ -143,20 +163,31 @@ def _freshness(
     now: datetime,
     today: datetime,
     points: PointStore,
+    partitions: Partitions,
 ) -> AlertEvaluation:
     dialect = warehouse.dialect.sqlglot_name
+    assert alert.warn_after is not None  # The definition requires it for a freshness monitor.
+    # On BigQuery, only the recent partitions: a newest row older than them is stale whatever its age.
+    since = today - max(_FRESHNESS_LOOKBACK, 2 * alert.warn_after)
+    where = " AND ".join(partitions(since))
     # MAX skips NULLs on every backend (ORDER BY ... DESC puts them first on PostgreSQL).
-    sql = check_read_only(f"SELECT MAX({alert.time_column}), 1 FROM {relation}", dialect).sql
+    sql = check_read_only(
+        f"SELECT MAX({alert.time_column}), 1 FROM {relation}" + (f" WHERE {where}" if where else ""),
+        dialect,
+        settings.allowed_functions,
+    ).sql
     query = SeriesQuery(sql, dialect)
     result = warehouse.execute_readonly(sql, max_rows=1, timeout_seconds=settings.query_timeout_seconds)
     newest = series_from_result(result, alert.zone).timestamps
     local_now = now.astimezone(alert.zone).replace(tzinfo=None)
-    age = (local_now - newest[0]).total_seconds() / 3600 if newest else float("inf")
+    if newest:
+        age = (local_now - newest[0]).total_seconds() / 3600
+    else:  # No row at all, or none in the partitions read: at least as old as what was read.
+        age = (local_now - since).total_seconds() / 3600 if where else float("inf")
     checked = points.points(alert.name)
     if today not in checked:
         points.add(alert.name, {today: max(age, 0.0)})
         checked[today] = max(age, 0.0)
-    assert alert.warn_after is not None  # The definition requires it for a freshness monitor.
     limit = alert.warn_after.total_seconds() / 3600
     timestamps = sorted(checked)[-alert.history :]
     values = [checked[moment] for moment in timestamps]

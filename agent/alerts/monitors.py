@@ -7,6 +7,7 @@ into two alerts per selected model, run like any other (incidents, owners, routi
 
     monitors:
       - select: "tag:mart"      # dbt selection syntax (names, tag:, path:, source:, +parents, children+)
+        exclude: metricflow_time_spine  # optional, the same syntax, as dbt's --exclude
         warn_after: 1d          # optional; also any alert field (schedule, channel, sensitivity...)
 """
 
@@ -19,7 +20,7 @@ from tools.dbt.nodes import DbtNode
 from tools.profiling.selection import SelectionError, select_nodes
 
 DEFAULT_WARN_AFTER = "1d"
-_MONITOR_KEYS = {"select", "volume", "freshness"}
+_MONITOR_KEYS = {"select", "exclude", "volume", "freshness"}
 # Column names that usually say when a row happened (for volume) or arrived (for freshness), best first.
 _EVENT_HINTS = ("date", "_at", "_on", "time", "day")
 _LOAD_HINTS = ("loaded_at", "_loaded", "updated_at", "inserted_at", "ingested", "synced", "created_at")
@@ -39,6 +40,9 @@ def monitor_entries(
         candidates = [node for node in index.nodes() if node.resource_type in ("model", "source", "snapshot")]
         try:
             nodes = select_nodes(index, monitor["select"], candidates)
+            if isinstance(monitor.get("exclude"), str):
+                left_out = {node.unique_id for node in select_nodes(index, monitor["exclude"], nodes)}
+                nodes = [node for node in nodes if node.unique_id not in left_out]
         except SelectionError as exc:
             problems.append(f"monitor #{position}: {exc}")
             continue

@@ -145,6 +145,7 @@ class AlertRunner:
             warehouse=self._runtime.warehouse_for(Principal.alert(alert.name)),
             timeout_seconds=settings.query_timeout_seconds,
             max_rows=settings.max_result_rows,
+            allowed_functions=settings.allowed_functions,
         )
         return incident, drill
 

@@ -48,16 +48,21 @@ class Series:
 
 
 def series_query(
-    alert: AlertDefinition, index: DbtIndex, dialect: str, semantic_layer: SemanticLayer | None = None
+    alert: AlertDefinition,
+    index: DbtIndex,
+    dialect: str,
+    semantic_layer: SemanticLayer | None = None,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> SeriesQuery:
     """The read-only SQL for the alert: its own `sql`, or an aggregate by grain over a model or metric.
 
     Built by the same code as detect_anomalies' metric series (tools/anomalies/metric_query.py): with the
     project's semantic layer, an alert on a dbt metric is compiled by MetricFlow exactly as query_metrics
-    computes it; an alert with plain-SQL filters of its own keeps our aggregate SQL.
+    computes it; an alert with plain-SQL filters of its own keeps our aggregate SQL. The guard allows the
+    functions the user allowed (`allowed_functions`, BLUEPRINTDATA_ALLOWED_FUNCTIONS), as run_query does.
     """
     if alert.sql:
-        return SeriesQuery(check_read_only(alert.sql, dialect).sql, dialect)
+        return SeriesQuery(check_read_only(alert.sql, dialect, allowed_functions).sql, dialect)
     if alert.metric:
         metric = index.find_metric(alert.metric)
         if metric is None:
@@ -70,6 +75,7 @@ def series_query(
             dialect=dialect,
             filters=alert.filters,
             semantic_layer=semantic_layer,
+            allowed_functions=allowed_functions,
         )
         return SeriesQuery(checked.sql, dialect)
     assert alert.model and alert.time_column and alert.measure  # The definition guarantees these.
@@ -85,6 +91,7 @@ def series_query(
             grain=alert.grain,
             periods=alert.history,
             dialect=dialect,
+            allowed_functions=allowed_functions,
         )
     except UnparsableSeriesSql as exc:
         raise AlertQueryError(f"cannot parse the alert's SQL pieces: {exc.detail}") from None

@@ -72,7 +72,11 @@ def load_configured_alerts(runtime: Runtime, notifier: AlertNotifier | None = No
     """Read the alerts file (if any) against the project; a bad alert is a problem, the rest load."""
     path = alerts_file(runtime.settings, runtime.project_dir)
     loaded = load_alerts(
-        path, check_schedule=check_schedule, index=runtime.index(), project_dir=runtime.project_dir
+        path,
+        check_schedule=check_schedule,
+        index=runtime.index(),
+        project_dir=runtime.project_dir,
+        allowed_functions=runtime.settings.allowed_functions,
     )
     catch_up = timedelta(minutes=runtime.settings.alerts_catch_up_minutes)
     runner = AlertRunner(runtime, notifier, alerts=loaded.alerts)

@@ -3,7 +3,9 @@ with the query that shows it, the evidence, and a confidence; no claim of cause 
 
 from __future__ import annotations
 
-from agent.alerts.drilldown import DrillDown, Split
+from slack_sdk import WebClient
+
+from agent.alerts.drilldown import DrillDown, Split, drill_down_chart
 from agent.alerts.incidents import StoredIncident
 from tools.anomalies.detector import format_number
 
@@ -55,3 +57,11 @@ def _driver(split: Split) -> str:
         else ""
     )
     return f"• *{split.dimension}* (score {split.score:.2f}){dropped}: {segments}\n```{split.sql}```"
+
+
+def upload_drill_down_chart(client: WebClient, channel: str, thread_ts: str, drill: DrillDown) -> None:
+    """The leading split's chart, into the incident's thread (nothing when no split could be drawn)."""
+    chart = drill_down_chart(drill)
+    if chart is not None:
+        name = f"{drill.alert.name}-drilldown-{drill.at:%Y%m%d}.png"
+        client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=chart, filename=name, title=name)

@@ -13,16 +13,17 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.errors import StoreError
-from agent.events import AgentEvent
+from agent.events import AgentEvent, EventSink
 from agent.governance.asker import asking_as
+from agent.loop import TurnOutcome
 from agent.runtime import Runtime
-from agent.sessions import InboxItem, InboxKind
+from agent.sessions import InboxItem, InboxKind, SessionRecord
 from agent.unicode_text import valid_unicode
 from bot.observability.metrics import bot_metrics
 from bot.slack import messages
@@ -48,6 +49,24 @@ _YOUNG_THREAD_SECONDS = 30.0
 _RECHECK_AFTER_SECONDS = 2.0
 
 Replay = Callable[[dict[str, Any]], bool]
+
+
+class Turn(Protocol):
+    """What answers a question: the agent, or a thread's own kind of turn."""
+
+    def handle(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None,
+        cancel: threading.Event | None,
+    ) -> TurnOutcome: ...
+
+
+# The turn for a thread whose replies are answered their own way (an alert's thread: an investigation), else None.
+ThreadTurns = Callable[[SessionRecord], Turn | None]
 
 
 class SlackAnswerer:
@@ -83,6 +102,7 @@ class SlackAnswerer:
             renew_seconds=min(settings.slack_inbox_renew_seconds, settings.slack_inbox_lease_seconds / 3),
         )
         self._replay: Replay | None = None
+        self.thread_turns: ThreadTurns | None = None
         # Answers running here, by inbox item: set when another process took the item over.
         self._taken_over: dict[int, threading.Event] = {}
         self._started = False
@@ -252,8 +272,9 @@ class SlackAnswerer:
             text = question.text
             if existing is None and question.joins_existing_thread:
                 text = with_thread_context(self._client, question, self.bot_user_id)
+            turn: Turn = (self.thread_turns(session) if self.thread_turns else None) or self._agent
             with asking_as(slack_asker(self._identity, question, self._runtime)):
-                outcome = self._agent.handle(
+                outcome = turn.handle(
                     session.id, text, render, author=f"<@{question.user}>", cancel=taken_over
                 )
             mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)

@@ -24,6 +24,7 @@ from agent.runtime import Runtime
 from bot.alerts.configured import ConfiguredAlerts, alerts_enabled, load_configured_alerts
 from bot.alerts.posting import SlackAlertNotifier
 from bot.alerts.scheduler import AlertScheduler
+from bot.alerts.thread_investigation import AlertThreadTurns
 from bot.observability.inbox_gauges import watch_inbox
 from bot.slack.answering import SlackAnswerer
 from bot.slack.gate import AdmissionRule, EntryGate, from_a_person
@@ -185,6 +186,7 @@ def build_slack_bot(
     janitor = StoreJanitor(runtime.sessions, answerer.inbox, retention=_RETENTION, every=_PRUNE_EVERY)
     janitor.prune()  # At start too: a bot restarted often would otherwise never reach the first period.
     alerts = load_configured_alerts(runtime, SlackAlertNotifier(client, runtime.sessions))
+    answerer.thread_turns = AlertThreadTurns(alerts, client)  # A reply in an alert's thread investigates.
     register_listeners(app, answerer, alerts)
     # Unfinished questions of earlier processes are answered from here on (their leases expired).
     answerer.start(lambda body: dispatch_stored(app, body))

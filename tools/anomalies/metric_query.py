@@ -55,6 +55,7 @@ def metric_series_sql(
     dialect: str,
     filters: Sequence[str] = (),
     semantic_layer: SemanticLayer | None = None,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> CheckedQuery:
     """The newest `periods` values of `metric` by `grain`, oldest first, checked by the SQL guard.
 
@@ -64,7 +65,12 @@ def metric_series_sql(
     """
     if semantic_layer is not None and not filters:
         return compiled_metric_series_sql(
-            metric, semantic_layer, grain=grain, periods=periods, dialect=dialect
+            metric,
+            semantic_layer,
+            grain=grain,
+            periods=periods,
+            dialect=dialect,
+            allowed_functions=allowed_functions,
         )
     if not metric.time_dimension:
         raise ToolInputError(
@@ -86,7 +92,16 @@ def metric_series_sql(
     conditions = [_plain_filter(text) for text in metric.filters] + list(filters)
     moment = exp.column(metric.time_dimension).sql(dialect=dialect)  # a name, quoted if it must be
     try:
-        return series_sql(relation, moment, value, conditions, grain=grain, periods=periods, dialect=dialect)
+        return series_sql(
+            relation,
+            moment,
+            value,
+            conditions,
+            grain=grain,
+            periods=periods,
+            dialect=dialect,
+            allowed_functions=allowed_functions,
+        )
     except UnparsableSeriesSql as exc:
         raise ToolInputError(
             f"Cannot read dbt metric {metric.name!r}'s definition as SQL ({exc.detail}); "
@@ -117,6 +132,7 @@ def compiled_metric_series_sql(
     grain: Literal["hour", "day"],
     periods: int,
     dialect: str,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> CheckedQuery:
     """The newest `periods` values of `metric` by `grain` from MetricFlow's SQL, oldest first."""
     # Imported here: MetricFlow's import takes about a second, paid only when a metric series is built.
@@ -129,7 +145,7 @@ def compiled_metric_series_sql(
         )
     period_column = f"metric_time__{grain}"
     compiled = semantic_layer.compile(MetricRequest(metrics=(metric.name,), group_by=(period_column,)))
-    metric_sql = check_read_only(compiled.sql, dialect).expression
+    metric_sql = check_read_only(compiled.sql, dialect, allowed_functions).expression
     newest = (
         exp.select(exp.column(period_column).as_(PERIOD), exp.column(compiled.metrics[0]).as_(VALUE))
         .from_(metric_sql.subquery("metric"))
@@ -138,7 +154,7 @@ def compiled_metric_series_sql(
         .limit(periods)
     )
     query = exp.select(PERIOD, VALUE).from_(newest.subquery("series")).order_by(PERIOD)
-    return check_read_only(query.sql(dialect=dialect), dialect)
+    return check_read_only(query.sql(dialect=dialect), dialect, allowed_functions)
 
 
 def series_sql(
@@ -150,10 +166,12 @@ def series_sql(
     grain: Literal["hour", "day"],
     periods: int,
     dialect: str,
+    allowed_functions: frozenset[str] = frozenset(),
 ) -> CheckedQuery:
     """SELECT period, value: `value_sql` aggregated by `grain` of `time_sql` over `relation` where all
     `conditions` hold, the newest `periods` only, oldest first; checked by the SQL guard (a condition cannot
-    smuggle in a write). UnparsableSeriesSql names the piece that is not SQL."""
+    smuggle in a write), which also allows the user's `allowed_functions` (BLUEPRINTDATA_ALLOWED_FUNCTIONS).
+    UnparsableSeriesSql names the piece that is not SQL."""
     try:
         moment = sqlglot.parse_one(time_sql, read=dialect)
         bucket: exp.Expression = (
@@ -176,7 +194,7 @@ def series_sql(
         .limit(periods)
     )
     query = exp.select(PERIOD, VALUE).from_(newest.subquery("series")).order_by(PERIOD)
-    return check_read_only(query.sql(dialect=dialect), dialect)
+    return check_read_only(query.sql(dialect=dialect), dialect, allowed_functions)
 
 
 def metric_value_sql(metric: DbtMetric, index: DbtIndex) -> tuple[str, DbtMeasure] | None:

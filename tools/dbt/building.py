@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from tools.dbt.artifacts import DbtArtifacts
-from tools.dbt.nodes import DbtColumn, DbtNode, Join
+from tools.dbt.nodes import DbtColumn, DbtNode, Join, Partitioning
 
 QUERYABLE = {"model", "source", "seed", "snapshot"}
 _REF = re.compile(r"""ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")
@@ -70,6 +70,19 @@ def _node(
         group=raw.get("group"),
         group_owners=group_owners.get(str(raw.get("group") or ""), ()),
         loaded_at_field=raw.get("loaded_at_field"),
+        partitioning=_partitioning((raw.get("config") or {}).get("partition_by")),
+    )
+
+
+def _partitioning(spec: Any) -> Partitioning | None:
+    """dbt-bigquery's `partition_by: {field, data_type, granularity}`; anything else (other adapters' lists of
+    columns, a malformed entry) is no partitioning we can filter on."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("field"), str) or not spec["field"]:
+        return None
+    return Partitioning(
+        spec["field"],
+        str(spec.get("data_type") or "date").lower(),
+        str(spec.get("granularity") or "day").lower(),
     )
 
 

@@ -28,6 +28,15 @@ class Join:
 
 
 @dataclass(frozen=True)
+class Partitioning:
+    """How a BigQuery model is partitioned (dbt's `partition_by` config): its column, type and granularity."""
+
+    field: str
+    data_type: str = "date"  # date, timestamp, datetime or int64 (a range), as dbt-bigquery names them
+    granularity: str = "day"
+
+
+@dataclass(frozen=True)
 class DbtNode:
     """A queryable node: model, source, seed or snapshot."""
 
@@ -52,6 +61,7 @@ class DbtNode:
     group: str | None = None  # the dbt group the node belongs to
     group_owners: tuple[str, ...] = ()  # the group owner's contacts: email, Slack id or handle
     loaded_at_field: str | None = None  # a source's freshness column
+    partitioning: Partitioning | None = None  # BigQuery's partition_by, from the node's config
 
     def column(self, name: str) -> DbtColumn | None:
         lowered = name.lower()

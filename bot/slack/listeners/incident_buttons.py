@@ -12,7 +12,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from agent.alerts.drilldown import drill_down_chart
 from agent.alerts.incident_actions import INCIDENT_ACTIONS
 from agent.alerts.investigation import InvestigationBounds, investigate_with_model
 from agent.clock import utc_now
@@ -20,7 +19,7 @@ from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from bot.alerts.configured import ConfiguredAlerts
 from bot.alerts.incident_rendering import INCIDENT_ACTION_PREFIX, INVESTIGATE
-from bot.alerts.investigation_rendering import investigation_text
+from bot.alerts.investigation_rendering import investigation_text, upload_drill_down_chart
 from tools.errors import BlueprintError
 
 log = logging.getLogger(__name__)
@@ -72,10 +71,7 @@ def _investigate(body: dict[str, Any], incident_id: int, alerts: ConfiguredAlert
         # Already Slack mrkdwn (bold, code blocks): posted as it is.
         text = investigation_text(incident, drill)
         client.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
-        chart = drill_down_chart(drill)
-        if chart is not None:
-            name = f"{drill.alert.name}-drilldown-{drill.at:%Y%m%d}.png"
-            client.files_upload_v2(channel=channel, thread_ts=ts, content=chart, filename=name, title=name)
+        upload_drill_down_chart(client, channel, ts, drill)
 
     threading.Thread(target=run, name=f"investigate-{incident_id}", daemon=True).start()
 
@@ -88,10 +84,7 @@ def _investigate_with_model(
 
     def run() -> None:
         result = investigate_with_model(runtime, session_id, bounds)
-        footer = (
-            f"_Investigated with read-only tools: {result.queries} queries; bounds: {bounds.tool_rounds} rounds "
-            f"of tool calls, {bounds.output_tokens} output tokens a reply, {bounds.seconds:.0f} s._"
-        )
+        footer = bounds.footer(result.queries)
         text = (
             f"{result.text}\n{footer}"
             if result.ok

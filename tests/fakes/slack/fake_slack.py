@@ -109,9 +109,11 @@ class FakeSlack:
         """Put existing messages (Slack message dicts; the first is the parent) into a thread's history."""
         self._workspace.seed_thread(channel, thread_ts, messages)
 
-    def add_user(self, email: str, name: str) -> str:
-        """A workspace member users.lookupByEmail finds; returns its user id."""
-        return self._users.add_user(email, name)
+    def add_user(
+        self, email: str, name: str, *, display_name: str | None = None, real_name: str | None = None
+    ) -> str:
+        """A workspace member users.lookupByEmail and users.list find; returns its user id."""
+        return self._users.add_user(email, name, display_name=display_name, real_name=real_name)
 
     def fail_next(
         self,
