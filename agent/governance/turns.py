@@ -82,6 +82,11 @@ class TurnGovernance:
         sink(TurnFinished(session_id=session_id, text=answer))
         return TurnOutcome(session_id, True, answer, Usage())
 
+    def turn_principal(self) -> Principal | None:
+        """Who asks the turn running in this context (resolved once when it began); None outside a turn."""
+        turn = _current.get()
+        return turn.principal if turn is not None else None
+
     def attach(self, policy: ToolPolicy) -> None:
         """Tie a turn's ToolPolicy to it: its decisions are audited, its queries checked against budgets."""
         turn = _current.get()
