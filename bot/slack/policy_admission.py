@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk import WebClient
+
 from agent.runtime import Runtime
 from bot.slack import messages
+from bot.slack.audit_mirror import mirror_refusal
 from bot.slack.gate import MESSAGE_KINDS, AdmissionRule, Refusal, SlackEntry
 from bot.slack.identity import IdentityUnknown, SlackIdentity
 from bot.slack.questions import SlackQuestion
@@ -19,8 +22,9 @@ _ASKING_KINDS = MESSAGE_KINDS | {"slash_command", "button", "assistant_thread"}
 _OVERHEARD_KINDS = frozenset({"channel_message", "thread_reply"})
 
 
-def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule:
-    """Refuse entries whose asker the policy does not admit, saying why in a sentence."""
+def policy_admission(runtime: Runtime, identity: SlackIdentity, client: WebClient) -> AdmissionRule:
+    """Refuse entries whose asker the policy does not admit, saying why in a sentence (and in the audit
+    channel, when one is set)."""
 
     def rule(entry: SlackEntry) -> Refusal | None:
         if entry.kind not in _ASKING_KINDS or not entry.user:
@@ -45,6 +49,15 @@ def policy_admission(runtime: Runtime, identity: SlackIdentity) -> AdmissionRule
             return Refusal(reason)
         question = str(entry.event.get("text") or entry.body.get("text") or f"({entry.kind})")
         runtime.governance.record_refusal(principal, question, reason)
+        mirror_refusal(
+            client,
+            runtime.settings.slack_audit_channel,
+            user=entry.user,
+            channel=entry.channel,
+            message_ts=entry.event.get("ts") or entry.thread_ts,
+            question=question,
+            reason=reason,
+        )
         if principal.is_guest:
             return Refusal(reason, messages.GUESTS_NOT_ALLOWED)
         if principal.is_external:
