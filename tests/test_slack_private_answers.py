@@ -8,13 +8,14 @@ from pathlib import Path
 
 from bot.slack import messages
 from bot.slack.app import SlackBot
+from bot.slack.listeners.private import PRIVATE_SHORTCUT
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.slack.directory import FakeUser
 from tests.fakes.slack.ids import dm_channel
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import CHANNEL, StartBot, answered, texts, wait_until
 
-MEMBER = "U0MEMBER"
+MEMBER, GUEST = "U0MEMBER", "U0GUEST"
 # #data may not read dim_products; DMs may. A private answer to a question asked in #data keeps #data's rule.
 POLICY = """
 rules:
@@ -136,4 +137,37 @@ def test_the_dm_thread_is_admitted_by_the_channels_rule_where_dms_are_not(
     plain = fake_slack.direct_message("how many orders?", user=MEMBER)
     fake_slack.send_event(plain)
     assert answered(fake_slack, dm, plain["ts"], "not set up").startswith(messages.CHANNEL_NOT_ALLOWED)
+    assert len(fake_anthropic.requests) == 2
+
+
+def test_the_answer_privately_shortcut_answers_a_channel_message_in_a_dm(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    bot = start(start_bot, fake_slack, tmp_path)
+    fake_slack.directory.add_user(
+        FakeUser(GUEST, fake_slack.team_id, "guest@example.com", is_restricted=True)
+    )
+    fake_anthropic.enqueue(PRODUCTS, text_reply("Not for this channel."))
+    # Someone's question in #data, not addressed to the bot; Ann wants its answer for herself.
+    fake_slack.seed_thread(
+        CHANNEL, "1700000100.000100", [{"text": "which products sell best?", "user": "U0BOB"}]
+    )
+    envelope = fake_slack.send_message_shortcut(
+        PRIVATE_SHORTCUT, user=MEMBER, channel=CHANNEL, message_ts="1700000100.000100"
+    )
+    fake_slack.wait_for_ack(envelope)
+    dm, root = dm_channel(MEMBER), dm_thread(fake_slack)
+    answered(fake_slack, dm, root, "Not for this channel.")
+    assert fake_anthropic.requests[1].tool_results()[0]["is_error"]  # #data's deny, not the DMs' allow.
+    [reply] = wait_until(lambda: fake_slack.responses(CHANNEL), what="the shortcut's reply")
+    assert reply.body["text"] == messages.PRIVATE_ANSWER_COMING and reply.body["response_type"] == "ephemeral"
+    assert fake_slack.messages(CHANNEL) == []
+    [row] = wait_until(lambda: bot.runtime.governance.audit.entries(user=MEMBER), what="the audit row")
+    assert row.channel_id == CHANNEL and row.question == "which products sell best?"
+    # The entry gate judges a shortcut like any question: a guest is refused, seen by the guest alone.
+    fake_slack.send_message_shortcut(
+        PRIVATE_SHORTCUT, user=GUEST, channel=CHANNEL, message_ts="1700000100.000100"
+    )
+    refusal = wait_until(lambda: fake_slack.ephemeral_messages(CHANNEL, GUEST), what="the guest's refusal")
+    assert refusal[0].text == messages.GUESTS_NOT_ALLOWED and fake_slack.messages(CHANNEL) == []
     assert len(fake_anthropic.requests) == 2

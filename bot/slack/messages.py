@@ -38,7 +38,10 @@ PRIVATE_QUESTION = (
 )
 PRIVATE_ANSWER_SENT = "<@{user}>, I've sent you the answer privately, in a direct message."
 PRIVATE_ANSWER_COMING = "I'll answer you privately, in our direct message."
-PRIVATE_NEEDS_QUESTION = "Add your question: `/blueprintdata private how many orders did we get last week?`"
+PRIVATE_NEEDS_QUESTION = (
+    'Add your question: `/blueprintdata private how many orders did we get last week?` (the "Answer '
+    'privately" shortcut needs a message with a question in it).'
+)
 PRIVATE_NO_DM = (
     "I couldn't open a direct message with you, so I can't answer privately. Ask an admin to reinstall the "
     "app with the im:write scope, or ask me in a DM."

@@ -21,7 +21,7 @@ from tools.policy import Principal
 log = logging.getLogger(__name__)
 
 # Entries that carry a question (or start one); the home tab and other events are left to their listeners.
-_ASKING_KINDS = MESSAGE_KINDS | {"slash_command", "button", "assistant_thread"}
+_ASKING_KINDS = MESSAGE_KINDS | {"slash_command", "button", "shortcut", "assistant_thread"}
 _OVERHEARD_KINDS = frozenset({"channel_message", "thread_reply"})
 
 
@@ -56,7 +56,13 @@ def policy_admission(runtime: Runtime, identity: SlackIdentity, client: WebClien
         if entry.kind in _OVERHEARD_KINDS:
             # Any message in a channel the app is in arrives; most are not for us, so refuse without a word.
             return Refusal(reason)
-        question = str(entry.event.get("text") or entry.body.get("text") or f"({entry.kind})")
+        shortcut_message = entry.body.get("message") or {}
+        question = str(
+            entry.event.get("text")
+            or entry.body.get("text")
+            or shortcut_message.get("text")
+            or f"({entry.kind})"
+        )
         runtime.governance.record_refusal(principal, question, reason)
         mirror_refusal(
             client,

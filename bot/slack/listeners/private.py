@@ -1,5 +1,6 @@
-"""Private answers: a question asked in a channel (`/blueprintdata private ...`, or `@BlueprintData privately
-...`) is answered in the asker's DM, under the channel's policy.
+"""Private answers: a question asked in a channel (`/blueprintdata private ...`, `@BlueprintData privately
+...`, or the "Answer privately" shortcut on a message) is answered in the asker's DM, under the channel's
+policy.
 
 Why a DM and not an ephemeral reply: Slack cannot update an ephemeral message (chat.update refuses it), so the
 status line and a streamed answer cannot be shown; files (charts, CSV) cannot be shared ephemerally; an
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -20,10 +22,13 @@ from agent.unicode_text import valid_unicode
 from bot.slack import messages
 from bot.slack.answering import SlackAnswerer
 from bot.slack.private_origin import private_session_metadata
-from bot.slack.questions import SlackQuestion
+from bot.slack.questions import SlackQuestion, strip_mention
 from bot.slack.rendering.untrusted import plain_untrusted
 
 log = logging.getLogger(__name__)
+
+# The message shortcut's callback_id (deploy/slack-manifest.yaml).
+PRIVATE_SHORTCUT = "answer_privately"
 
 # `private how many ...`, `privately: how many ...`: the keyword, then the question.
 _PRIVATE = re.compile(r"^\s*(?:private|privately)(?:\s*[:,\-]\s*|\s+|$)", re.I)
@@ -91,6 +96,20 @@ def on_private_command(answerer: SlackAnswerer, *, team_id: str, channel: str, u
         log.warning("could not answer privately: %s", exc.response.get("error"))
         return messages.PRIVATE_NO_DM
     return messages.PRIVATE_ANSWER_COMING
+
+
+def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
+    """The "Answer privately" message shortcut: the message's text, answered to the person who used it in a
+    DM; returns what to tell them (ephemerally)."""
+    message = body.get("message") or {}
+    text = strip_mention(str(message.get("text") or ""), answerer.bot_user_id)
+    return on_private_command(
+        answerer,
+        team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
+        channel=str(body["channel"]["id"]),
+        user=str(body["user"]["id"]),
+        text=text,
+    )
 
 
 def _tell_asker(answerer: SlackAnswerer, question: SlackQuestion, text: str) -> None:
