@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -114,20 +115,28 @@ def _derived_from_filtered(
     is refused unless a rule names it: with a row filter of its own, or by its exact name in `allow`."""
     by_id = {node.unique_id: node for node in nodes}
     named = {name.lower() for rule in rules for name in rule.allow or [] if not _is_selector(name)}
+    # One walk down the graph from every filtered model at once (not one per model: a large project may
+    # filter hundreds), each node reached remembering the filtered model it was first reached from.
+    origin = {uid: uid for uid in sorted(filtered_by, key=lambda uid: by_id[uid].name)}
+    frontier = deque(origin)
+    while frontier:
+        parent = frontier.popleft()
+        for child in index.downstream(by_id[parent]):
+            if child.unique_id not in origin:
+                origin[child.unique_id] = origin[parent]
+                frontier.append(child.unique_id)
     withheld: dict[str, str] = {}
-    for uid in sorted(filtered_by, key=lambda uid: by_id[uid].name):
-        upstream = by_id[uid]
-        for derived in _select(index, nodes, f"{uid}+") - {uid}:
-            node = by_id.get(derived)
-            if node is None or derived not in allowed or derived in filtered_by or derived in withheld:
-                continue
-            if node.name.lower() in named or node.unique_id.lower() in named:
-                continue
-            withheld[derived] = (
-                f"{node.name} is built from {upstream.name}, whose rows are filtered for you (row filter of "
-                f"rule {filtered_by[uid]!r}), and would show them unfiltered; a rule must give {node.name} "
-                "a row filter of its own or allow it by name"
-            )
+    for derived, source in origin.items():
+        node = by_id.get(derived)
+        if node is None or derived not in allowed or derived in filtered_by:
+            continue
+        if node.name.lower() in named or node.unique_id.lower() in named:
+            continue
+        withheld[derived] = (
+            f"{node.name} is built from {by_id[source].name}, whose rows are filtered for you (row filter of "
+            f"rule {filtered_by[source]!r}), and would show them unfiltered; a rule must give {node.name} "
+            "a row filter of its own or allow it by name"
+        )
     return withheld
 
 
