@@ -171,3 +171,21 @@ def test_the_answer_privately_shortcut_answers_a_channel_message_in_a_dm(
     refusal = wait_until(lambda: fake_slack.ephemeral_messages(CHANNEL, GUEST), what="the guest's refusal")
     assert refusal[0].text == messages.GUESTS_NOT_ALLOWED and fake_slack.messages(CHANNEL) == []
     assert len(fake_anthropic.requests) == 2
+
+
+def test_privately_in_a_reply_of_the_bots_thread_moves_that_answer_to_a_dm(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    start(start_bot, fake_slack, tmp_path)
+    fake_anthropic.enqueue(text_reply("Orders are in fct_orders."), text_reply("Acme placed 17 orders."))
+    mention = fake_slack.app_mention("where are orders?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(mention)
+    answered(fake_slack, CHANNEL, mention["ts"], "Orders are in fct_orders.")
+    reply = fake_slack.channel_message(
+        "privately, how many did acme place?", user=MEMBER, channel=CHANNEL, thread_ts=mention["ts"]
+    )
+    fake_slack.send_event(reply)
+    answered(fake_slack, dm_channel(MEMBER), dm_thread(fake_slack), "Acme placed 17 orders.")
+    answered(fake_slack, CHANNEL, mention["ts"], messages.PRIVATE_ANSWER_SENT.format(user=MEMBER))
+    assert not any("17" in text for text in texts(fake_slack, CHANNEL, mention["ts"]))
+    assert "how many did acme place?" in fake_anthropic.requests[1].body["messages"][-1]["content"][0]["text"]

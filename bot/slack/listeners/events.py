@@ -39,6 +39,10 @@ def on_message(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswe
     if not event.get("thread_ts"):
         return
     if answerer.is_bots_thread(question):
+        private = private_question(question.text)
+        if private:
+            on_private_mention(question, answerer, private)
+            return
         answerer.accept(question, "reply")
     else:
         answerer.ignore(question)

@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from agent.errors import StoreError
 from agent.sessions import SessionKey
 from agent.unicode_text import valid_unicode
 from bot.slack import messages
@@ -64,19 +65,18 @@ def answer_privately(answerer: SlackAnswerer, *, team_id: str, channel: str, use
 
 
 def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: str) -> None:
-    """`@BlueprintData privately ...` in a channel: answered in a DM; the thread hears only that it was."""
+    """`@BlueprintData privately ...` in a channel (or `privately ...` in the bot's thread there): answered in a
+    DM; the thread hears only that it was."""
     client = answerer.client
     # The mention was stored on arrival; it is answered elsewhere, so it leaves the inbox here.
     answerer.inbox.drop(question.message_key)
     if not answerer.runtime.sessions.claim(f"slack-private:{question.message_key}"):
         return  # A redelivery of a mention already moved to the DM.
-    try:
-        answer_privately(
-            answerer, team_id=question.team_id, channel=question.channel, user=question.user, text=text
-        )
-    except SlackApiError as exc:
-        log.warning("could not answer privately: %s", exc.response.get("error"))
-        _tell_asker(answerer, question, messages.PRIVATE_NO_DM)
+    failure = _moved_to_dm(
+        answerer, team_id=question.team_id, channel=question.channel, user=question.user, text=text
+    )
+    if failure is not None:
+        _tell_asker(answerer, question, failure)
         return
     client.chat_postMessage(
         channel=question.channel,
@@ -90,12 +90,20 @@ def on_private_command(answerer: SlackAnswerer, *, team_id: str, channel: str, u
     """`/blueprintdata private ...`: answered in a DM; returns what to tell the asker (ephemerally)."""
     if not text:
         return messages.PRIVATE_NEEDS_QUESTION
+    failure = _moved_to_dm(answerer, team_id=team_id, channel=channel, user=user, text=text)
+    return messages.PRIVATE_ANSWER_COMING if failure is None else failure
+
+
+def _moved_to_dm(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str | None:
+    """`answer_privately`, or what to tell the asker when it could not be done."""
     try:
         answer_privately(answerer, team_id=team_id, channel=channel, user=user, text=text)
     except SlackApiError as exc:
         log.warning("could not answer privately: %s", exc.response.get("error"))
         return messages.PRIVATE_NO_DM
-    return messages.PRIVATE_ANSWER_COMING
+    except StoreError as exc:  # The DM's session could not be stored: its answer would not know the channel.
+        return exc.message
+    return None
 
 
 def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
