@@ -45,6 +45,8 @@ class TurnOutcome:
     ok: bool
     text: str
     usage: Usage
+    # Why the policy or a budget refused something during the turn (set by its governance; no data in them).
+    refusals: tuple[str, ...] = ()
 
 
 class Agent:

@@ -102,7 +102,9 @@ class Runtime:
         )
 
     def _tool_policy(self, session_id: str | None) -> ToolPolicy | None:
-        policy = self.policy.tool_policy(self.asker(session_id), self.index())
+        # Inside a turn its asker was resolved as it began: the session is not read again for each context.
+        principal = self.governance.turn_principal() or self.asker(session_id)
+        policy = self.policy.tool_policy(principal, self.index())
         if policy is not None:
             self.governance.attach(policy)
         return policy

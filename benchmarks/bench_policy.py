@@ -24,7 +24,8 @@ DEMO_POLICY = """
 rules:
   - name: web
     match: {channels: ["#web"]}
-    allow: ["tag:mart"]
+    # Built from the filtered fct_orders, so withheld unless named (README): named, so the same queries run.
+    allow: ["tag:mart", dim_customers, daily_revenue]
     deny_columns: [fct_orders.payment_method]
     row_filters: {fct_orders: "channel = {channel_name}"}
 """
@@ -119,6 +120,18 @@ def main() -> None:
             f"{len(access.allowed):,} models allowed); policy check per query p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
             f"p95 of per-query medians {typical:.2f} ms; "
             f"{refused} of {len(queries)} refused"
+        )
+        # Row filters on every staging model: every model built from one is found (one walk down the graph).
+        policy_file.write_text(
+            "rules:\n  - name: marts\n    match: {everyone: true}\n    allow: ['fct_*', 'dim_*', 'mart_*']\n"
+            "    row_filters: {'stg_*': 'true'}\n"
+        )
+        engine = PolicyEngine(policy_file, slack_default="allow")
+        started = time.perf_counter()
+        filtered = engine.access(ASKER, big)
+        print(
+            f"{MODELS:,} models, every staging model row-filtered: resolving one asker's access "
+            f"{(time.perf_counter() - started) * 1000:,.0f} ms ({len(filtered.withheld):,} derived models withheld)"
         )
 
 

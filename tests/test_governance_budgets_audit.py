@@ -142,3 +142,31 @@ def test_a_byte_budget_refuses_a_bigquery_query_from_its_dry_run(
         failed = ask(runtime, "orders?").of_type(TurnFailed)
     assert failed and "Your daily warehouse budget of 100 MB scanned is spent" in failed[0].message  # type: ignore[union-attr]
     assert len(fake.dry_runs) == 1 and not fake.statements  # Estimated by the dry run, never run.
+
+
+def test_a_terminal_turn_reads_its_session_once_to_know_who_asks(
+    make_runtime: Callable[..., Runtime], fake_anthropic: FakeAnthropic
+) -> None:
+    """The turn resolves its asker as it begins; its tools' context reuses it rather than reading again."""
+    import sqlalchemy as sa
+
+    runtime = make_runtime(anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url)
+    session = runtime.store.open_session(source="cli")
+    fake_anthropic.enqueue(
+        tool_use_reply("run_query", {"sql": "SELECT count(*) AS n FROM fct_orders"}),
+        tool_use_reply("describe_model", {"name": "fct_orders"}),
+        text_reply("There were many orders."),
+    )
+    by_id: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if "FROM sessions" in statement and "sessions.id = " in statement:
+            by_id.append(statement)
+
+    sa.event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        runtime.agent().handle(session.id, "how many orders?", EventList())
+        runtime.agent().handle(session.id, "/describe fct_orders", EventList())
+    finally:
+        sa.event.remove(runtime.engine, "before_cursor_execute", count)
+    assert len(by_id) == 2, by_id  # One read per turn, whatever its tools.

@@ -17,15 +17,18 @@ from agent.runtime import Runtime
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.postgres_roles import read_only_role
-from tests.redteam.policy_attempts import all_attempts
+from tests.redteam.policy_attempts import all_attempts, derived_model_attempts
 from tools.policy import Principal
 from tools.registry import ToolOutput
 
+# dim_customers is built from fct_orders (lifetime orders and revenue count every channel), so the row filter
+# would withhold it; it is allowed by name, accepting those totals, so that the column routes on it are tried.
+# daily_revenue, also built from fct_orders, is not named: it stays withheld (the derived-model route).
 POLICY = """
 rules:
   - name: sales channel
     match: {channels: ["#sales"]}
-    allow: ["tag:mart"]
+    allow: ["tag:mart", dim_customers]
     deny: [dim_products]
     deny_columns: [fct_orders.payment_method]
     row_filters:
@@ -91,6 +94,26 @@ def test_the_corpus_is_large_enough() -> None:
 def test_no_attempt_leaks_on_duckdb(policed: Runtime, secrets: set[str], sql: str) -> None:
     output = run(policed, "run_query", {"sql": sql})
     assert not leaks(output, secrets), (sql, output.content[:500])
+
+
+@pytest.mark.parametrize("sql", derived_model_attempts())
+def test_a_model_built_from_a_filtered_one_is_refused_naming_the_filter(policed: Runtime, sql: str) -> None:
+    output = run(policed, "run_query", {"sql": sql})
+    assert output.is_error, (sql, output.content[:300])
+    assert "daily_revenue is built from fct_orders" in output.content and "sales channel" in output.content
+
+
+def test_derived_models_are_withheld_from_every_tool(policed: Runtime) -> None:
+    described = run(policed, "describe_model", {"name": "daily_revenue"})
+    assert described.is_error and "built from fct_orders" in described.content
+    quality = run(policed, "check_data_quality", {"model": "daily_revenue"})
+    assert quality.is_error and "built from fct_orders" in quality.content
+    found = run(policed, "search_models", {"query": "daily revenue orders per day", "limit": 25})
+    assert "daily_revenue" not in _words(found.content)
+    # The terminal, under no filter, reads it (the refusal is the filter's doing, not a missing model).
+    assert not run(
+        policed, "run_query", {"sql": "SELECT * FROM daily_revenue"}, Principal.terminal()
+    ).is_error
 
 
 def test_refusals_name_what_is_not_allowed(policed: Runtime) -> None:
@@ -249,6 +272,13 @@ def test_no_attempt_leaks_on_postgres(policed_postgres: Runtime, secrets: set[st
         output = run(policed_postgres, "run_query", {"sql": sql})
         assert not leaks(output, secrets), (sql, output.content[:500])
         answered += not output.is_error
+    derived_refused = 0
+    for sql in derived_model_attempts():
+        output = run(policed_postgres, "run_query", {"sql": sql})
+        # Refused by name, or (a quoted upper-case name, case-sensitive on PostgreSQL) as no model at all.
+        assert output.is_error and "Not allowed" in output.content, (sql, output.content[:300])
+        derived_refused += "built from fct_orders" in output.content
+    assert derived_refused >= len(derived_model_attempts()) - 1
     filtered = run(policed_postgres, "run_query", {"sql": "SELECT DISTINCT channel FROM fct_orders AS o"})
     assert filtered.table is not None and [list(row) for row in filtered.table.rows] == [["web"]]
     assert answered > 20  # The policy refuses what it must, not everything.

@@ -121,3 +121,35 @@ def test_slack_default_applies_to_channels_no_rule_names(index: DbtIndex) -> Non
     allowed = resolve_access(policy, channel("random"), index, slack_default="allow")
     assert allowed.admitted and len(allowed.allowed) == len(index.nodes())
     assert "email" in allowed.hidden_columns(index.resolve("dim_customers"))  # Sensitive: masked by default.
+
+
+def test_models_built_from_a_filtered_model_are_withheld_unless_named(index: DbtIndex) -> None:
+    def access(rules: str) -> tuple[set[str], dict[str, str]]:
+        resolved = resolve_access(parse_policy(rules, "p"), channel("sales"), index, slack_default="deny")
+        return names(index, resolved.allowed), {
+            index.resolve(uid.rsplit(".", 1)[-1]).name: why for uid, why in resolved.withheld.items()
+        }
+
+    filtered = "row_filters: {fct_orders: \"channel = 'web'\"}"
+    # daily_revenue and dim_customers aggregate fct_orders: an allow by tag or glob does not let them through.
+    allowed, withheld = access(
+        f"rules: [{{name: s, match: {{everyone: true}}, allow: ['tag:mart', 'daily_*'], {filtered}}}]"
+    )
+    assert {"fct_orders", "fct_order_items"} <= allowed and not {"daily_revenue", "dim_customers"} & allowed
+    assert "built from fct_orders" in withheld["daily_revenue"] and "rule 's'" in withheld["daily_revenue"]
+    # Named in an allow (any rule that applies), or given a filter of its own: readable.
+    allowed, _ = access(
+        "rules: [{name: s, match: {everyone: true}, allow: ['tag:mart', daily_revenue], "
+        f"{filtered}}}, {{name: d, match: {{channels: ['#sales']}}, row_filters: {{dim_customers: 'country = 1'}}}}]"
+    )
+    assert {"daily_revenue", "dim_customers"} <= allowed
+    # Further down too: a filter on a staging model withholds every mart built from it.
+    allowed, withheld = access(
+        "rules: [{name: s, match: {everyone: true}, allow: ['tag:mart', 'tag:staging'], "
+        "row_filters: {stg_orders: \"channel = 'web'\"}}]"
+    )
+    assert (
+        "stg_orders" in allowed
+        and not {"fct_orders", "fct_order_items", "daily_revenue", "dim_customers"} & allowed
+    )
+    assert "built from stg_orders" in withheld["daily_revenue"]

@@ -6,6 +6,7 @@ import threading
 
 from bot.slack.gate import Refusal, SlackEntry, classify
 from bot.slack.listeners.home import ASK_SUGGESTION_ACTION_ID
+from bot.slack.listeners.private import PRIVATE_SHORTCUT
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import CHANNEL, USER, StartBot, answered, wait_until
@@ -31,7 +32,7 @@ class RecordingRule:
 def test_every_kind_of_entry_passes_the_gate_with_who_and_where(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> None:
-    fake_anthropic.enqueue(*[text_reply(f"Answer {number}.") for number in range(4)])
+    fake_anthropic.enqueue(*[text_reply(f"Answer {number}.") for number in range(5)])
     recorder = RecordingRule()
     start_bot(admission_rules=[recorder])
 
@@ -63,6 +64,7 @@ def test_every_kind_of_entry_passes_the_gate_with_who_and_where(
     fake_slack.send_block_action(
         button["action_id"], button["value"], user=USER, channel=welcome[0].channel, message_ts=welcome[0].ts
     )
+    fake_slack.send_message_shortcut(PRIVATE_SHORTCUT, user=USER, channel=CHANNEL, message_ts=mention["ts"])
 
     expected = {
         "mention",
@@ -72,6 +74,7 @@ def test_every_kind_of_entry_passes_the_gate_with_who_and_where(
         "assistant_thread",
         "home_tab",
         "button",
+        "shortcut",
     }
     try:
         wait_until(lambda: expected <= recorder.kinds(), what=f"entries {expected}")

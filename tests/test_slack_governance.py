@@ -24,6 +24,12 @@ def register_people(fake_slack: FakeSlack) -> None:
     fake_slack.directory.add_channel(CHANNEL, "data")
 
 
+def policy_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yml"
+    path.write_text(text)
+    return path
+
+
 def test_guests_and_outsiders_are_refused_by_default(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> None:
@@ -56,14 +62,14 @@ def test_a_rule_admits_the_partner_channel_and_limits_what_it_reads(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> None:
     register_people(fake_slack)
-    policy = tmp_path / "policy.yml"
-    policy.write_text(
+    policy = policy_file(
+        tmp_path,
         "default_slack_access: deny\n"
         "rules:\n"
         "  - name: partner\n"
         "    match: {channels: ['#acme-shared']}\n"
         "    allow: [daily_revenue]\n"
-        "    allow_external: true\n"
+        "    allow_external: true\n",
     )
     fake_anthropic.enqueue(
         tool_use_reply("run_query", {"sql": "SELECT count(*) FROM fct_orders"}),
@@ -104,11 +110,11 @@ def test_a_user_group_rule_reaches_its_members(
 ) -> None:
     register_people(fake_slack)
     fake_slack.directory.add_group("S0FIN", "finance", [MEMBER])
-    policy = tmp_path / "policy.yml"
-    policy.write_text(
+    policy = policy_file(
+        tmp_path,
         "rules:\n"
         "  - name: everyone\n    match: {everyone: true}\n    allow: ['tag:mart']\n"
-        "  - name: finance\n    match: {groups: ['@finance']}\n    allow: ['tag:mart', 'tag:staging']\n"
+        "  - name: finance\n    match: {groups: ['@finance']}\n    allow: ['tag:mart', 'tag:staging']\n",
     )
     query = tool_use_reply("run_query", {"sql": "SELECT count(*) AS n FROM stg_payments"})
     fake_anthropic.enqueue(query, text_reply("Finance sees payments."), query, text_reply("Others do not."))
@@ -122,3 +128,46 @@ def test_a_user_group_rule_reaches_its_members(
     member_result, other_result = (fake_anthropic.requests[i].tool_results()[0] for i in (1, 3))
     assert not member_result.get("is_error") and "rows: 1" in str(member_result["content"])
     assert other_result["is_error"] and "stg_payments is not among" in str(other_result["content"])
+
+
+def test_refusals_are_mirrored_with_who_where_and_why_but_no_data(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    register_people(fake_slack)
+    policy = policy_file(
+        tmp_path,
+        "rules:\n"
+        "  - name: everyone\n    match: {everyone: true}\n    allow: ['tag:mart']\n    deny: [dim_products]\n"
+        "    budgets: {per_user: {daily_questions: 1}}\n",
+    )
+    fake_anthropic.enqueue(
+        tool_use_reply("run_query", {"sql": "SELECT product_name FROM dim_products"}),
+        text_reply("Products are not mine to show."),
+    )
+    start_bot(policy_file=policy, slack_audit_channel="C0AUDIT")
+
+    def mirrored(needle: str) -> str:
+        return answered(fake_slack, "C0AUDIT", None, needle)  # type: ignore[arg-type]
+
+    # The policy refuses a table inside a turn: the mirror says why, and shows nothing the query could return.
+    member = fake_slack.app_mention("which products sell?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(member)
+    answered(fake_slack, CHANNEL, member["ts"], "Products are not mine to show.")
+    policy_line = mirrored("which products sell?")
+    assert "⛔ refused: Not allowed: dim_products is not among the models" in policy_line
+    assert f"<@{MEMBER}> asked in <#{CHANNEL}>" in policy_line and "/archives/" in policy_line
+    # A budget: the second question of the day is refused before the model.
+    again = fake_slack.app_mention("and yesterday?", user=MEMBER, channel=CHANNEL)
+    fake_slack.send_event(again)
+    answered(fake_slack, CHANNEL, again["ts"], "daily limit")
+    budget_line = mirrored("and yesterday?")
+    assert "⛔ refused: Your daily limit of 1 questions is reached" in budget_line
+    assert "failed" not in budget_line and "/archives/" in budget_line
+    # A guest, at Slack's door.
+    guest = fake_slack.app_mention("how many orders?", user=GUEST, channel=CHANNEL)
+    fake_slack.send_event(guest)
+    answered(fake_slack, CHANNEL, guest["ts"], "guest accounts")
+    guest_line = mirrored(f"<@{GUEST}>")
+    assert "⛔ refused at the door: guest accounts may not ask" in guest_line
+    assert f"<#{CHANNEL}>" in guest_line and "/archives/" in guest_line
+    assert len(fake_anthropic.requests) == 2

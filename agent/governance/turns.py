@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from agent.clock import utc_now
@@ -72,7 +72,8 @@ class TurnGovernance:
         finally:
             _current.reset(token)
         self._record(session_id, text, turn)
-        return outcome
+        refusals = _refusals(turn)
+        return replace(outcome, refusals=refusals) if refusals else outcome
 
     def _usage(self, session_id: str, text: str, sink: EventSink, turn: _Turn) -> TurnOutcome:
         from agent.loop import TurnOutcome  # The loop imports this module.
@@ -81,6 +82,11 @@ class TurnGovernance:
         sink(TurnStarted(session_id=session_id, text=text))
         sink(TurnFinished(session_id=session_id, text=answer))
         return TurnOutcome(session_id, True, answer, Usage())
+
+    def turn_principal(self) -> Principal | None:
+        """Who asks the turn running in this context (resolved once when it began); None outside a turn."""
+        turn = _current.get()
+        return turn.principal if turn is not None else None
 
     def attach(self, policy: ToolPolicy) -> None:
         """Tie a turn's ToolPolicy to it: its decisions are audited, its queries checked against budgets."""
@@ -160,3 +166,11 @@ class TurnGovernance:
             Exception
         ):  # The answer was given; a failed audit write is logged, never shown as a failed turn.
             log.exception("could not write the audit row of session %s", session_id)
+
+
+def _refusals(turn: _Turn) -> tuple[str, ...]:
+    """What was refused during the turn and why: a spent budget, and each refusal of the policy."""
+    failed = next((e for e in turn.events if isinstance(e, TurnFailed)), None)
+    reasons = [failed.message] if failed is not None and failed.error_kind == BudgetExceeded.__name__ else []
+    reasons += [d.detail or d.subject for p in turn.policies for d in p.decisions if d.outcome == "refused"]
+    return tuple(dict.fromkeys(reasons))

@@ -178,7 +178,7 @@ def build_slack_bot(
     )
     identity = SlackIdentity(client)
     gate = EntryGate(
-        [from_a_person(bot_user_id), policy_admission(runtime, identity), *admission_rules], client
+        [from_a_person(bot_user_id), policy_admission(runtime, identity, client), *admission_rules], client
     )
     app.use(gate.middleware)
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id, identity=identity)

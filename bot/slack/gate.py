@@ -28,6 +28,7 @@ EntryKind = Literal[
     "channel_message",
     "slash_command",
     "button",
+    "shortcut",
     "assistant_thread",
     "home_tab",
     "other",
@@ -78,6 +79,10 @@ def classify(body: dict[str, Any]) -> SlackEntry:
         container = body.get("container") or {}
         thread = container.get("thread_ts") or container.get("message_ts")
         return SlackEntry("button", team_id, channel.get("id"), user.get("id"), thread, body)
+    if body.get("type") == "message_action":  # A message shortcut: on `message`, in `channel`.
+        channel, user, message = body.get("channel") or {}, body.get("user") or {}, body.get("message") or {}
+        thread = message.get("thread_ts") or message.get("ts")
+        return SlackEntry("shortcut", team_id, channel.get("id"), user.get("id"), thread, body)
     event = body.get("event")
     if body.get("type") != "event_callback" or not isinstance(event, dict):
         return SlackEntry("other", team_id, None, None, None, body)
@@ -158,7 +163,7 @@ class EntryGate:
         if entry.channel is None:
             return
         try:
-            if entry.kind in {"button", "home_tab"} and entry.user:
+            if entry.kind in {"button", "shortcut", "home_tab"} and entry.user:
                 self._client.chat_postEphemeral(
                     channel=entry.channel, user=entry.user, text=message, thread_ts=entry.thread_ts
                 )

@@ -11,7 +11,8 @@ ASKED_ON_BEHALF = "<@{user}> asked: {text}"
 SLASH_HELP = (
     "Ask a question: `/blueprintdata how many orders did we get last week?`. "
     "Direct commands work too: `/blueprintdata /sql SELECT ...`, `/search`, `/describe`, `/chart`, `/quality`, "
-    "`/anomalies`, `/help`; `/blueprintdata alerts list` shows the scheduled alerts."
+    "`/anomalies`, `/help`; `/blueprintdata private question` answers you alone, in a DM (with this "
+    "channel's access rules); `/blueprintdata alerts list` shows the scheduled alerts."
 )
 SLASH_NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me first (`/invite @BlueprintData`), or ask me in a DM."
@@ -30,4 +31,18 @@ EXTERNAL_NOT_ALLOWED = (
 CHANNEL_NOT_ALLOWED = "Sorry, I'm not set up to answer questions here. Ask an admin to add a rule for this channel to the policy file."
 ASKER_UNKNOWN = (
     "Sorry, I couldn't check who is asking just now, so I can't answer. Please try again in a minute."
+)
+PRIVATE_QUESTION = (
+    "You asked in <#{channel}>, privately: {text}\n"
+    "I answer here, with what <#{channel}> may see; follow-ups in this thread keep its access rules."
+)
+PRIVATE_ANSWER_SENT = "<@{user}>, I've sent you the answer privately, in a direct message."
+PRIVATE_ANSWER_COMING = "I'll answer you privately, in our direct message."
+PRIVATE_NEEDS_QUESTION = (
+    'Add your question: `/blueprintdata private how many orders did we get last week?` (the "Answer '
+    'privately" shortcut needs a message with a question in it).'
+)
+PRIVATE_NO_DM = (
+    "I couldn't open a direct message with you, so I can't answer privately. Ask an admin to reinstall the "
+    "app with the im:write scope, or ask me in a DM."
 )

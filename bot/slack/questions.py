@@ -25,6 +25,20 @@ class SlackQuestion:
     text: str
     is_direct_message: bool
 
+    @classmethod
+    def opening_thread(cls, *, team_id: str, channel: str, ts: str, user: str, text: str) -> SlackQuestion:
+        """A question the bot posted on someone's behalf as a new thread's first message (at `ts`)."""
+        return cls(
+            event_id=None,
+            team_id=team_id,
+            channel=channel,
+            thread_ts=ts,
+            message_ts=ts,
+            user=user,
+            text=text,
+            is_direct_message=channel.startswith("D"),
+        )
+
     @property
     def session_key(self) -> SessionKey:
         """One Slack thread is one session."""

@@ -1,7 +1,8 @@
 """Attempts to read what the red-team policy hides: denied models, hidden columns, rows outside a filter.
 
 The policy (tests/test_policy_redteam.py): marts only, dim_products denied, fct_orders.payment_method denied,
-sensitive columns masked (names, emails), fct_orders filtered to the asker's channel ('web').
+sensitive columns masked (names, emails), fct_orders filtered to the asker's channel ('web'), so daily_revenue
+(an aggregate of every fct_orders row) is withheld; dim_customers, also built from fct_orders, is allowed by name.
 """
 
 from __future__ import annotations
@@ -127,6 +128,26 @@ _ROW_FILTER_ESCAPES = [
     "SELECT DISTINCT channel FROM fct_orders AS o WHERE o.order_id IN (SELECT order_id FROM fct_order_items)",
 ]
 
+# Attempts to read daily_revenue, built from fct_orders: its totals count the rows the filter hides.
+_DERIVED_MODEL_ESCAPES = [
+    "SELECT * FROM daily_revenue",
+    "SELECT sum(orders) AS n FROM daily_revenue",
+    "SELECT sum(revenue) FROM main.daily_revenue",
+    'SELECT * FROM "DAILY_REVENUE"',
+    "SELECT count(*) FROM shop.main.daily_revenue",
+    "WITH d AS (SELECT * FROM daily_revenue) SELECT sum(orders) FROM d",
+    "SELECT n FROM (SELECT sum(orders) AS n FROM daily_revenue) AS fct_orders",
+    "SELECT (SELECT sum(orders) FROM daily_revenue) AS n",
+    "SELECT o.order_date, d.orders FROM fct_orders AS o JOIN daily_revenue AS d USING (order_date)",
+    "SELECT order_date FROM fct_orders UNION SELECT order_date FROM daily_revenue",
+    "SELECT sum(orders) FROM daily_revenue AS fct_orders",
+    "SELECT * FROM fct_orders AS daily_revenue, daily_revenue AS fct_orders LIMIT 1",
+    "SELECT z.n FROM fct_orders AS o, LATERAL (SELECT sum(orders) AS n FROM daily_revenue) AS z",
+    "SELECT count(*) FROM fct_orders WHERE order_date IN (SELECT order_date FROM daily_revenue WHERE orders > 5)",
+    "SELECT max(revenue) OVER () AS v FROM daily_revenue",
+    "FROM daily_revenue SELECT sum(gross_revenue)",
+]
+
 
 def column_attempts() -> list[str]:
     """Every column route on every hidden column."""
@@ -149,7 +170,17 @@ def row_filter_attempts() -> list[str]:
     return list(_ROW_FILTER_ESCAPES)
 
 
+def derived_model_attempts() -> list[str]:
+    return list(_DERIVED_MODEL_ESCAPES)
+
+
 def all_attempts() -> list[str]:
     return list(
-        dict.fromkeys(column_attempts() + whole_row_attempts() + relation_attempts() + row_filter_attempts())
+        dict.fromkeys(
+            column_attempts()
+            + whole_row_attempts()
+            + relation_attempts()
+            + row_filter_attempts()
+            + derived_model_attempts()
+        )
     )

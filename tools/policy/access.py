@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, replace
+from collections import deque
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tools.dbt.index import DbtIndex
@@ -30,9 +31,15 @@ class Access:
     rules: tuple[str, ...]
     user_budget: BudgetLimits | None = None
     channel_budget: BudgetLimits | None = None
+    # Models an allow would grant but that are built from a row-filtered model (unique id -> why not).
+    withheld: dict[str, str] = field(default_factory=dict)
 
     def allows(self, node: DbtNode) -> bool:
         return self.admitted and node.unique_id in self.allowed
+
+    def refusal_for(self, node: DbtNode) -> str:
+        """Why `node` may not be read, in one sentence for the model and the audit."""
+        return f"Not allowed: {self.withheld.get(node.unique_id) or f'{node.name} is not among the models you may read'}."
 
     def hidden_columns(self, node: DbtNode) -> dict[str, HiddenReason]:
         """Lower-case column name -> why the principal may not see it."""
@@ -73,16 +80,69 @@ def resolve_access(
     rules = [m.rule for m in matched]
     hidden = {node.unique_id: columns for node in nodes if (columns := _hidden(node, rules))}
     filters: dict[str, tuple[str, ...]] = {}
+    filtered_by: dict[str, str] = {}
     for node in nodes:
-        predicates = tuple(
-            p for rule in rules for model, p in rule.row_filters.items() if _model_matches(node, model)
-        )
-        if predicates:
-            filters[node.unique_id] = predicates
+        by_rule = [
+            (rule.name, p)
+            for rule in rules
+            for model, p in rule.row_filters.items()
+            if _model_matches(node, model)
+        ]
+        if by_rule:
+            filters[node.unique_id] = tuple(p for _, p in by_rule)
+            filtered_by[node.unique_id] = by_rule[0][0]
+    withheld = _derived_from_filtered(index, nodes, rules, filtered_by, allowed)
     user_budget, channel_budget = _budgets(matched)
     return Access(
-        principal, True, None, frozenset(allowed), hidden, filters, names, user_budget, channel_budget
+        principal,
+        True,
+        None,
+        frozenset(allowed - withheld.keys()),
+        hidden,
+        filters,
+        names,
+        user_budget,
+        channel_budget,
+        withheld,
     )
+
+
+def _derived_from_filtered(
+    index: DbtIndex, nodes: list[DbtNode], rules: list[Rule], filtered_by: dict[str, str], allowed: set[str]
+) -> dict[str, str]:
+    """Allowed models built (directly or further down the dbt graph) from a row-filtered one, with why each
+    is withheld. Such a model holds the filtered model's rows unfiltered (an aggregate counts every row), so it
+    is refused unless a rule names it: with a row filter of its own, or by its exact name in `allow`."""
+    by_id = {node.unique_id: node for node in nodes}
+    named = {name.lower() for rule in rules for name in rule.allow or [] if not _is_selector(name)}
+    # One walk down the graph from every filtered model at once (not one per model: a large project may
+    # filter hundreds), each node reached remembering the filtered model it was first reached from.
+    origin = {uid: uid for uid in sorted(filtered_by, key=lambda uid: by_id[uid].name)}
+    frontier = deque(origin)
+    while frontier:
+        parent = frontier.popleft()
+        for child in index.downstream(by_id[parent]):
+            if child.unique_id not in origin:
+                origin[child.unique_id] = origin[parent]
+                frontier.append(child.unique_id)
+    withheld: dict[str, str] = {}
+    for derived, source in origin.items():
+        node = by_id.get(derived)
+        if node is None or derived not in allowed or derived in filtered_by:
+            continue
+        if node.name.lower() in named or node.unique_id.lower() in named:
+            continue
+        withheld[derived] = (
+            f"{node.name} is built from {by_id[source].name}, whose rows are filtered for you (row filter of "
+            f"rule {filtered_by[source]!r}), and would show them unfiltered; a rule must give {node.name} "
+            "a row filter of its own or allow it by name"
+        )
+    return withheld
+
+
+def _is_selector(name: str) -> bool:
+    """A glob, tag:, path:, source: or graph selector: it does not name one model explicitly."""
+    return any(mark in name for mark in "*?[:+")
 
 
 def _budgets(matched: list[MatchedRule]) -> tuple[BudgetLimits | None, BudgetLimits | None]:

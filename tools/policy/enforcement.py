@@ -63,7 +63,7 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
         if node is None:
             raise PolicyRefused(f"Not allowed: {why}. Only the dbt project's models and sources may be read.")
         if not access.allows(node):
-            raise PolicyRefused(f"Not allowed: {node.name} is not among the models you may read.")
+            raise PolicyRefused(access.refusal_for(node))
         if table.alias and table.args["alias"].columns:
             # `dim_customers AS t(a, b)` renames the real columns by position, hidden ones included.
             raise PolicyRefused(

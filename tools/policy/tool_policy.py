@@ -73,8 +73,9 @@ class ToolPolicy:
     def require(self, node: DbtNode) -> DbtNode:
         """The visible node, or ToolInputError saying it is not allowed (the model's request, not our fault)."""
         if not self.allows(node):
-            self.decisions.append(PolicyDecision("refused", node.name, "model not allowed"))
-            raise ToolInputError(f"Not allowed: {node.name} is not among the models you may read.")
+            refusal = self.access.refusal_for(node)
+            self.decisions.append(PolicyDecision("refused", node.name, refusal))
+            raise ToolInputError(refusal)
         return self.visible(node)
 
     def refuse_hidden(self, sql: str, dialect: str) -> None:

@@ -22,6 +22,7 @@ from bot.slack.listeners.home import (
     on_assistant_thread_started,
 )
 from bot.slack.listeners.incident_buttons import on_incident_button
+from bot.slack.listeners.private import PRIVATE_SHORTCUT, on_private_shortcut
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 
 SLASH_COMMAND = "/blueprintdata"
@@ -59,6 +60,11 @@ def register_listeners(app: App, answerer: SlackAnswerer, alerts: ConfiguredAler
     def alerts_command(ack: Ack, command: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
         on_alerts_command(str(command.get("text") or ""), respond, alerts)
+
+    @app.shortcut(PRIVATE_SHORTCUT)
+    def answer_privately(ack: Ack, body: dict[str, Any], respond: Callable[..., Any]) -> None:
+        ack()
+        respond(text=on_private_shortcut(body, answerer), response_type="ephemeral")
 
     _button(app, re.compile(f"^{re.escape(FEEDBACK_ACTION_ID)}"), lambda body: on_feedback(body, answerer))
     _button(app, re.compile(f"^{re.escape(SHOW_SQL_ACTION_ID)}"), lambda body: on_show_sql(body, answerer))

@@ -10,12 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.answering import SlackAnswerer
+from bot.slack.listeners.private import on_private_mention, private_question
 from bot.slack.questions import mentions, question_from_event
 
 
 def on_app_mention(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswerer) -> None:
-    """`@bot question` in a channel: answer in the thread of the mention (the entry gate admitted it)."""
-    answerer.accept(question_from_event(body, event, answerer.bot_user_id), "mention")
+    """`@bot question` in a channel: answer in the thread of the mention (the entry gate admitted it);
+    `@bot privately question`: answer in the asker's DM, under the channel's policy."""
+    question = question_from_event(body, event, answerer.bot_user_id)
+    private = private_question(question.text)
+    if private and not question.is_direct_message:
+        on_private_mention(question, answerer, private)
+        return
+    answerer.accept(question, "mention")
 
 
 def on_message(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswerer) -> None:
@@ -32,6 +39,10 @@ def on_message(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswe
     if not event.get("thread_ts"):
         return
     if answerer.is_bots_thread(question):
+        private = private_question(question.text)
+        if private:
+            on_private_mention(question, answerer, private)
+            return
         answerer.accept(question, "reply")
     else:
         answerer.ignore(question)

@@ -1,11 +1,12 @@
-"""conversations.replies, reactions.add and reactions.remove: reading a thread and reacting to messages."""
+"""conversations.replies, conversations.open, reactions.add and reactions.remove: reading a thread, opening a
+DM with a person, and reacting to messages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tests.fakes.slack.argument_checks import SlackApiError, missing_fields, required_channel
-from tests.fakes.slack.ids import ts_key
+from tests.fakes.slack.ids import dm_channel, ts_key
 from tests.fakes.slack.messages import SlackMessage
 from tests.fakes.slack.web_api import WebApiMethod
 from tests.fakes.slack.workspace import Workspace
@@ -20,6 +21,7 @@ class ConversationMethods:
     def table(self) -> dict[str, WebApiMethod]:
         return {
             "conversations.replies": self.replies,
+            "conversations.open": self.open,
             "reactions.add": self.add_reaction,
             "reactions.remove": self.remove_reaction,
         }
@@ -45,6 +47,26 @@ class ConversationMethods:
             rendered[0]["reply_users"] = sorted({message.user for message in replies})
             rendered[0]["latest_reply"] = replies[-1].ts
         return {"messages": rendered, "has_more": False}
+
+    def open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A DM with one person (the app's own, always the same id): Slack answers `no_op`/`already_open` once
+        it exists; several people would make a group DM, which the app never opens."""
+        if args.get("channel"):  # Resuming a DM by its id.
+            return {"no_op": True, "already_open": True, "channel": {"id": str(args["channel"])}}
+        users = [user for user in str(args.get("users") or "").split(",") if user]
+        if not users:
+            raise SlackApiError("users_list_not_supplied")
+        if len(users) > 1:
+            raise SlackApiError("not_implemented", detail="the fake opens one-to-one DMs only")
+        if not users[0].startswith(("U", "W")):
+            raise SlackApiError("user_not_found")
+        channel = dm_channel(users[0])
+        opened = channel in self.workspace.opened_dms
+        self.workspace.opened_dms.add(channel)
+        found: dict[str, Any] = {"id": channel}
+        if str(args.get("return_im", "")).lower() in {"1", "true"}:
+            found |= {"is_im": True, "user": users[0], "created": 0, "is_user_deleted": False}
+        return {"no_op": opened, "already_open": opened, "channel": found}
 
     def add_reaction(self, args: dict[str, Any]) -> dict[str, Any]:
         message, name = self._reaction_target(args)

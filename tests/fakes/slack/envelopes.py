@@ -1,4 +1,5 @@
-"""What Slack sends the app over Socket Mode: Events API events, slash commands and button clicks."""
+"""What Slack sends the app over Socket Mode: Events API events, slash commands, button clicks and message
+shortcuts."""
 
 from __future__ import annotations
 
@@ -132,6 +133,32 @@ class EnvelopeSender:
             "state": {"values": {}},
             "response_url": self.response_urls.new_url(channel, user, message_ts, thread_ts),
             "actions": [action],
+        }
+        envelope = _envelope("interactive", payload, accepts_response_payload=False)
+        return self.socket_mode.deliver(envelope, connection)
+
+    def send_message_shortcut(
+        self, callback_id: str, *, user: str, channel: str, message_ts: str, connection: int | None = None
+    ) -> str:
+        """Deliver a message shortcut used on a message (envelope "interactive", payload "message_action")."""
+        with self.workspace.lock:
+            stored = self.workspace.history.get((channel, message_ts))
+            message = self.workspace.render(stored) if stored else {"type": "message", "ts": message_ts}
+        app = self.workspace.app
+        payload: dict[str, Any] = {
+            "type": "message_action",
+            "token": app.verification_token,
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": app.team_id, "domain": app.team_domain},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": app.team_id},
+            "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "general"},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": trigger_id(),
+            "response_url": self.response_urls.new_url(channel, user, message_ts, message.get("thread_ts")),
+            "message_ts": message_ts,
+            "message": message,
         }
         envelope = _envelope("interactive", payload, accepts_response_payload=False)
         return self.socket_mode.deliver(envelope, connection)

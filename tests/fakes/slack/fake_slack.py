@@ -299,6 +299,14 @@ class FakeSlack:
             connection=connection,
         )
 
+    def send_message_shortcut(
+        self, callback_id: str, *, user: str, channel: str, message_ts: str, connection: int | None = None
+    ) -> str:
+        """Deliver a message shortcut used on the message at `message_ts` ("interactive", "message_action")."""
+        return self._envelopes.send_message_shortcut(
+            callback_id, user=user, channel=channel, message_ts=message_ts, connection=connection
+        )
+
     def send_disconnect(self, connection: int | None = None, reason: str = "refresh_requested") -> None:
         """Ask a connection to reconnect, as Slack does before recycling a server ("warning" is the other)."""
         self._socket_mode.send_disconnect(connection, reason)

@@ -30,6 +30,8 @@ class Workspace:
         self.statuses: dict[tuple[str, str], list[str]] = {}
         self.prompts: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        # DM channels opened with conversations.open (the first open is no no_op).
+        self.opened_dms: set[str] = set()
 
     # ----------------------------------------------------------------- changing it (lock held)
 

@@ -1,0 +1,131 @@
+"""Private answers: a question asked in a channel (`/blueprintdata private ...`, `@BlueprintData privately
+...`, or the "Answer privately" shortcut on a message) is answered in the asker's DM, under the channel's
+policy.
+
+Why a DM and not an ephemeral reply: Slack cannot update an ephemeral message (chat.update refuses it), so the
+status line and a streamed answer cannot be shown; files (charts, CSV) cannot be shared ephemerally; an
+ephemeral message in a thread shows only in an active thread, and it is gone when Slack reloads or on another
+device, so there is nowhere to ask a follow-up. A DM thread is a normal thread: the answer streams, carries
+its chart, and follow-ups there keep the channel's policy (bot/slack/private_origin.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from agent.errors import StoreError
+from agent.sessions import SessionKey
+from agent.unicode_text import valid_unicode
+from bot.slack import messages
+from bot.slack.answering import SlackAnswerer
+from bot.slack.private_origin import private_session_metadata
+from bot.slack.questions import SlackQuestion, strip_mention
+from bot.slack.rendering.untrusted import plain_untrusted
+
+log = logging.getLogger(__name__)
+
+# The message shortcut's callback_id (deploy/slack-manifest.yaml).
+PRIVATE_SHORTCUT = "answer_privately"
+
+# `private how many ...`, `privately: how many ...`: the keyword, then the question.
+_PRIVATE = re.compile(r"^\s*(?:private|privately)(?:\s*[:,\-]\s*|\s+|$)", re.I)
+
+
+def private_question(text: str) -> str | None:
+    """The question when `text` asks for a private answer ("" when only the keyword is there); else None."""
+    match = _PRIVATE.match(text)
+    return text[match.end() :].strip() if match else None
+
+
+def answer_privately(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str:
+    """Open the asker's DM, post the question there as a new thread that remembers `channel`, and answer it
+    there; returns the DM's channel id. SlackApiError when the DM cannot be opened or posted in."""
+    client = answerer.client
+    dm = str(client.conversations_open(users=user)["channel"]["id"])
+    shown = plain_untrusted(valid_unicode(text))
+    root = client.chat_postMessage(
+        channel=dm, text=messages.PRIVATE_QUESTION.format(channel=channel, text=shown), unfurl_links=False
+    )
+    ts = str(root["ts"])
+    # Opened before the question is accepted: the answer (and every follow-up) finds the channel it came from.
+    answerer.runtime.sessions.open(
+        SessionKey.slack_thread(team_id, dm, ts),
+        metadata=private_session_metadata(
+            team_id=team_id, dm_channel=dm, thread_ts=ts, channel=channel, user=user
+        ),
+    )
+    answerer.accept(
+        SlackQuestion.opening_thread(team_id=team_id, channel=dm, ts=ts, user=user, text=text), "asked"
+    )
+    return dm
+
+
+def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: str) -> None:
+    """`@BlueprintData privately ...` in a channel (or `privately ...` in the bot's thread there): answered in a
+    DM; the thread hears only that it was."""
+    client = answerer.client
+    # The mention was stored on arrival; it is answered elsewhere, so it leaves the inbox here.
+    answerer.inbox.drop(question.message_key)
+    if not answerer.runtime.sessions.claim(f"slack-private:{question.message_key}"):
+        return  # A redelivery of a mention already moved to the DM.
+    failure = _moved_to_dm(
+        answerer, team_id=question.team_id, channel=question.channel, user=question.user, text=text
+    )
+    if failure is not None:
+        _tell_asker(answerer, question, failure)
+        return
+    client.chat_postMessage(
+        channel=question.channel,
+        thread_ts=question.thread_ts,
+        text=messages.PRIVATE_ANSWER_SENT.format(user=question.user),
+        unfurl_links=False,
+    )
+
+
+def on_private_command(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str:
+    """`/blueprintdata private ...`: answered in a DM; returns what to tell the asker (ephemerally)."""
+    if not text:
+        return messages.PRIVATE_NEEDS_QUESTION
+    failure = _moved_to_dm(answerer, team_id=team_id, channel=channel, user=user, text=text)
+    return messages.PRIVATE_ANSWER_COMING if failure is None else failure
+
+
+def _moved_to_dm(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str | None:
+    """`answer_privately`, or what to tell the asker when it could not be done."""
+    try:
+        answer_privately(answerer, team_id=team_id, channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not answer privately: %s", exc.response.get("error"))
+        return messages.PRIVATE_NO_DM
+    except StoreError as exc:  # The DM's session could not be stored: its answer would not know the channel.
+        return exc.message
+    return None
+
+
+def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
+    """The "Answer privately" message shortcut: the message's text, answered to the person who used it in a
+    DM; returns what to tell them (ephemerally)."""
+    message = body.get("message") or {}
+    text = strip_mention(str(message.get("text") or ""), answerer.bot_user_id)
+    return on_private_command(
+        answerer,
+        team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
+        channel=str(body["channel"]["id"]),
+        user=str(body["user"]["id"]),
+        text=text,
+    )
+
+
+def _tell_asker(answerer: SlackAnswerer, question: SlackQuestion, text: str) -> None:
+    try:
+        # In a thread only when there is one: Slack shows an ephemeral reply only in an existing thread.
+        thread = question.thread_ts if question.joins_existing_thread else None
+        answerer.client.chat_postEphemeral(
+            channel=question.channel, user=question.user, thread_ts=thread, text=text
+        )
+    except SlackApiError as exc:
+        log.warning("could not tell the asker: %s", exc.response.get("error"))
