@@ -10,6 +10,10 @@ Each figure is the peak resident set size (ru_maxrss from os.wait4) of one fresh
   - with PostgreSQL (BLUEPRINTDATA_TEST_POSTGRES_URL set): our connector alone fetching the 200 MB value,
     which the server cuts before sending.
 The demo warehouse is built by a first, unmeasured run.
+
+The CLI stays near its floor because a value built in an output column (repeat, lpad, rpad, space) is built
+only as long as the cell cut keeps (tools/warehouse/built_text.py); bare DuckDB shows what it would cost
+otherwise. A value the query goes on to read (length(repeat(...))) is still built whole.
 """
 
 from __future__ import annotations
