@@ -47,7 +47,10 @@ def _output_projections(query: exp.Expr) -> list[exp.Expr]:
         return _output_projections(query.this) + _output_projections(query.expression)
     if not isinstance(query, exp.Select) or query.args.get("distinct"):
         return []
-    readers = [query.args[name] for name in _READING_CLAUSES if query.args.get(name)]
+    readers: list[exp.Expr] = []
+    for name in _READING_CLAUSES:
+        clause = query.args.get(name)
+        readers += clause if isinstance(clause, list) else [clause] if clause else []
     outputs = []
     for position, projection in enumerate(query.expressions, start=1):
         value = projection.this if isinstance(projection, exp.Alias) else projection
