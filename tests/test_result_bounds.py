@@ -105,18 +105,25 @@ def test_text_a_column_builds_is_built_only_as_long_as_the_cut_keeps(warehouse_u
     result = warehouse.execute_readonly(
         f"SELECT repeat('ab', {size}) AS twice, lpad('z', {2 * size}, '*-') AS padded_left, "
         f"'k' || rpad(label, {2 * size}, '.') AS padded_right, CASE WHEN id >= 0 THEN space({2 * size}) END "
-        "AS blank, lpad(label, 12, '0') AS short FROM orders WHERE id = 7",
+        f"AS blank, lpad(label, 12, '0') AS short, repeat(label, {size}) AS labels FROM orders WHERE id = 7",
         max_rows=10,
         timeout_seconds=60,
     )
     mark = "… [cut at 100 characters]"
     assert result.rows == [
-        ["ab" * 50 + mark, "*-" * 50 + mark, "korder 7" + "." * 92 + mark, " " * 100 + mark, "00000order 7"]
+        [
+            "ab" * 50 + mark,
+            "*-" * 50 + mark,
+            "korder 7" + "." * 92 + mark,
+            " " * 100 + mark,
+            "00000order 7",
+            ("order 7" * 15)[:100] + mark,
+        ]
     ]
     assert [column.name for column in result.columns] == [
-        "twice", "padded_left", "padded_right", "blank", "short"
+        "twice", "padded_left", "padded_right", "blank", "short", "labels"
     ]  # fmt: skip
-    assert "4 long values cut to 100 characters" in (result.truncation_note or "")
+    assert "5 long values cut to 100 characters" in (result.truncation_note or "")
     warehouse.close()
 
 

@@ -111,24 +111,36 @@ def _bounded_repeat(node: exp.Repeat, keep: int) -> exp.Expr:
     """repeat(s, n): at most as many copies as `keep` characters need; a computed s kept to `keep` characters.
 
     The first `keep` characters of repeat(s, n) are those of repeat(left(s, keep), n), and `keep` copies of a
-    non-empty s are at least `keep` characters; when the SQL fixes the length of s, just enough copies. So a
-    computed s of unknown length is still built up to `keep` squared characters (100 MB at the default), which
-    needs text that long in the warehouse's own data.
+    non-empty s are at least `keep` characters; when the SQL fixes the length of s, or s is a column (cheap to
+    read twice), just enough copies. A computed s of unknown length is still built up to `keep` squared
+    characters (100 MB at the default).
     """
     times = node.args["times"]
     text = _bounded(node.this, keep)
     length = _known_length(text)
     if length == 0:
         return node
-    if length is None:
-        text = exp.Left(this=text.copy(), expression=exp.Literal.number(keep))
-        copies = keep
+    if length is not None:
+        bounded_times = _at_most(times, -(-keep // length))
+    elif isinstance(text, exp.Column):
+        # A column is cheap to read twice: just enough copies of this row's value.
+        bounded_times = _at_most_expression(times, _copies_needed(text, keep))
     else:
-        copies = -(-keep // length)
-    bounded_times = _at_most(times, copies)
+        text = exp.Left(this=text.copy(), expression=exp.Literal.number(keep))
+        bounded_times = _at_most(times, keep)
     if bounded_times is times and text is node.this:
         return node
     return exp.Repeat(this=text.copy(), times=bounded_times)
+
+
+def _copies_needed(text: exp.Expr, keep: int) -> exp.Expr:
+    """How many copies of `text` make at least `keep` characters: (keep - 1) // length + 1, as an integer."""
+    length = exp.Greatest(this=exp.Length(this=text.copy()), expressions=[exp.Literal.number(1)])
+    copies = exp.Add(
+        this=exp.IntDiv(this=exp.Literal.number(keep - 1), expression=length),
+        expression=exp.Literal.number(1),
+    )
+    return exp.Cast(this=copies, to=exp.DataType.build("int"))
 
 
 def _known_length(text: exp.Expr) -> int | None:
@@ -188,7 +200,11 @@ def _at_most(size: exp.Expr, limit: int) -> exp.Expr:
     if isinstance(size, exp.Cast) and isinstance(size.this, exp.Literal) and size.this.is_int:
         inner = _at_most(size.this, limit)
         return size if inner is size.this else exp.Cast(this=inner, to=size.to.copy())
-    bound = exp.Literal.number(limit)
+    return _at_most_expression(size, exp.Literal.number(limit))
+
+
+def _at_most_expression(size: exp.Expr, limit: exp.Expr) -> exp.Expr:
+    """CASE WHEN size > limit THEN limit ELSE size END."""
     return exp.Case(
-        ifs=[exp.If(this=exp.GT(this=size.copy(), expression=bound), true=bound.copy())], default=size.copy()
+        ifs=[exp.If(this=exp.GT(this=size.copy(), expression=limit), true=limit.copy())], default=size.copy()
     )
