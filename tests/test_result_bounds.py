@@ -145,6 +145,15 @@ def test_built_text_the_query_reads_is_built_whole(warehouse_url: str) -> None:
         timeout_seconds=30,
     )
     assert sorted(row[1] for row in grouped.rows) == [2500, 2500]
+    if (
+        warehouse.dialect.name == "duckdb"
+    ):  # DuckDB lets the next column and WHERE read a column by its alias.
+        by_alias = warehouse.execute_readonly(
+            "SELECT repeat('x', 20000) AS s, length(s) AS n FROM orders WHERE length(s) = 20000 LIMIT 1",
+            max_rows=10,
+            timeout_seconds=30,
+        )
+        assert by_alias.rows[0][1] == 20000
     warehouse.close()
 
 

@@ -19,8 +19,10 @@ from sqlglot import exp
 
 # Types a cast to which keeps a value's text as it is (so its first characters are still the original's).
 _TEXT_TYPES = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR}
-# Clauses that read a projection's value; a projection they name (by alias, position or expression) is kept.
-_READING_CLAUSES = ("group", "order", "having", "qualify", "windows", "distinct")
+# Clauses that may read a projection's value by its alias or its expression (DuckDB lets WHERE and the other
+# projections name an alias), and those that may name it by position (GROUP BY 1, ORDER BY 1).
+_READING_CLAUSES = ("where", "joins", "group", "order", "having", "qualify", "windows", "distinct")
+_POSITIONAL_CLAUSES = ("group", "order")
 
 
 def bound_built_text(statement: str, dialect: str, max_chars: int) -> str:
@@ -47,26 +49,42 @@ def _output_projections(query: exp.Expr) -> list[exp.Expr]:
         return _output_projections(query.this) + _output_projections(query.expression)
     if not isinstance(query, exp.Select) or query.args.get("distinct"):
         return []
-    readers: list[exp.Expr] = []
-    for name in _READING_CLAUSES:
-        clause = query.args.get(name)
-        readers += clause if isinstance(clause, list) else [clause] if clause else []
+    readers = _clauses(query, _READING_CLAUSES)
+    positions = {
+        _position(item) for clause in _clauses(query, _POSITIONAL_CLAUSES) for item in clause.expressions
+    }
     outputs = []
     for position, projection in enumerate(query.expressions, start=1):
         value = projection.this if isinstance(projection, exp.Alias) else projection
-        if not _read_elsewhere(value, projection.alias_or_name.lower(), position, readers):
+        others = [other for other in query.expressions if other is not projection]
+        if position not in positions and not _read_elsewhere(
+            value, projection.alias_or_name, readers + others
+        ):
             outputs.append(value)
     return outputs
 
 
-def _read_elsewhere(value: exp.Expr, name: str, position: int, readers: list[exp.Expr]) -> bool:
+def _position(item: exp.Expr) -> int | None:
+    """The column position an ORDER BY or GROUP BY item names (`1` in ORDER BY 1 DESC), else None."""
+    value = item.this if isinstance(item, exp.Ordered) else item
+    return int(value.this) if isinstance(value, exp.Literal) and value.is_int else None
+
+
+def _clauses(query: exp.Select, names: tuple[str, ...]) -> list[exp.Expr]:
+    found: list[exp.Expr] = []
+    for name in names:
+        clause = query.args.get(name)
+        found += clause if isinstance(clause, list) else [clause] if clause else []
+    return found
+
+
+def _read_elsewhere(value: exp.Expr, name: str, readers: list[exp.Expr]) -> bool:
+    """Whether any of `readers` holds `value`'s expression, or a column named like its alias."""
     for clause in readers:
         for node in clause.walk():
             if node == value:
                 return True
-            if isinstance(node, exp.Column) and not node.table and node.name.lower() == name:
-                return True
-            if isinstance(node, exp.Literal) and node.is_int and int(node.this) == position:
+            if isinstance(node, exp.Column) and not node.table and name and node.name.lower() == name.lower():
                 return True
     return False
 
