@@ -199,6 +199,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         project_dir,
         _glossary_source(settings, project_dir),
         load=lambda folder: load_index_cached(folder, index_cache),
+        allowed_functions=settings.allowed_functions,
     )
     provider.current()  # Fail at start, with the dbt command to run, rather than mid-conversation.
     artifacts = DatabaseArtifactWriter(

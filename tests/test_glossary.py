@@ -242,3 +242,76 @@ def test_cli_names_a_bad_glossary_file_in_one_line(demo_cli_env: dict[str, str],
     stderr = " ".join(result.stderr.split())  # the terminal wraps long lines
     assert "metrics[0] 'net_sales' refers to dbt metric 'revnue'" in stderr and str(bad) in stderr
     assert "Traceback" not in result.stderr
+
+
+# Metrics whose SQL could never run, each with what its one line must say.
+_UNRUNNABLE = {
+    "deletes": ("sql: DELETE FROM fct_orders", "DELETE is not a read-only query"),
+    "two_statements": ("sql: SELECT 1; SELECT 2", "found 2 statements"),
+    "reads_the_environment": ("sql: SELECT getenv('HOME')", "getenv() is not a function known to be free"),
+    "reads_a_file": ("sql: SELECT * FROM read_text('/etc/passwd')", "read_text() is not a function"),
+    "own_function": ("expression: my_udf(net_revenue)\n    model: fct_orders", "my_udf() is not a function"),
+    "statement_in_expression": (
+        "expression: 'count(*) FROM fct_orders; DROP TABLE fct_orders'\n    model: fct_orders",
+        "Could not parse the SQL",
+    ),
+    "query_in_expression": (
+        "expression: '1) AS v FROM dim_customers UNION ALL SELECT (1'\n    model: fct_orders",
+        "its expression is not one SQL expression",
+    ),
+}
+
+
+def _glossary_with_unrunnable_metrics(path: Path) -> Path:
+    bad = "".join(f"  - name: {name}\n    {computation}\n" for name, (computation, _) in _UNRUNNABLE.items())
+    return write(
+        path,
+        "terms:\n  - {name: buyer, definition: Someone who ordered., models: [dim_customers]}\n"
+        "metrics:\n  - name: order_total\n    sql: SELECT sum(net_revenue) FROM fct_orders\n"
+        f"{bad}  - name: refund_share\n    expression: avg(case when is_refunded then 1.0 else 0.0 end)\n"
+        "    model: fct_orders\n",
+    )
+
+
+def test_metrics_that_could_never_run_are_left_out_at_load_in_one_line_each(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _glossary_with_unrunnable_metrics(project / DEFAULT_GLOSSARY_NAME)
+    index = demo_provider(project).current()  # At start too: one bad metric does not stop the rest.
+    kept = [entry.name for entry in index.glossary.entries]
+    assert kept == ["buyer", "order_total", "refund_share"]
+    refused = [warning for warning in index.warnings if "can never run" in warning]
+    assert len(refused) == len(_UNRUNNABLE)
+    for position, (name, (_, reason)) in enumerate(_UNRUNNABLE.items(), start=1):
+        line = next(warning for warning in refused if f"'{name}'" in warning)
+        assert line.startswith(
+            f"glossary {path}: metrics[{position}] '{name}' can never run, so it is left out"
+        )
+        assert reason in line and "\n" not in line, line
+    assert "BLUEPRINTDATA_ALLOWED_FUNCTIONS" in next(w for w in refused if "'own_function'" in w)
+    assert "'deletes' can never run" in caplog.text  # logged as it is loaded
+
+
+def test_functions_the_user_allows_are_allowed_in_glossary_metrics(project: Path) -> None:
+    _glossary_with_unrunnable_metrics(project / DEFAULT_GLOSSARY_NAME)
+    provider = DbtIndexProvider(
+        project,
+        GlossarySource(project / DEFAULT_GLOSSARY_NAME, required=False),
+        allowed_functions=frozenset({"my_udf"}),
+    )
+    index = provider.current()
+    assert index.glossary.find("own_function") is not None and index.glossary.find("deletes") is None
+
+
+def test_cli_keeps_answering_with_an_unrunnable_metric_in_the_glossary(
+    demo_cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = _glossary_with_unrunnable_metrics(tmp_path / "glossary.yml")
+    env = {**demo_cli_env, "BLUEPRINTDATA_GLOSSARY_FILE": str(path)}
+    result = run_cli("-v", "chat", "--json", env=env, stdin="/describe order_total\n/describe deletes\n")
+    assert result.returncode != 2 and "Traceback" not in result.stderr, result.stderr
+    finals = [str(e["text"]) for e in events_of(result.stdout) if e["type"] == "final"]
+    assert finals[0].startswith("Glossary metric order_total")
+    assert "Glossary metric deletes" not in " ".join(finals)
+    stderr = " ".join(result.stderr.split())
+    assert f"{path}: metrics[1] 'deletes' can never run" in stderr

@@ -97,6 +97,66 @@ def test_long_cells_are_cut_by_the_database_and_marked(warehouse_url: str) -> No
     warehouse.close()
 
 
+def test_text_a_column_builds_is_built_only_as_long_as_the_cut_keeps(warehouse_url: str) -> None:
+    warehouse = warehouse_for(warehouse_url, max_cell_chars=100)
+    # 1.2 billion characters: PostgreSQL refuses to build a value over 1 GB ("requested length too large"),
+    # so an answer at all proves the database built only what the cut keeps.
+    size = 600_000_000
+    result = warehouse.execute_readonly(
+        f"SELECT repeat('ab', {size}) AS twice, lpad('z', {2 * size}, '*-') AS padded_left, "
+        f"'k' || rpad(label, {2 * size}, '.') AS padded_right, CASE WHEN id >= 0 THEN space({2 * size}) END "
+        f"AS blank, lpad(label, 12, '0') AS short, repeat(label, {size}) AS labels FROM orders WHERE id = 7",
+        max_rows=10,
+        timeout_seconds=60,
+    )
+    mark = "… [cut at 100 characters]"
+    assert result.rows == [
+        [
+            "ab" * 50 + mark,
+            "*-" * 50 + mark,
+            "korder 7" + "." * 92 + mark,
+            " " * 100 + mark,
+            "00000order 7",
+            ("order 7" * 15)[:100] + mark,
+        ]
+    ]
+    assert [column.name for column in result.columns] == [
+        "twice", "padded_left", "padded_right", "blank", "short", "labels"
+    ]  # fmt: skip
+    assert "5 long values cut to 100 characters" in (result.truncation_note or "")
+    warehouse.close()
+
+
+def test_built_text_the_query_reads_is_built_whole(warehouse_url: str) -> None:
+    warehouse = warehouse_for(warehouse_url, max_cell_chars=100)
+    # Its length, a NULL size and a short pad are the query's answer: nothing is bounded there.
+    result = warehouse.execute_readonly(
+        "SELECT length(repeat('x', 20000)) AS n, repeat('x', CAST(id AS INTEGER)) AS by_id, "
+        "lpad('7', CAST(NULL AS INTEGER), '0') AS no_size, rpad(label, CAST(NULL AS INTEGER)) AS no_size_either "
+        "FROM orders WHERE id = 3",
+        max_rows=10,
+        timeout_seconds=30,
+    )
+    assert result.rows == [[20000, "xxx", None, None]] and not result.truncated
+    # Grouped by the built value: two groups that differ only past the cut stay two groups.
+    grouped = warehouse.execute_readonly(
+        "SELECT repeat('y', 20000 + CAST(id % 2 AS INTEGER)) AS s, count(*) AS c FROM orders GROUP BY s",
+        max_rows=10,
+        timeout_seconds=30,
+    )
+    assert sorted(row[1] for row in grouped.rows) == [2500, 2500]
+    if (
+        warehouse.dialect.name == "duckdb"
+    ):  # DuckDB lets the next column and WHERE read a column by its alias.
+        by_alias = warehouse.execute_readonly(
+            "SELECT repeat('x', 20000) AS s, length(s) AS n FROM orders WHERE length(s) = 20000 LIMIT 1",
+            max_rows=10,
+            timeout_seconds=30,
+        )
+        assert by_alias.rows[0][1] == 20000
+    warehouse.close()
+
+
 def test_bigquery_results_are_bounded_alike(bigquery_fake: FakeBigQuery) -> None:
     bigquery_fake.execute(
         "CREATE SCHEMA shop; CREATE TABLE shop.notes AS SELECT range AS id, repeat('n', 3000) AS body FROM range(500)"

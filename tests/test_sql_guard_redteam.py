@@ -23,6 +23,7 @@ from sqlglot import exp
 from agent.settings import Settings
 from agent.tool_config import tool_limits, warehouse_config
 from tests.redteam.benign_statements import BENIGN, SETUP
+from tests.redteam.harmless_statements import HARMLESS_DUCKDB, HARMLESS_POSTGRES
 from tests.redteam.other_dialects import HOSTILE_BIGQUERY, HOSTILE_DUCKDB
 from tests.redteam.postgres_statements import HOSTILE_POSTGRES
 from tools.errors import ToolInputError
@@ -49,6 +50,7 @@ def _short(value: object) -> str:
 def test_the_corpus_is_large_enough() -> None:
     assert len(HOSTILE_POSTGRES) >= 150
     assert len(HOSTILE_DUCKDB) >= 40 and len(HOSTILE_BIGQUERY) >= 10
+    assert len(HARMLESS_POSTGRES) >= 10 and len(HARMLESS_DUCKDB) >= 10
     assert all(len(BENIGN[dialect]) >= 15 for dialect in ("postgres", "duckdb", "bigquery"))
 
 
@@ -102,21 +104,94 @@ def test_benign_duckdb_queries_run_through_the_product_connector(tmp_path: Path)
         warehouse.close()
 
 
-def test_hostile_duckdb_statements_through_run_query_leave_the_file_unchanged(
-    tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
+_DUCKDB_CHECKSUM = "SELECT count(*), sum(amount), string_agg(status, ',' ORDER BY id) FROM orders"
+
+
+def _duckdb_warehouse_set_up(tmp_path: Path) -> SqlAlchemyWarehouse:
+    """The product's connector on a DuckDB file holding the SETUP tables."""
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as connection:
         for statement in SETUP["duckdb"]:
             connection.execute(statement)
-    warehouse = _warehouse(f"duckdb:///{path}")
-    checksum = "SELECT count(*), sum(amount), string_agg(status, ',' ORDER BY id) FROM orders"
-    before = warehouse.execute_readonly(checksum, max_rows=1, timeout_seconds=10).rows
+    return _warehouse(f"duckdb:///{path}")
+
+
+def test_hostile_duckdb_statements_through_run_query_leave_the_file_unchanged(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    warehouse = _duckdb_warehouse_set_up(tmp_path)
+    before = warehouse.execute_readonly(_DUCKDB_CHECKSUM, max_rows=1, timeout_seconds=10).rows
     context = _context(warehouse, make_settings())
     for sql, _named in HOSTILE_DUCKDB:
         with pytest.raises(ToolInputError):
             run_query(context, RunQueryInput(sql=sql))
-    assert warehouse.execute_readonly(checksum, max_rows=1, timeout_seconds=10).rows == before
+    assert warehouse.execute_readonly(_DUCKDB_CHECKSUM, max_rows=1, timeout_seconds=10).rows == before
+    warehouse.close()
+
+
+def _harmless_outcome(context: ToolContext, sql: str) -> str:
+    """What a harmless statement did: its summary, or the database's own error (also harmless)."""
+    check_read_only(sql, context.warehouse.dialect.sqlglot_name)  # The guard lets it through...
+    try:
+        output = run_query(context, RunQueryInput(sql=sql))
+    except ToolInputError as exc:
+        return f"error: {exc.message}"
+    return output.summary
+
+
+def _assert_built_values_were_cut(outcomes: dict[str, str]) -> None:
+    built = {sql: outcome for sql, outcome in outcomes.items() if re.search(r"(repeat|lpad)\(.*\d{9}", sql)}
+    assert len(built) >= 2
+    for sql, outcome in built.items():
+        assert "cut to 10,000 characters" in outcome, (sql, outcome)
+
+
+def test_harmless_duckdb_statements_run_and_leave_the_file_unchanged(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    warehouse = _duckdb_warehouse_set_up(tmp_path)
+    before = warehouse.execute_readonly(_DUCKDB_CHECKSUM, max_rows=1, timeout_seconds=10).rows
+    context = _context(warehouse, make_settings())
+    outcomes = {sql: _harmless_outcome(context, sql) for sql in HARMLESS_DUCKDB}
+    # ...and it does nothing: the data is unchanged, values of 2 GB were built only as long as the cut keeps.
+    assert warehouse.execute_readonly(_DUCKDB_CHECKSUM, max_rows=1, timeout_seconds=10).rows == before
+    _assert_built_values_were_cut(outcomes)
+    assert "error" not in outcomes["SELECT $$; DROP TABLE orders; $$ AS quoted"]
+    assert outcomes["SELECT * FROM range(1000000000000) AS t(x)"].startswith("10,000 rows (truncated")
+    warehouse.close()
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql"),
+    [
+        ("duckdb", "SELECT count(*) FROM range(1000000000000) AS t(x) WHERE x % 7 = 3"),
+        pytest.param(
+            "postgres",
+            "SELECT count(*) FROM generate_series(1, 10000000000) AS g",
+            marks=pytest.mark.postgres,
+        ),
+    ],
+)
+def test_a_query_that_would_run_for_hours_is_stopped_at_the_time_limit(
+    dialect: str,
+    sql: str,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    request: pytest.FixtureRequest,
+) -> None:
+    url = (
+        f"duckdb:///{tmp_path / 'empty.duckdb'}"
+        if dialect == "duckdb"
+        else request.getfixturevalue("postgres_url")
+    )
+    if dialect == "duckdb":
+        duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    warehouse = _warehouse(url)
+    context = _context(warehouse, make_settings(query_timeout_seconds=1))
+    started = time.perf_counter()
+    with pytest.raises(ToolInputError, match="longer than 1 s and was stopped"):
+        run_query(context, RunQueryInput(sql=sql))
+    assert time.perf_counter() - started < 15
     warehouse.close()
 
 
@@ -371,3 +446,18 @@ def test_the_harm_checks_see_harm_when_the_guard_is_bypassed(
     after = server.state()
     assert after["canary"] is False and before["canary"] is True
     assert after["stats_reset"] != before["stats_reset"]
+
+
+@pytest.mark.postgres
+def test_harmless_postgres_statements_run_and_leave_the_server_unharmed(
+    superuser_warehouse: tuple[SqlAlchemyWarehouse, PostgresServer], make_settings: Callable[..., Settings]
+) -> None:
+    warehouse, server = superuser_warehouse
+    before = server.state()
+    context = _context(warehouse, make_settings())
+    outcomes = {sql: _harmless_outcome(context, sql) for sql in HARMLESS_POSTGRES}
+    assert server.state() == before
+    # Over PostgreSQL's 1 GB value limit: an answer at all shows only what the cut keeps was built.
+    _assert_built_values_were_cut(outcomes)
+    assert "error" not in outcomes["SELECT $$; DELETE FROM orders; $$ AS quoted"]
+    assert outcomes["SELECT pg_stat_reset FROM orders"].startswith("error: The warehouse rejected the query")

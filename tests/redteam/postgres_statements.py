@@ -261,6 +261,77 @@ _DISGUISES = [
     ("SELECT '" + "x" * 200_000 + "'", "characters long"),
 ]
 
+
+# Locks, sessions, transactions and prepared statements beyond the plain ones above.
+_LOCKS_AND_SESSIONS = [
+    ("SELECT * FROM orders FOR SHARE", "locking"),
+    ("SELECT * FROM orders FOR UPDATE NOWAIT", "locking"),
+    ("SELECT * FROM orders FOR UPDATE SKIP LOCKED", "locking"),
+    ("SELECT * FROM orders o FOR UPDATE OF o", "locking"),
+    ("SELECT * FROM (SELECT * FROM orders FOR UPDATE) s", "locking"),
+    ("SELECT pg_advisory_xact_lock_shared(42)", "pg_advisory_xact_lock_shared"),
+    ("SELECT txid_current_if_assigned()", "txid_current_if_assigned"),
+    ("SELECT pg_current_xact_id_if_assigned()", "pg_current_xact_id_if_assigned"),
+    ("SELECT pg_backend_pid()", "pg_backend_pid"),
+    ("SELECT pg_stat_get_activity(NULL)", "pg_stat_get_activity"),
+    ("SELECT pg_stat_clear_snapshot()", "pg_stat_clear_snapshot"),
+    ("SELECT current_query()", "current_query"),
+    ("SHOW data_directory", "show"),
+    ("SHOW ALL", "show"),
+    ("DEALLOCATE ALL", ""),
+    ("EXECUTE p(1)", "execute"),
+    ("PREPARE TRANSACTION 'bp'", "prepare"),
+    ("COMMIT PREPARED 'bp'", ""),
+    ("SAVEPOINT a", "savepoint"),
+    ("DISCARD ALL", ""),
+    ("REFRESH MATERIALIZED VIEW m", "refresh"),
+    ("GRANT ALL ON orders TO PUBLIC", "grant"),
+    ("REVOKE SELECT ON orders FROM PUBLIC", "revoke"),
+    ("SELECT pg_notify('bp', (SELECT string_agg(label, ',') FROM orders))", "pg_notify"),
+    ("SELECT nextval(pg_get_serial_sequence('orders', 'id'))", "nextval"),
+    ("SELECT brin_summarize_new_values(16384)", "brin_summarize_new_values"),
+    ("SELECT gin_clean_pending_list(16384)", "gin_clean_pending_list"),
+]
+
+# Server internals, large objects, files and SQL text reached by routes not listed above.
+_MORE_SERVER_READS = [
+    ("SELECT * FROM pg_locks", "pg_locks"),
+    ("SELECT * FROM pg_stats", "pg_stats"),
+    ("SELECT * FROM pg_statistic", "pg_statistic"),
+    ("SELECT * FROM pg_prepared_xacts", "pg_prepared_xacts"),
+    ("SELECT * FROM pg_stat_statements", "pg_stat_statements"),
+    ("SELECT lo_creat(-1)", "lo_creat"),
+    ("SELECT lo_open(16384, 131072)", "lo_open"),
+    ("SELECT loread(0, 10)", "loread"),
+    ("SELECT (pg_ls_dir('.')).*", "pg_ls_dir"),
+    ("SELECT * FROM pg_read_file('/etc/passwd') AS f(x)", "pg_read_file"),
+    ("SELECT pg_read_file(current_setting('data_directory') || '/PG_VERSION')", "pg_read_file"),
+    ("SELECT pg_catalog.current_setting('data_directory')", "current_setting"),
+    ("SELECT pg_catalog.set_config('a.b', 'c', false)", "set_config"),
+    ("SELECT pg_catalog.pg_sleep(1)", "pg_sleep"),
+    ("SELECT dblink_get_result('c')", "dblink_get_result"),
+    ("SELECT pg_get_functiondef(1)", "pg_get_functiondef"),
+    ("SELECT inet_client_addr()", "inet_client_addr"),
+    ("SELECT pg_postmaster_start_time()", "pg_postmaster_start_time"),
+    ("SELECT * FROM ts_stat('SELECT to_tsvector(label) FROM orders')", "ts_stat"),
+    ("SELECT query_to_xml_and_xmlschema('SELECT 1', true, true, '')", "query_to_xml_and_xmlschema"),
+    ("SELECT * FROM XMLTABLE('/a' PASSING pg_read_file('x') COLUMNS a text)", "pg_read_file"),
+    ("SELECT * FROM JSON_TABLE(pg_read_file('x')::jsonb, '$' COLUMNS (a text))", "pg_read_file"),
+]
+
+# Clauses a scan for the SELECT list would miss, and quoting that hides where a statement ends.
+_HIDING_PLACES = [
+    ("SELECT * FROM orders WINDOW w AS (ORDER BY pg_stat_reset())", "pg_stat_reset"),
+    ("SELECT * FROM orders FETCH FIRST (SELECT pg_stat_reset()::text::int) ROWS ONLY", "pg_stat_reset"),
+    ("SELECT * FROM (VALUES (pg_sleep(1))) v", "pg_sleep"),
+    ("SELECT 1 FROM orders GROUP BY GROUPING SETS ((pg_stat_reset()))", "pg_stat_reset"),
+    ("WITH x AS MATERIALIZED (SELECT pg_stat_reset()) SELECT 1", "pg_stat_reset"),
+    ('SELECT * FROM U&"\\0070g_shadow"', "could not parse"),
+    ("SELECT $a$x$a$; DROP TABLE orders; --", "statements"),
+    ("SELECT 1 -- $$\n; DELETE FROM orders; -- $$", "statements"),
+    ("SELECT 'a'';DELETE FROM orders;--'; DELETE FROM orders", "2 statements"),
+]
+
 HOSTILE_POSTGRES: list[tuple[str, str]] = (
     _ADMIN_FUNCTIONS
     + _FILES_AND_NETWORK
@@ -268,4 +339,7 @@ HOSTILE_POSTGRES: list[tuple[str, str]] = (
     + _STATE_CHANGING_FUNCTIONS
     + _STATEMENTS
     + _DISGUISES
+    + _LOCKS_AND_SESSIONS
+    + _MORE_SERVER_READS
+    + _HIDING_PLACES
 )

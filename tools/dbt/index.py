@@ -23,6 +23,7 @@ from tools.dbt.semantic import build_metrics, build_saved_queries
 from tools.dbt.values import TopValues
 from tools.errors import DbtArtifactError, ToolInputError
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
+from tools.glossary.guarding import guard_glossary
 from tools.schema_check import KnownTable
 
 _PROMPT_METRICS = 10
@@ -131,12 +132,18 @@ class DbtIndex:
         """The models a glossary entry points at: named in it, read by its SQL, or under its dbt metric."""
         return self._glossary_nodes.get(entry.name, ())
 
-    def with_glossary(self, glossary: Glossary, *, strict: bool = True) -> DbtIndex:
+    def with_glossary(
+        self, glossary: Glossary, *, strict: bool = True, allowed_functions: frozenset[str] = frozenset()
+    ) -> DbtIndex:
         """This index, also knowing the team's glossary (a shallow copy: the glossary reloads on its own).
 
         Names of models and dbt metrics the glossary uses must exist: strict raises GlossaryError naming each
-        unknown one; otherwise they are left out and reported as warnings.
+        unknown one; otherwise they are left out and reported as warnings. Metrics whose SQL the guard refuses
+        in this project's dialect (with the user's `allowed_functions`) are left out with a warning, strict or
+        not: one bad metric must not stop the rest.
         """
+        guarded = guard_glossary(glossary, self.sql_dialect(), allowed_functions)
+        glossary = guarded.glossary
         nodes: dict[str, tuple[str, ...]] = {}
         metrics: dict[str, str] = {}
         problems: list[str] = []
@@ -171,8 +178,18 @@ class DbtIndex:
         view.glossary = glossary
         view._glossary_nodes = nodes
         view._glossary_metrics = metrics
-        view.warnings = self.warnings + [f"glossary {glossary.path}: {problem}" for problem in problems]
+        view.warnings = self.warnings + [
+            f"glossary {glossary.path}: {problem}" for problem in [*guarded.problems, *problems]
+        ]
         return view
+
+    def sql_dialect(self) -> str:
+        """The sqlglot dialect of the project's warehouse, by its dbt adapter type (the adapter's own name when
+        no dialect of ours serves it)."""
+        from tools.warehouse.dialects.registry import REGISTERED  # the connectors' modules, only when asked
+
+        served = (d.sqlglot_name for d in REGISTERED if self.adapter_type in d.dbt_adapter_types)
+        return next(served, self.adapter_type)
 
     def _missing(self, name: str) -> str:
         close = difflib.get_close_matches(name.lower(), [n.name for n in self._nodes], n=3, cutoff=0.6)
@@ -250,9 +267,14 @@ class DbtIndexProvider:
         project_dir: Path,
         glossary: GlossarySource | None = None,
         load: Callable[[Path], DbtIndex] = load_index,
+        allowed_functions: frozenset[str] = frozenset(),
     ) -> None:
-        """`load` builds the index of a project dir: load_index, or index_cache's cached loader."""
+        """`load` builds the index of a project dir: load_index, or index_cache's cached loader.
+
+        `allowed_functions` (BLUEPRINTDATA_ALLOWED_FUNCTIONS) are allowed in the glossary's metric SQL too.
+        """
         self._project_dir = project_dir
+        self._allowed_functions = allowed_functions
         self._load = load
         self._glossary_source = glossary
         self._lock = threading.Lock()
@@ -281,16 +303,18 @@ class DbtIndexProvider:
                 self._stamp = stamp
             glossary = self._glossary_source.current() if self._glossary_source else None
             if self._index is None or glossary is not self._glossary:
-                self._index = self._link(self._base, glossary, strict=first)
+                self._index = self._link(self._base, glossary, strict=first, allowed=self._allowed_functions)
                 self._glossary = glossary
             return self._index
 
     @staticmethod
-    def _link(base: DbtIndex, glossary: Glossary | None, *, strict: bool) -> DbtIndex:
+    def _link(
+        base: DbtIndex, glossary: Glossary | None, *, strict: bool, allowed: frozenset[str]
+    ) -> DbtIndex:
         """The index with its glossary: at start an unknown name fails; later it is a warning, not an outage."""
         if glossary is None:
             return base
-        index = base.with_glossary(glossary, strict=strict)
+        index = base.with_glossary(glossary, strict=strict, allowed_functions=allowed)
         for warning in index.warnings[len(base.warnings) :]:
             logger.warning("%s", warning)
         return index

@@ -39,6 +39,11 @@ _IMPURE_TYPED = tuple(
 )
 
 
+# Functions known pure only as a table in FROM, where they stream rows: DuckDB runs in our own process, and as
+# a value `range(200000000)` builds the whole list in its memory first (14 GB), which no memory limit counts.
+TABLE_ONLY = {"duckdb": frozenset({"range", "generate_series"})}
+
+
 def check_function(node: exp.Func, dialect: str, user_allowed: frozenset[str], sql: str) -> None:
     """Raise SqlRefused unless the call `node` is known pure in `dialect` or allowed by the user."""
     qualifier = function_qualifier(node)
@@ -46,6 +51,12 @@ def check_function(node: exp.Func, dialect: str, user_allowed: frozenset[str], s
     written = f"{qualifier}.{name}" if qualifier else name
     if written in user_allowed:
         return
+    if name in TABLE_ONLY.get(dialect, frozenset()) and not _is_table_source(node):
+        raise refuse(
+            f"range() and generate_series() outside FROM build their whole list in memory in {dialect}; use "
+            "them as a table (FROM range(n) AS t(x)) and aggregate the rows",
+            sql,
+        )
     if isinstance(node, _NAMED_BY_AUTHOR):
         known = name in BY_DIALECT.get(dialect, frozenset())
     else:
@@ -53,6 +64,11 @@ def check_function(node: exp.Func, dialect: str, user_allowed: frozenset[str], s
     if known and (not qualifier or qualifier in SYSTEM_FUNCTION_SCHEMAS.get(dialect, frozenset())):
         return
     raise function_refusal(written, dialect, sql)
+
+
+def _is_table_source(node: exp.Func) -> bool:
+    parent = node.parent
+    return isinstance(parent, exp.Table) and parent.this is node
 
 
 def function_refusal(written: str, dialect: str, sql: str) -> SqlRefused:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import WarehouseError
+from tools.warehouse.profile_shapes import check_target, profile_outputs, project_profile_name
 
 
 class _MissingVariable(Exception):
@@ -41,18 +42,31 @@ def _render_yaml(path: Path) -> Any:
 
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     try:
-        text = environment.from_string(path.read_text()).render(env_var=_env_var)
+        text = environment.from_string(path.read_text(encoding="utf-8")).render(env_var=_env_var)
     except _MissingVariable as exc:
         raise WarehouseError(
             f"{path} uses env_var('{exc.args[0]}'), which is not set and has no default. Set it, or give "
             "BLUEPRINTDATA_WAREHOUSE_URL."
         ) from None
+    except UnicodeDecodeError as exc:
+        raise WarehouseError(
+            f"{path} is not UTF-8 text (byte {exc.start}); it is not a dbt YAML file."
+        ) from None
     except jinja2.TemplateError as exc:
         raise WarehouseError(f"Cannot render {path}: {exc}.") from None
+    except RecursionError:
+        raise WarehouseError(f"Cannot render {path}: it nests too deeply.") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise WarehouseError(f"{path} is not valid YAML: {exc}.") from None
+        # Where and what, never the snippet of the file PyYAML quotes: that line may hold a password.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise WarehouseError(
+            f"{path} is not valid YAML{where}: {getattr(exc, 'problem', None) or getattr(exc, 'reason', None) or type(exc).__name__}."
+        ) from None
+    except RecursionError:
+        raise WarehouseError(f"{path} is not valid YAML: it nests too deeply.") from None
 
 
 def profile_target(project_dir: Path, profiles_dir: Path | None, target: str | None) -> dict[str, Any]:
@@ -60,20 +74,15 @@ def profile_target(project_dir: Path, profiles_dir: Path | None, target: str | N
     project_file = project_dir / "dbt_project.yml"
     if not project_file.exists():
         raise WarehouseError(f"{project_dir} has no dbt_project.yml, so its dbt profile is unknown.")
-    project = _render_yaml(project_file) or {}
-    profile_name = project.get("profile")
+    profile_name = project_profile_name(_render_yaml(project_file), project_file)
     path = find_profiles_file(project_dir, profiles_dir)
-    profiles = _render_yaml(path) or {}
-    profile = profiles.get(profile_name) if profile_name else None
-    if not isinstance(profile, dict):
-        raise WarehouseError(f"Profile {profile_name!r} (from dbt_project.yml) is not in {path}.")
-    chosen = target or profile.get("target")
-    outputs = profile.get("outputs") or {}
+    outputs, default_target = profile_outputs(_render_yaml(path), path, profile_name)
+    chosen = target or default_target
     if chosen not in outputs:
         raise WarehouseError(
-            f"Target {chosen!r} is not in profile {profile_name!r} ({path}); targets: {', '.join(outputs)}. "
+            f"Target {chosen!r} is not in profile {profile_name!r} ({path}); targets: {', '.join(map(str, outputs))}. "
             "Set BLUEPRINTDATA_DBT_TARGET."
         )
-    output = dict(outputs[chosen])
+    output = check_target(outputs[chosen], path, f"{profile_name}.outputs.{chosen}")
     output["_source"] = f"{path} (profile {profile_name}, target {chosen})"
     return output

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tools.errors import ToolInputError, WarehouseError
 from tools.results import Column, QueryResult
+from tools.warehouse.built_text import bound_built_text
 from tools.warehouse.cell_cut import cells_cut_sql, is_query
 from tools.warehouse.messages import query_timed_out
 from tools.warehouse.result_budget import FETCH_BATCH_ROWS, ResultBudget, ResultLimits
@@ -108,13 +109,21 @@ class SqlAlchemyWarehouse:
     def _cells_cut(
         self, connection: sa.Connection, cursor: Any, statement: str
     ) -> tuple[str, list[Column] | None]:
-        """The statement with its long text columns cut by the database, and its columns found without rows."""
+        """The statement with its long text columns cut by the database, and its columns found without rows.
+
+        Text its columns build (repeat, lpad, rpad) is first bounded to what the cut keeps, so the database does
+        not build a 200 MB value only to send its first characters; the columns' names are the original's.
+        """
         if not is_query(statement, self._dialect.sqlglot_name):
             return statement, None  # Nothing to cut, and the read-only connection refuses it if it writes.
         raw = connection.connection.dbapi_connection
-        columns = self._dialect.result_columns(cursor, raw, statement)
-        cut = cells_cut_sql(statement, columns, self._dialect, self._result_limits.max_cell_chars)
-        return cut, columns
+        max_chars = self._result_limits.max_cell_chars
+        bounded = bound_built_text(statement, self._dialect.sqlglot_name, max_chars)
+        # The original's names where finding them runs nothing (DuckDB's DESCRIBE); elsewhere the bounded
+        # statement's, since PostgreSQL folds constants even under LIMIT 0 and would build the value after all.
+        described = statement if self._dialect.describes_without_running else bounded
+        columns = self._dialect.result_columns(cursor, raw, described)
+        return cells_cut_sql(bounded, columns, self._dialect, max_chars), columns
 
     @contextmanager
     def _connection(self) -> Iterator[sa.Connection]:

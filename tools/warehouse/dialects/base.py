@@ -134,6 +134,9 @@ class SqlAlchemyDialect(WarehouseDialect):
         """A result column's type name from the cursor description's type code."""
         return str(type_code)
 
+    # Whether result_columns binds the statement without evaluating anything in it (not even constants).
+    describes_without_running: ClassVar[bool] = False
+
     def result_columns(self, cursor: Any, dbapi_connection: Any, statement: str) -> list[Column]:
         """The names and types of the columns `statement` returns, from a run that returns no rows."""
         cursor.execute(shape_sql(statement, self.sqlglot_name))

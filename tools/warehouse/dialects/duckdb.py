@@ -37,6 +37,8 @@ class DuckDbDialect(SqlAlchemyDialect):
         # extension access, so it cannot read outside the warehouse either.
         return {"read_only": True, "config": {"enable_external_access": False}}
 
+    describes_without_running = True
+
     def result_columns(self, cursor: Any, dbapi_connection: Any, statement: str) -> list[Column]:
         # DESCRIBE binds without running: DuckDB folds constants even under LIMIT 0, so a `repeat('x', 2e8)`
         # would be computed (and its memory taken) once more just to learn its type.
