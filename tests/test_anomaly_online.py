@@ -122,3 +122,20 @@ def test_an_outage_of_five_minute_points_is_one_incident_with_a_start_and_an_end
     incident = detection.incidents[0]
     assert (incident.start, incident.end) == (times[outage.start], times[outage.stop - 1])
     assert incident.direction == "below" and incident.findings == len(detection.findings)
+
+
+def test_an_irregular_sampler_is_compared_with_its_past_despite_holes_in_the_grid() -> None:
+    # Readings every 4–11 minutes on a 5-minute grid leave about a third of the grid empty; a phase a day back
+    # that fell in a hole takes the reading just before it, so (almost) every point after the first day and a
+    # quarter is judged, and a jump on day three is found.
+    rng = np.random.default_rng(8)
+    minutes = np.cumsum(rng.choice([4.0, 5.0, 6.0, 10.0, 11.0], 1000))
+    times = [datetime(2024, 6, 3) + timedelta(minutes=float(minute)) for minute in minutes]
+    values = 50 + 10 * np.sin(minutes / 1440 * 2 * math.pi) + rng.normal(0, 1, len(times))
+    late = [n for n, moment in enumerate(times) if moment >= datetime(2024, 6, 5, 12)]
+    values[late[0]] += 30
+    detection = detect(times, values.tolist())
+    after_start = [n for n, moment in enumerate(times) if moment >= times[0] + timedelta(days=1.5)]
+    judged = sum(not math.isnan(detection.expected[n]) for n in after_start)
+    assert judged >= 0.95 * len(after_start)
+    assert times[late[0]] in {finding.at for finding in detection.findings}

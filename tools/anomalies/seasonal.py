@@ -116,7 +116,10 @@ class CausalSeasonalModel:
         cycles = self.cycles if self.period > 1 else _RECENT_POINTS
         lags = self.period * np.arange(1, cycles + 1)
         source = np.arange(len(values))[:, None] - lags[None, :]
-        same_phase = np.where(source >= 0, values[np.clip(source, 0, None)], np.nan)
+        # An irregular sampler leaves holes in the grid; a past phase that fell in one takes the last value
+        # before it (within an occasion), so a series sampled every 4-11 minutes is still compared with its past.
+        carried = carry_forward(values, self.occasion_points)
+        same_phase = np.where(source >= 0, carried[np.clip(source, 0, None)], np.nan)
         forecast = _row_medians(same_phase)
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
@@ -162,6 +165,19 @@ class CausalSeasonalModel:
             else np.full(count, np.nan)
             for summary in (bias, spread, routine, level)
         )
+
+
+def carry_forward(values: FloatArray, limit: int) -> FloatArray:
+    """Each gap filled with the last known value before it, for at most `limit` points (longer gaps stay NaN).
+
+    Only earlier values are used, so a lookup into the result is as causal as one into `values`.
+    """
+    if limit <= 0:
+        return values
+    positions = np.arange(len(values))
+    last_known = np.maximum.accumulate(np.where(np.isnan(values), -1, positions))
+    usable = (last_known >= 0) & (positions - last_known <= limit)
+    return np.where(usable, values[np.maximum(last_known, 0)], np.nan)
 
 
 def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
