@@ -121,8 +121,9 @@ class CausalSeasonalModel:
         lags = self.period * np.arange(1, cycles + 1)
         source = np.arange(len(values))[:, None] - lags[None, :]
         # An irregular sampler leaves holes in the grid; a past phase that fell in one takes the last value
-        # before it (within an occasion), so a series sampled every 4-11 minutes is still compared with its past.
-        carried = carry_forward(values, self.occasion_points)
+        # before it within the same occasion (an hour of 5-minute points), so a series sampled every 4-11 minutes
+        # is still compared with its past. Not for days or hours: the day before a missing Monday is a Sunday.
+        carried = carry_forward(values, self.occasion_points - 1)
         same_phase = np.where(source >= 0, carried[np.clip(source, 0, None)], np.nan)
         forecast = _row_medians(same_phase)
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
