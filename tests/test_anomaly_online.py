@@ -122,3 +122,34 @@ def test_an_outage_of_five_minute_points_is_one_incident_with_a_start_and_an_end
     incident = detection.incidents[0]
     assert (incident.start, incident.end) == (times[outage.start], times[outage.stop - 1])
     assert incident.direction == "below" and incident.findings == len(detection.findings)
+
+
+def test_an_irregular_sampler_is_compared_with_its_past_despite_holes_in_the_grid() -> None:
+    # Readings every 4–11 minutes on a 5-minute grid leave about a third of the grid empty; a phase a day back
+    # that fell in a hole takes the reading just before it, so (almost) every point after the first day and a
+    # quarter is judged, and a jump on day three is found.
+    rng = np.random.default_rng(8)
+    minutes = np.cumsum(rng.choice([4.0, 5.0, 6.0, 10.0, 11.0], 1000))
+    times = [datetime(2024, 6, 3) + timedelta(minutes=float(minute)) for minute in minutes]
+    values = 50 + 10 * np.sin(minutes / 1440 * 2 * math.pi) + rng.normal(0, 1, len(times))
+    late = [n for n, moment in enumerate(times) if moment >= datetime(2024, 6, 5, 12)]
+    values[late[0]] += 30
+    detection = detect(times, values.tolist())
+    after_start = [n for n, moment in enumerate(times) if moment >= times[0] + timedelta(days=1.5)]
+    judged = sum(not math.isnan(detection.expected[n]) for n in after_start)
+    assert judged >= 0.95 * len(after_start)
+    assert times[late[0]] in {finding.at for finding in detection.findings}
+
+
+def test_a_nightly_spike_seen_on_half_the_days_so_far_is_routine_on_a_young_series() -> None:
+    rng = np.random.default_rng(9)
+    points = 288 * 4
+    times = [datetime(2024, 5, 6) + timedelta(minutes=5 * n) for n in range(points)]
+    values = 60 + 10 * np.sin(np.arange(points) / 288 * 2 * math.pi) + rng.normal(0, 1, points)
+    # A nightly job at about 03:00, drifting by minutes and no larger than on the first nights.
+    for day, (drift, load) in enumerate(((0, 30), (2, 30), (-1, 25), (3, 25))):
+        values[day * 288 + 36 + drift : day * 288 + 39 + drift] += load
+    values[3 * 288 + 150] += 30  # once, at 12:30 on the fourth day: news
+    detection = detect(times, values.tolist())
+    # Judged from the second day on; on the third night the errors of one night are known, half the days seen.
+    assert [finding.at for finding in detection.findings] == [times[3 * 288 + 150]]

@@ -5,7 +5,9 @@ phase (same weekday, same hour) in the previous cycles, corrected by the median 
 follows a trend); the band around it is `sensitivity` standard deviations of those errors, measured without the
 ones beyond three median absolute deviations (and within a day, at least those of the same hours), and widened
 by Student's t while few are known. So a past outage neither shifts what is expected nor widens the band, and
-every Monday is compared with earlier Mondays. The model is in seasonal.py, the choice of scale (logs, counts) in
+every Monday is compared with earlier Mondays; a daily series' place in the month (the 1st, the 15th, the last
+day) moves its expected value once that place has been clearly different in past months (monthly.py). The model
+is in seasonal.py, the choice of scale (logs, counts) in
 transforms.py. Step, scale and cycle are chosen from the history before each stretch of points (choices.py), so
 one run over a series gives the verdicts a run at every point would; timestamps are put on a grid by the rule in
 timeline.py (nothing is refused).
@@ -27,6 +29,7 @@ from tools.anomalies.choices import Stretch, stretches
 from tools.anomalies.errors import DetectionInputError
 from tools.anomalies.findings import Criteria, Direction, Finding, Incident, group_incidents
 from tools.anomalies.formatting import format_change, format_moment, format_number
+from tools.anomalies.monthly import LOOKBACK_DAYS, month_effects, month_places
 from tools.anomalies.seasonal import CausalSeasonalModel, FloatArray
 from tools.anomalies.timeline import (
     DAY,
@@ -172,9 +175,19 @@ def _judge_stretch(
         day_points=max(1, round(DAY / choices.step)),
     )
     judged = positions[stretch.start :]
+    by_month = choices.step == DAY and choices.period > 1  # daily, once the weekly cycle is known
+    # Day-of-month effects are learnt from the weekly model's errors on the months before, so those are needed too.
     expected_grid, scale_grid = model.fit(
-        grid, sensitivity=sensitivity, scale_floor=transform.scale_floor, first=int(judged[0])
+        grid,
+        sensitivity=sensitivity,
+        scale_floor=transform.scale_floor,
+        first=max(int(judged[0]) - LOOKBACK_DAYS, 0) if by_month else int(judged[0]),
     )
+    if by_month:
+        places = month_places(times[0].date(), len(grid))
+        expected_grid = expected_grid + month_effects(
+            grid - expected_grid, scale_grid, places, int(judged[0])
+        )
     centre, scale = expected_grid[judged], scale_grid[judged]
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.abs(modelled_points[stretch.start :] - centre) / scale

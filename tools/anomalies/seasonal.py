@@ -88,7 +88,8 @@ class CausalSeasonalModel:
         self, errors: FloatArray, bias: FloatArray, first: int
     ) -> tuple[FloatArray, FloatArray]:
         """The spread of past errors at the same time of day (within an hour) over the last `cycles` days, and
-        the largest error at that time of day on `routine_days` of those days.
+        the largest error at that time of day on `routine_days` of those days (on as large a share of the days
+        known, while fewer than `cycles` are).
 
         The pooled spread averages busy hours with quiet nights, so alone it is too narrow for the afternoon;
         this one is NaN until a day of them is known. What recurs at about the same time on several days (a
@@ -105,9 +106,12 @@ class CausalSeasonalModel:
         result[first:] = np.where(enough & (mad > 0), spread, np.nan)
         by_day = np.abs(same_hours - bias[first:, None]).reshape(len(source), self.cycles, len(near))
         day_worst = np.nan_to_num(by_day, nan=0.0).max(axis=2)
-        rank = self.cycles - self.routine_days
+        # On a young series, "three of the last six days" is half of the days seen so far (one of two).
+        days_seen = np.count_nonzero(~np.isnan(by_day).all(axis=2), axis=1)
+        needed = np.maximum(np.ceil(days_seen * self.routine_days / self.cycles), 1).astype(np.int64)
+        rank = np.clip(self.cycles - needed, 0, self.cycles - 1)
         routine: FloatArray = np.full(len(errors), np.nan)
-        routine[first:] = np.partition(day_worst, rank, axis=1)[:, rank]
+        routine[first:] = np.take_along_axis(np.sort(day_worst, axis=1), rank[:, None], axis=1)[:, 0]
         return result, routine
 
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
@@ -116,7 +120,11 @@ class CausalSeasonalModel:
         cycles = self.cycles if self.period > 1 else _RECENT_POINTS
         lags = self.period * np.arange(1, cycles + 1)
         source = np.arange(len(values))[:, None] - lags[None, :]
-        same_phase = np.where(source >= 0, values[np.clip(source, 0, None)], np.nan)
+        # An irregular sampler leaves holes in the grid; a past phase that fell in one takes the last value
+        # before it within the same occasion (an hour of 5-minute points), so a series sampled every 4-11 minutes
+        # is still compared with its past. Not for days or hours: the day before a missing Monday is a Sunday.
+        carried = carry_forward(values, self.occasion_points - 1)
+        same_phase = np.where(source >= 0, carried[np.clip(source, 0, None)], np.nan)
         forecast = _row_medians(same_phase)
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
@@ -162,6 +170,19 @@ class CausalSeasonalModel:
             else np.full(count, np.nan)
             for summary in (bias, spread, routine, level)
         )
+
+
+def carry_forward(values: FloatArray, limit: int) -> FloatArray:
+    """Each gap filled with the last known value before it, for at most `limit` points (longer gaps stay NaN).
+
+    Only earlier values are used, so a lookup into the result is as causal as one into `values`.
+    """
+    if limit <= 0:
+        return values
+    positions = np.arange(len(values))
+    last_known = np.maximum.accumulate(np.where(np.isnan(values), -1, positions))
+    usable = (last_known >= 0) & (positions - last_known <= limit)
+    return np.where(usable, values[np.maximum(last_known, 0)], np.nan)
 
 
 def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:

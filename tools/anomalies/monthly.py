@@ -1,0 +1,65 @@
+"""Day-of-month seasonality for daily series: paydays, the first of the month, month-end closing.
+
+The weekly model compares a day with the same weekday in past weeks, so a day that is always busy because of its
+place in the month (the 1st, the 15th, the last day) would be an anomaly every month. Each day is given its place
+in the month, counted from the start in the first half (the 1st, the 15th) and from the end in the second (the
+last day, whatever the month's length). A day's expected value moves by the median of the weekly model's errors on
+the same place in the past months, once three of them are known and only when that median is clearly more than
+noise (a median of n errors of spread σ has a standard error of about 1.25σ/√n). Only past days are used, so
+verdicts stay online.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+import numpy as np
+
+from tools.anomalies.seasonal import FloatArray
+
+_MONTHS = 6  # how many past months vote on a place's effect
+# Days of errors before the first judged day that the effects are learnt from: the last _MONTHS months.
+LOOKBACK_DAYS = 31 * _MONTHS
+_MIN_MONTHS = 3  # a place seen fewer times than this has no effect yet
+_MEDIAN_STANDARD_ERROR = 1.2533  # a normal median's standard error, in σ/√n
+_CLEARLY = 3.0  # an effect counts when its median is this many standard errors from zero
+
+
+def month_places(start: date, count: int) -> list[int]:
+    """Each day's place in its month: 1..15 from the start, -1 (the last day), -2, ... from the end after that."""
+    places = []
+    for offset in range(count):
+        day = start + timedelta(days=offset)
+        if day.day <= 15:
+            places.append(day.day)
+        else:
+            places.append(day.day - calendar.monthrange(day.year, day.month)[1] - 1)
+    return places
+
+
+def month_effects(errors: FloatArray, scale: FloatArray, places: list[int], first: int) -> FloatArray:
+    """Per point from `first` on, the shift of its expected value for its place in the month (0 where none).
+
+    `errors` are the weekly model's errors (value minus expected, NaN where unknown) on the same grid, `scale` its
+    noise scale per point; only errors before each point are used.
+    """
+    result: FloatArray = np.zeros(len(errors))
+    place_of = np.asarray(places)
+    for place in np.unique(place_of):
+        members = np.flatnonzero(place_of == place)  # one a month, in time order
+        known = members[~np.isnan(errors[members])]
+        # For each member, the errors of up to _MONTHS known members before it (NaN-padded on the left).
+        padded = np.concatenate((np.full(_MONTHS, np.nan), errors[known]))
+        before = np.searchsorted(known, members)  # how many known members precede each member
+        recent = padded[before[:, None] + np.arange(_MONTHS)[None, :]]
+        count = np.minimum(before, _MONTHS)
+        ordered = np.sort(recent, axis=1)  # NaN last
+        rows = np.arange(len(members))
+        effect = (
+            ordered[rows, np.maximum((count - 1) // 2, 0)] + ordered[rows, np.maximum(count // 2, 0)]
+        ) / 2
+        noise = _MEDIAN_STANDARD_ERROR * scale[members] / np.sqrt(np.maximum(count, 1))
+        clear = (count >= _MIN_MONTHS) & (members >= first) & (np.abs(effect) > _CLEARLY * noise)
+        result[members[clear]] = effect[clear]
+    return result
