@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.observability.metrics import bot_metrics
+from bot.slack.socket_mode import StoreEnvelopes
 
 log = logging.getLogger(__name__)
 
-StoreEnvelopes = Callable[[list[dict[str, Any]]], None]
 Middleware = Callable[[BoltRequest, Callable[[], BoltResponse]], BoltResponse]
 
 
