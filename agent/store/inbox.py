@@ -319,9 +319,9 @@ def fenced_writes(
     the audit) first checks, in the write's own transaction, that this take of the item is still `owner`'s, and
     raises LeaseLost (after calling `on_lost`) when it is not.
 
-    On PostgreSQL the check locks the item's row until the write commits, so a takeover either waits for the
-    write to commit or, having committed first, makes the write fail: no stalled worker adds to a history its
-    successor has already cleaned up and moved on from.
+    On PostgreSQL the check locks the item's row until the write commits, so a takeover either passes the row
+    by until the write has committed (its cleanup then sees the write) or, having committed first, makes the
+    write fail: no stalled worker adds to a history its successor has already cleaned up and moved on from.
     """
     _watch_writes(engine)
     fences = _thread_fences()
@@ -392,7 +392,7 @@ def _check_fence(
     fence = fences[-1]
     check = sa.select(_INBOX.c.id).where(*_held_by(fence.lease, fence.owner))
     if connection.dialect.name == "postgresql":
-        check = check.with_for_update(read=True)  # A takeover's UPDATE waits until this write commits.
+        check = check.with_for_update(read=True)  # Held until this write commits: a take skips the row.
     if connection.execute(check).first() is None:
         fence.on_lost()
         raise LeaseLost(f"inbox item {fence.lease[0]} was taken over (attempt {fence.lease[1]} is stale)")
