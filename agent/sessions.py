@@ -8,7 +8,8 @@ adds a key constructor here and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -23,13 +24,14 @@ from agent.store.conversations import (
     SessionSummary,
     ToolRunRecord,
 )
-from agent.store.inbox import InboxEntry, InboxItem, InboxKind
+from agent.store.inbox import InboxEntry, InboxItem, InboxKind, LeaseLost
 
 __all__ = [
     "Inbox",
     "InboxEntry",
     "InboxItem",
     "InboxKind",
+    "LeaseLost",
     "SessionKey",
     "SessionRecord",
     "SessionSummary",
@@ -190,21 +192,34 @@ class Inbox:
         """Lease the next message that may be worked on now, if any."""
         return inbox.take(self._engine, owner=self.owner, lease=self.lease)
 
-    def renew(self, item_ids: Sequence[int]) -> set[int]:
-        """Extend the leases of the items still being worked on; the ids still held."""
-        return inbox.renew(self._engine, item_ids, owner=self.owner, lease=self.lease)
+    def renew(self, items: Sequence[InboxItem]) -> set[tuple[int, int]]:
+        """Extend the leases of the items still being worked on; the lease keys (`InboxItem.lease_key`) of
+        those still held."""
+        return inbox.renew(
+            self._engine, [item.lease_key for item in items], owner=self.owner, lease=self.lease
+        )
 
-    def finish(self, item_id: int, *, reply_ref: str | None = None) -> bool:
-        """Mark an item done, with the last reply its answer posted; False when the lease had been lost."""
-        return inbox.finish(self._engine, item_id, owner=self.owner, reply_ref=reply_ref)
+    def finish(self, item: InboxItem, *, reply_ref: str | None = None) -> bool:
+        """Mark an item done, with the last reply its answer posted; False when this take of it had been
+        replaced by another (the lease ran out and the item was taken over)."""
+        return inbox.finish(self._engine, item, owner=self.owner, reply_ref=reply_ref)
+
+    def holds(self, item: InboxItem) -> bool:
+        """Whether this take of the item is still ours (True also holds for everything done before asking)."""
+        return inbox.holds(self._engine, item.lease_key, owner=self.owner)
+
+    def fenced(self, item: InboxItem, *, on_lost: Callable[[], object]) -> AbstractContextManager[None]:
+        """Within it, this thread's writes to the store (history, tool runs, audit) are refused with LeaseLost,
+        after `on_lost()`, once this take of `item` has been replaced: checked in each write's transaction."""
+        return inbox.fenced_writes(self._engine, item.lease_key, owner=self.owner, on_lost=on_lost)
 
     def last_reply_before(self, key: SessionKey, *, before: str) -> str | None:
         """The last reply posted for the answered messages of a conversation before position `before`."""
         return inbox.last_reply_before(self._engine, key.conversation_key, before=before)
 
-    def release(self, item_id: int) -> None:
+    def release(self, item: InboxItem) -> None:
         """Give an unfinished item back for any process to take at once."""
-        inbox.release(self._engine, item_id, owner=self.owner)
+        inbox.release(self._engine, item.lease_key, owner=self.owner)
 
     def conversation_is_ours(self, key: SessionKey, *, before: str) -> bool:
         """Whether the bot was asked in this conversation before position `before`, from its stored messages."""

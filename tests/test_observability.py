@@ -7,10 +7,16 @@ import json
 import re
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
+from agent.sessions import Inbox, InboxEntry
+from agent.store.database import create_store_engine, upgrade_database
+from bot.observability.inbox_gauges import watch_inbox
+from bot.observability.metrics import BotMetrics
 from tests.fakes.analyst_script import analyst_script
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.fakes.slack_api import FakeSlack
@@ -128,3 +134,27 @@ def test_json_logs_carry_the_questions_ids_and_never_its_text(
         assert record["channel"] == CHANNEL and record["thread"] == mention["ts"] and record["session"]
     assert any(record["message"] == "question answered" for record in about_the_question)
     assert "nightingale" not in stderr.lower()
+
+
+def test_a_scrape_reads_the_inbox_once_for_its_depth_and_oldest_age(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade_database(engine)
+    inbox = Inbox(engine, owner="me", lease=timedelta(seconds=10))
+    inbox.accept(
+        InboxEntry(
+            message_key="m/1", conversation_key="c", position="1700000000.000100", kind="mention", payload={}
+        )
+    )
+    reads: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: reads.append(args[2]))
+    metrics = BotMetrics()
+    watch_inbox(inbox, metrics)
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+    }
+    assert samples["blueprintdata_inbox_depth"] == 1
+    assert samples["blueprintdata_inbox_oldest_age_seconds"] >= 0
+    assert len([statement for statement in reads if "inbox" in statement]) == 1
+    engine.dispose()

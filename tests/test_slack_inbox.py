@@ -16,9 +16,10 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from agent.clock import utc_now
-from agent.sessions import Inbox, InboxEntry, InboxKind, SessionKey
+from agent.sessions import Inbox, InboxEntry, InboxKind, LeaseLost, SessionKey, Sessions
+from agent.store.conversations import ConversationStore
 from agent.store.database import create_store_engine, upgrade_database
-from agent.store.models import InboxRow
+from agent.store.models import InboxRow, SessionRow
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -55,7 +56,7 @@ def test_a_message_is_accepted_once_whichever_delivery_and_process(engine: Engin
     assert second.accept(entry("t", 1)) is False
     item = second.take()
     assert item is not None and item.entry.payload == {"number": 1} and item.status == "pending"
-    assert second.finish(item.id)
+    assert second.finish(item)
     assert first.accept(entry("t", 1)) is False  # Done: a late redelivery is refused.
     assert first.take() is None
 
@@ -72,7 +73,7 @@ def test_a_conversations_next_message_waits_for_the_one_before_it(engine: Engine
     first = inbox.take()
     assert first is not None and first.entry.message_key == "t/1"
     assert inbox.take() is None
-    inbox.finish(first.id)
+    inbox.finish(first)
     second = inbox.take()
     assert second is not None and second.entry.message_key == "t/2"
 
@@ -110,8 +111,8 @@ def test_an_expired_lease_is_taken_over_and_a_lost_lease_cannot_finish(engine: E
     again = live.take()
     assert again is not None and again.id == taken.id and again.attempts == 2
     assert again.started_at == taken.started_at
-    assert dying.finish(taken.id) is False
-    assert live.finish(again.id, reply_ref="1700000001.000900") is True
+    assert dying.finish(taken) is False
+    assert live.finish(again, reply_ref="1700000001.000900") is True
 
 
 def test_the_last_reply_of_the_answers_before_a_message_marks_where_its_answer_begins(engine: Engine) -> None:
@@ -121,7 +122,7 @@ def test_the_last_reply_of_the_answers_before_a_message_marks_where_its_answer_b
         inbox.accept(entry(key.conversation_key, position))
     for reply in ("1700000000.000900", "1700000001.000050"):
         item = inbox.take()
-        assert item is not None and inbox.finish(item.id, reply_ref=reply)
+        assert item is not None and inbox.finish(item, reply_ref=reply)
     # Of the answered messages before the third (at ...002), the latest reply: compared as Slack ts, not text.
     assert inbox.last_reply_before(key, before="1700000002.000100") == "1700000001.000050"
     assert inbox.last_reply_before(key, before="1700000001.000100") == "1700000000.000900"
@@ -135,7 +136,7 @@ def test_a_renewed_lease_is_not_taken_over(engine: Engine) -> None:
     assert taken is not None
     for _ in range(4):
         time.sleep(0.25)
-        assert holder.renew([taken.id]) == {taken.id}
+        assert holder.renew([taken]) == {taken.lease_key}
     assert other.take() is None
 
 
@@ -144,7 +145,7 @@ def test_old_finished_messages_are_pruned_and_unfinished_ones_kept(engine: Engin
     for number in range(3):
         inbox.accept(entry(f"t{number}", 1))
     done = inbox.take()
-    assert done is not None and inbox.finish(done.id)
+    assert done is not None and inbox.finish(done)
     with engine.begin() as connection:
         connection.execute(sa.update(InboxRow).values(created_at=utc_now() - timedelta(days=3)))
     assert inbox.depth()[0] == 2
@@ -172,7 +173,7 @@ def test_processes_taking_at_once_take_each_message_once_and_in_order(engine: En
                 idle_since = time.monotonic()
                 with lock:
                     taken.append((item.entry.conversation_key, item.entry.payload["number"]))
-                assert inbox.finish(item.id)
+                assert inbox.finish(item)
         except BaseException as exc:
             errors.append(exc)
 
@@ -209,3 +210,37 @@ def test_the_private_frame_encoder_still_builds_a_masked_text_frame() -> None:
         raise AssertionError("the frame was incomplete")
     assert frame.opcode == Opcode.TEXT and frame.fin
     assert frame.data.decode() == payload
+
+
+def test_a_replaced_take_can_neither_finish_nor_write_and_a_take_waits_for_its_write(engine: Engine) -> None:
+    """Fencing: (owner, attempt) names one take. Once another take replaced it (another process, or another
+    worker of the same process), the stale one cannot finish, renew, or write the conversation's history."""
+    store = ConversationStore(engine)
+    session = Sessions(store, engine).open(SessionKey.slack_thread("T", "C", "1"))
+    stalled = process(engine, "me", lease_seconds=0)  # Its lease has run out as soon as it is taken.
+    same_process = process(engine, "me")  # Another worker of the same process: the owner alone cannot tell.
+    stalled.accept(entry("t", 1))
+    first = stalled.take()
+    assert first is not None
+    lost: list[str] = []
+    with stalled.fenced(first, on_lost=lambda: lost.append("first")):
+        store.append_message(session.id, role="user", content=[{"type": "text", "text": "q"}])
+        if engine.dialect.name == "postgresql":
+            # A write in progress holds the row: the takeover passes it by and comes back once it committed,
+            # so what the stalled take wrote is there for its successor to clean up.
+            with engine.begin() as connection:
+                connection.execute(sa.update(SessionRow).where(SessionRow.id == session.id).values(title="t"))
+                assert same_process.take() is None
+    second = same_process.take()
+    assert second is not None and second.id == first.id and second.attempts == first.attempts + 1
+    with stalled.fenced(first, on_lost=lambda: lost.append("first")), pytest.raises(LeaseLost):
+        store.append_message(session.id, role="assistant", content=[{"type": "text", "text": "late"}])
+    assert lost == ["first"]
+    assert [message.role for message in store.history(session.id)] == ["user"]
+    assert stalled.holds(first) is False and same_process.holds(second) is True
+    assert stalled.renew([first]) == set()
+    assert stalled.finish(first) is False
+    with same_process.fenced(second, on_lost=lambda: lost.append("second")):
+        store.append_message(session.id, role="assistant", content=[{"type": "text", "text": "answer"}])
+    assert same_process.finish(second, reply_ref="1700000001.000200") is True
+    assert lost == ["first"]

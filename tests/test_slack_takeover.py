@@ -4,6 +4,8 @@ old rows are pruned periodically."""
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -172,3 +174,47 @@ def test_a_reply_reaching_one_process_before_its_mention_is_stored_by_another_is
     answered(fake_slack, CHANNEL, mention["ts"], "follow-up", timeout=20)
     answers = [text for text in texts(fake_slack, CHANNEL, mention["ts"]) if "answer to:" in text]
     assert len(answers) == 2 and "opening-question" in answers[0] and "follow-up" in answers[1]
+
+
+def test_a_worker_that_wakes_after_its_question_was_taken_over_changes_nothing(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """The lost-answer race of issue 11: a process stalls past its lease mid-answer; another takes the question
+    over and answers it and the next reply. The stalled worker, once awake, must add nothing to the history (its
+    late copy of a question once merged with the next question, which was then answered as the earlier one)
+    and nothing to the thread."""
+    stalled_call, wake = threading.Event(), threading.Event()
+    calls = itertools.count()
+
+    def respond(body: dict[str, Any]) -> Any:
+        if next(calls) == 0:  # The first process's model call: the process freezes here.
+            stalled_call.set()
+            wake.wait(30)
+        return echo(body)
+
+    fake_anthropic.respond_with(respond)
+    stalled = start_bot(slack_inbox_lease_seconds=2)
+    mention = fake_slack.app_mention("opening-question", user=USER, channel=CHANNEL)
+    fake_slack.send_event(mention, connection=0)
+    assert stalled_call.wait(15)
+    # Frozen as a whole: its lease renewals stop too (a shutdown without grace abandons the answer in hand).
+    assert stalled.answerer.shutdown(0) is False
+    successor = start_bot(slack_inbox_lease_seconds=2)
+    reply = fake_slack.channel_message("follow-up", user=USER, channel=CHANNEL, thread_ts=mention["ts"])
+    fake_slack.send_event(reply, connection=1)
+    answered(fake_slack, CHANNEL, mention["ts"], "follow-up", timeout=20)
+
+    wake.set()
+    assert stalled.answerer.shutdown(15)  # The stalled worker has run to its end.
+    answers = [text for text in texts(fake_slack, CHANNEL, mention["ts"]) if "answer to:" in text]
+    assert len(answers) == 2 and "opening-question" in answers[0] and "follow-up" in answers[1]
+    question = question_from_event(fake_slack.event_payload(mention), mention, fake_slack.bot_user_id)
+    session = successor.runtime.sessions.find(question.session_key)
+    assert session is not None
+    history = [
+        (message.role, " ".join(str(block.get("text")) for block in message.content))
+        for message in successor.runtime.store.history(session.id)
+    ]
+    assert [role for role, _ in history] == ["user", "assistant", "user", "assistant"]
+    assert "opening-question" in history[0][1] and "follow-up" in history[2][1]
+    assert "answer to:" in history[3][1] and "follow-up" in history[3][1]

@@ -42,7 +42,7 @@ def workers_over(
         try:
             run(item)  # type: ignore[operator]
         finally:
-            inbox.finish(item.id)
+            inbox.finish(item)
 
     return LeasedWorkers(
         count,

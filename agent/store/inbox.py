@@ -5,12 +5,18 @@ A row's life: `received` (stored before the event is acknowledged; not yet known
 database take rows under a lease that they renew while they work; a lease left to expire (its process died)
 is taken over by any live process. A conversation's rows are taken one at a time in `position` order: a row
 is taken only when no earlier row of its conversation is unfinished.
+
+Every take adds one to a row's `attempts`, so (owner, attempts) names one take: a fencing token. A worker whose
+lease ran out (its process stalled past it) and was taken over, by another process or another worker of its
+own, holds a stale token: whatever it then writes (finishing, renewing, the conversation's history) is refused
+in the same transaction as the write, so a stalled worker that wakes up cannot undo or corrupt its successor's
+work.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from agent.clock import utc_now
+from agent.errors import TurnCancelled
 from agent.store.models import InboxRow
 from agent.store.recovery import recovering
 
@@ -66,6 +73,16 @@ class InboxItem:
     status: InboxStatus
     attempts: int  # takes so far, this one included: above 1, an earlier worker may have started it
     started_at: datetime | None  # when a worker first took it as a question
+
+    @property
+    def lease_key(self) -> tuple[int, int]:
+        """This take of the item (its id and attempt): two takes of one item are two different leases."""
+        return self.id, self.attempts
+
+
+class LeaseLost(TurnCancelled):
+    """A write made under a lease that another take has replaced: refused, and the turn is over (the take that
+    replaced this one answers instead)."""
 
 
 @_recovering
@@ -252,34 +269,67 @@ def _lease(
 
 
 @_recovering
-def renew(engine: Engine, item_ids: Sequence[int], *, owner: str, lease: timedelta) -> set[int]:
-    """Extend `owner`'s leases on the items it still works on; returns the ids it still holds (a lease that
-    ran out, a process starved for longer than the lease, may have been taken over)."""
-    if not item_ids:
+def renew(
+    engine: Engine, leases: Sequence[tuple[int, int]], *, owner: str, lease: timedelta
+) -> set[tuple[int, int]]:
+    """Extend `owner`'s leases (item id, attempt) on the items it still works on; returns the leases it still
+    holds (a lease that ran out, a process starved for longer than the lease, may have been taken over)."""
+    if not leases:
         return set()
     with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
-            .where(_INBOX.c.id.in_(item_ids), _INBOX.c.lease_owner == owner)
+            .where(sa.tuple_(_INBOX.c.id, _INBOX.c.attempts).in_(list(leases)), _INBOX.c.lease_owner == owner)
             .values(lease_until=utc_now() + lease)
-            .returning(_INBOX.c.id)
+            .returning(_INBOX.c.id, _INBOX.c.attempts)
         )
-        return set(result.scalars())
+        return {(row.id, row.attempts) for row in result}
 
 
 @_recovering
-def finish(engine: Engine, item_id: int, *, owner: str, reply_ref: str | None = None) -> bool:
-    """Mark an item answered, with the last reply its answer posted; False when `owner` had lost its lease
-    (another process took it over)."""
+def finish(engine: Engine, item: InboxItem, *, owner: str, reply_ref: str | None = None) -> bool:
+    """Mark an item answered, with the last reply its answer posted; False when this take of it (`owner`,
+    `item.attempts`) had lost its lease (another take replaced it)."""
     with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
-            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
+            .where(*_held_by(item.lease_key, owner))
             .values(
                 status="done", finished_at=utc_now(), lease_owner=None, lease_until=None, reply_ref=reply_ref
             )
         )
         return (result.rowcount or 0) == 1
+
+
+@_recovering
+def holds(engine: Engine, lease: tuple[int, int], *, owner: str) -> bool:
+    """Whether this take of an item (id, attempt) is still `owner`'s: not finished, released or taken over.
+
+    A take once replaced never comes back, so a True answer also holds for everything done before asking.
+    """
+    with engine.connect() as connection:
+        return connection.execute(sa.select(_INBOX.c.id).where(*_held_by(lease, owner))).first() is not None
+
+
+@contextmanager
+def fenced_writes(
+    engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object]
+) -> Iterator[None]:
+    """While inside, every write this thread makes through `engine` (the conversation's history, its tool runs,
+    the audit) first checks, in the write's own transaction, that this take of the item is still `owner`'s, and
+    raises LeaseLost (after calling `on_lost`) when it is not.
+
+    On PostgreSQL the check locks the item's row until the write commits, so a takeover either passes the row
+    by until the write has committed (its cleanup then sees the write) or, having committed first, makes the
+    write fail: no stalled worker adds to a history its successor has already cleaned up and moved on from.
+    """
+    _watch_writes(engine)
+    fences = _thread_fences()
+    fences.append(_Fence(engine, lease, owner, on_lost))
+    try:
+        yield
+    finally:
+        fences.pop()
 
 
 @_recovering
@@ -297,14 +347,64 @@ def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> 
 
 
 @_recovering
-def release(engine: Engine, item_id: int, *, owner: str) -> None:
-    """Give a lease back unfinished, so that any process may take the item at once."""
+def release(engine: Engine, lease: tuple[int, int], *, owner: str) -> None:
+    """Give a lease (item id, attempt) back unfinished, so that any process may take the item at once."""
     with _writing(engine) as connection:
         connection.execute(
-            sa.update(_INBOX)
-            .where(_INBOX.c.id == item_id, _INBOX.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
+            sa.update(_INBOX).where(*_held_by(lease, owner)).values(lease_owner=None, lease_until=None)
         )
+
+
+def _held_by(lease: tuple[int, int], owner: str) -> list[sa.ColumnElement[bool]]:
+    item_id, attempt = lease
+    return [_INBOX.c.id == item_id, _INBOX.c.attempts == attempt, _INBOX.c.lease_owner == owner]
+
+
+@dataclass(frozen=True)
+class _Fence:
+    engine: Engine
+    lease: tuple[int, int]
+    owner: str
+    on_lost: Callable[[], object]
+
+
+_FENCES = threading.local()
+
+
+def _thread_fences() -> list[_Fence]:
+    fences: list[_Fence] | None = getattr(_FENCES, "stack", None)
+    if fences is None:
+        fences = _FENCES.stack = []
+    return fences
+
+
+def _watch_writes(engine: Engine) -> None:
+    if not sa.event.contains(engine, "before_execute", _check_fence):
+        sa.event.listen(engine, "before_execute", _check_fence)
+
+
+def _check_fence(
+    connection: sa.Connection, statement: object, _multiparams: object, _params: object, _options: object
+) -> None:
+    fences = _thread_fences()
+    if not fences or fences[-1].engine is not connection.engine or not _is_write(statement):
+        return
+    fence = fences[-1]
+    check = sa.select(_INBOX.c.id).where(*_held_by(fence.lease, fence.owner))
+    if connection.dialect.name == "postgresql":
+        check = check.with_for_update(read=True)  # Held until this write commits: a take skips the row.
+    if connection.execute(check).first() is None:
+        fence.on_lost()
+        raise LeaseLost(f"inbox item {fence.lease[0]} was taken over (attempt {fence.lease[1]} is stale)")
+
+
+def _is_write(statement: object) -> bool:
+    if isinstance(statement, sa.sql.dml.UpdateBase):  # INSERT, UPDATE, DELETE, from Core or an ORM flush.
+        return True
+    return isinstance(statement, sa.TextClause) and statement.text.lstrip()[:6].upper() in _WRITE_VERBS
+
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
 
 
 @_recovering

@@ -27,6 +27,7 @@ class BotMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        self._read_inbox: Callable[[], tuple[float, float]] | None = None
 
         # Slack events, from the socket or HTTP endpoint to the inbox.
         self.events_received = Counter(
@@ -111,13 +112,17 @@ class BotMetrics:
             registry=registry,
         )
 
-    def watch_inbox(self, depth: Callable[[], float], oldest_age_seconds: Callable[[], float]) -> None:
-        """Read the inbox gauges from these functions at each scrape (they must be quick and thread-safe)."""
-        self.inbox_depth.set_function(depth)
-        self.inbox_oldest_age.set_function(oldest_age_seconds)
+    def watch_inbox(self, read: Callable[[], tuple[float, float]]) -> None:
+        """Refresh the inbox gauges at each scrape from `read()`: (depth, oldest age in seconds), both from one
+        read of the store (it must be quick and thread-safe)."""
+        self._read_inbox = read
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus' text format."""
+        if self._read_inbox is not None:
+            depth, oldest_age_seconds = self._read_inbox()
+            self.inbox_depth.set(depth)
+            self.inbox_oldest_age.set(oldest_age_seconds)
         return generate_latest(self.registry)
 
 

@@ -23,7 +23,7 @@ from agent.events import AgentEvent, EventSink
 from agent.governance.asker import asking_as
 from agent.loop import TurnOutcome
 from agent.runtime import Runtime
-from agent.sessions import InboxItem, InboxKind, SessionRecord
+from agent.sessions import InboxItem, InboxKind, LeaseLost, SessionRecord
 from agent.unicode_text import valid_unicode
 from bot.observability.metrics import bot_metrics
 from bot.slack import messages
@@ -103,8 +103,8 @@ class SlackAnswerer:
         )
         self._replay: Replay | None = None
         self.thread_turns: ThreadTurns | None = None
-        # Answers running here, by inbox item: set when another process took the item over.
-        self._taken_over: dict[int, threading.Event] = {}
+        # Answers running here, by lease key: set when another take of the item replaced this one.
+        self._taken_over: dict[tuple[int, int], threading.Event] = {}
         self._started = False
 
     @property
@@ -213,7 +213,7 @@ class SlackAnswerer:
                 self.inbox.drop(item.entry.message_key, only_if_mine=True)
                 return
             log.error("inbox item %s given up after %d attempts", item.entry.message_key, item.attempts - 1)
-            self.inbox.finish(item.id)
+            self.inbox.finish(item)
             return
         if item.status == "received":
             self._replay_received(item)
@@ -221,12 +221,21 @@ class SlackAnswerer:
         question = SlackQuestion.from_inbox_payload(item.entry.payload)
         if item.attempts > 1 and item.started_at is not None:
             bot_metrics().leases_taken_over.inc()  # Another process began it and stopped renewing its lease.
-        last_reply = self._answer(question, item)
-        if not self.inbox.finish(item.id, reply_ref=last_reply):
-            log.warning("lost the lease of %s while answering it", item.entry.message_key)
+        taken_over = self._taken_over[item.lease_key] = threading.Event()
+        try:
+            # Every write this answer makes to the store is refused once another take replaced this one: a
+            # worker that stalled past its lease and wakes up must not add to a history its successor cleaned up.
+            with self.inbox.fenced(item, on_lost=taken_over.set):
+                last_reply = self._answer(question, item, taken_over)
+        except LeaseLost:
+            last_reply = None
+        finally:
+            del self._taken_over[item.lease_key]
+        if taken_over.is_set() or not self.inbox.finish(item, reply_ref=last_reply):
+            log.warning("lost the lease of %s while answering it: taken over", item.entry.message_key)
 
     def _lost_lease(self, item: InboxItem) -> None:
-        taken_over = self._taken_over.get(item.id)
+        taken_over = self._taken_over.get(item.lease_key)
         if taken_over is not None:
             taken_over.set()
 
@@ -236,8 +245,9 @@ class SlackAnswerer:
             self.inbox.drop(item.entry.message_key, only_if_mine=True)
         # Admitted: its listener accepts or ignores it; if neither, the lease runs out and it is tried again.
 
-    def _answer(self, question: SlackQuestion, item: InboxItem) -> str | None:
-        """Answer in the thread; the ts of the last message the answer posted, if any."""
+    def _answer(self, question: SlackQuestion, item: InboxItem, taken_over: threading.Event) -> str | None:
+        """Answer in the thread; the ts of the last message the answer posted, if any. `taken_over` is set when
+        another take of the item replaced this one: from then on nothing more is posted."""
         sessions = self._runtime.sessions
         try:
             existing = sessions.find(question.session_key)
@@ -255,39 +265,55 @@ class SlackAnswerer:
         if item.attempts > 1 and item.started_at is not None:
             # A process died answering this: the thread must end with one answer, and the history with one
             # copy of the question.
-            self._remove_partial_answer(question)
+            self._remove_partial_answer(question, item)
             sessions.discard_turn_since(session.id, item.started_at)
         posted: list[str] = []
-        client = ReplyRecordingClient(self._client, posted.append)
+
+        def posted_while_held(ts: str) -> None:
+            # Checked after the post: a take never comes back once replaced, so a post confirmed here was made
+            # while this take held the item, before any successor read the thread to clean it up. A post made
+            # after that is this worker's to take back.
+            if taken_over.is_set() or not self.inbox.holds(item):
+                taken_over.set()
+                self._delete_message(question.channel, ts)
+                return
+            posted.append(ts)
+
+        client = ReplyRecordingClient(self._client, posted_while_held)
         reply = SlackThreadReply(client, question, session.id, use_streaming=self._use_streaming)
-        taken_over = self._taken_over[item.id] = threading.Event()
 
         def render(event: AgentEvent) -> None:
-            # Taken over by another process, which replaces what this one posted: post nothing more.
+            # Taken over, by a take that replaces what this one posted: post nothing more.
             if not taken_over.is_set():
                 reply(event)
 
-        try:
-            reply.working()
-            text = question.text
-            if existing is None and question.joins_existing_thread:
-                text = with_thread_context(self._client, question, self.bot_user_id)
-            turn: Turn = (self.thread_turns(session) if self.thread_turns else None) or self._agent
-            with asking_as(slack_asker(self._identity, question, self._runtime)):
-                outcome = turn.handle(
-                    session.id, text, render, author=f"<@{question.user}>", cancel=taken_over
-                )
-            mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)
-        finally:
-            del self._taken_over[item.id]
+        reply.working()
+        text = question.text
+        if existing is None and question.joins_existing_thread:
+            text = with_thread_context(self._client, question, self.bot_user_id)
+        turn: Turn = (self.thread_turns(session) if self.thread_turns else None) or self._agent
+        with asking_as(slack_asker(self._identity, question, self._runtime)):
+            outcome = turn.handle(session.id, text, render, author=f"<@{question.user}>", cancel=taken_over)
+        if taken_over.is_set():
+            return None
+        mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)
         return max(posted, key=_ts_key, default=None)
 
-    def _remove_partial_answer(self, question: SlackQuestion) -> None:
+    def _delete_message(self, channel: str, ts: str) -> None:
+        try:
+            self._client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            log.warning("could not delete a partial answer: %s", exc.response.get("error"))
+
+    def _remove_partial_answer(self, question: SlackQuestion, item: InboxItem) -> None:
         """Delete what an interrupted answer posted: the bot's messages in the thread after the question and
         after the last reply of the thread's earlier answers (all finished before this one began; later
         questions of the thread wait for this one, so nothing after is theirs). The new answer replaces them.
 
         Messages carrying files are kept: the earlier answer's table or chart may come after its last reply.
+        The thread is read first and the lease checked after: if it is still held then, no later take had
+        posted anything yet, so what was read holds no successor's answer (a take never comes back once
+        replaced, so a stale worker stops here).
         """
         boundary = max(
             question.message_ts,
@@ -303,14 +329,13 @@ class SlackAnswerer:
                 "could not read the thread to replace a partial answer: %s", exc.response.get("error")
             )
             return
+        if not self.inbox.holds(item):
+            raise LeaseLost(f"{question.message_key} was taken over before its partial answer was removed")
         for message in replies.get("messages") or []:
             ts = str(message.get("ts") or "")
             ours = message.get("user") == self.bot_user_id and not message.get("files")
             if ours and _ts_key(ts) > _ts_key(boundary):
-                try:
-                    self._client.chat_delete(channel=question.channel, ts=ts)
-                except SlackApiError as exc:
-                    log.warning("could not delete a partial answer: %s", exc.response.get("error"))
+                self._delete_message(question.channel, ts)
 
 
 def _ts_key(ts: str) -> tuple[int, int]:

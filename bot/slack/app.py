@@ -29,6 +29,7 @@ from bot.observability.inbox_gauges import watch_inbox
 from bot.slack.answering import SlackAnswerer
 from bot.slack.gate import AdmissionRule, EntryGate, from_a_person
 from bot.slack.health import HealthServer
+from bot.slack.http_intake import store_before_acknowledging
 from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_listeners
 from bot.slack.long_lived import freeze_long_lived_objects
@@ -180,8 +181,10 @@ def build_slack_bot(
     gate = EntryGate(
         [from_a_person(bot_user_id), policy_admission(runtime, identity, client), *admission_rules], client
     )
-    app.use(gate.middleware)
     answerer = SlackAnswerer(runtime, client, bot_user_id=bot_user_id, identity=identity)
+    app.use(gate.middleware)
+    if http_mode:  # Stored before the HTTP 200 that acknowledges it (Socket Mode stores on receipt).
+        app.use(store_before_acknowledging(answerer.store_envelopes))
     watch_inbox(answerer.inbox)
     janitor = StoreJanitor(runtime.sessions, answerer.inbox, retention=_RETENTION, every=_PRUNE_EVERY)
     janitor.prune()  # At start too: a bot restarted often would otherwise never reach the first period.

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 class Leased(Protocol):
     @property
-    def id(self) -> int: ...
+    def lease_key(self) -> tuple[int, int]:
+        """One take of one item: the same item taken again (its lease ran out meanwhile) is another lease."""
+        ...
 
 
 Item = TypeVar("Item", bound=Leased)
@@ -27,9 +29,10 @@ Item = TypeVar("Item", bound=Leased)
 class LeasedWorkers(Generic[Item]):
     """`workers` threads running `run(item)` for each item `take()` gives them; idle ones poll every `poll_seconds`.
 
-    Held items' leases are renewed every `renew_seconds` with `renew(ids)`; `release(id)` gives back an item
-    leased but not started when shutdown begins; `lost(item)` is told of an item whose lease another process
-    took over while it still ran here (this process was stalled for longer than a lease). `wake()` tells an idle worker there
+    Held items' leases are renewed every `renew_seconds` with `renew(items)` (which returns the lease keys still
+    held); `release(item)` gives back an item leased but not started when shutdown begins; `lost(item)` is told
+    of an item whose lease was taken over while it still ran here (this process was stalled for longer than a
+    lease; the taker may be another process or another worker of this one). `wake()` tells an idle worker there
     is work now (a question accepted by this process) so it need not wait for its next poll.
     """
 
@@ -39,8 +42,8 @@ class LeasedWorkers(Generic[Item]):
         *,
         take: Callable[[], Item | None],
         run: Callable[[Item], None],
-        renew: Callable[[Sequence[int]], Collection[int]],
-        release: Callable[[int], object],
+        renew: Callable[[Sequence[Item]], Collection[tuple[int, int]]],
+        release: Callable[[Item], object],
         lost: Callable[[Item], object] = lambda _: None,
         renew_seconds: float,
         poll_seconds: float = 1.0,
@@ -56,7 +59,7 @@ class LeasedWorkers(Generic[Item]):
         self._changed = threading.Condition(self._lock)  # Held items changed: the renewer and shutdown wait.
         # Work to take: only workers wait on this, so that a wake is never spent on another kind of waiter.
         self._work_ready = threading.Condition(self._lock)
-        self._held: dict[int, Item] = {}
+        self._held: dict[tuple[int, int], Item] = {}  # By lease key.
         self._work_signalled = False
         self._waiting = 0
         self._offered: deque[Item] = deque()
@@ -88,7 +91,7 @@ class LeasedWorkers(Generic[Item]):
     def offer(self, item: Item) -> None:
         """Run an item this process has already leased, on the next free worker; its lease is renewed."""
         with self._changed:
-            self._held[item.id] = item
+            self._held[item.lease_key] = item
             self._offered.append(item)
             self._work_ready.notify()
 
@@ -108,7 +111,7 @@ class LeasedWorkers(Generic[Item]):
             unstarted = list(self._offered)
             self._offered.clear()
             for item in unstarted:
-                del self._held[item.id]
+                del self._held[item.lease_key]
             self._changed.notify_all()
             self._work_ready.notify_all()
         for item in unstarted:  # Back to the inbox, for any process to take at once.
@@ -136,10 +139,10 @@ class LeasedWorkers(Generic[Item]):
                     self._work_signalled = False
                 continue
             with self._changed:
-                self._held[item.id] = item
+                self._held[item.lease_key] = item
                 giving_up = self._stopping
                 if giving_up:
-                    del self._held[item.id]
+                    del self._held[item.lease_key]
                     self._changed.notify_all()
             if giving_up:  # Taken as shutdown began: back to the inbox, unrun.
                 self._release_logged(item)
@@ -150,10 +153,10 @@ class LeasedWorkers(Generic[Item]):
             try:
                 self._run(item)
             except Exception:  # One failed answer must not stop this worker.
-                log.exception("inbox item %s failed", item.id)
+                log.exception("inbox item %s failed", item.lease_key)
             finally:
                 with self._changed:
-                    del self._held[item.id]
+                    del self._held[item.lease_key]
                     self._changed.notify_all()
 
     def _done_renewing(self) -> bool:
@@ -161,9 +164,9 @@ class LeasedWorkers(Generic[Item]):
 
     def _release_logged(self, item: Item) -> None:
         try:
-            self._release(item.id)
+            self._release(item)
         except Exception:  # Its lease runs out instead.
-            log.warning("could not release inbox item %s", item.id, exc_info=True)
+            log.warning("could not release inbox item %s", item.lease_key, exc_info=True)
 
     def _take_logged(self) -> Item | None:
         try:
@@ -178,7 +181,7 @@ class LeasedWorkers(Generic[Item]):
                 self._changed.wait_for(self._done_renewing, timeout=self._renew_seconds)
                 if self._done_renewing():
                     return
-                held = list(self._held)
+                held = list(self._held.values())
             if not held:
                 continue
             try:
@@ -188,10 +191,8 @@ class LeasedWorkers(Generic[Item]):
                 continue
             with self._lock:
                 lost = [
-                    self._held[item_id]
-                    for item_id in held
-                    if item_id not in still_held and item_id in self._held
+                    item for item in held if item.lease_key not in still_held and item.lease_key in self._held
                 ]
             for item in lost:
-                log.warning("lost the lease of inbox item %s: another process has taken it over", item.id)
+                log.warning("lost the lease of inbox item %s: it has been taken over", item.lease_key)
                 self._lost(item)
