@@ -20,78 +20,14 @@ from typing import Any
 from benchmarks.defog_projects import Question, add_database, database_tables, empty_manifest, questions
 from tools.dbt.artifacts import DbtArtifacts
 from tools.dbt.index import DbtIndex
+from tools.dbt.stop_words import COMMON_ENGLISH
 
 KS = (1, 3, 5, 10)
 # A ranker answers a question with (schema, table) pairs, best first.
 Ranker = Callable[[str], list[tuple[str, str]]]
-_BASELINE_STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "per",
-        "show",
-        "tell",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "give",
-        "list",
-        "find",
-        "get",
-        "all",
-        "each",
-        "every",
-        "return",
-    ]
-)
+# The shared list of common English words, plus the baseline's own "return"; search's additions are not used, so
+# the baseline stays independent of search's tuning.
+_BASELINE_STOP_WORDS = COMMON_ENGLISH | {"return"}
 
 
 def _baseline_words(text: str) -> list[str]:

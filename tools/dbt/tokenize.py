@@ -6,88 +6,14 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from tools.dbt.stop_words import COMMON_ENGLISH
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "per",
-        "show",
-        "tell",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "give",
-        "list",
-        "find",
-        "get",
-        "all",
-        "each",
-        "every",
-        "many",
-        "much",
-        "most",
-        "more",
-        "any",
-        "some",
-        "over",
-        "under",
-        "into",
-        "between",
-        "during",
-        "about",
-        "across",
-    ]
-)
+# Search's additions: quantity and position words that name no table ("most", "between", "during").
+STOP_WORDS = COMMON_ENGLISH | frozenset(
+    ["many", "much", "most", "more", "any", "some", "over", "under", "into", "between", "during", "about", "across"]
+)  # fmt: skip
 
 
 @lru_cache(maxsize=65_536)
