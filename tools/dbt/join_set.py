@@ -3,7 +3,7 @@ the models in it that cover the question's words, the bridge tables between them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,13 +11,14 @@ import numpy as np
 from tools.dbt.graph import ProjectGraph
 
 _CANDIDATES = 40
-# A part's score: its best model's score plus decaying shares of the next ones (a question often needs two).
-_PART_DECAY = (1.0, 0.5, 0.25)
 # Models outside the chosen part keep this share of their score when the rest of the list is ordered.
 _OTHER_PART_SHARE = 0.5
 # A model joins the set when it covers words the set does not yet cover and scores at least this share of the best.
 _MIN_SHARE = 0.15
 _MAX_SET = 6
+# A model reached only through bridge tables joins the set when it scores at least this share of the best.
+_BRIDGED_SHARE = 0.4
+_BRIDGED_GAIN = 0.8
 # Candidates scoring at least this share of the best may lead the set when they cover more of the question.
 _LEAD_SHARE = 0.6
 
@@ -37,14 +38,17 @@ def rank_join_set(
     covered_words: Callable[[int], set[str]],
     word_weight: Callable[[str], float],
     names: Sequence[str],
+    word_scores: Mapping[str, np.ndarray],
 ) -> RankedSet:
-    """Order nodes for a question: the join set in the best part first, then the rest by score."""
+    """Order nodes for a question: the join set in the best part first, then the rest by score.
+
+    `word_scores` holds each question word's score in each node (what `scores` adds up, bonuses aside)."""
     count = min(_CANDIDATES, int(np.count_nonzero(scores)))
     if count == 0:
         return RankedSet([], [], frozenset())
     top = np.argpartition(-scores, count - 1)[:count]
     candidates = sorted((int(p) for p in top), key=lambda p: (-scores[p], names[p]))
-    part = _best_part(candidates, scores, graph)
+    part = _best_part(candidates, scores, graph, word_scores)
     in_part = [p for p in candidates if graph.part[p] == part]
     # The set starts from the strong candidate that covers most of the question, not merely the top score.
     strong = [p for p in in_part if scores[p] >= _LEAD_SHARE * scores[in_part[0]]]
@@ -55,6 +59,7 @@ def rank_join_set(
     bridges: set[int] = set()
     covered: set[str] = set()
     best = float(scores[in_part[0]])
+    rarest = max(word_weight(w) for p in in_part for w in covered_words(p) or {""})
     for position in in_part:
         if position in chosen:
             continue
@@ -64,6 +69,10 @@ def rank_join_set(
             continue
         if chosen:
             path = min((graph.path(start, position) for start in chosen), key=len)
+            # Tables the question never names come along only for a model that matters enough to need them:
+            # it scores well, or it holds one of the question's rarest words ("dog" as a pet's kind).
+            if path and scores[position] < _BRIDGED_SHARE * best and gain < _BRIDGED_GAIN * rarest:
+                continue
             for bridge in path:
                 if bridge not in chosen:
                     chosen.append(bridge)
@@ -99,14 +108,22 @@ def _with_linked(
     return result
 
 
-def _best_part(candidates: list[int], scores: np.ndarray, graph: ProjectGraph) -> int:
-    by_part: dict[int, list[float]] = {}
+def _best_part(
+    candidates: list[int], scores: np.ndarray, graph: ProjectGraph, word_scores: Mapping[str, np.ndarray]
+) -> int:
+    """The part of the project that answers the question best, read as one document: each question word
+    counts once, at its best match in the part (three models matching "day" are no better than one), plus
+    the best bonus (a name the question spells out) of its models."""
+    by_part: dict[int, list[int]] = {}
     for position in candidates:
-        by_part.setdefault(graph.part[position], []).append(float(scores[position]))
-    return max(
-        by_part,
-        key=lambda part: sum(w * s for w, s in zip(_PART_DECAY, by_part[part], strict=False)),
-    )
+        by_part.setdefault(graph.part[position], []).append(position)
+    matched = sum(word_scores.values(), np.zeros(len(scores)))
+
+    def evidence(members: list[int]) -> float:
+        words = sum(float(max(found[p] for p in members)) for found in word_scores.values())
+        return words + max(float(scores[p] - matched[p]) for p in members)
+
+    return max(by_part, key=lambda part: (evidence(by_part[part]), -part))
 
 
 def join_sentences(

@@ -16,9 +16,22 @@ STOP_WORDS = COMMON_ENGLISH | frozenset(
 )  # fmt: skip
 
 
+# Irregular verb forms a question uses where names use the verb (writes, buy and sell types, paid_at).
+IRREGULAR_VERBS = {
+    "written": "write", "wrote": "write", "bought": "buy", "sold": "sell", "paid": "pay", "made": "make",
+    "taught": "teach", "taken": "take", "took": "take", "spent": "spend", "sent": "send", "won": "win",
+    "lost": "lose", "held": "hold", "flown": "fly", "flew": "fly", "driven": "drive", "drove": "drive",
+    "led": "lead", "built": "build", "chosen": "choose", "ate": "eat", "eaten": "eat", "seen": "see",
+    "saw": "see", "ran": "run", "began": "begin", "begun": "begin", "left": "leave", "met": "meet",
+}  # fmt: skip
+
+
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """A light plural fold: categories -> category, boxes -> box, orders -> order; short words untouched."""
+    """A light plural fold: categories -> category, boxes -> box, orders -> order; short words untouched; an
+    irregular verb form to its verb (written -> write, as writes -> write)."""
+    if word in IRREGULAR_VERBS:
+        return IRREGULAR_VERBS[word]
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -73,7 +86,8 @@ def question_tokens(text: str) -> list[str]:
     words = [
         word
         for word in _words(_TIME_WINDOW.sub(" ", text))
-        if word not in STOP_WORDS and word not in QUESTION_FILLER and not word.isdigit()
+        # A lone letter is what is left of "what's" or "no." and says nothing.
+        if word not in STOP_WORDS and word not in QUESTION_FILLER and not word.isdigit() and len(word) > 1
     ]
     return list(dict.fromkeys(stem(word) for word in words))
 
