@@ -4,7 +4,7 @@ entities; its connected parts; and the shortest join path between two models (th
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tools.dbt.nodes import DbtNode
@@ -82,8 +82,9 @@ class ProjectGraph:
         columns = self._nodes[position].columns
         return bool(columns) and all(c.name.lower().endswith(("id", "key")) for c in columns)
 
-    def path(self, start: int, goal: int) -> list[int]:
-        """The nodes strictly between start and goal on a shortest join path (at most 3 hops), or [] if none."""
+    def path(self, start: int, goal: int, rank: Callable[[int], float] | None = None) -> list[int]:
+        """The nodes strictly between start and goal on a shortest join path (at most 3 hops), or [] if none;
+        of several shortest paths, the one through the nodes of least `rank` first (by position without)."""
         if start == goal or self.edge(start, goal):
             return []
         previous: dict[int, int] = {start: start}
@@ -92,7 +93,7 @@ class ProjectGraph:
             current, depth = frontier.popleft()
             if depth == _MAX_PATH:
                 continue
-            for neighbour in sorted(self.neighbours(current)):
+            for neighbour in sorted(self.neighbours(current), key=lambda p: (rank(p) if rank else 0.0, p)):
                 if neighbour in previous:
                     continue
                 previous[neighbour] = current

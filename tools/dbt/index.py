@@ -7,6 +7,7 @@ import copy
 import difflib
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,9 +21,10 @@ from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
 from tools.dbt.overview import ProjectOverview, areas, main_model_count
 from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
 from tools.dbt.semantic import build_metrics, build_saved_queries
-from tools.dbt.values import TopValues
-from tools.errors import DbtArtifactError, ToolInputError
+from tools.dbt.values import TopValues, profile_top_values
+from tools.errors import BlueprintError, DbtArtifactError, ToolInputError
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
+from tools.profiling.stored import ProfileSnapshot
 from tools.schema_check import KnownTable
 
 _PROMPT_METRICS = 10
@@ -30,6 +32,8 @@ _PROMPT_SAVED_QUERIES = 8
 _PROMPT_GLOSSARY_CHARS = 2_000
 # What a glossary term adds to the models it points at: as much as naming the model outright.
 _GLOSSARY_BONUS = 5.0
+# How often the stored profiles are read again for their top values: `sync` may run in another process.
+_PROFILES_EVERY_SECONDS = 60.0
 logger = logging.getLogger(__name__)
 
 
@@ -101,6 +105,12 @@ class DbtIndex:
     def find_saved_query(self, name: str) -> DbtSavedQuery | None:
         lowered = name.strip().lower()
         return next((q for q in self._saved_queries if q.name.lower() == lowered), None)
+
+    def with_values(self, top_values: TopValues | None) -> DbtIndex:
+        """This index, its search knowing these top values (stored profiles); the rest is shared, not rebuilt."""
+        view = copy.copy(self)
+        view._search = self._search.with_values(top_values)
+        return view
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Nodes for a question; the models a glossary term in it points at rank higher and carry the term."""
@@ -242,19 +252,27 @@ def load_index(project_dir: Path) -> DbtIndex:
 
 
 class DbtIndexProvider:
-    """The current index of a project, with its glossary; reloaded when manifest.json or the glossary file
-    changes; safe across threads."""
+    """The current index of a project, with its glossary and the top values of stored profiles; reloaded when
+    manifest.json or the glossary file changes, its values when the stored profiles do; safe across threads."""
 
     def __init__(
         self,
         project_dir: Path,
         glossary: GlossarySource | None = None,
         load: Callable[[Path], DbtIndex] = load_index,
+        profiles: ProfileSnapshot | None = None,
+        profiles_every_seconds: float = _PROFILES_EVERY_SECONDS,
     ) -> None:
-        """`load` builds the index of a project dir: load_index, or index_cache's cached loader."""
+        """`load` builds the index of a project dir: load_index, or index_cache's cached loader. `profiles`
+        (the store's) are read at the first call and again at most every `profiles_every_seconds`."""
         self._project_dir = project_dir
         self._load = load
         self._glossary_source = glossary
+        self._profiles = profiles
+        self._profiles_every = profiles_every_seconds
+        self._profiles_read_at: float | None = None
+        self._top_values: dict[tuple[str, str], list[object]] = {}
+        self._valued: DbtIndex | None = None
         self._lock = threading.Lock()
         self._base: DbtIndex | None = None
         self._index: DbtIndex | None = None
@@ -274,16 +292,37 @@ class DbtIndexProvider:
                 # A broken new manifest keeps the last good index: a half-written file must not stop answers.
                 try:
                     self._base = self._load(self._project_dir)
-                    self._index = None
+                    self._index = self._valued = None
                 except DbtArtifactError:
                     if self._base is None:
                         raise
                 self._stamp = stamp
+            if self._read_profiles() or self._valued is None:
+                self._valued = self._base.with_values(self._top_values) if self._top_values else self._base
+                self._index = None
             glossary = self._glossary_source.current() if self._glossary_source else None
             if self._index is None or glossary is not self._glossary:
-                self._index = self._link(self._base, glossary, strict=first)
+                self._index = self._link(self._valued, glossary, strict=first)
                 self._glossary = glossary
             return self._index
+
+    def _read_profiles(self) -> bool:
+        """Read the stored profiles' top values when due; whether they changed. A store that cannot be read
+        keeps the values search has: they make search better, their absence must not stop an answer."""
+        now = time.monotonic()
+        if self._profiles is None or (
+            self._profiles_read_at is not None and now - self._profiles_read_at < self._profiles_every
+        ):
+            return False
+        self._profiles_read_at = now
+        try:
+            top_values = profile_top_values(self._profiles.all())
+        except BlueprintError as exc:
+            logger.warning("Search keeps its column values: the stored profiles cannot be read (%s).", exc)
+            return False
+        changed = top_values != self._top_values
+        self._top_values = top_values
+        return changed
 
     @staticmethod
     def _link(base: DbtIndex, glossary: Glossary | None, *, strict: bool) -> DbtIndex:

@@ -68,7 +68,8 @@ def rank_join_set(
         if chosen and (gain <= 0 or scores[position] < _MIN_SHARE * best):
             continue
         if chosen:
-            path = min((graph.path(start, position) for start in chosen), key=len)
+            # Through the tables the question speaks of most, where several paths are as short.
+            path = min((graph.path(start, position, lambda p: -scores[p]) for start in chosen), key=len)
             # Tables the question never names come along only for a model that matters enough to need them:
             # it scores well, or it holds one of the question's rarest words ("dog" as a pet's kind).
             if path and scores[position] < _BRIDGED_SHARE * best and gain < _BRIDGED_GAIN * rarest:

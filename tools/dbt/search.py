@@ -16,7 +16,7 @@ from tools.dbt.graph import ProjectGraph, schema_prefixes
 from tools.dbt.join_set import join_sentences, rank_join_set
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
 from tools.dbt.tokenize import question_tokens, tokens
-from tools.dbt.values import TopValues, ValueIndex
+from tools.dbt.values import TopValues, ValueIndex, ValueMatch
 from tools.glossary import GlossaryEntry
 
 # Names say most about what a model holds; column names next; prose is noisier.
@@ -72,7 +72,7 @@ class SearchHit:
     glossary: tuple[GlossaryEntry, ...] = ()
     joins: tuple[str, ...] = ()
     bridge: bool = False
-    values: tuple[str, ...] = ()  # where a question word is a value it holds: "pettype = 'dog'"
+    values: tuple[ValueMatch, ...] = ()  # where a question word is a value it holds: `pettype holds "dog"`
 
 
 @dataclass(frozen=True)

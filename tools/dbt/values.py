@@ -7,9 +7,11 @@ per manifest and cached."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -77,8 +79,8 @@ class ValueIndex:
         for (unique_id, column), values in (top_values or {}).items():
             by_node[unique_id][column] = values
         documents: list[dict[str, str]] = []
-        # (indexed word, position) -> where the value is: "pettype = 'dog'".
-        self._where: dict[tuple[str, int], str] = {}
+        # (indexed word, position) -> where the value is: `pettype holds "dog"`.
+        self._where: dict[tuple[str, int], ValueMatch] = {}
         for position, node in enumerate(nodes):
             words: list[str] = []
             for column, values in column_values(node, by_node.get(node.unique_id, {})):
@@ -91,7 +93,7 @@ class ValueIndex:
                     words += found
                     for raw in raw_word_counts(" ".join(found)):
                         for form in index_forms(raw):
-                            self._where.setdefault((form, position), _condition(column, value))
+                            self._where.setdefault((form, position), ValueMatch(column, value))
             documents.append({"values": " ".join(words)} if words else {})
         # No discount for long value lists: a model with many enumerated columns holds each value no less.
         self._bm25 = WeightedBm25(documents, {"values": 1.0}, length_norm=0.0)
@@ -102,11 +104,20 @@ class ValueIndex:
         sharing a prefix with a question word is a different value."""
         return self._bm25.word_scores({word: {word: 1.0} for word in words})
 
-    def where(self, word: str, position: int) -> str | None:
-        """Where a model holds a word as a value ("pettype = 'dog'"), or None."""
+    def where(self, word: str, position: int) -> ValueMatch | None:
+        """Where a model holds a word as a value (`pettype holds "dog"`), or None."""
         return self._where.get((word, position))
 
 
-def _condition(column: str, value: str) -> str:
-    shown = value if len(value) <= _MAX_VALUE_CHARS else value[: _MAX_VALUE_CHARS - 1] + "…"
-    return f"{column} = {shown!r}"
+@dataclass(frozen=True)
+class ValueMatch:
+    """A question's word found as a value of a model's column."""
+
+    column: str
+    value: str
+
+    def __str__(self) -> str:
+        """`pettype holds "dog"`: the value in JSON quotes, as describe_model shows data (never words to obey)."""
+        value = self.value
+        shown = value if len(value) <= _MAX_VALUE_CHARS else value[: _MAX_VALUE_CHARS - 1] + "…"
+        return f"{self.column} holds {json.dumps(shown, ensure_ascii=False)}"
