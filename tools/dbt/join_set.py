@@ -16,6 +16,8 @@ _OTHER_PART_SHARE = 0.5
 # A model joins the set when it covers words the set does not yet cover and scores at least this share of the best.
 _MIN_SHARE = 0.15
 _MAX_SET = 6
+# The set may grow this far before spare bridges are dropped and it is cut to _MAX_SET.
+_MAX_BUILT = 8
 # A model reached only through bridge tables joins the set when it scores at least this share of the best.
 _BRIDGED_SHARE = 0.4
 _BRIDGED_GAIN = 0.8
@@ -80,13 +82,46 @@ def rank_join_set(
                     bridges.add(bridge)
         chosen.append(position)
         covered |= words
-        if len(chosen) >= _MAX_SET:
+        if len(chosen) >= _MAX_BUILT:
             break
+    chosen = _without_spare_bridges(chosen, bridges, scores, graph, covered_words)
     chosen = _with_linked(chosen, scores, graph, covered_words)[:_MAX_SET]
     placed = set(chosen)
     rest = [p for p in candidates if p not in placed]
     rest.sort(key=lambda p: (-scores[p] * (1.0 if graph.part[p] == part else _OTHER_PART_SHARE), names[p]))
     return RankedSet(chosen + rest, list(chosen), frozenset(bridges))
+
+
+def _without_spare_bridges(
+    chosen: list[int],
+    bridges: set[int],
+    scores: np.ndarray,
+    graph: ProjectGraph,
+    covered_words: Callable[[int], set[str]],
+) -> list[int]:
+    """The set less the bridges it no longer needs, weakest first: a bridge taken early (domain_author between
+    domain and author) is spare once later models join the rest another way and cover its words."""
+    kept = list(chosen)
+    for bridge in sorted(bridges, key=lambda p: (scores[p], p)):
+        others = [p for p in kept if p != bridge]
+        words = set().union(*(covered_words(p) for p in others))
+        if covered_words(bridge) <= words and _connected(others, graph):
+            kept = others
+            bridges.discard(bridge)
+    return kept
+
+
+def _connected(positions: list[int], graph: ProjectGraph) -> bool:
+    """Whether the models join one another through edges among themselves alone."""
+    members = set(positions)
+    seen = {positions[0]} if positions else set()
+    frontier = list(seen)
+    while frontier:
+        for neighbour in graph.neighbours(frontier.pop()):
+            if neighbour in members and neighbour not in seen:
+                seen.add(neighbour)
+                frontier.append(neighbour)
+    return seen == members
 
 
 def _with_linked(
