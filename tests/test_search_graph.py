@@ -95,6 +95,11 @@ def test_compounds_abbreviations_and_values_reach_their_models() -> None:
     assert index.search("how old are the dogs", 1)[0].node.name == "pets"
 
 
+def test_a_value_is_read_as_data_not_as_an_abbreviation() -> None:
+    # "cat" (a pet's kind) is no short "category", though "cat" in a column name would be.
+    assert "pets" not in [hit.node.name for hit in _project().search("sales by category", 5)]
+
+
 def test_values_of_sensitive_columns_are_never_searchable() -> None:
     assert [hit.node.name for hit in _project().search("Rexford", 5)] == []
 

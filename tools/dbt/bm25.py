@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from math import log
 
 import numpy as np
@@ -28,9 +28,10 @@ class WeightedBm25:
         documents: Sequence[Mapping[str, str | Sequence[str]]],
         weights: Mapping[str, float],
         length_norm: float = _B,
+        forms: Callable[[str], tuple[str, ...]] = index_forms,
     ) -> None:
         """Each document maps a field to its text, or to several texts (column names, say); `length_norm` is
-        BM25's b: how much a long document's matches are discounted."""
+        BM25's b: how much a long document's matches are discounted; `forms` what a raw word is indexed as."""
         self.size = len(documents)
         # Every (document, word) pair in flat lists, so the BM25 arithmetic is done on whole arrays at once.
         vocabulary: dict[str, int] = {}
@@ -45,7 +46,7 @@ class WeightedBm25:
                 for raw, count in raw_word_counts(
                     texts if isinstance(texts, str) else " ".join(texts)
                 ).items():
-                    for word in index_forms(raw):
+                    for word in forms(raw):
                         counts[word] = counts.get(word, 0.0) + weight * count
             word_ids += [vocabulary.setdefault(word, len(vocabulary)) for word in counts]
             frequencies += counts.values()

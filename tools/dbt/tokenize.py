@@ -105,3 +105,12 @@ def index_forms(word: str) -> tuple[str, ...]:
         return ()
     full = ABBREVIATIONS.get(word)
     return (stem(word),) if full is None else (stem(word), full)
+
+
+@lru_cache(maxsize=65_536)
+def value_forms(word: str) -> tuple[str, ...]:
+    """The forms a raw word of a column value is indexed under: its stem only, since no abbreviation is read
+    into data ("cat" is a pet, not a category); none for a stop word or a word with digits (ids, codes)."""
+    if word in STOP_WORDS or any(character.isdigit() for character in word):
+        return ()
+    return (stem(word),)

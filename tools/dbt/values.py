@@ -18,7 +18,7 @@ import numpy as np
 
 from tools.dbt.bm25 import WeightedBm25
 from tools.dbt.nodes import DbtColumn, DbtNode
-from tools.dbt.tokenize import index_forms, raw_word_counts
+from tools.dbt.tokenize import raw_word_counts, value_forms
 from tools.profiling.profile import ModelProfile
 from tools.sensitivity import is_sensitive
 
@@ -92,11 +92,11 @@ class ValueIndex:
                     ]
                     words += found
                     for raw in raw_word_counts(" ".join(found)):
-                        for form in index_forms(raw):
+                        for form in value_forms(raw):
                             self._where.setdefault((form, position), ValueMatch(column, value))
             documents.append({"values": " ".join(words)} if words else {})
         # No discount for long value lists: a model with many enumerated columns holds each value no less.
-        self._bm25 = WeightedBm25(documents, {"values": 1.0}, length_norm=0.0)
+        self._bm25 = WeightedBm25(documents, {"values": 1.0}, length_norm=0.0, forms=value_forms)
         self.size = len(documents)
 
     def word_scores(self, words: Sequence[str]) -> dict[str, np.ndarray]:
