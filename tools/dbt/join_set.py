@@ -3,6 +3,7 @@ the models in it that cover the question's words, the bridge tables between them
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ def rank_join_set(
     count = min(_CANDIDATES, int(np.count_nonzero(scores)))
     if count == 0:
         return RankedSet([], [], frozenset())
+    # Asked again and again for the same few candidates and words while the set is built.
+    covered_words, word_weight = functools.cache(covered_words), functools.cache(word_weight)
     top = np.argpartition(-scores, count - 1)[:count]
     candidates = sorted((int(p) for p in top), key=lambda p: (-scores[p], names[p]))
     part = _best_part(candidates, scores, graph, word_scores)
