@@ -147,3 +147,15 @@ def test_the_index_takes_new_profiles_without_a_restart_and_never_sensitive_valu
     assert slow.current().search("dog") == []
     assert [hit.node.name for hit in provider.current().search("dog")] == ["pets"]
     engine.dispose()
+
+
+def test_a_store_that_cannot_be_read_leaves_search_working_without_its_values(
+    garage: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    project, _ = garage
+    # Nothing listens on port 1: every read fails as with a store that is down.
+    engine = create_store_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    provider = DbtIndexProvider(project, profiles=ProfileStore(engine), profiles_every_seconds=0)
+    assert [hit.node.name for hit in provider.current().search("cars")] == ["cars"]
+    assert "the stored profiles cannot be read" in caplog.text
+    engine.dispose()

@@ -273,6 +273,7 @@ class DbtIndexProvider:
         self._profiles_read_at: float | None = None
         self._top_values: dict[tuple[str, str], list[object]] = {}
         self._valued: DbtIndex | None = None
+        self._profiles_lock = threading.Lock()
         self._lock = threading.Lock()
         self._base: DbtIndex | None = None
         self._index: DbtIndex | None = None
@@ -286,6 +287,8 @@ class DbtIndexProvider:
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             stamp = None
+        # Read outside the index's lock: other threads keep answering while the store is asked.
+        top_values = self._due_top_values()
         with self._lock:
             first = self._index is None
             if self._base is None or stamp != self._stamp:
@@ -297,7 +300,9 @@ class DbtIndexProvider:
                     if self._base is None:
                         raise
                 self._stamp = stamp
-            if self._read_profiles() or self._valued is None:
+            if top_values is not None and top_values != self._top_values:
+                self._top_values, self._valued = top_values, None
+            if self._valued is None:
                 self._valued = self._base.with_values(self._top_values) if self._top_values else self._base
                 self._index = None
             glossary = self._glossary_source.current() if self._glossary_source else None
@@ -306,23 +311,21 @@ class DbtIndexProvider:
                 self._glossary = glossary
             return self._index
 
-    def _read_profiles(self) -> bool:
-        """Read the stored profiles' top values when due; whether they changed. A store that cannot be read
-        keeps the values search has: they make search better, their absence must not stop an answer."""
-        now = time.monotonic()
-        if self._profiles is None or (
-            self._profiles_read_at is not None and now - self._profiles_read_at < self._profiles_every
-        ):
-            return False
-        self._profiles_read_at = now
+    def _due_top_values(self) -> dict[tuple[str, str], list[object]] | None:
+        """The stored profiles' top values when a read is due (one thread reads, the others go on), else None.
+        None too when the store cannot be read: values make search better, their absence must not stop answers."""
+        if self._profiles is None:
+            return None
+        with self._profiles_lock:
+            now = time.monotonic()
+            if self._profiles_read_at is not None and now - self._profiles_read_at < self._profiles_every:
+                return None
+            self._profiles_read_at = now
         try:
-            top_values = profile_top_values(self._profiles.all())
+            return profile_top_values(self._profiles.all())
         except BlueprintError as exc:
             logger.warning("Search keeps its column values: the stored profiles cannot be read (%s).", exc)
-            return False
-        changed = top_values != self._top_values
-        self._top_values = top_values
-        return changed
+            return None
 
     @staticmethod
     def _link(base: DbtIndex, glossary: Glossary | None, *, strict: bool) -> DbtIndex:
