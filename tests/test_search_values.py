@@ -4,6 +4,7 @@ column holds it, through the CLI as a user asks; a sensitive column's values are
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,15 @@ from typing import Any
 import duckdb
 import pytest
 
+from agent.runtime import Runtime
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.profiles import ProfileStore
+from tests.test_policy_redteam import RED_TEAM_POLICY, run
 from tests.test_profiling_cli import clean_env, invoke
 from tools.dbt.index import DbtIndexProvider
+from tools.policy import Principal
 from tools.profiling.profile import ColumnProfile, ModelProfile, TopValue
+from tools.profiling.runner import ProfileOptions, sync_profiles
 
 __all__ = ["clean_env"]  # a fixture these tests use
 
@@ -159,3 +164,19 @@ def test_a_store_that_cannot_be_read_leaves_search_working_without_its_values(
     assert [hit.node.name for hit in provider.current().search("cars")] == ["cars"]
     assert "the stored profiles cannot be read" in caplog.text
     engine.dispose()
+
+
+def test_a_hidden_column_keeps_its_values_out_of_search(
+    make_runtime: Callable[..., Runtime], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text(RED_TEAM_POLICY)  # fct_orders.payment_method is hidden from the asker
+    syncing = make_runtime(policy_file=policy)
+    options = ProfileOptions(sample_rows=1_000_000, timeout_seconds=30)
+    sync_profiles(syncing.index(), syncing.warehouse(), syncing.profiles, options, select="fct_orders")
+    runtime = make_runtime(policy_file=policy)  # a start after the sync, on the same store
+    terminal = run(runtime, "search_models", {"query": "orders paid by paypal"}, Principal.terminal())
+    assert 'payment_method holds "paypal"' in terminal.content
+    asker = run(runtime, "search_models", {"query": "orders paid by paypal"})
+    assert "fct_orders" in asker.content
+    assert "payment_method" not in asker.content and '"paypal"' not in asker.content
