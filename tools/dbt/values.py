@@ -83,7 +83,12 @@ class ValueIndex:
         self._where: dict[tuple[str, int], ValueMatch] = {}
         for position, node in enumerate(nodes):
             words: list[str] = []
-            for column, values in column_values(node, by_node.get(node.unique_id, {})):
+            profiled = by_node.get(node.unique_id, {})
+            # Most models of a large project have no values at all: passed over without a look at each column.
+            if not profiled and not any(column.accepted_values for column in node.columns):
+                documents.append({})
+                continue
+            for column, values in column_values(node, profiled):
                 for value in values:
                     found = [
                         w
