@@ -195,11 +195,13 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         upgrade_database(engine)
     project_dir, warehouse, is_demo = _project(settings)
     index_cache = settings.data_dir / "dbt-index"
+    profiles = ProfileStore(engine)
     provider = DbtIndexProvider(
         project_dir,
         _glossary_source(settings, project_dir),
         load=lambda folder: load_index_cached(folder, index_cache),
         allowed_functions=settings.allowed_functions,
+        profiles=profiles,  # their top values reach search: a question naming a value finds its column
     )
     provider.current()  # Fail at start, with the dbt command to run, rather than mid-conversation.
     artifacts = DatabaseArtifactWriter(
@@ -211,7 +213,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         engine=engine,
         store=store,
         sessions=Sessions(store, engine),
-        profiles=ProfileStore(engine),
+        profiles=profiles,
         dbt=provider,
         project_dir=project_dir,
         is_demo=is_demo,

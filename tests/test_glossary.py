@@ -11,6 +11,8 @@ import pytest
 
 from agent.events import EventList
 from agent.runtime import Runtime
+from agent.settings import Settings
+from agent.tool_config import tool_limits
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.test_cli import events_of, run_cli
@@ -42,7 +44,7 @@ def project(tmp_path: Path) -> Path:
 
 def context_for(provider: DbtIndexProvider) -> ToolContext:
     return ToolContext(
-        limits=None,  # type: ignore[arg-type]
+        limits=tool_limits(Settings()),
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=provider.current,
         results=ResultStore(),

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from agent.settings import Settings
+from agent.tool_config import tool_limits
 from tools.dbt.artifacts import DbtArtifacts
 from tools.dbt.index import DbtIndex
 from tools.registry import ToolContext
@@ -37,6 +41,12 @@ def _test(name: str, node: str, column: str, kwargs: dict[str, Any]) -> dict[str
     }
 
 
+def _index(models: list[dict[str, Any]], tests: dict[str, dict[str, Any]] | None = None) -> DbtIndex:
+    nodes = {f"model.p.{m['schema']}__{m['name']}": m for m in models} | (tests or {})
+    manifest = {"metadata": {"project_name": "p", "adapter_type": "postgres"}, "nodes": nodes, "sources": {}}
+    return DbtIndex(DbtArtifacts(manifest, None, None))
+
+
 def _project() -> DbtIndex:
     """Two unrelated schemas: a school (students, their pets through has_pet) and a library (its own author)."""
     models = [
@@ -49,15 +59,15 @@ def _project() -> DbtIndex:
         _model("library", "book", {"book_id": "", "author_id": "", "title": ""}, "Books on loan."),
         _model("school", "author", {"author_id": "", "essay_count": ""}, "Student authors of essays."),
     ]
-    nodes = {f"model.p.{m['schema']}__{m['name']}": m for m in models}
-    nodes["test.p.pet_kinds"] = _test(
-        "accepted_values", "model.p.school__pets", "pettype", {"values": ["dog", "cat"]}
-    )
-    nodes["test.p.first_names"] = _test(
-        "accepted_values", "model.p.school__customer_profiles", "first_name", {"values": ["Rexford"]}
-    )
-    manifest = {"metadata": {"project_name": "p", "adapter_type": "postgres"}, "nodes": nodes, "sources": {}}
-    return DbtIndex(DbtArtifacts(manifest, None, None))
+    tests = {
+        "test.p.pet_kinds": _test(
+            "accepted_values", "model.p.school__pets", "pettype", {"values": ["dog", "cat"]}
+        ),
+        "test.p.first_names": _test(
+            "accepted_values", "model.p.school__customer_profiles", "first_name", {"values": ["Rexford"]}
+        ),
+    }
+    return _index(models, tests)
 
 
 def test_a_question_gets_the_tables_it_needs_together_with_the_bridge_between_them() -> None:
@@ -85,14 +95,20 @@ def test_compounds_abbreviations_and_values_reach_their_models() -> None:
     assert index.search("how old are the dogs", 1)[0].node.name == "pets"
 
 
+def test_a_value_is_read_as_data_not_as_an_abbreviation() -> None:
+    # "cat" (a pet's kind) is no short "category", though "cat" in a column name would be.
+    assert "pets" not in [hit.node.name for hit in _project().search("sales by category", 5)]
+
+
 def test_values_of_sensitive_columns_are_never_searchable() -> None:
     assert [hit.node.name for hit in _project().search("Rexford", 5)] == []
 
 
-def test_search_models_says_how_the_tables_join() -> None:
+@pytest.mark.parametrize("share_rows", [True, False])
+def test_search_models_says_how_the_tables_join_and_which_column_holds_a_value(share_rows: bool) -> None:
     index = _project()
     context = ToolContext(
-        limits=None,  # type: ignore[arg-type]
+        limits=tool_limits(Settings(send_result_rows_to_model=share_rows)),
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=lambda: index,
         results=ResultStore(),
@@ -100,3 +116,31 @@ def test_search_models_says_how_the_tables_join() -> None:
     )
     output = search_models(context, SearchModelsInput(query="Which students have a dog?", limit=4))
     assert "joins" in output.content and "has_pet" in output.content
+    # The value is data: shown (in quotes) only where the settings let rows reach the model.
+    assert ('values: pettype holds "dog"' in output.content) is share_rows
+
+
+def test_a_column_named_for_a_role_and_a_model_joins_that_models_key() -> None:
+    models = [
+        _model(
+            "air", "flight", {"flight_id": "", "from_airport": "", "to_airport": "", "departure_time": ""}
+        ),
+        _model("air", "airport", {"airport_code": "", "airport_name": "", "city": ""}),
+        _model("air", "fare", {"fare_id": "", "one_way_cost": ""}),
+    ]
+    hits = _index(models).search("flights departing from airports in a city", 3)
+    assert {hit.node.name for hit in hits[:2]} == {"flight", "airport"}
+    sentences = [sentence for hit in hits for sentence in hit.joins]
+    assert sentences == ["airport joins flight on airport.airport_code = flight.from_airport"]
+
+
+def test_an_irregular_verb_reaches_the_table_named_by_its_verb() -> None:
+    # Two link tables join authors and papers: only the verb says which one the question means.
+    models = [
+        _model("lib", "author", {"aid": "", "name": ""}),
+        _model("lib", "reviews", {"aid": "", "pid": ""}),
+        _model("lib", "writes", {"aid": "", "pid": ""}),
+        _model("lib", "paper", {"pid": "", "title": ""}),
+    ]
+    hits = _index(models).search("titles of papers written by each author", 4)
+    assert {hit.node.name for hit in hits[:3]} == {"author", "writes", "paper"}

@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 import yaml
 
+from agent.settings import Settings
+from agent.tool_config import tool_limits
 from demo.load import DEMO_PROJECT_DIR
 from tests.test_cli import events_of, run_cli
 from tools.dbt.artifacts import read_artifacts
@@ -27,7 +29,7 @@ def index() -> DbtIndex:
 
 def context() -> ToolContext:
     return ToolContext(
-        limits=None,  # type: ignore[arg-type]
+        limits=tool_limits(Settings()),
         warehouse_provider=lambda: None,  # type: ignore[arg-type, return-value]
         dbt_provider=DbtIndexProvider(DEMO_PROJECT_DIR).current,
         results=ResultStore(),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from tools.dbt.nodes import DbtMetric, DbtNode
 from tools.dbt.search import SearchHit, SemanticHit
+from tools.dbt.values import ValueMatch
 from tools.direct_command import DirectCommand, whole_argument
 from tools.registry import Tool, ToolContext, ToolOutput
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 _SEMANTIC_LIMIT = 5
 _JOIN_LINES = 2
+_VALUE_LINES = 3
 
 
 class SearchModelsInput(BaseModel):
@@ -49,13 +51,16 @@ def _echo(query: str) -> str:
     return repr(_one_line(query, 80))
 
 
-def _node_lines(hit: SearchHit) -> list[str]:
+def _node_lines(hit: SearchHit, share_values: bool) -> list[str]:
     node = hit.node
     bridge = " (bridge: joins the others)" if hit.bridge else ""
     lines = [
         f"- {node.name} [{node.resource_type}]{bridge} {_one_line(node.description) or '(no description)'}",
         f"  relation: {node.relation_name or node.identifier}; key columns: {', '.join(key_columns(node))}",
     ]
+    # Which column holds a value the question names: the filter to write. Data, so only where rows may be shared.
+    if hit.values and share_values:
+        lines.append(f"  values: {'; '.join(str(match) for match in hit.values[:_VALUE_LINES])}")
     # How it joins the models above it; two lines are enough to write the query, more only cost tokens.
     lines += [f"  {sentence}" for sentence in hit.joins[:_JOIN_LINES]]
     return lines + [f"  glossary: {entry.name}: {_one_line(entry.text(), 300)}" for entry in hit.glossary]
@@ -96,7 +101,8 @@ def search_models(context: ToolContext, arguments: SearchModelsInput) -> ToolOut
             + "\n".join(f"- {e.name} ({e.kind}): {_one_line(e.text(), 400)}" for e in unattached)
         )
     if hits:
-        lines = [line for hit in hits for line in _node_lines(hit)]
+        share = context.limits.send_result_rows_to_model
+        lines = [line for hit in hits for line in _node_lines(hit, share)]
         sections.append(f"Models for {_echo(arguments.query)}, best first:\n" + "\n".join(lines))
     if semantic:
         lines = [line for hit in semantic for line in _semantic_lines(hit)]
@@ -127,8 +133,12 @@ def _allowed_hits(
         hidden = hidden_models | set(policy.access.hidden_columns(hit.node))
         return tuple(s for s in hit.joins if not hidden & {w.lower() for w in re.findall(r"\w+", s)})
 
+    def shown_values(hit: SearchHit) -> tuple[ValueMatch, ...]:
+        hidden = {column.lower() for column in policy.access.hidden_columns(hit.node)}
+        return tuple(match for match in hit.values if match.column.lower() not in hidden)
+
     allowed = [
-        replace(hit, node=policy.visible(hit.node), joins=shown_joins(hit))
+        replace(hit, node=policy.visible(hit.node), joins=shown_joins(hit), values=shown_values(hit))
         for hit in wider
         if policy.allows(hit.node)
     ]

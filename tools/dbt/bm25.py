@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from math import log
 
 import numpy as np
@@ -24,9 +24,14 @@ class WeightedBm25:
     """BM25F over documents made of weighted text fields; a query's scores are a few array additions."""
 
     def __init__(
-        self, documents: Sequence[Mapping[str, str | Sequence[str]]], weights: Mapping[str, float]
+        self,
+        documents: Sequence[Mapping[str, str | Sequence[str]]],
+        weights: Mapping[str, float],
+        length_norm: float = _B,
+        forms: Callable[[str], tuple[str, ...]] = index_forms,
     ) -> None:
-        """Each document maps a field to its text, or to several texts (column names, say)."""
+        """Each document maps a field to its text, or to several texts (column names, say); `length_norm` is
+        BM25's b: how much a long document's matches are discounted; `forms` what a raw word is indexed as."""
         self.size = len(documents)
         # Every (document, word) pair in flat lists, so the BM25 arithmetic is done on whole arrays at once.
         vocabulary: dict[str, int] = {}
@@ -41,7 +46,7 @@ class WeightedBm25:
                 for raw, count in raw_word_counts(
                     texts if isinstance(texts, str) else " ".join(texts)
                 ).items():
-                    for word in index_forms(raw):
+                    for word in forms(raw):
                         counts[word] = counts.get(word, 0.0) + weight * count
             word_ids += [vocabulary.setdefault(word, len(vocabulary)) for word in counts]
             frequencies += counts.values()
@@ -51,7 +56,7 @@ class WeightedBm25:
         frequency = np.array(frequencies)
         documents_of = np.repeat(np.arange(self.size, dtype=np.int32), words_per_document)
         average = float(lengths.mean()) if len(lengths) else 1.0
-        norm = _K1 * (1 - _B + _B * lengths / (average or 1.0))
+        norm = _K1 * (1 - length_norm + length_norm * lengths / (average or 1.0))
         document_frequency = np.bincount(ids, minlength=len(vocabulary))
         idf = np.log(1 + (self.size - document_frequency + 0.5) / (document_frequency + 0.5))
         scores = frequency * (_K1 + 1) / (frequency + norm[documents_of]) * idf[ids]

@@ -4,7 +4,7 @@ entities; its connected parts; and the shortest join path between two models (th
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tools.dbt.nodes import DbtNode
@@ -20,6 +20,9 @@ _MAX_PATH = 3
 _MIN_ROLE_KEY = 5
 _MIN_PREFIXED = 3
 _PREFIX_SHARE = 0.75
+# A model's own key, named for its entity: airport_code in airport, customer_id in customers.
+_ENTITY_KEY_SUFFIXES = ("_code", "_id", "_key", "id", "code")
+_MIN_ENTITY = 4
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ class ProjectGraph:
         columns = self._nodes[position].columns
         return bool(columns) and all(c.name.lower().endswith(("id", "key")) for c in columns)
 
-    def path(self, start: int, goal: int) -> list[int]:
-        """The nodes strictly between start and goal on a shortest join path (at most 3 hops), or [] if none."""
+    def path(self, start: int, goal: int, rank: Callable[[int], float] | None = None) -> list[int]:
+        """The nodes strictly between start and goal on a shortest join path (at most 3 hops), or [] if none;
+        of several shortest paths, the one through the nodes of least `rank` first (by position without)."""
         if start == goal or self.edge(start, goal):
             return []
         previous: dict[int, int] = {start: start}
@@ -89,7 +93,7 @@ class ProjectGraph:
             current, depth = frontier.popleft()
             if depth == _MAX_PATH:
                 continue
-            for neighbour in sorted(self.neighbours(current)):
+            for neighbour in sorted(self.neighbours(current), key=lambda p: (rank(p) if rank else 0.0, p)):
                 if neighbour in previous:
                     continue
                 previous[neighbour] = current
@@ -141,6 +145,7 @@ class ProjectGraph:
                 for column in sorted(keys):
                     holders[column].append(position)
                 entity_models[_entity_of(node.name)].append(position)
+            self._add_entity_columns(members, lowered, entity_models)
             spread = Counter({column: len(found) for column, found in holders.items()})
             for column, found in holders.items():
                 if spread[column] > _MAX_KEY_SPREAD:
@@ -155,6 +160,33 @@ class ProjectGraph:
                 for key, target in self._role_keys(column, holders, prefix):
                     for left in found:
                         self._add(JoinEdge(left, target, column, key, "key column with a role prefix"))
+
+    def _add_entity_columns(
+        self, members: list[int], lowered: list[list[str]], entity_models: dict[str, list[int]]
+    ) -> None:
+        """A column named for a role and a model of the schema (from_airport, main_airline) holds that model's
+        key (airport_code, airline_code): they join on it, though the names share no key column."""
+        keys: dict[str, list[tuple[int, str]]] = {}
+        for entity, models in entity_models.items():
+            if len(entity) < _MIN_ENTITY:
+                continue
+            owned = [
+                (p, column)
+                for p in models
+                for column in lowered[p]
+                if column in {entity + suffix for suffix in _ENTITY_KEY_SUFFIXES}
+            ]
+            if owned:
+                keys[entity] = owned
+        for position in members:
+            for column, name in zip(self._nodes[position].columns, lowered[position], strict=True):
+                role, _, last = name.rpartition("_")
+                targets = keys.get(stem(last), []) if role else []
+                if not targets or column_is_sensitive(column, self._nodes[position].name):
+                    continue
+                for target, key in targets:
+                    if target != position:
+                        self._add(JoinEdge(position, target, name, key, "column naming a model"))
 
     def _role_keys(self, column: str, holders: dict[str, list[int]], prefix: str) -> list[tuple[str, int]]:
         """A key with a role before it (citedpaperid, manager_employee_id; sbTxCustId beside sbCustId when a

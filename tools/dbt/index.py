@@ -7,6 +7,7 @@ import copy
 import difflib
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,10 +21,11 @@ from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery, Relation
 from tools.dbt.overview import ProjectOverview, areas, main_model_count
 from tools.dbt.search import NodeSearch, SearchHit, SemanticHit, SemanticSearch, layer
 from tools.dbt.semantic import build_metrics, build_saved_queries
-from tools.dbt.values import TopValues
-from tools.errors import DbtArtifactError, ToolInputError
+from tools.dbt.values import TopValues, profile_top_values
+from tools.errors import BlueprintError, DbtArtifactError, ToolInputError
 from tools.glossary import Glossary, GlossaryEntry, GlossaryError, GlossarySource
 from tools.glossary.guarding import guard_glossary
+from tools.profiling.stored import ProfileSnapshot
 from tools.schema_check import KnownTable
 
 _PROMPT_METRICS = 10
@@ -31,6 +33,8 @@ _PROMPT_SAVED_QUERIES = 8
 _PROMPT_GLOSSARY_CHARS = 2_000
 # What a glossary term adds to the models it points at: as much as naming the model outright.
 _GLOSSARY_BONUS = 5.0
+# How often the stored profiles are read again for their top values: `sync` may run in another process.
+_PROFILES_EVERY_SECONDS = 60.0
 logger = logging.getLogger(__name__)
 
 
@@ -102,6 +106,12 @@ class DbtIndex:
     def find_saved_query(self, name: str) -> DbtSavedQuery | None:
         lowered = name.strip().lower()
         return next((q for q in self._saved_queries if q.name.lower() == lowered), None)
+
+    def with_values(self, top_values: TopValues | None) -> DbtIndex:
+        """This index, its search knowing these top values (stored profiles); the rest is shared, not rebuilt."""
+        view = copy.copy(self)
+        view._search = self._search.with_values(top_values)
+        return view
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Nodes for a question; the models a glossary term in it points at rank higher and carry the term."""
@@ -259,8 +269,8 @@ def load_index(project_dir: Path) -> DbtIndex:
 
 
 class DbtIndexProvider:
-    """The current index of a project, with its glossary; reloaded when manifest.json or the glossary file
-    changes; safe across threads."""
+    """The current index of a project, with its glossary and the top values of stored profiles; reloaded when
+    manifest.json or the glossary file changes, its values when the stored profiles do; safe across threads."""
 
     def __init__(
         self,
@@ -268,8 +278,11 @@ class DbtIndexProvider:
         glossary: GlossarySource | None = None,
         load: Callable[[Path], DbtIndex] = load_index,
         allowed_functions: frozenset[str] = frozenset(),
+        profiles: ProfileSnapshot | None = None,
+        profiles_every_seconds: float = _PROFILES_EVERY_SECONDS,
     ) -> None:
-        """`load` builds the index of a project dir: load_index, or index_cache's cached loader.
+        """`load` builds the index of a project dir: load_index, or index_cache's cached loader. `profiles`
+        (the store's) are read at the first call and again at most every `profiles_every_seconds`.
 
         `allowed_functions` (BLUEPRINTDATA_ALLOWED_FUNCTIONS) are allowed in the glossary's metric SQL too.
         """
@@ -277,6 +290,12 @@ class DbtIndexProvider:
         self._allowed_functions = allowed_functions
         self._load = load
         self._glossary_source = glossary
+        self._profiles = profiles
+        self._profiles_every = profiles_every_seconds
+        self._profiles_read_at: float | None = None
+        self._top_values: dict[tuple[str, str], list[object]] = {}
+        self._valued: DbtIndex | None = None
+        self._profiles_lock = threading.Lock()
         self._lock = threading.Lock()
         self._base: DbtIndex | None = None
         self._index: DbtIndex | None = None
@@ -290,22 +309,47 @@ class DbtIndexProvider:
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             stamp = None
+        # Read outside the index's lock: other threads keep answering while the store is asked.
+        top_values = self._due_top_values()
         with self._lock:
             first = self._index is None
             if self._base is None or stamp != self._stamp:
                 # A broken new manifest keeps the last good index: a half-written file must not stop answers.
                 try:
                     self._base = self._load(self._project_dir)
-                    self._index = None
+                    self._index = self._valued = None
                 except DbtArtifactError:
                     if self._base is None:
                         raise
                 self._stamp = stamp
+            if top_values is not None and top_values != self._top_values:
+                self._top_values, self._valued = top_values, None
+            if self._valued is None:
+                self._valued = self._base.with_values(self._top_values) if self._top_values else self._base
+                self._index = None
             glossary = self._glossary_source.current() if self._glossary_source else None
             if self._index is None or glossary is not self._glossary:
-                self._index = self._link(self._base, glossary, strict=first, allowed=self._allowed_functions)
+                self._index = self._link(
+                    self._valued, glossary, strict=first, allowed=self._allowed_functions
+                )
                 self._glossary = glossary
             return self._index
+
+    def _due_top_values(self) -> dict[tuple[str, str], list[object]] | None:
+        """The stored profiles' top values when a read is due (one thread reads, the others go on), else None.
+        None too when the store cannot be read: values make search better, their absence must not stop answers."""
+        if self._profiles is None:
+            return None
+        with self._profiles_lock:
+            now = time.monotonic()
+            if self._profiles_read_at is not None and now - self._profiles_read_at < self._profiles_every:
+                return None
+            self._profiles_read_at = now
+        try:
+            return profile_top_values(self._profiles.all())
+        except BlueprintError as exc:
+            logger.warning("Search keeps its column values: the stored profiles cannot be read (%s).", exc)
+            return None
 
     @staticmethod
     def _link(

@@ -3,7 +3,8 @@ the models in it that cover the question's words, the bridge tables between them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,13 +12,16 @@ import numpy as np
 from tools.dbt.graph import ProjectGraph
 
 _CANDIDATES = 40
-# A part's score: its best model's score plus decaying shares of the next ones (a question often needs two).
-_PART_DECAY = (1.0, 0.5, 0.25)
 # Models outside the chosen part keep this share of their score when the rest of the list is ordered.
 _OTHER_PART_SHARE = 0.5
 # A model joins the set when it covers words the set does not yet cover and scores at least this share of the best.
 _MIN_SHARE = 0.15
 _MAX_SET = 6
+# The set may grow this far before spare bridges are dropped and it is cut to _MAX_SET.
+_MAX_BUILT = 8
+# A model reached only through bridge tables joins the set when it scores at least this share of the best.
+_BRIDGED_SHARE = 0.4
+_BRIDGED_GAIN = 0.8
 # Candidates scoring at least this share of the best may lead the set when they cover more of the question.
 _LEAD_SHARE = 0.6
 
@@ -37,14 +41,19 @@ def rank_join_set(
     covered_words: Callable[[int], set[str]],
     word_weight: Callable[[str], float],
     names: Sequence[str],
+    word_scores: Mapping[str, np.ndarray],
 ) -> RankedSet:
-    """Order nodes for a question: the join set in the best part first, then the rest by score."""
+    """Order nodes for a question: the join set in the best part first, then the rest by score.
+
+    `word_scores` holds each question word's score in each node (what `scores` adds up, bonuses aside)."""
     count = min(_CANDIDATES, int(np.count_nonzero(scores)))
     if count == 0:
         return RankedSet([], [], frozenset())
+    # Asked again and again for the same few candidates and words while the set is built.
+    covered_words, word_weight = functools.cache(covered_words), functools.cache(word_weight)
     top = np.argpartition(-scores, count - 1)[:count]
     candidates = sorted((int(p) for p in top), key=lambda p: (-scores[p], names[p]))
-    part = _best_part(candidates, scores, graph)
+    part = _best_part(candidates, scores, graph, word_scores)
     in_part = [p for p in candidates if graph.part[p] == part]
     # The set starts from the strong candidate that covers most of the question, not merely the top score.
     strong = [p for p in in_part if scores[p] >= _LEAD_SHARE * scores[in_part[0]]]
@@ -55,6 +64,7 @@ def rank_join_set(
     bridges: set[int] = set()
     covered: set[str] = set()
     best = float(scores[in_part[0]])
+    rarest = max(word_weight(w) for p in in_part for w in covered_words(p) or {""})
     for position in in_part:
         if position in chosen:
             continue
@@ -63,20 +73,58 @@ def rank_join_set(
         if chosen and (gain <= 0 or scores[position] < _MIN_SHARE * best):
             continue
         if chosen:
-            path = min((graph.path(start, position) for start in chosen), key=len)
+            # Through the tables the question speaks of most, where several paths are as short.
+            path = min((graph.path(start, position, lambda p: -scores[p]) for start in chosen), key=len)
+            # Tables the question never names come along only for a model that matters enough to need them:
+            # it scores well, or it holds one of the question's rarest words ("dog" as a pet's kind).
+            if path and scores[position] < _BRIDGED_SHARE * best and gain < _BRIDGED_GAIN * rarest:
+                continue
             for bridge in path:
                 if bridge not in chosen:
                     chosen.append(bridge)
                     bridges.add(bridge)
         chosen.append(position)
         covered |= words
-        if len(chosen) >= _MAX_SET:
+        if len(chosen) >= _MAX_BUILT:
             break
+    chosen = _without_spare_bridges(chosen, bridges, scores, graph, covered_words)
     chosen = _with_linked(chosen, scores, graph, covered_words)[:_MAX_SET]
     placed = set(chosen)
     rest = [p for p in candidates if p not in placed]
     rest.sort(key=lambda p: (-scores[p] * (1.0 if graph.part[p] == part else _OTHER_PART_SHARE), names[p]))
     return RankedSet(chosen + rest, list(chosen), frozenset(bridges))
+
+
+def _without_spare_bridges(
+    chosen: list[int],
+    bridges: set[int],
+    scores: np.ndarray,
+    graph: ProjectGraph,
+    covered_words: Callable[[int], set[str]],
+) -> list[int]:
+    """The set less the bridges it no longer needs, weakest first: a bridge taken early (domain_author between
+    domain and author) is spare once later models join the rest another way and cover its words."""
+    kept = list(chosen)
+    for bridge in sorted(bridges, key=lambda p: (scores[p], p)):
+        others = [p for p in kept if p != bridge]
+        words = set().union(*(covered_words(p) for p in others))
+        if covered_words(bridge) <= words and _connected(others, graph):
+            kept = others
+            bridges.discard(bridge)
+    return kept
+
+
+def _connected(positions: list[int], graph: ProjectGraph) -> bool:
+    """Whether the models join one another through edges among themselves alone."""
+    members = set(positions)
+    seen = {positions[0]} if positions else set()
+    frontier = list(seen)
+    while frontier:
+        for neighbour in graph.neighbours(frontier.pop()):
+            if neighbour in members and neighbour not in seen:
+                seen.add(neighbour)
+                frontier.append(neighbour)
+    return seen == members
 
 
 def _with_linked(
@@ -99,14 +147,22 @@ def _with_linked(
     return result
 
 
-def _best_part(candidates: list[int], scores: np.ndarray, graph: ProjectGraph) -> int:
-    by_part: dict[int, list[float]] = {}
+def _best_part(
+    candidates: list[int], scores: np.ndarray, graph: ProjectGraph, word_scores: Mapping[str, np.ndarray]
+) -> int:
+    """The part of the project that answers the question best, read as one document: each question word
+    counts once, at its best match in the part (three models matching "day" are no better than one), plus
+    the best bonus (a name the question spells out) of its models."""
+    by_part: dict[int, list[int]] = {}
     for position in candidates:
-        by_part.setdefault(graph.part[position], []).append(float(scores[position]))
-    return max(
-        by_part,
-        key=lambda part: sum(w * s for w, s in zip(_PART_DECAY, by_part[part], strict=False)),
-    )
+        by_part.setdefault(graph.part[position], []).append(position)
+    matched = sum(word_scores.values(), np.zeros(len(scores)))
+
+    def evidence(members: list[int]) -> float:
+        words = sum(float(max(found[p] for p in members)) for found in word_scores.values())
+        return words + max(float(scores[p] - matched[p]) for p in members)
+
+    return max(by_part, key=lambda part: (evidence(by_part[part]), -part))
 
 
 def join_sentences(

@@ -3,6 +3,7 @@ a few array additions."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ from tools.dbt.graph import ProjectGraph, schema_prefixes
 from tools.dbt.join_set import join_sentences, rank_join_set
 from tools.dbt.nodes import DbtMetric, DbtNode, DbtSavedQuery
 from tools.dbt.tokenize import question_tokens, tokens
-from tools.dbt.values import TopValues, value_text
+from tools.dbt.values import TopValues, ValueIndex, ValueMatch
 from tools.glossary import GlossaryEntry
 
 # Names say most about what a model holds; column names next; prose is noisier.
@@ -26,8 +27,9 @@ FIELD_WEIGHTS = {
     "column_descriptions": 0.6,
     "tags": 1.0,
     "path": 0.3,
-    "values": 1.0,
 }
+# A question word found among a model's column values adds this share of its value score (see values.py).
+_VALUE_WEIGHT = 0.7
 # Metrics and saved queries: names and labels say most; how they are computed and cut next.
 SEMANTIC_FIELD_WEIGHTS = {
     "name": 3.0,
@@ -70,6 +72,7 @@ class SearchHit:
     glossary: tuple[GlossaryEntry, ...] = ()
     joins: tuple[str, ...] = ()
     bridge: bool = False
+    values: tuple[ValueMatch, ...] = ()  # where a question word is a value it holds: `pettype holds "dog"`
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,8 @@ class SemanticHit:
         return "metric" if isinstance(self.item, DbtMetric) else "saved_query"
 
 
-def _field_texts(node: DbtNode, top_values: TopValues | None) -> dict[str, str | Sequence[str]]:
+def _field_texts(node: DbtNode) -> dict[str, str | Sequence[str]]:
     return {
-        "values": value_text(node, top_values),
         "name": f"{node.name} {node.identifier}",
         "description": node.description,
         "column_names": [column.name for column in node.columns],
@@ -160,7 +162,8 @@ class NodeSearch:
         entity_keys: dict[str, list[tuple[str, str]]] | None = None,
     ) -> None:
         self._nodes = list(nodes)
-        self._bm25 = WeightedBm25([_field_texts(node, top_values) for node in self._nodes], FIELD_WEIGHTS)
+        self._bm25 = WeightedBm25([_field_texts(node) for node in self._nodes], FIELD_WEIGHTS)
+        self._values = ValueIndex(self._nodes, top_values)
         self._names = [node.name for node in self._nodes]
         self._by_name = _positions_by_name(self._names)
         self._prior = np.array([_LAYER_PRIOR[layer(node)] for node in self._nodes])
@@ -172,6 +175,12 @@ class NodeSearch:
             name_words = frozenset(tokens(node.identifier)) - _LAYER_WORDS - prefixes.get(node.schema, set())
             if 0 < len(name_words) <= _MAX_NAME_WORDS:
                 self._by_name_words[name_words].append(position)
+
+    def with_values(self, top_values: TopValues | None) -> NodeSearch:
+        """This search with other top values (new profiles): only the small value index is built again."""
+        view = copy.copy(self)
+        view._values = ValueIndex(self._nodes, top_values)
+        return view
 
     def _named_entity_bonus(self, words: set[str]) -> np.ndarray:
         """A bonus for models whose name the question says in full, in any form: "papers" names model paper,
@@ -197,6 +206,8 @@ class NodeSearch:
             return []
         expanded = self._bm25.expand(words)
         by_word = self._bm25.word_scores(expanded)
+        for word, found in self._values.word_scores(words).items():
+            by_word[word] = by_word[word] + _VALUE_WEIGHT * found
         scores = _scores(sum(by_word.values(), np.zeros(len(self._nodes))), query, self._by_name, boosts)
         scores = (scores + self._named_entity_bonus(set(words))) * self._prior
         strongest = {word: float(array.max()) for word, array in by_word.items()}
@@ -209,7 +220,8 @@ class NodeSearch:
                 if array[position] > 0 and array[position] >= _COVER_SHARE * strongest[word]
             }
 
-        ranked = rank_join_set(scores, self.graph, covered, self._bm25.idf, self._names)
+        weighted = {word: array * self._prior for word, array in by_word.items()}
+        ranked = rank_join_set(scores, self.graph, covered, self._bm25.idf, self._names, weighted)
         shown = ranked.order[:limit]
         joins = join_sentences(shown, self.graph, self._names)
         return [
@@ -219,6 +231,7 @@ class NodeSearch:
                 tuple(w for w in words if w in covered(p)),
                 joins=tuple(joins.get(p, ())),
                 bridge=p in ranked.bridges,
+                values=tuple(dict.fromkeys(where for w in words if (where := self._values.where(w, p)))),
             )
             for p in shown
         ]

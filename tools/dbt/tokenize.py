@@ -6,93 +6,32 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from tools.dbt.stop_words import COMMON_ENGLISH
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "per",
-        "show",
-        "tell",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "give",
-        "list",
-        "find",
-        "get",
-        "all",
-        "each",
-        "every",
-        "many",
-        "much",
-        "most",
-        "more",
-        "any",
-        "some",
-        "over",
-        "under",
-        "into",
-        "between",
-        "during",
-        "about",
-        "across",
-    ]
-)
+# Search's additions: quantity and position words that name no table ("most", "between", "during").
+STOP_WORDS = COMMON_ENGLISH | frozenset(
+    ["many", "much", "most", "more", "any", "some", "over", "under", "into", "between", "during", "about", "across"]
+)  # fmt: skip
+
+
+# Irregular verb forms a question uses where names use the verb (writes, buy and sell types, paid_at).
+IRREGULAR_VERBS = {
+    "written": "write", "wrote": "write", "bought": "buy", "sold": "sell", "paid": "pay", "made": "make",
+    "taught": "teach", "taken": "take", "took": "take", "spent": "spend", "sent": "send", "won": "win",
+    "lost": "lose", "held": "hold", "flown": "fly", "flew": "fly", "driven": "drive", "drove": "drive",
+    "led": "lead", "built": "build", "chosen": "choose", "ate": "eat", "eaten": "eat", "seen": "see",
+    "saw": "see", "ran": "run", "began": "begin", "begun": "begin", "left": "leave", "met": "meet",
+}  # fmt: skip
 
 
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """A light plural fold: categories -> category, boxes -> box, orders -> order; short words untouched."""
+    """A light plural fold: categories -> category, boxes -> box, orders -> order; short words untouched; an
+    irregular verb form to its verb (written -> write, as writes -> write)."""
+    if word in IRREGULAR_VERBS:
+        return IRREGULAR_VERBS[word]
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -147,7 +86,8 @@ def question_tokens(text: str) -> list[str]:
     words = [
         word
         for word in _words(_TIME_WINDOW.sub(" ", text))
-        if word not in STOP_WORDS and word not in QUESTION_FILLER and not word.isdigit()
+        # A lone letter is what is left of "what's" or "no." and says nothing.
+        if word not in STOP_WORDS and word not in QUESTION_FILLER and not word.isdigit() and len(word) > 1
     ]
     return list(dict.fromkeys(stem(word) for word in words))
 
@@ -165,3 +105,12 @@ def index_forms(word: str) -> tuple[str, ...]:
         return ()
     full = ABBREVIATIONS.get(word)
     return (stem(word),) if full is None else (stem(word), full)
+
+
+@lru_cache(maxsize=65_536)
+def value_forms(word: str) -> tuple[str, ...]:
+    """The forms a raw word of a column value is indexed under: its stem only, since no abbreviation is read
+    into data ("cat" is a pet, not a category); none for a stop word or a word with digits (ids, codes)."""
+    if word in STOP_WORDS or any(character.isdigit() for character in word):
+        return ()
+    return (stem(word),)

@@ -15,15 +15,19 @@ class StoredProfiles(Protocol):
         ...
 
 
-class ProfileHistory(StoredProfiles, Protocol):
+class ProfileSnapshot(Protocol):
+    """Every model's newest successful profile at once: what search's value index reads."""
+
+    def all(self) -> dict[str, ModelProfile]:
+        """The newest successful profile of every profiled model, by unique id."""
+        ...
+
+
+class ProfileHistory(StoredProfiles, ProfileSnapshot, Protocol):
     """Every profiling attempt, as `sync` reads and extends it."""
 
     def latest_attempts(self) -> dict[str, ModelProfile]:
         """The newest attempt of every model, failed or not."""
-        ...
-
-    def all(self) -> dict[str, ModelProfile]:
-        """The newest successful profile of every profiled model, by unique id."""
         ...
 
     def save(self, profile: ModelProfile) -> None:
