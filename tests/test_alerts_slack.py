@@ -203,7 +203,11 @@ def test_an_incident_lives_in_one_message_edited_in_place_with_buttons_and_resol
         lambda: "Acknowledged by" in fake_slack.message(CHANNEL, root.ts).text, what="the acknowledgment"
     )
     assert f":eyes: Acknowledged by <@{USER}>" in fake_slack.message(CHANNEL, root.ts).text
-    assert f":eyes: <@{USER}> acknowledged this." in thread_texts(fake_slack, root.ts)
+    # The root is edited before the note is posted in its thread: wait for the note too.
+    wait_until(
+        lambda: f":eyes: <@{USER}> acknowledged this." in thread_texts(fake_slack, root.ts),
+        what="the acknowledgment note",
+    )
 
     for day in (12, 13, 14, 15):
         run_day(day)
