@@ -97,9 +97,8 @@ class CausalSeasonalModel:
         """
         near = np.arange(-self.occasion_points, self.occasion_points + 1)
         days = np.arange(1, self.cycles + 1) * self.day_points
-        offsets = (near[None, :] - days[:, None]).ravel()
-        source = np.arange(first, len(errors))[:, None] + offsets[None, :]
-        same_hours = np.where(source >= 0, errors[np.clip(source, 0, None)], np.nan)
+        source = np.arange(first, len(errors))[:, None] - _around(days, self.occasion_points)[None, :]
+        same_hours = _lookup(errors, source)
         spread, mad = _trimmed_spread(np.abs(same_hours - bias[first:, None]))
         enough = np.count_nonzero(~np.isnan(same_hours), axis=1) >= len(near)  # a day of them
         result: FloatArray = np.full(len(errors), np.nan)
@@ -115,17 +114,31 @@ class CausalSeasonalModel:
         return result, routine
 
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
-        """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias."""
+        """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias.
+
+        A weekly cycle of points finer than hourly is used once one week and a quarter are known, when one past
+        week is one reading per phase, and alone it would echo last week's spike as this week's dip. So there the
+        forecast is the median of three: that median, the median of the hour around the phase in the past weeks
+        (which no short spike moves), and the median of the same time (within a step) on the last six days (a
+        spike that recurs daily is expected). So a one-off spike last week is outvoted two to one, a quiet weekend
+        is kept by the two weekly votes, and a daily spike or the sharp start of business hours by the other two.
+        """
         # Without a known cycle, only the last few points say where the series is (a slow wave moves on).
         cycles = self.cycles if self.period > 1 else _RECENT_POINTS
         lags = self.period * np.arange(1, cycles + 1)
-        source = np.arange(len(values))[:, None] - lags[None, :]
         # An irregular sampler leaves holes in the grid; a past phase that fell in one takes the last value
         # before it within the same occasion (an hour of 5-minute points), so a series sampled every 4-11 minutes
         # is still compared with its past. Not for days or hours: the day before a missing Monday is a Sunday.
         carried = carry_forward(values, self.occasion_points - 1)
-        same_phase = np.where(source >= 0, carried[np.clip(source, 0, None)], np.nan)
+        rows = np.arange(len(values))[:, None]
+        same_phase = _lookup(carried, rows - lags[None, :])
         forecast = _row_medians(same_phase)
+        if self.occasion_points > 1 and self.day_points < self.period:
+            # A neighbour after the phase is still at least a day less an hour before the point: the past only.
+            hour_around = _row_medians(_lookup(carried, rows - _around(lags, self.occasion_points)[None, :]))
+            days = self.day_points * np.arange(1, self.cycles + 1)
+            same_time = _row_medians(_lookup(carried, rows - _around(days, 1)[None, :]))
+            forecast = _row_medians(np.stack((forecast, hour_around, same_time), axis=1))
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
     def _past_error_summaries(
@@ -170,6 +183,16 @@ class CausalSeasonalModel:
             else np.full(count, np.nan)
             for summary in (bias, spread, routine, level)
         )
+
+
+def _around(lags: NDArray[np.int64], near: int) -> NDArray[np.int64]:
+    """The lags and the `near` lags either side of each, flattened."""
+    return (lags[:, None] - np.arange(-near, near + 1)[None, :]).ravel()
+
+
+def _lookup(values: FloatArray, source: NDArray[np.int64]) -> FloatArray:
+    """values[source], NaN where the source is before the start."""
+    return np.where(source >= 0, values[np.clip(source, 0, None)], np.nan)
 
 
 def carry_forward(values: FloatArray, limit: int) -> FloatArray:
