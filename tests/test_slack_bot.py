@@ -7,6 +7,7 @@ import gc
 import json
 import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from slack_sdk import WebClient
 
 from agent.clock import utc_now
 from agent.runtime import build_runtime
@@ -25,6 +27,7 @@ from agent.store.models import EventClaimRow
 from bot.slack.app import build_slack_bot
 from bot.slack.rendering.controls import FEEDBACK_ACTION_ID, SHOW_SQL_ACTION_ID
 from bot.slack.socket_mode import AckOnReceiptHandler
+from bot.slack.thread_status import ThreadStatus
 from tests.fakes.analyst_script import DAILY, analyst_script
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, error_reply, text_reply
 from tests.fakes.slack_api import FakeSlack
@@ -558,3 +561,23 @@ def test_claims_older_than_any_redelivery_are_forgotten_when_a_bot_starts(start_
     with engine.connect() as connection:
         keys = set(connection.execute(sa.select(EventClaimRow.key)).scalars())
     assert keys == {"slack:EvNEW"}
+
+
+def test_the_thread_status_survives_slack_going_out_of_reach(caplog: pytest.LogCaptureFixture) -> None:
+    """The status is a hint: Slack refusing connections must neither raise nor kill the re-arming thread."""
+    with socket.socket() as probe:  # A port nothing listens on: every call is refused.
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = WebClient(token="xoxb-test", base_url=f"http://127.0.0.1:{port}/api/", timeout=2)
+    errors: list[threading.ExceptHookArgs] = []
+    previous_hook = threading.excepthook
+    threading.excepthook = errors.append
+    try:
+        status = ThreadStatus(client, "C0STATUS", "1700000000.000100", rearm_seconds=0.05)
+        status.show("Searching the dbt project…")  # Refused at once: no exception here.
+        time.sleep(0.3)  # Several re-arms, each refused.
+        status.stop()
+    finally:
+        threading.excepthook = previous_hook
+    assert errors == []
+    assert "could not set the thread status" in caplog.text

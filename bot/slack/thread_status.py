@@ -6,7 +6,7 @@ import logging
 import threading
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +71,6 @@ class ThreadStatus:
             # A workspace or channel without the feature: the answer still comes, only the hint is lost.
             log.info("thread status unavailable: %s", exc.response.get("error"))
             self._available = False
+        except (SlackClientError, OSError) as exc:
+            # Slack out of reach for a moment: the status is a hint, the next re-arm (or the answer) follows.
+            log.warning("could not set the thread status: %s", type(exc).__name__)
