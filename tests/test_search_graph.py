@@ -134,6 +134,20 @@ def test_a_column_named_for_a_role_and_a_model_joins_that_models_key() -> None:
     assert sentences == ["airport joins flight on airport.airport_code = flight.from_airport"]
 
 
+def test_a_flag_or_a_count_named_for_a_model_joins_nothing() -> None:
+    # is_first_order says yes or no, new_customers counts rows: neither holds the order's or customer's key.
+    models = [
+        _model("shop", "orders", {"order_id": "", "customer_id": "", "is_first_order": ""}),
+        _model("shop", "customer", {"customer_id": "", "country": ""}),
+        _model("shop", "daily_revenue", {"revenue_date": "", "new_customers": "", "has_order": ""}),
+        _model("shop", "order", {"order_code": "", "status": ""}),
+    ]
+    hits = _index(models).search("new customers and first orders by country", 4)
+    sentences = [sentence for hit in hits for sentence in hit.joins]
+    assert not [s for s in sentences if "is_first_order" in s or "new_customers" in s or "has_order" in s]
+    assert "customer joins orders on customer_id" in sentences
+
+
 def test_an_irregular_verb_reaches_the_table_named_by_its_verb() -> None:
     # Two link tables join authors and papers: only the verb says which one the question means.
     models = [

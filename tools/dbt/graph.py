@@ -7,7 +7,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tools.dbt.nodes import DbtNode
+from tools.dbt.nodes import DbtColumn, DbtNode
 from tools.dbt.tokenize import stem, tokens
 from tools.dbt.values import column_is_sensitive
 
@@ -23,6 +23,8 @@ _PREFIX_SHARE = 0.75
 # A model's own key, named for its entity: airport_code in airport, customer_id in customers.
 _ENTITY_KEY_SUFFIXES = ("_code", "_id", "_key", "id", "code")
 _MIN_ENTITY = 4
+_FLAG_PREFIXES = ("is_", "has_", "was_", "did_", "can_", "should_")
+_FLAG_TYPES = ("bool",)
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,15 @@ class ProjectGraph:
             for column, name in zip(self._nodes[position].columns, lowered[position], strict=True):
                 role, _, last = name.rpartition("_")
                 targets = keys.get(stem(last), []) if role else []
-                if not targets or column_is_sensitive(column, self._nodes[position].name):
+                # A plural (new_customers) counts a model's rows, a flag (is_first_order) says yes or no: neither
+                # holds its key.
+                plural = last.endswith("s") and stem(last) != last
+                if (
+                    not targets
+                    or plural
+                    or _is_flag(column)
+                    or column_is_sensitive(column, self._nodes[position].name)
+                ):
                     continue
                 for target, key in targets:
                     if target != position:
@@ -266,3 +276,9 @@ def schema_prefixes(nodes: Sequence[DbtNode]) -> dict[str | None, set[str]]:
         if common and len(words) >= _MIN_PREFIXED and words.count(common) >= _PREFIX_SHARE * len(words):
             prefixes[schema] = {common}
     return prefixes
+
+
+def _is_flag(column: DbtColumn) -> bool:
+    return column.name.lower().startswith(_FLAG_PREFIXES) or (column.data_type or "").lower().startswith(
+        _FLAG_TYPES
+    )

@@ -16,7 +16,7 @@ from tools.dbt.collector import collector_paused
 from tools.dbt.index import DbtIndex, load_index
 
 # Bump when DbtIndex or what it holds changes shape: an old pickle must not load into new code.
-_FORMAT = "dbt-index-3"
+_FORMAT = "dbt-index-4"
 # How old the artifacts must be before their size and modification time are trusted to stand for their content.
 _SETTLED_NS = 3_000_000_000
 _ARTIFACTS = ("manifest.json", "catalog.json", "semantic_manifest.json")
