@@ -15,6 +15,11 @@ from tools.errors import ToolInputError
 from tools.registry import ToolContext, ToolRegistry
 
 
+def is_direct_command(text: str) -> bool:
+    """Whether a message is a direct command (`/sql ...`): it runs as that command wherever it is typed."""
+    return text.lstrip().startswith("/")
+
+
 def help_text(registry: ToolRegistry) -> str:
     """The list of commands the registry's tools offer."""
     lines = ["Direct commands (no API key needed):"]

@@ -7,9 +7,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from agent import user_messages
-from agent.commands import run_command
+from agent.commands import is_direct_command, run_command
 from agent.errors import MessageTooLong, MissingApiKeyError, TurnCancelled
 from agent.events import (
     EventSink,
@@ -47,6 +48,21 @@ class TurnOutcome:
     usage: Usage
     # Why the policy or a budget refused something during the turn (set by its governance; no data in them).
     refusals: tuple[str, ...] = ()
+
+
+class Turn(Protocol):
+    """What answers a message in a session: the Agent, or a conversation's own kind of turn (an alert thread's
+    investigation); every front door calls it the same way and renders the events it sends to `sink`."""
+
+    def handle(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TurnOutcome: ...
 
 
 class Agent:
@@ -115,7 +131,7 @@ class Agent:
             if too_long:
                 limit = self._settings.max_message_chars
                 raise MessageTooLong(user_messages.MESSAGE_TOO_LONG.format(length=len(text), limit=limit))
-            if text.lstrip().startswith("/"):
+            if is_direct_command(text):
                 self._store.set_title(session_id, _title(text), only_if_untitled=True)
                 context = self._tool_context(session_id)
                 answer, ok = run_command(self._registry, self._store, context, text.strip(), sink)

@@ -440,6 +440,21 @@ def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
     answered(fake_slack, CHANNEL, root.ts, "One row per order with its value and payment outcome", timeout=30)
 
 
+def test_a_direct_command_in_an_alert_thread_with_a_key_runs_as_the_command(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3))
+    bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
+    [root] = roots(fake_slack)
+
+    describe = "/describe fct_orders"
+    fake_slack.send_event(fake_slack.channel_message(describe, user=USER, channel=CHANNEL, thread_ts=root.ts))
+    answer = answered(fake_slack, CHANNEL, root.ts, "One row per order with its value and payment outcome")
+
+    # The command, not an investigation: no model call, and no footer naming an investigation's bounds.
+    assert fake_anthropic.requests == [] and "Investigated with read-only tools" not in answer
+
+
 def test_an_investigation_past_its_time_bound_is_cancelled(
     make_runtime: Callable[..., Runtime], fake_anthropic: FakeAnthropic
 ) -> None:

@@ -1,6 +1,8 @@
 """Investigate with the model: one bounded agent turn in the incident's thread, answered in a fixed shape.
 
-The Investigate button and every reply typed in an alert's thread run this same turn. Bounds: at most
+The Investigate button and every reply typed in an alert's thread run this same turn (`alert_thread_turn` picks
+it: every reply in a thread an alert opened is about its incident, whatever it asks; guessing which words ask
+why would miss most ways of asking); a direct `/command` there still runs as the command. Bounds: at most
 `tool_rounds` rounds of tool calls and `tool_calls` calls in all (each runs at most one query; every tool is
 read-only, SQL goes through the guard and the byte cap), at most `output_tokens` per reply, and `seconds` of wall
 time, after which the turn is cancelled. The turn is stored in the thread's session like any other, and the
@@ -11,13 +13,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.alerts.notices import INVESTIGATION_SHAPE
+from agent.commands import is_direct_command
 from agent.events import EventList, EventSink, TextDelta, ToolFinished, TurnFinished
 from agent.llm import ModelClient
-from agent.loop import Agent, TurnOutcome
+from agent.loop import Agent, Turn, TurnOutcome
+from agent.sessions import SessionRecord
 from agent.usage import Usage
 from tools.registry import ToolContext, ToolOutput, ToolRegistry, ToolRun
 
@@ -133,6 +138,51 @@ class InvestigationTurn:
         if finished is None:
             return TurnOutcome(session_id, False, result.text, Usage())
         return TurnOutcome(session_id, True, finished.text, finished.usage)
+
+
+class AlertThreadTurn:
+    """A reply typed in an alert's thread: a direct `/command` runs as that command, as anywhere else (no model,
+    no investigation footer); anything else is the thread's investigation."""
+
+    def __init__(self, commands: Turn, investigation: Turn) -> None:
+        self._commands = commands
+        self._investigation = investigation
+
+    def handle(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TurnOutcome:
+        """Answer with the command or with the investigation, whichever `text` is for."""
+        turn = self._commands if is_direct_command(text) else self._investigation
+        return turn.handle(session_id, text, sink, author=author, cancel=cancel)
+
+
+def alert_thread_turn(
+    runtime: Runtime, session: SessionRecord, without_model: Callable[[int], Turn]
+) -> Turn | None:
+    """The turn for a reply in a thread an alert opened, or None elsewhere (the runtime's agent answers).
+
+    With an API key the bounded investigation; without one `without_model(incident id)`, the front door's
+    deterministic drill-down of the thread's incident (None for an alert post from before incidents: nothing to
+    split without a model).
+    """
+    metadata = session.metadata or {}
+    if not metadata.get("alert"):
+        return None
+    investigation: Turn
+    if runtime.settings.anthropic_api_key is not None:
+        investigation = InvestigationTurn(runtime)
+    else:
+        incident = str(metadata.get("incident") or "")
+        if not incident.isdigit():
+            return None
+        investigation = without_model(int(incident))
+    return AlertThreadTurn(runtime.agent(), investigation)
 
 
 def investigate_with_model(

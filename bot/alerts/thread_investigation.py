@@ -1,11 +1,7 @@
-"""A reply typed in an alert's thread is an investigation, the same as the Investigate button.
-
-The rule: every reply in a thread whose session an alert opened (its metadata names the alert) runs as an
-investigation turn, whatever it asks ("why?", "what happened?", "which channel?"). Guessing which words ask why
-would miss most ways of asking; the thread exists for this incident, so its replies are about it. With an API key
-that is the bounded agent turn (agent.alerts.investigation: read-only tools, bounds on rounds, tool calls, tokens
-and time, the fixed answer shape); without one, the deterministic drill-down of the thread's incident, with its
-chart. A direct `/command` in the thread still runs as the command.
+"""A reply typed in an alert's thread, in Slack: which turn answers it is the agent's choice
+(agent.alerts.investigation.alert_thread_turn: the bounded investigation with an API key, a direct `/command` as
+the command); what Slack adds is the deterministic drill-down without a key, its answer in the fixed shape and its
+chart in the thread.
 """
 
 from __future__ import annotations
@@ -15,9 +11,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from agent.alerts.investigation import InvestigationTurn
+from agent.alerts.investigation import alert_thread_turn
 from agent.events import EventSink, StatusChanged, TurnFinished, TurnStarted
-from agent.loop import TurnOutcome
+from agent.loop import Turn, TurnOutcome
 from agent.sessions import SessionRecord
 from agent.usage import Usage
 from bot.alerts.configured import ConfiguredAlerts
@@ -34,18 +30,14 @@ class AlertThreadTurns:
         self._alerts = alerts
         self._client = client
 
-    def __call__(self, session: SessionRecord) -> InvestigationTurn | DrillDownTurn | None:
+    def __call__(self, session: SessionRecord) -> Turn | None:
         metadata = session.metadata or {}
-        if not metadata.get("alert"):
-            return None
-        runtime = self._alerts.runner.runtime
-        if runtime.settings.anthropic_api_key is not None:
-            return InvestigationTurn(runtime)
-        incident = str(metadata.get("incident") or "")
-        if not incident.isdigit():
-            return None  # An alert post from before incidents: nothing to split without a model.
         channel, thread_ts = str(metadata.get("channel") or ""), str(metadata.get("thread_ts") or "")
-        return DrillDownTurn(self._alerts, int(incident), self._client, channel, thread_ts)
+        return alert_thread_turn(
+            self._alerts.runner.runtime,
+            session,
+            lambda incident: DrillDownTurn(self._alerts, incident, self._client, channel, thread_ts),
+        )
 
 
 class DrillDownTurn:
@@ -71,9 +63,6 @@ class DrillDownTurn:
         **_: Any,
     ) -> TurnOutcome:
         """Split the incident's metric (read-only queries, bounded by the drill-down) and answer."""
-        if text.lstrip().startswith("/"):  # A direct command needs no model: it runs as anywhere else.
-            agent = self._alerts.runner.runtime.agent()
-            return agent.handle(session_id, text, sink, author=author, cancel=cancel)
         sink(TurnStarted(session_id=session_id, text=text))
         sink(StatusChanged(session_id=session_id, status=_SPLITTING))
         try:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from agent.loop import Agent
+from agent.loop import Turn
 from agent.redaction import install_redaction
 from agent.runtime import Runtime, upgrade_store
 from agent.sessions import SessionKey
@@ -105,8 +105,8 @@ def _open_session(runtime: Runtime, session: str | None, resume: bool) -> str:
     return sessions.open(SessionKey.new_terminal()).id
 
 
-def _answer(agent: Agent, session_id: str, text: str, sink: TerminalRenderer | JsonLinesSink) -> bool:
-    outcome = run_turn_cancellable(agent, session_id, text, sink, on_cancel=_on_cancel(sink))
+def _answer(turn: Turn, session_id: str, text: str, sink: TerminalRenderer | JsonLinesSink) -> bool:
+    outcome = run_turn_cancellable(turn, session_id, text, sink, on_cancel=_on_cancel(sink))
     return outcome is not None and outcome.ok
 
 
@@ -119,7 +119,7 @@ def _on_cancel(sink: TerminalRenderer | JsonLinesSink) -> Callable[[], None]:
     return cancelled
 
 
-def _repl(runtime: Runtime, agent: Agent, session_id: str, sink: TerminalRenderer | JsonLinesSink) -> None:
+def _repl(runtime: Runtime, turn: Turn, session_id: str, sink: TerminalRenderer | JsonLinesSink) -> None:
     where = "the demo shop project" if runtime.is_demo else str(runtime.project_dir)
     console.print(
         Text.assemble(
@@ -139,7 +139,7 @@ def _repl(runtime: Runtime, agent: Agent, session_id: str, sink: TerminalRendere
         if line in {"exit", "quit", "/exit", "/quit"}:
             return
         if line:
-            _answer(agent, session_id, line, sink)
+            _answer(turn, session_id, line, sink)
 
 
 @app.command()

@@ -6,11 +6,11 @@ import threading
 from collections.abc import Callable
 
 from agent.events import EventSink
-from agent.loop import Agent, TurnOutcome
+from agent.loop import Turn, TurnOutcome
 
 
 def run_turn_cancellable(
-    agent: Agent,
+    turn: Turn,
     session_id: str,
     text: str,
     sink: EventSink,
@@ -20,7 +20,7 @@ def run_turn_cancellable(
     cancel = threading.Event()
     outcome: list[TurnOutcome] = []
     worker = threading.Thread(
-        target=lambda: outcome.append(agent.handle(session_id, text, sink, cancel=cancel)),
+        target=lambda: outcome.append(turn.handle(session_id, text, sink, cancel=cancel)),
         name="blueprintdata-turn",
         daemon=True,
     )

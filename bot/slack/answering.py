@@ -13,15 +13,15 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.errors import StoreError
-from agent.events import AgentEvent, EventSink
+from agent.events import AgentEvent
 from agent.governance.asker import asking_as
-from agent.loop import TurnOutcome
+from agent.loop import Turn
 from agent.runtime import Runtime
 from agent.sessions import InboxItem, InboxKind, LeaseLost, SessionRecord
 from agent.unicode_text import valid_unicode
@@ -49,20 +49,6 @@ _YOUNG_THREAD_SECONDS = 30.0
 _RECHECK_AFTER_SECONDS = 2.0
 
 Replay = Callable[[dict[str, Any]], bool]
-
-
-class Turn(Protocol):
-    """What answers a question: the agent, or a thread's own kind of turn."""
-
-    def handle(
-        self,
-        session_id: str,
-        text: str,
-        sink: EventSink,
-        *,
-        author: str | None,
-        cancel: threading.Event | None,
-    ) -> TurnOutcome: ...
 
 
 # The turn for a thread whose replies are answered their own way (an alert's thread: an investigation), else None.
