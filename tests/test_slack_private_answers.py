@@ -1,11 +1,14 @@
 """Private answers, through real Bolt on the fake Slack with a real store: a question asked in a channel is
 answered in the asker's DM, under the channel's policy (its first answer and every follow-up in that thread),
-with nothing but a note in the channel, and an audit row naming the channel."""
+with nothing but a note in the channel, an audit row naming the channel, and, asked inside a thread, that
+thread's messages as context."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from agent.sessions import SessionKey
 from bot.slack import messages
 from bot.slack.app import SlackBot
 from bot.slack.listeners.private import PRIVATE_SHORTCUT
@@ -89,9 +92,14 @@ def test_a_private_question_is_answered_in_a_dm_under_the_channels_policy(
         assert row.channel_id == CHANNEL and row.principal_kind == "slack_channel"
         assert any(d["outcome"] == "refused" and "dim_products" in d["detail"] for d in row.decisions)
     assert by_question["which products?"].principal_kind == "direct_message"
-    # The audit channel names the refusal, not the data.
+    # The audit channel names the refusal, not the data, and where the question was asked: privately, from #data.
     mirrored = answered(fake_slack, "C0AUDIT", None, "which products sell best?")  # type: ignore[arg-type]
     assert "⛔ refused" in mirrored and "dim_products" in mirrored
+    assert mirrored.startswith(f"<@{MEMBER}> asked privately from <#{CHANNEL}>: which products sell best?")
+    follow_up = answered(fake_slack, "C0AUDIT", None, "and the top one?")  # type: ignore[arg-type]
+    assert follow_up.startswith(f"<@{MEMBER}> asked privately from <#{CHANNEL}>: and the top one?")
+    own_dm = answered(fake_slack, "C0AUDIT", None, ": which products?")  # type: ignore[arg-type]
+    assert own_dm.startswith(f"<@{MEMBER}> asked in a DM: which products?")
 
 
 def test_privately_in_a_mention_moves_the_answer_to_a_dm_and_leaves_only_a_note(
@@ -176,7 +184,7 @@ def test_the_answer_privately_shortcut_answers_a_channel_message_in_a_dm(
 def test_privately_in_a_reply_of_the_bots_thread_moves_that_answer_to_a_dm(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> None:
-    start(start_bot, fake_slack, tmp_path)
+    bot = start(start_bot, fake_slack, tmp_path)
     fake_anthropic.enqueue(text_reply("Orders are in fct_orders."), text_reply("Acme placed 17 orders."))
     mention = fake_slack.app_mention("where are orders?", user=MEMBER, channel=CHANNEL)
     fake_slack.send_event(mention)
@@ -185,7 +193,47 @@ def test_privately_in_a_reply_of_the_bots_thread_moves_that_answer_to_a_dm(
         "privately, how many did acme place?", user=MEMBER, channel=CHANNEL, thread_ts=mention["ts"]
     )
     fake_slack.send_event(reply)
-    answered(fake_slack, dm_channel(MEMBER), dm_thread(fake_slack), "Acme placed 17 orders.")
+    dm, root = dm_channel(MEMBER), dm_thread(fake_slack)
+    answered(fake_slack, dm, root, "Acme placed 17 orders.")
     answered(fake_slack, CHANNEL, mention["ts"], messages.PRIVATE_ANSWER_SENT.format(user=MEMBER))
     assert not any("17" in text for text in texts(fake_slack, CHANNEL, mention["ts"]))
-    assert "how many did acme place?" in fake_anthropic.requests[1].body["messages"][-1]["content"][0]["text"]
+    private_request = fake_anthropic.requests[1].body["messages"]
+    assert "how many did acme place?" in private_request[-1]["content"][0]["text"]
+    # The thread it was asked in comes along, quoted as context (the private question itself is not quoted).
+    opening = json.dumps(private_request[0], ensure_ascii=False)
+    assert "<thread>" in opening and "where are orders?" in opening and "Orders are in fct_orders." in opening
+    assert "acme" not in opening
+    # A follow-up in the DM still sees the thread.
+    fake_anthropic.enqueue(text_reply("Acme ordered shoes."))
+    fake_slack.send_event(fake_slack.direct_message("what did they order?", user=MEMBER, thread_ts=root))
+    answered(fake_slack, dm, root, "Acme ordered shoes.")
+    assert "Orders are in fct_orders." in json.dumps(fake_anthropic.requests[2].body["messages"])
+    # Read-only: the channel thread's conversation holds only its own question and answer.
+    thread = bot.runtime.sessions.find(SessionKey.slack_thread(fake_slack.team_id, CHANNEL, mention["ts"]))
+    assert thread is not None and len(bot.runtime.store.history(thread.id)) == 2
+
+
+def test_the_shortcut_on_a_reply_in_a_thread_brings_the_thread_under_the_channels_policy(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    start(start_bot, fake_slack, tmp_path)
+    fake_anthropic.enqueue(PRODUCTS, text_reply("Not for this channel."))
+    fake_slack.seed_thread(
+        CHANNEL,
+        "1700000200.000100",
+        [
+            {"text": "The spring catalogue went live on Monday.", "user": "U0BOB"},
+            {"text": "which of its products sell best?", "user": "U0CAROL", "ts": "1700000200.000200"},
+        ],
+    )
+    fake_slack.send_message_shortcut(
+        PRIVATE_SHORTCUT, user=MEMBER, channel=CHANNEL, message_ts="1700000200.000200"
+    )
+    answered(fake_slack, dm_channel(MEMBER), dm_thread(fake_slack), "Not for this channel.")
+
+    first = fake_anthropic.requests[0].body["messages"]
+    assert "The spring catalogue went live on Monday." in json.dumps(first[0], ensure_ascii=False)
+    assert first[-1]["content"][0]["text"].endswith("which of its products sell best?")
+    # The thread's context changes nothing of the policy: #data's deny, not the DMs' allow.
+    assert fake_anthropic.requests[1].tool_results()[0]["is_error"]
+    assert fake_slack.messages(CHANNEL) == []

@@ -31,6 +31,7 @@ from bot.slack.audit_mirror import mirror_turn
 from bot.slack.identity import SlackIdentity
 from bot.slack.policy_admission import slack_asker
 from bot.slack.posting import post_in_thread
+from bot.slack.private_origin import session_asked_in
 from bot.slack.questions import SlackQuestion, received_inbox_entry
 from bot.slack.rendering.untrusted import plain_untrusted
 from bot.slack.reply_recording import ReplyRecordingClient
@@ -282,7 +283,15 @@ class SlackAnswerer:
             outcome = turn.handle(session.id, text, render, author=f"<@{question.user}>", cancel=taken_over)
         if taken_over.is_set():
             return None
-        mirror_turn(self._client, self._runtime.settings.slack_audit_channel, question, outcome)
+        mirror_turn(
+            self._client,
+            self._runtime.settings.slack_audit_channel,
+            question,
+            outcome,
+            asked_privately_from=session_asked_in(session, question.user)
+            if question.is_direct_message
+            else None,
+        )
         return max(posted, key=_ts_key, default=None)
 
     def _delete_message(self, channel: str, ts: str) -> None:

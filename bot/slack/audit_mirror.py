@@ -1,5 +1,6 @@
 """The audit channel (BLUEPRINTDATA_SLACK_AUDIT_CHANNEL): each question and its answer, summarised, with a link
-to the thread, so that admins see what is asked without reading every channel. Refusals (at Slack's door, by
+to the thread, so that admins see what is asked without reading every channel. A private answer (given in the
+asker's DM) is named by the channel it was asked from, and summarised no further than a public one. Refusals (at Slack's door, by
 the policy, or by a budget) are summarised too: who, where and why, never the data."""
 
 from __future__ import annotations
@@ -18,12 +19,23 @@ _REFUSED = "⛔ refused"
 
 
 def mirror_turn(
-    client: WebClient, audit_channel: str | None, question: SlackQuestion, outcome: TurnOutcome
+    client: WebClient,
+    audit_channel: str | None,
+    question: SlackQuestion,
+    outcome: TurnOutcome,
+    *,
+    asked_privately_from: str | None = None,
 ) -> None:
-    """Post one summary of the turn to the audit channel; a failure is logged, never shown to the asker."""
+    """Post one summary of the turn to the audit channel; a failure is logged, never shown to the asker.
+
+    `asked_privately_from`: the channel a private answer's question was asked from (the turn ran in a DM)."""
     if not audit_channel:
         return
-    lines = [_asked(question.user, question.channel, question.is_direct_message, question.text)]
+    lines = [
+        _asked(
+            question.user, question.channel, question.is_direct_message, question.text, asked_privately_from
+        )
+    ]
     cost = f"${outcome.usage.cost_usd:,.4f}"
     if outcome.ok:
         lines.append(f"answered ({cost}): {_excerpt(outcome.text)}")
@@ -43,20 +55,26 @@ def mirror_refusal(
     message_ts: str | None,
     question: str,
     reason: str,
+    asked_privately_from: str | None = None,
 ) -> None:
     """Post a question refused before any turn (a guest, an outsider, a channel the policy does not admit)."""
     if not audit_channel:
         return
     lines = [
-        _asked(user, channel, (channel or "").startswith("D"), question),
+        _asked(user, channel, (channel or "").startswith("D"), question, asked_privately_from),
         f"{_REFUSED} at the door: {_excerpt(reason)}",
     ]
     _post(client, audit_channel, lines, channel, message_ts)
 
 
-def _asked(user: str, channel: str | None, direct_message: bool, text: str) -> str:
-    where = "a DM" if direct_message or not channel else f"<#{channel}>"
-    return f"<@{user}> asked in {where}: {_excerpt(text)}"
+def _asked(
+    user: str, channel: str | None, direct_message: bool, text: str, asked_privately_from: str | None
+) -> str:
+    if asked_privately_from:
+        where = f"privately from <#{asked_privately_from}>"
+    else:
+        where = "in a DM" if direct_message or not channel else f"in <#{channel}>"
+    return f"<@{user}> asked {where}: {_excerpt(text)}"
 
 
 def _post(

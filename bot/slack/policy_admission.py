@@ -72,6 +72,10 @@ def policy_admission(runtime: Runtime, identity: SlackIdentity, client: WebClien
             message_ts=entry.event.get("ts") or entry.thread_ts,
             question=question,
             reason=reason,
+            # A DM judged by a channel's rule is a private answer's thread: named by where it was asked.
+            asked_privately_from=principal.channel_id
+            if entry.kind == "direct_message" and principal.kind == "slack_channel"
+            else None,
         )
         if principal.is_guest:
             return Refusal(reason, messages.GUESTS_NOT_ALLOWED)

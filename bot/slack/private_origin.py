@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.sessions import SessionKey, Sessions
+from agent.sessions import SessionKey, SessionRecord, Sessions
 
 ASKED_IN = "asked_in"
 
@@ -28,7 +28,11 @@ def private_session_metadata(
 
 def asked_in(sessions: Sessions, key: SessionKey, user: str) -> str | None:
     """The channel whose policy a DM thread keeps, when it is a private answer to `user`; else None."""
-    session = sessions.find(key)
+    return session_asked_in(sessions.find(key), user)
+
+
+def session_asked_in(session: SessionRecord | None, user: str) -> str | None:
+    """`asked_in` for a session already read."""
     origin = session.metadata.get(ASKED_IN) if session is not None else None
     if isinstance(origin, dict) and origin.get("user") == user and origin.get("channel"):
         return str(origin["channel"])

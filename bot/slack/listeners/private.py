@@ -6,13 +6,16 @@ Why a DM and not an ephemeral reply: Slack cannot update an ephemeral message (c
 status line and a streamed answer cannot be shown; files (charts, CSV) cannot be shared ephemerally; an
 ephemeral message in a thread shows only in an active thread, and it is gone when Slack reloads or on another
 device, so there is nowhere to ask a follow-up. A DM thread is a normal thread: the answer streams, carries
-its chart, and follow-ups there keep the channel's policy (bot/slack/private_origin.py).
+its chart, and follow-ups there keep the channel's policy (bot/slack/private_origin.py). A question asked
+inside a thread brings that thread along: the DM's conversation opens with the thread's messages quoted as
+context (read from Slack, never written to), so the answer and its follow-ups know what the thread was about.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -25,6 +28,7 @@ from bot.slack.answering import SlackAnswerer
 from bot.slack.private_origin import private_session_metadata
 from bot.slack.questions import SlackQuestion, strip_mention
 from bot.slack.rendering.untrusted import plain_untrusted
+from bot.slack.thread_context import private_thread_seed, quoted_thread
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +39,32 @@ PRIVATE_SHORTCUT = "answer_privately"
 _PRIVATE = re.compile(r"^\s*(?:private|privately)(?:\s*[:,\-]\s*|\s+|$)", re.I)
 
 
+@dataclass(frozen=True)
+class InThread:
+    """Where in a channel's thread a private question was asked: the thread, and the question's own message."""
+
+    thread_ts: str
+    message_ts: str
+
+
 def private_question(text: str) -> str | None:
     """The question when `text` asks for a private answer ("" when only the keyword is there); else None."""
     match = _PRIVATE.match(text)
     return text[match.end() :].strip() if match else None
 
 
-def answer_privately(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str:
-    """Open the asker's DM, post the question there as a new thread that remembers `channel`, and answer it
-    there; returns the DM's channel id. SlackApiError when the DM cannot be opened or posted in."""
+def answer_privately(
+    answerer: SlackAnswerer,
+    *,
+    team_id: str,
+    channel: str,
+    user: str,
+    text: str,
+    in_thread: InThread | None = None,
+) -> str:
+    """Open the asker's DM, post the question there as a new thread that remembers `channel` (and, when asked
+    `in_thread`, opens with that thread's messages as context), and answer it there; returns the DM's channel
+    id. SlackApiError when the DM cannot be opened or posted in."""
     client = answerer.client
     dm = str(client.conversations_open(users=user)["channel"]["id"])
     shown = plain_untrusted(valid_unicode(text))
@@ -52,12 +73,27 @@ def answer_privately(answerer: SlackAnswerer, *, team_id: str, channel: str, use
     )
     ts = str(root["ts"])
     # Opened before the question is accepted: the answer (and every follow-up) finds the channel it came from.
-    answerer.runtime.sessions.open(
-        SessionKey.slack_thread(team_id, dm, ts),
-        metadata=private_session_metadata(
-            team_id=team_id, dm_channel=dm, thread_ts=ts, channel=channel, user=user
-        ),
+    key = SessionKey.slack_thread(team_id, dm, ts)
+    metadata = private_session_metadata(
+        team_id=team_id, dm_channel=dm, thread_ts=ts, channel=channel, user=user
     )
+    earlier = (
+        quoted_thread(
+            client,
+            channel,
+            in_thread.thread_ts,
+            leaving_out=in_thread.message_ts,
+            bot_user_id=answerer.bot_user_id,
+        )
+        if in_thread is not None
+        else None
+    )
+    if earlier is None:
+        answerer.runtime.sessions.open(key, metadata=metadata)
+    else:
+        answerer.runtime.sessions.seed(
+            key, private_thread_seed(user, channel, earlier), title=text, metadata=metadata
+        )
     answerer.accept(
         SlackQuestion.opening_thread(team_id=team_id, channel=dm, ts=ts, user=user, text=text), "asked"
     )
@@ -72,8 +108,14 @@ def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: s
     answerer.inbox.drop(question.message_key)
     if not answerer.runtime.sessions.claim(f"slack-private:{question.message_key}"):
         return  # A redelivery of a mention already moved to the DM.
+    in_thread = InThread(question.thread_ts, question.message_ts) if question.joins_existing_thread else None
     failure = _moved_to_dm(
-        answerer, team_id=question.team_id, channel=question.channel, user=question.user, text=text
+        answerer,
+        team_id=question.team_id,
+        channel=question.channel,
+        user=question.user,
+        text=text,
+        in_thread=in_thread,
     )
     if failure is not None:
         _tell_asker(answerer, question, failure)
@@ -86,18 +128,38 @@ def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: s
     )
 
 
-def on_private_command(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str:
+def on_private_command(
+    answerer: SlackAnswerer,
+    *,
+    team_id: str,
+    channel: str,
+    user: str,
+    text: str,
+    in_thread: InThread | None = None,
+) -> str:
     """`/blueprintdata private ...`: answered in a DM; returns what to tell the asker (ephemerally)."""
     if not text:
         return messages.PRIVATE_NEEDS_QUESTION
-    failure = _moved_to_dm(answerer, team_id=team_id, channel=channel, user=user, text=text)
+    failure = _moved_to_dm(
+        answerer, team_id=team_id, channel=channel, user=user, text=text, in_thread=in_thread
+    )
     return messages.PRIVATE_ANSWER_COMING if failure is None else failure
 
 
-def _moved_to_dm(answerer: SlackAnswerer, *, team_id: str, channel: str, user: str, text: str) -> str | None:
+def _moved_to_dm(
+    answerer: SlackAnswerer,
+    *,
+    team_id: str,
+    channel: str,
+    user: str,
+    text: str,
+    in_thread: InThread | None,
+) -> str | None:
     """`answer_privately`, or what to tell the asker when it could not be done."""
     try:
-        answer_privately(answerer, team_id=team_id, channel=channel, user=user, text=text)
+        answer_privately(
+            answerer, team_id=team_id, channel=channel, user=user, text=text, in_thread=in_thread
+        )
     except SlackApiError as exc:
         log.warning("could not answer privately: %s", exc.response.get("error"))
         return messages.PRIVATE_NO_DM
@@ -111,12 +173,16 @@ def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
     DM; returns what to tell them (ephemerally)."""
     message = body.get("message") or {}
     text = strip_mention(str(message.get("text") or ""), answerer.bot_user_id)
+    # A reply in a thread: the thread comes along as context (a thread's first message has no earlier ones).
+    thread_ts, message_ts = str(message.get("thread_ts") or ""), str(message.get("ts") or "")
+    in_thread = InThread(thread_ts, message_ts) if thread_ts and thread_ts != message_ts else None
     return on_private_command(
         answerer,
         team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
         channel=str(body["channel"]["id"]),
         user=str(body["user"]["id"]),
         text=text,
+        in_thread=in_thread,
     )
 
 
