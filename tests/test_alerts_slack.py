@@ -417,7 +417,11 @@ def test_why_typed_in_an_alert_thread_is_the_bounded_investigation(
 
 
 def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
-    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+    start_bot: StartBot,
+    make_runtime: Callable[..., Runtime],
+    fake_slack: FakeSlack,
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
 ) -> None:
     bot = start_bot(alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3), anthropic_api_key=None)
     bot.alerts.runner.run(bot.alerts.loaded.alerts[0], MORNING, "schedule")
@@ -438,6 +442,16 @@ def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
     describe = "/describe fct_orders"  # A direct command in the thread still runs as the command.
     fake_slack.send_event(fake_slack.channel_message(describe, user=USER, channel=CHANNEL, thread_ts=root.ts))
     answered(fake_slack, CHANNEL, root.ts, "One row per order with its value and payment outcome", timeout=30)
+
+    # The drill-down is in the thread's history: a follow-up answered by the model (a key set since) sees it.
+    session = bot.runtime.sessions.find(SessionKey.slack_thread(fake_slack.team_id, CHANNEL, root.ts))
+    assert session is not None
+    keyed = make_runtime(anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.base_url)
+    fake_anthropic.enqueue(text_reply("Card payments failed."))
+    outcome = keyed.agent().handle(session.id, "which method failed most?", EventList(), author=f"<@{USER}>")
+    assert outcome.ok
+    sent = json.dumps(fake_anthropic.requests[-1].body["messages"], ensure_ascii=False)
+    assert question in sent and "it sits mostly in payment_status = failed" in sent
 
 
 def test_a_direct_command_in_an_alert_thread_with_a_key_runs_as_the_command(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent.alerts.drill_down_turn import DrillDownTurn, DrillDownView
 from agent.alerts.notices import INVESTIGATION_SHAPE
 from agent.commands import is_direct_command
 from agent.events import EventList, EventSink, TextDelta, ToolFinished, TurnFinished
@@ -27,6 +27,7 @@ from agent.usage import Usage
 from tools.registry import ToolContext, ToolOutput, ToolRegistry, ToolRun
 
 if TYPE_CHECKING:
+    from agent.alerts.runner import AlertRunner
     from agent.runtime import Runtime
 
 QUESTION = "Why did this happen? Investigate the incident, splitting the metric by the model's dimensions."
@@ -162,18 +163,17 @@ class AlertThreadTurn:
         return turn.handle(session_id, text, sink, author=author, cancel=cancel)
 
 
-def alert_thread_turn(
-    runtime: Runtime, session: SessionRecord, without_model: Callable[[int], Turn]
-) -> Turn | None:
+def alert_thread_turn(runner: AlertRunner, session: SessionRecord, view: DrillDownView) -> Turn | None:
     """The turn for a reply in a thread an alert opened, or None elsewhere (the runtime's agent answers).
 
-    With an API key the bounded investigation; without one `without_model(incident id)`, the front door's
-    deterministic drill-down of the thread's incident (None for an alert post from before incidents: nothing to
+    With an API key the bounded investigation; without one the deterministic drill-down of the thread's
+    incident, shown through the front door's `view` (None for an alert post from before incidents: nothing to
     split without a model).
     """
     metadata = session.metadata or {}
     if not metadata.get("alert"):
         return None
+    runtime = runner.runtime
     investigation: Turn
     if runtime.settings.anthropic_api_key is not None:
         investigation = InvestigationTurn(runtime)
@@ -181,7 +181,7 @@ def alert_thread_turn(
         incident = str(metadata.get("incident") or "")
         if not incident.isdigit():
             return None
-        investigation = without_model(int(incident))
+        investigation = DrillDownTurn(runner, int(incident), view)
     return AlertThreadTurn(runtime.agent(), investigation)
 
 

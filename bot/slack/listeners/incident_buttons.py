@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from agent.alerts.drill_down_turn import CANNOT_INVESTIGATE
 from agent.alerts.incident_actions import INCIDENT_ACTIONS
 from agent.alerts.investigation import InvestigationBounds, investigate_with_model
 from agent.clock import utc_now
@@ -65,7 +66,7 @@ def _investigate(body: dict[str, Any], incident_id: int, alerts: ConfiguredAlert
         try:
             incident, drill = alerts.runner.investigate(incident_id)
         except BlueprintError as exc:
-            text = f"I cannot investigate this: {exc.message}"
+            text = CANNOT_INVESTIGATE.format(reason=exc.message)
             client.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
             return
         # Already Slack mrkdwn (bold, code blocks): posted as it is.
