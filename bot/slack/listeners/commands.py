@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import messages
 from bot.slack.answering import SlackAnswerer
-from bot.slack.listeners.private import on_private_command, private_question
+from bot.slack.listeners.private import PrivateQuestion, on_private_command, private_question
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def on_slash_command(command: dict[str, Any], respond: Callable[..., Any], answe
     )
     private = private_question(text)
     if private is not None and not channel.startswith("D"):
-        reply = on_private_command(answerer, team_id=team_id, channel=channel, user=user, text=private)
+        reply = on_private_command(answerer, PrivateQuestion(team_id, channel, user, private))
         respond(text=reply, response_type="ephemeral")
         return
     text = private or text  # In a DM every answer is private already.

@@ -47,57 +47,68 @@ class InThread:
     message_ts: str
 
 
+@dataclass(frozen=True)
+class PrivateQuestion:
+    """A question asked in a channel, to be answered to its asker alone: who, where, and what."""
+
+    team_id: str
+    channel: str
+    user: str
+    text: str
+    in_thread: InThread | None = None
+
+
 def private_question(text: str) -> str | None:
     """The question when `text` asks for a private answer ("" when only the keyword is there); else None."""
     match = _PRIVATE.match(text)
     return text[match.end() :].strip() if match else None
 
 
-def answer_privately(
-    answerer: SlackAnswerer,
-    *,
-    team_id: str,
-    channel: str,
-    user: str,
-    text: str,
-    in_thread: InThread | None = None,
-) -> str:
-    """Open the asker's DM, post the question there as a new thread that remembers `channel` (and, when asked
-    `in_thread`, opens with that thread's messages as context), and answer it there; returns the DM's channel
-    id. SlackApiError when the DM cannot be opened or posted in."""
+def answer_privately(answerer: SlackAnswerer, asked: PrivateQuestion) -> str:
+    """Open the asker's DM, post the question there as a new thread that remembers its channel, and answer it
+    there; returns the DM's channel id. SlackApiError when the DM cannot be opened or posted in."""
     client = answerer.client
-    dm = str(client.conversations_open(users=user)["channel"]["id"])
-    shown = plain_untrusted(valid_unicode(text))
+    dm = str(client.conversations_open(users=asked.user)["channel"]["id"])
+    shown = plain_untrusted(valid_unicode(asked.text))
     root = client.chat_postMessage(
-        channel=dm, text=messages.PRIVATE_QUESTION.format(channel=channel, text=shown), unfurl_links=False
+        channel=dm,
+        text=messages.PRIVATE_QUESTION.format(channel=asked.channel, text=shown),
+        unfurl_links=False,
     )
     ts = str(root["ts"])
     # Opened before the question is accepted: the answer (and every follow-up) finds the channel it came from.
-    key = SessionKey.slack_thread(team_id, dm, ts)
-    metadata = private_session_metadata(
-        team_id=team_id, dm_channel=dm, thread_ts=ts, channel=channel, user=user
+    _open_dm_session(answerer, asked, dm, ts)
+    question = SlackQuestion.opening_thread(
+        team_id=asked.team_id, channel=dm, ts=ts, user=asked.user, text=asked.text
     )
+    answerer.accept(question, "asked")
+    return dm
+
+
+def _open_dm_session(answerer: SlackAnswerer, asked: PrivateQuestion, dm: str, ts: str) -> None:
+    """The DM thread's session, remembering the channel; asked in a thread, it opens with that thread's
+    messages as context (only read from Slack)."""
+    key = SessionKey.slack_thread(asked.team_id, dm, ts)
+    metadata = private_session_metadata(
+        team_id=asked.team_id, dm_channel=dm, thread_ts=ts, channel=asked.channel, user=asked.user
+    )
+    thread = asked.in_thread
     earlier = (
         quoted_thread(
-            client,
-            channel,
-            in_thread.thread_ts,
-            leaving_out=in_thread.message_ts,
+            answerer.client,
+            asked.channel,
+            thread.thread_ts,
+            leaving_out=thread.message_ts,
             bot_user_id=answerer.bot_user_id,
         )
-        if in_thread is not None
+        if thread is not None
         else None
     )
     if earlier is None:
         answerer.runtime.sessions.open(key, metadata=metadata)
-    else:
-        answerer.runtime.sessions.seed(
-            key, private_thread_seed(user, channel, earlier), title=text, metadata=metadata
-        )
-    answerer.accept(
-        SlackQuestion.opening_thread(team_id=team_id, channel=dm, ts=ts, user=user, text=text), "asked"
-    )
-    return dm
+        return
+    seed = private_thread_seed(asked.user, asked.channel, earlier)
+    answerer.runtime.sessions.seed(key, seed, title=asked.text, metadata=metadata)
 
 
 def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: str) -> None:
@@ -110,12 +121,7 @@ def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: s
         return  # A redelivery of a mention already moved to the DM.
     in_thread = InThread(question.thread_ts, question.message_ts) if question.joins_existing_thread else None
     failure = _moved_to_dm(
-        answerer,
-        team_id=question.team_id,
-        channel=question.channel,
-        user=question.user,
-        text=text,
-        in_thread=in_thread,
+        answerer, PrivateQuestion(question.team_id, question.channel, question.user, text, in_thread)
     )
     if failure is not None:
         _tell_asker(answerer, question, failure)
@@ -128,38 +134,18 @@ def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: s
     )
 
 
-def on_private_command(
-    answerer: SlackAnswerer,
-    *,
-    team_id: str,
-    channel: str,
-    user: str,
-    text: str,
-    in_thread: InThread | None = None,
-) -> str:
+def on_private_command(answerer: SlackAnswerer, asked: PrivateQuestion) -> str:
     """`/blueprintdata private ...`: answered in a DM; returns what to tell the asker (ephemerally)."""
-    if not text:
+    if not asked.text:
         return messages.PRIVATE_NEEDS_QUESTION
-    failure = _moved_to_dm(
-        answerer, team_id=team_id, channel=channel, user=user, text=text, in_thread=in_thread
-    )
+    failure = _moved_to_dm(answerer, asked)
     return messages.PRIVATE_ANSWER_COMING if failure is None else failure
 
 
-def _moved_to_dm(
-    answerer: SlackAnswerer,
-    *,
-    team_id: str,
-    channel: str,
-    user: str,
-    text: str,
-    in_thread: InThread | None,
-) -> str | None:
+def _moved_to_dm(answerer: SlackAnswerer, asked: PrivateQuestion) -> str | None:
     """`answer_privately`, or what to tell the asker when it could not be done."""
     try:
-        answer_privately(
-            answerer, team_id=team_id, channel=channel, user=user, text=text, in_thread=in_thread
-        )
+        answer_privately(answerer, asked)
     except SlackApiError as exc:
         log.warning("could not answer privately: %s", exc.response.get("error"))
         return messages.PRIVATE_NO_DM
@@ -178,11 +164,13 @@ def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
     in_thread = InThread(thread_ts, message_ts) if thread_ts and thread_ts != message_ts else None
     return on_private_command(
         answerer,
-        team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
-        channel=str(body["channel"]["id"]),
-        user=str(body["user"]["id"]),
-        text=text,
-        in_thread=in_thread,
+        PrivateQuestion(
+            team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
+            channel=str(body["channel"]["id"]),
+            user=str(body["user"]["id"]),
+            text=text,
+            in_thread=in_thread,
+        ),
     )
 
 
