@@ -148,6 +148,24 @@ def test_the_dm_thread_is_admitted_by_the_channels_rule_where_dms_are_not(
     assert len(fake_anthropic.requests) == 2
 
 
+def test_a_follow_up_refused_at_the_door_is_mirrored_as_asked_privately_from_the_channel(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    only_data = "default_slack_access: deny\nrules:\n  - name: data\n    match: {channels: ['#data']}\n"
+    start(start_bot, fake_slack, tmp_path, only_data)
+    fake_anthropic.enqueue(text_reply("First answer."))
+    fake_slack.send_slash_command("/blueprintdata", "private how many orders?", user=MEMBER, channel=CHANNEL)
+    dm, root = dm_channel(MEMBER), dm_thread(fake_slack)
+    answered(fake_slack, dm, root, "First answer.")
+    # #data loses its rule: the DM thread, judged by #data's rule, is refused at the door from now on.
+    (tmp_path / "policy.yml").write_text("default_slack_access: deny\nrules: []\n")
+    fake_slack.send_event(fake_slack.direct_message("and last month?", user=MEMBER, thread_ts=root))
+
+    mirrored = answered(fake_slack, "C0AUDIT", None, "and last month?")  # type: ignore[arg-type]
+    assert mirrored.startswith(f"<@{MEMBER}> asked privately from <#{CHANNEL}>: and last month?")
+    assert "refused at the door" in mirrored and len(fake_anthropic.requests) == 1
+
+
 def test_the_answer_privately_shortcut_answers_a_channel_message_in_a_dm(
     start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> None:
