@@ -81,5 +81,7 @@ class DrillDownTurn:
                 author=author,
             )
             store.append_message(session_id, role="assistant", content=[{"type": "text", "text": answer}])
-        except StoreError as exc:  # The answer is worth giving even when the store cannot keep it.
+        # The answer is worth giving even when the store cannot keep it. A take that lost its lease (TurnCancelled)
+        # is not caught: it stops here, and the take that replaced it answers.
+        except StoreError as exc:
             log.warning("could not keep a drill-down in its thread's history: %s", exc.message)
