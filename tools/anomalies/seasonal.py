@@ -21,6 +21,7 @@ _MAD_TO_SIGMA = 1.4826  # times the median absolute deviation, estimates a norma
 _TRIM_AT = 3.0
 # ...and the standard deviation of the rest, divided by this (a normal's share kept inside ±3σ), estimates σ.
 _TRIMMED_SIGMA = 0.9866
+_MIN_ERRORS_TO_TRIM = 20  # ...once this many errors are known (see _trimmed_spread)
 # The trimmed standard deviation's statistical efficiency (82% in a simulation of 100 normal errors; the MAD
 # alone: 37%). It sets the degrees of freedom of the band's Student-t widening.
 _SPREAD_EFFICIENCY = 0.8
@@ -54,8 +55,11 @@ class CausalSeasonalModel:
         one `min_scale` times the series' level.
         """
         forecast, cycles_seen = self._seasonal_forecast(values)
+        # A point is forecast from as many past cycles as its cycle needs (two weeks of days), but the errors of
+        # forecasts from one cycle are learnt from before that: they err more than a two-cycle forecast, so the
+        # first band is wide but honest, and a daily series is judged after two weeks, not three.
+        errors = values - np.where(cycles_seen >= 1, forecast, np.nan)
         forecast = np.where(cycles_seen >= cycles_to_forecast(self.period), forecast, np.nan)
-        errors = values - forecast
         # Before the day's cycle is known, a day of errors, so that the band has seen night and day; after, a
         # quarter of a day's (the same-hours spread keeps busy hours apart) widened by Student's t.
         needed = max(self.min_errors, self.day_points if self.period == 1 else self.day_points // 4)
@@ -161,7 +165,7 @@ class CausalSeasonalModel:
             chunk = past_errors[renewed_at[rows]]
             centre = _row_medians(chunk)
             deviations = np.abs(chunk - centre[:, None])
-            trimmed, mad = _trimmed_spread(deviations)
+            trimmed, mad = _trimmed_spread(deviations, _MIN_ERRORS_TO_TRIM)
             # Where most errors are exactly zero (a sparse count, a spiky load) the MAD is zero too, and only
             # the mean deviation says how large the usual bursts are. Elsewhere it would let past outages
             # widen the band, so it is not used there.
@@ -208,7 +212,7 @@ def carry_forward(values: FloatArray, limit: int) -> FloatArray:
     return np.where(usable, values[np.maximum(last_known, 0)], np.nan)
 
 
-def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _trimmed_spread(deviations: FloatArray, min_to_trim: int = 0) -> tuple[FloatArray, FloatArray]:
     """Per row: the standard deviation of the errors within three MADs of their centre, and the MAD (as σ).
 
     The MAD only guards against outliers (outages, spikes). The spread itself is the trimmed standard deviation:
@@ -216,8 +220,15 @@ def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
     a loose spread means a loose band (see small_sample_widening).
     """
     mad = _MAD_TO_SIGMA * _row_medians(deviations)
-    kept = np.where(deviations <= _TRIM_AT * mad[:, None], deviations, np.nan)
-    return np.sqrt(_row_means(np.square(kept))) / _TRIMMED_SIGMA, mad
+    # A MAD of a handful of errors is too unsure to trust as a cut: of seven, five may agree to a fraction of the
+    # noise by chance and the other two be cut as outliers, a band several times too narrow. So while few errors
+    # are known, only the largest may be cut (one outage), and only beyond three MADs.
+    enough = np.count_nonzero(~np.isnan(deviations), axis=1) >= min_to_trim
+    beyond = deviations > _TRIM_AT * mad[:, None]
+    largest = deviations == np.nanmax(np.where(np.isnan(deviations), -np.inf, deviations), axis=1)[:, None]
+    kept = np.where(beyond & (enough[:, None] | largest), np.nan, deviations)
+    rms = np.sqrt(_row_means(np.square(kept)))
+    return np.where(enough, rms / _TRIMMED_SIGMA, rms), mad
 
 
 def _row_medians(matrix: FloatArray) -> FloatArray:
