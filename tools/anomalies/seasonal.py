@@ -46,9 +46,16 @@ class CausalSeasonalModel:
     min_scale: float = 0.01  # without a given floor, the noise scale is never below this share of the level
 
     def fit(
-        self, values: FloatArray, *, sensitivity: float, scale_floor: float | None = None, first: int = 0
+        self,
+        values: FloatArray,
+        *,
+        sensitivity: float,
+        scale_floor: float | None = None,
+        first: int = 0,
+        band_from: int = 0,
     ) -> tuple[FloatArray, FloatArray]:
-        """Per point from `first` on: expected value and robust noise scale (NaN where the past is too short).
+        """Per point from `first` on: expected value, and from `band_from` on robust noise scale (NaN where the
+        past is too short, or before `band_from`: a caller that needs only past expected values saves the work).
 
         The scale is widened while few past errors are known, so that `sensitivity` scale units keep the same
         false-alarm rate on a young series as on an old one. The scale is at least `scale_floor`, or without
@@ -67,7 +74,9 @@ class CausalSeasonalModel:
             max(self.scale_window_cycles * self.period, 4 * self.min_errors, 2 * needed),
             self.max_scale_window,
         )
-        bias, spread, routine, level = self._past_error_summaries(values, errors, window, first)
+        bias, spread, routine, level = self._past_error_summaries(
+            values, errors, window, first, max(first, band_from)
+        )
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
             same_hours_spread, same_hours_routine = self._same_hours_spread(errors, bias, first)
             spread = np.fmax(spread, same_hours_spread)
@@ -146,9 +155,10 @@ class CausalSeasonalModel:
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
     def _past_error_summaries(
-        self, values: FloatArray, errors: FloatArray, window: int, first: int
+        self, values: FloatArray, errors: FloatArray, window: int, first: int, band_from: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level.
+        """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level
+        (all but the bias only from `band_from` on).
 
         Within a day the summaries are renewed once per occasion (an hour of 5-minute points), from the errors
         before the occasion's first point: twelve times less work, and still from the past only.
@@ -161,9 +171,14 @@ class CausalSeasonalModel:
         occasions = window // stride
         past_errors, past_values = _trailing_windows(errors, window), _trailing_windows(values, window)
         for start in range(0, len(renewed_at), _ROWS_PER_CHUNK):
+            bias[start : start + _ROWS_PER_CHUNK] = _row_medians(
+                past_errors[renewed_at[start : start + _ROWS_PER_CHUNK]]
+            )
+        band_start = band_from // stride - first_block  # the occasion that holds `band_from`
+        for start in range(band_start, len(renewed_at), _ROWS_PER_CHUNK):
             rows = slice(start, start + _ROWS_PER_CHUNK)
             chunk = past_errors[renewed_at[rows]]
-            centre = _row_medians(chunk)
+            centre = bias[rows]
             deviations = np.abs(chunk - centre[:, None])
             trimmed, mad = _trimmed_spread(deviations, _MIN_ERRORS_TO_TRIM)
             # Where most errors are exactly zero (a sparse count, a spiky load) the MAD is zero too, and only
@@ -177,7 +192,6 @@ class CausalSeasonalModel:
             worst = worst.reshape(len(chunk), occasions, stride).max(axis=2)
             rank = occasions - min(self.routine_occasions, occasions)
             routine[rows] = np.partition(worst, rank, axis=1)[:, rank]
-            bias[rows] = centre
             level[rows] = _row_medians(past_values[renewed_at[rows]])
         block = np.arange(count) // stride - first_block
         wanted = block >= 0
