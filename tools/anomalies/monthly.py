@@ -43,21 +43,30 @@ def month_effects(errors: FloatArray, scale: FloatArray, places: NDArray[np.int6
     `errors` are the weekly model's errors (value minus expected, NaN where unknown) on the same grid, `scale` its
     noise scale per point; only errors before each point are used.
     """
+    # One row per place, its days (one a month) in time order along the row: all places at once.
+    order = np.lexsort((np.arange(len(places)), places))
+    grouped = places[order]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    row = np.cumsum(np.concatenate(([False], grouped[1:] != grouped[:-1])))
+    column = np.arange(len(order)) - starts[row]
+    members = np.full((len(starts), int(column.max(initial=0)) + 1), -1)
+    members[row, column] = order
+    present = members >= 0
+    member_errors = np.where(present, errors[np.maximum(members, 0)], np.nan)
+    known = ~np.isnan(member_errors)
+    # The known errors of each row first, in time order; before[r, k]: how many of them precede member k.
+    compact = np.take_along_axis(member_errors, np.argsort(~known, axis=1, kind="stable"), axis=1)
+    before = np.cumsum(known, axis=1) - known
+    # For each member, the errors of up to _MONTHS known members before it (NaN-padded on the left).
+    padded = np.concatenate((np.full((len(starts), _MONTHS), np.nan), compact), axis=1)
+    recent = padded[np.arange(len(starts))[:, None, None], before[:, :, None] + np.arange(_MONTHS)]
+    count = np.minimum(before, _MONTHS)
+    ordered = np.sort(recent, axis=2)  # NaN last
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[:, :, None], axis=2)[:, :, 0]
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[:, :, None], axis=2)[:, :, 0]
+    effect = (low + high) / 2
+    noise = _MEDIAN_STANDARD_ERROR * scale[np.maximum(members, 0)] / np.sqrt(np.maximum(count, 1))
+    clear = present & (count >= _MIN_MONTHS) & (members >= first) & (np.abs(effect) > _CLEARLY * noise)
     result: FloatArray = np.zeros(len(errors))
-    for place in np.unique(places):
-        members = np.flatnonzero(places == place)  # one a month, in time order
-        known = members[~np.isnan(errors[members])]
-        # For each member, the errors of up to _MONTHS known members before it (NaN-padded on the left).
-        padded = np.concatenate((np.full(_MONTHS, np.nan), errors[known]))
-        before = np.searchsorted(known, members)  # how many known members precede each member
-        recent = padded[before[:, None] + np.arange(_MONTHS)[None, :]]
-        count = np.minimum(before, _MONTHS)
-        ordered = np.sort(recent, axis=1)  # NaN last
-        rows = np.arange(len(members))
-        effect = (
-            ordered[rows, np.maximum((count - 1) // 2, 0)] + ordered[rows, np.maximum(count // 2, 0)]
-        ) / 2
-        noise = _MEDIAN_STANDARD_ERROR * scale[members] / np.sqrt(np.maximum(count, 1))
-        clear = (count >= _MIN_MONTHS) & (members >= first) & (np.abs(effect) > _CLEARLY * noise)
-        result[members[clear]] = effect[clear]
+    result[members[clear]] = effect[clear]
     return result
