@@ -43,7 +43,7 @@ def test_an_alert_posts_its_chart_and_a_reply_in_its_thread_is_answered_with_the
     assert outcome.posted == ["anomaly"]
     [post] = [m for m in fake_slack.messages(CHANNEL) if m.thread_ts is None]
     assert (
-        "*Alert viral_orders* · :red_circle: Open\norders on 2024-06-12: 135, expected 36.8–129, +96%"
+        "*Alert viral_orders* · :red_circle: Open\norders on 2024-06-12: 135, expected 36.3–130, +97%"
         in post.text
     )
     assert "What to do" in post.text
@@ -83,7 +83,7 @@ def test_alerts_slash_commands_list_and_run_and_name_what_could_not_be_loaded(
         lambda: [text for text in ephemeral_texts(fake_slack, CHANNEL) if "posted to" in text], what="the run"
     )
     assert done == [
-        f"viral_orders: incident opened: orders on 2024-06-12: 135, expected 36.8–129, +96%; posted to {CHANNEL}"
+        f"viral_orders: incident opened: orders on 2024-06-12: 135, expected 36.3–130, +97%; posted to {CHANNEL}"
     ]
     assert "Running alert *viral_orders* now…" in ephemeral_texts(fake_slack, CHANNEL)
     assert len([m for m in fake_slack.messages(CHANNEL) if m.thread_ts is None]) == 1

@@ -27,7 +27,7 @@ def _shop_with_paydays(seed: int) -> tuple[list[datetime], np.ndarray]:
 
 def test_places_count_from_the_start_then_from_the_end_of_the_month() -> None:
     places = month_places(date(2024, 2, 14), 20)  # 2024 is a leap year: February has 29 days
-    assert places[:3] == [14, 15, -14]  # 16 February: 14th day from the end
+    assert places[:3].tolist() == [14, 15, -14]  # 16 February: 14th day from the end
     assert places[15] == -1 and places[16] == 1  # 29 February is the last day, then 1 March
 
 

@@ -182,6 +182,7 @@ def _judge_stretch(
         sensitivity=sensitivity,
         scale_floor=transform.scale_floor,
         first=max(int(judged[0]) - LOOKBACK_DAYS, 0) if by_month else int(judged[0]),
+        band_from=int(judged[0]),  # before it, month_effects needs only the expected values
     )
     if by_month:
         places = month_places(times[0].date(), len(grid))

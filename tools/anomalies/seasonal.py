@@ -21,6 +21,7 @@ _MAD_TO_SIGMA = 1.4826  # times the median absolute deviation, estimates a norma
 _TRIM_AT = 3.0
 # ...and the standard deviation of the rest, divided by this (a normal's share kept inside ±3σ), estimates σ.
 _TRIMMED_SIGMA = 0.9866
+_MIN_ERRORS_TO_TRIM = 20  # ...once this many errors are known (see _trimmed_spread)
 # The trimmed standard deviation's statistical efficiency (82% in a simulation of 100 normal errors; the MAD
 # alone: 37%). It sets the degrees of freedom of the band's Student-t widening.
 _SPREAD_EFFICIENCY = 0.8
@@ -45,17 +46,27 @@ class CausalSeasonalModel:
     min_scale: float = 0.01  # without a given floor, the noise scale is never below this share of the level
 
     def fit(
-        self, values: FloatArray, *, sensitivity: float, scale_floor: float | None = None, first: int = 0
+        self,
+        values: FloatArray,
+        *,
+        sensitivity: float,
+        scale_floor: float | None = None,
+        first: int = 0,
+        band_from: int = 0,
     ) -> tuple[FloatArray, FloatArray]:
-        """Per point from `first` on: expected value and robust noise scale (NaN where the past is too short).
+        """Per point from `first` on: expected value, and from `band_from` on robust noise scale (NaN where the
+        past is too short, or before `band_from`: a caller that needs only past expected values saves the work).
 
         The scale is widened while few past errors are known, so that `sensitivity` scale units keep the same
         false-alarm rate on a young series as on an old one. The scale is at least `scale_floor`, or without
         one `min_scale` times the series' level.
         """
         forecast, cycles_seen = self._seasonal_forecast(values)
+        # A point is forecast from as many past cycles as its cycle needs (two weeks of days), but the errors of
+        # forecasts from one cycle are learnt from before that: they err more than a two-cycle forecast, so the
+        # first band is wide but honest, and a daily series is judged after two weeks, not three.
+        errors = values - np.where(cycles_seen >= 1, forecast, np.nan)
         forecast = np.where(cycles_seen >= cycles_to_forecast(self.period), forecast, np.nan)
-        errors = values - forecast
         # Before the day's cycle is known, a day of errors, so that the band has seen night and day; after, a
         # quarter of a day's (the same-hours spread keeps busy hours apart) widened by Student's t.
         needed = max(self.min_errors, self.day_points if self.period == 1 else self.day_points // 4)
@@ -63,7 +74,9 @@ class CausalSeasonalModel:
             max(self.scale_window_cycles * self.period, 4 * self.min_errors, 2 * needed),
             self.max_scale_window,
         )
-        bias, spread, routine, level = self._past_error_summaries(values, errors, window, first)
+        bias, spread, routine, level = self._past_error_summaries(
+            values, errors, window, first, max(first, band_from)
+        )
         if self.day_points > 1:  # within a day, busy hours are noisier than the night
             same_hours_spread, same_hours_routine = self._same_hours_spread(errors, bias, first)
             spread = np.fmax(spread, same_hours_spread)
@@ -142,9 +155,10 @@ class CausalSeasonalModel:
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
     def _past_error_summaries(
-        self, values: FloatArray, errors: FloatArray, window: int, first: int
+        self, values: FloatArray, errors: FloatArray, window: int, first: int, band_from: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level.
+        """Per point, over the `window` errors before it: bias, robust spread, routine extreme; and value level
+        (all but the bias only from `band_from` on).
 
         Within a day the summaries are renewed once per occasion (an hour of 5-minute points), from the errors
         before the occasion's first point: twelve times less work, and still from the past only.
@@ -157,11 +171,16 @@ class CausalSeasonalModel:
         occasions = window // stride
         past_errors, past_values = _trailing_windows(errors, window), _trailing_windows(values, window)
         for start in range(0, len(renewed_at), _ROWS_PER_CHUNK):
+            bias[start : start + _ROWS_PER_CHUNK] = _row_medians(
+                past_errors[renewed_at[start : start + _ROWS_PER_CHUNK]]
+            )
+        band_start = band_from // stride - first_block  # the occasion that holds `band_from`
+        for start in range(band_start, len(renewed_at), _ROWS_PER_CHUNK):
             rows = slice(start, start + _ROWS_PER_CHUNK)
             chunk = past_errors[renewed_at[rows]]
-            centre = _row_medians(chunk)
+            centre = bias[rows]
             deviations = np.abs(chunk - centre[:, None])
-            trimmed, mad = _trimmed_spread(deviations)
+            trimmed, mad = _trimmed_spread(deviations, _MIN_ERRORS_TO_TRIM)
             # Where most errors are exactly zero (a sparse count, a spiky load) the MAD is zero too, and only
             # the mean deviation says how large the usual bursts are. Elsewhere it would let past outages
             # widen the band, so it is not used there.
@@ -173,7 +192,6 @@ class CausalSeasonalModel:
             worst = worst.reshape(len(chunk), occasions, stride).max(axis=2)
             rank = occasions - min(self.routine_occasions, occasions)
             routine[rows] = np.partition(worst, rank, axis=1)[:, rank]
-            bias[rows] = centre
             level[rows] = _row_medians(past_values[renewed_at[rows]])
         block = np.arange(count) // stride - first_block
         wanted = block >= 0
@@ -208,7 +226,7 @@ def carry_forward(values: FloatArray, limit: int) -> FloatArray:
     return np.where(usable, values[np.maximum(last_known, 0)], np.nan)
 
 
-def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _trimmed_spread(deviations: FloatArray, min_to_trim: int = 0) -> tuple[FloatArray, FloatArray]:
     """Per row: the standard deviation of the errors within three MADs of their centre, and the MAD (as σ).
 
     The MAD only guards against outliers (outages, spikes). The spread itself is the trimmed standard deviation:
@@ -216,8 +234,15 @@ def _trimmed_spread(deviations: FloatArray) -> tuple[FloatArray, FloatArray]:
     a loose spread means a loose band (see small_sample_widening).
     """
     mad = _MAD_TO_SIGMA * _row_medians(deviations)
-    kept = np.where(deviations <= _TRIM_AT * mad[:, None], deviations, np.nan)
-    return np.sqrt(_row_means(np.square(kept))) / _TRIMMED_SIGMA, mad
+    # A MAD of a handful of errors is too unsure to trust as a cut: of seven, five may agree to a fraction of the
+    # noise by chance and the other two be cut as outliers, a band several times too narrow. So while few errors
+    # are known, only the largest may be cut (one outage), and only beyond three MADs.
+    enough = np.count_nonzero(~np.isnan(deviations), axis=1) >= min_to_trim
+    beyond = deviations > _TRIM_AT * mad[:, None]
+    largest = deviations == np.nanmax(np.where(np.isnan(deviations), -np.inf, deviations), axis=1)[:, None]
+    kept = np.where(beyond & (enough[:, None] | largest), np.nan, deviations)
+    rms = np.sqrt(_row_means(np.square(kept)))
+    return np.where(enough, rms / _TRIMMED_SIGMA, rms), mad
 
 
 def _row_medians(matrix: FloatArray) -> FloatArray:
