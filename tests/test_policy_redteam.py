@@ -16,6 +16,7 @@ from agent.governance.asker import asking_as
 from agent.runtime import Runtime
 from demo.load import DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.postgres_demo import copy_demo_tables
 from tests.postgres_roles import read_only_role
 from tests.redteam.policy_attempts import all_attempts, derived_model_attempts
 from tools.policy import Principal
@@ -231,28 +232,15 @@ def _words(text: str) -> set[str]:
 # PostgreSQL: the demo's marts copied into a fresh database, the same corpus through the same tools. ---------
 
 _PG_TABLES = ("fct_orders", "dim_customers", "dim_products", "fct_order_items", "daily_revenue")
-_PG_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "HUGEINT": "numeric"}
 
 
 @pytest.fixture
 def policed_postgres(
     postgres_url: str, demo_data_dir: Path, make_runtime: Callable[..., Runtime], tmp_path: Path
 ) -> Iterator[Runtime]:
-    import psycopg
-
-    database = next(demo_data_dir.rglob("*.duckdb"))
-    source = duckdb.connect(str(database), read_only=True)
-    plain_url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain_url, autocommit=True) as target:
-        target.execute("CREATE SCHEMA main")
-        for table in _PG_TABLES:
-            columns = source.execute(f"DESCRIBE main.{table}").fetchall()
-            definition = ", ".join(f'"{name}" {_PG_TYPES.get(kind, kind)}' for name, kind, *_ in columns)
-            target.execute(f"CREATE TABLE main.{table} ({definition})")
-            with target.cursor().copy(f"COPY main.{table} FROM STDIN") as copy:
-                for row in source.execute(f"SELECT * FROM main.{table}").fetchall():
-                    copy.write_row(row)
-    source.close()
+    # postgres_url is a fresh database, so the demo's own schema name is free; the relations then carry the
+    # names the unchanged demo project gives them (main.fct_orders).
+    copy_demo_tables(next(demo_data_dir.rglob("*.duckdb")), postgres_url, "main", _PG_TABLES)
     policy = tmp_path / "policy.yml"
     policy.write_text(RED_TEAM_POLICY)
     # As a read-only role, as the product requires (it refuses to serve as the test server's superuser).

@@ -25,6 +25,7 @@ from tools.dbt.nodes import DbtNode
 from tools.policy.access import Access
 from tools.policy.relations import RelationLookup
 from tools.policy.verification import HiddenReference, verify
+from tools.sql_guard.passed_trees import passed_tree
 
 _PLACEHOLDER = "__bp_relation_{}"
 _REASONS = {
@@ -53,7 +54,8 @@ class EnforcedQuery(NamedTuple):
 
 def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: RelationLookup) -> EnforcedQuery:
     """`sql` rewritten to obey `access` (stars expanded, row filters in place); PolicyRefused otherwise."""
-    tree = _parse(sql, dialect)
+    # A statement the guard passed (run_query's, and every tool's that checks its SQL first) is not parsed again.
+    tree = passed_tree(sql, dialect) or _parse(sql, dialect)
     tree = normalize_identifiers(tree, dialect=dialect)
     references = _real_tables(tree)
     schema: dict[str, dict[str, str]] = {}
@@ -94,7 +96,8 @@ def enforce(sql: str, dialect: str, access: Access, index: DbtIndex, lookup: Rel
     except HiddenReference as exc:
         raise _unresolved(exc.message, originals, access, exc.column) from None
     filtered = _restore(qualified, originals, access, dialect)
-    return EnforcedQuery(qualified.sql(dialect=dialect), filtered)
+    # The tree is ours and dropped after this: the generator need not copy it first (a tenth of the check).
+    return EnforcedQuery(qualified.sql(dialect=dialect, copy=False), filtered)
 
 
 def _parse(sql: str, dialect: str) -> exp.Query:
@@ -121,8 +124,13 @@ def _real_tables(tree: exp.Query) -> list[exp.Table]:
         for source in scope.sources.values()
         if isinstance(source, exp.Table)
     }
-    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
+    cte_names, tables = set(), []
+    for node in tree.walk():  # One walk for both: this runs on every query.
+        if isinstance(node, exp.CTE):
+            cte_names.add(node.alias_or_name)
+        elif isinstance(node, exp.Table):
+            tables.append(node)
+    for table in tables:
         plain_cte = not table.args.get("db") and not table.args.get("catalog") and table.name in cte_names
         if id(table) not in real and not plain_cte:
             raise PolicyRefused(f"Not allowed: {table.sql()} is read in a way the policy cannot check.")
@@ -135,22 +143,27 @@ def _restore(
     """Put the real relation back in every placeholder; a filtered one becomes a filtered subquery, same alias."""
     attributes = tuple(sorted(access.principal.attributes().items()))
     filtered: list[str] = []
+    restored: set[str] = set()
     for table in list(tree.find_all(exp.Table)):
         if table.name not in originals:
             continue
         original, node = originals[table.name]
         alias = table.args.get("alias")
-        relation = original.copy()
+        # The kept original goes back in once; should qualification ever have duplicated a reference, the
+        # next one gets its own copy. Built with copy=False throughout: every part here is fresh.
+        relation = original.copy() if table.name in restored else original
+        restored.add(table.name)
         relation.set("alias", None)
         predicates = access.row_filters.get(node.unique_id, ())
         if not predicates:
             relation.set("alias", alias)
             table.replace(relation)
             continue
-        condition = exp.and_(*(_filter_condition(p, attributes, dialect).copy() for p in predicates))
-        table.replace(
-            exp.select("*").from_(relation).where(condition).subquery(alias=alias.this if alias else None)
+        condition = exp.and_(
+            *(_filter_condition(p, attributes, dialect).copy() for p in predicates), copy=False
         )
+        rows = exp.Select(expressions=[exp.Star()]).from_(relation, copy=False).where(condition, copy=False)
+        table.replace(rows.subquery(alias=alias.this if alias else None, copy=False))
         filtered.append(node.name)
     return tuple(dict.fromkeys(filtered))
 

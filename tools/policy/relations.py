@@ -18,6 +18,9 @@ class RelationLookup:
         self._dialect = Dialect.get_or_raise(dialect)
         self._by_parts: dict[tuple[str, ...], list[DbtNode]] = defaultdict(list)
         self._columns: dict[str, dict[str, str]] = {}
+        # Stored name -> normalised: a project repeats its column names (id, created_at) across thousands of
+        # models, and a model's columns are normalised on the query that first reads it.
+        self._normalised: dict[str, str] = {}
         for node in index.nodes():
             database, schema, name = (
                 self.normalise(p) for p in (node.database, node.schema, node.identifier)
@@ -40,7 +43,11 @@ class RelationLookup:
         """A stored name as the dialect compares it: quoted, so only case-insensitive dialects fold it."""
         if not part:
             return ""
-        return self._dialect.normalize_identifier(exp.to_identifier(part, quoted=True)).name
+        found = self._normalised.get(part)
+        if found is None:
+            found = self._dialect.normalize_identifier(exp.to_identifier(part, quoted=True)).name
+            self._normalised[part] = found
+        return found
 
     def find(self, table: exp.Table) -> tuple[DbtNode | None, str]:
         """The node `table` names (after normalize_identifiers), or None with why not."""

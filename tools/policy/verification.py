@@ -22,23 +22,39 @@ class HiddenReference(Exception):
 
 def verify(tree: exp.Expr, schema: dict[str, dict[str, str]]) -> None:
     """Raise HiddenReference unless every column of `tree` is a visible one (schema: placeholder -> columns)."""
-    for node in tree.find_all(exp.TableColumn):
-        raise HiddenReference(f"{node.name} names a whole row; name the columns you need")
-    for _ in tree.find_all(exp.PositionalColumn):
-        # DuckDB's `SELECT #4 FROM t` reads the table's fourth column, hidden or not.
-        raise HiddenReference("a column by position (#n); name the columns you need")
-    for star in tree.find_all(exp.Star):
-        if not isinstance(star.parent, exp.Count):
-            raise HiddenReference("a * that could not be expanded to the allowed columns; name the columns")
-    for function in tree.find_all(exp.Func):
-        kind = (function.name if isinstance(function, exp.Anonymous) else type(function).__name__).lower()
-        if kind in {"columns", "star"}:  # DuckDB's COLUMNS('regex') and Snowflake-style STAR(...).
-            raise HiddenReference("a function that selects columns by pattern; name the columns")
+    _refuse_unnamed_columns(tree)
     for scope in traverse_scope(tree):
         visible = _visible_sources(scope)
         outputs = set(scope.expression.named_selects) if isinstance(scope.expression, exp.Query) else set()
         for column in scope.columns:
             _check_column(column, visible, outputs, schema)
+
+
+def _refuse_unnamed_columns(tree: exp.Expr) -> None:
+    """Whole rows, positions, unexpanded stars and pattern functions: read in one walk of the tree (this runs on
+    every query), and reported in the same order of precedence as four separate searches would."""
+    found: list[HiddenReference | None] = [None, None, None, None]
+    for node in tree.walk():
+        if isinstance(node, exp.TableColumn):
+            found[0] = found[0] or HiddenReference(
+                f"{node.name} names a whole row; name the columns you need"
+            )
+        elif isinstance(node, exp.PositionalColumn):
+            # DuckDB's `SELECT #4 FROM t` reads the table's fourth column, hidden or not.
+            found[1] = found[1] or HiddenReference("a column by position (#n); name the columns you need")
+        elif isinstance(node, exp.Star) and not isinstance(node.parent, exp.Count):
+            found[2] = found[2] or HiddenReference(
+                "a * that could not be expanded to the allowed columns; name the columns"
+            )
+        if isinstance(node, exp.Func):
+            kind = (node.name if isinstance(node, exp.Anonymous) else type(node).__name__).lower()
+            if kind in {"columns", "star"}:  # DuckDB's COLUMNS('regex') and Snowflake-style STAR(...).
+                found[3] = found[3] or HiddenReference(
+                    "a function that selects columns by pattern; name the columns"
+                )
+    for refusal in found:
+        if refusal is not None:
+            raise refusal
 
 
 def _visible_sources(scope: Scope) -> dict[str, object]:

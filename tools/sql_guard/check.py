@@ -17,6 +17,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from tools.sql_guard.functions import check_function
 from tools.sql_guard.limits import NESTING_ADVICE, check_length, check_nesting
+from tools.sql_guard.passed_trees import remember_passed
 from tools.sql_guard.refusal import ALLOWED, SqlRefused, refuse
 from tools.sql_guard.relations import check_cast_target, check_relation
 
@@ -70,6 +71,7 @@ def check_read_only(sql: str, dialect: str, allowed_functions: frozenset[str] = 
         rendered = statement.sql(dialect=dialect, comments=False)
     except RecursionError:
         raise _too_complex(sql) from None
+    remember_passed(rendered, dialect, statement)
     return CheckedQuery(statement, rendered, tables, dialect)
 
 
