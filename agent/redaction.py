@@ -35,23 +35,31 @@ _SECRET_NAMES = (
 _QUERY_SECRET_NAMES = rf"{_SECRET_NAMES}|key|pass|sig|signature"
 # scheme://user:password@host: everything between the user's colon and the last @ before the path.
 _URL_USERINFO = re.compile(r"(?P<keep>://[^\s/:@]*:)(?P<secret>[^\s/]+?)(?=@[^\s@]*(?:[/\s?#]|$))")
-# ?password=... or &key=... in a URL.
+# ?password=... or &key=... in a URL, also with a prefix (X-Amz-Signature, X-Goog-Credential, db_password).
 _QUERY_PARAMETER = re.compile(
-    rf"(?P<keep>[?&](?:{_QUERY_SECRET_NAMES})=)(?P<secret>[^\s&#'\"<>]+)",
+    rf"(?P<keep>[?&](?:[a-z0-9_.\-]*[-_.])?(?:{_QUERY_SECRET_NAMES}|credential)=)(?P<secret>[^\s&#'\"<>]+)",
     re.I,
 )
 # password=... in a libpq or ODBC connection string, or said in a message: no spaces around the `=`. Found from
 # each "=" (a fast literal search), looking back at the word before it: a regular expression tried at every
 # position costs 50 times more on a long tool result.
-_NAME_BEFORE = re.compile(rf"(?:^|[;\s,(])(?:{_SECRET_NAMES})$", re.I)
+# Also an environment variable's name ending in one (PGPASSWORD=, SLACK_BOT_TOKEN=) and a --flag.
+_NAME_BEFORE = re.compile(rf"(?:^|[;\s,(-])[a-z0-9_]*?(?:{_SECRET_NAMES})$", re.I)
 _ASSIGNED_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|[^\s&;,)'\"]+")
-_LONGEST_NAME = 24
-# "private_key": "...", "password": "..." in JSON (also with escaped quotes inside a JSON string).
+_LONGEST_NAME = 48
+# "private_key": "...", "password": "..." in JSON (also with escaped quotes inside a JSON string), and
+# 'password': '...' in a Python dict's repr, as an exception message may print one.
 _JSON_FIELD = re.compile(
-    rf"(?P<keep>(?P<quote>\\?\")(?:{_SECRET_NAMES})(?P=quote)\s*:\s*(?P=quote))"
+    rf"(?P<keep>(?P<quote>\\?[\"'])(?:{_SECRET_NAMES})(?P=quote)\s*:\s*(?P=quote))"
     rf"(?P<secret>(?:(?!(?P=quote)).)*)",
     re.I,
 )
+# Credentials recognisable by their shape wherever they appear, configured here or not: Slack tokens, Anthropic
+# keys, AWS access key ids, GitHub tokens, and a bearer token in an Authorization header.
+_TOKEN_SHAPE = re.compile(
+    r"\b(?:xox[abeoprs]-|xapp-|sk-ant-|AKIA|ASIA|gh[pousr]_)[A-Za-z0-9_\-]{10,}|(?<=Bearer )[A-Za-z0-9._~+/=\-]{12,}"
+)
+_TOKEN_HINTS = ("xox", "xapp-", "sk-ant-", "AKIA", "ASIA", "gh", "Bearer ")
 _PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 
 _lock = threading.Lock()
@@ -120,10 +128,12 @@ def redact(text: str) -> str:
     if "=" in text:
         text = _QUERY_PARAMETER.sub(_keep_and_mask, text)
         text = _mask_assignments(text)
-    if '"' in text:
+    if '"' in text or "'" in text:
         text = _JSON_FIELD.sub(_keep_and_mask, text)
     if "PRIVATE KEY" in text:
         text = _PEM_KEY.sub(MASK, text)
+    if any(hint in text for hint in _TOKEN_HINTS):
+        text = _TOKEN_SHAPE.sub(MASK, text)
     return text
 
 
@@ -157,7 +167,7 @@ def _mask_assignments(text: str) -> str:
     while position != -1:
         before = text[max(done, position - _LONGEST_NAME - 1) : position]
         value = _ASSIGNED_VALUE.match(text, position + 1)
-        if value is not None and value.group(0) != MASK and _NAME_BEFORE.search(before):
+        if value is not None and value.group(0) not in (MASK, f"'{MASK}'") and _NAME_BEFORE.search(before):
             parts += [text[done : position + 1], MASK]
             done = value.end()
         position = text.find("=", max(position + 1, done))
