@@ -94,7 +94,8 @@ def main() -> None:
         )
         read, read_answer = peak_rss([str(CLI), "chat", "-m", f"/sql {READ_VALUE_SQL}"], env, refusal_ok=True)
         in_query = [
-            (sql, *peak_rss([str(CLI), "chat", "-m", f"/sql {sql}"], env, refusal_ok=True)) for sql in IN_QUERY_SQL
+            (sql, *peak_rss([str(CLI), "chat", "-m", f"/sql {sql}"], env, refusal_ok=True))
+            for sql in IN_QUERY_SQL
         ]
     engine, _ = peak_rss([sys.executable, "-c", _ENGINE_ONLY], dict(os.environ))
     said = "truncated" in answer
