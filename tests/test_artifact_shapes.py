@@ -232,11 +232,11 @@ def test_yaml_nested_too_deeply_is_one_line_in_every_file_we_read(project: Path,
     assert glossary.value.message == f"Glossary file {path} is not valid YAML: it nests too deeply."
     alerts = load_alerts(path)
     assert [problem.message for problem in alerts.problems] == [f"{path} is not valid YAML: it nests too deeply"]
-    with pytest.raises(ConfigError, match="^policy.yml: not valid YAML: it nests too deeply$"):
+    with pytest.raises(ConfigError, match=r"^policy\.yml: not valid YAML: it nests too deeply$"):
         parse_policy(_NESTED_TOO_DEEP, "policy.yml")
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "profiles.yml").write_text(_NESTED_TOO_DEEP)
-    with pytest.raises(WarehouseError, match="profiles.yml is not valid YAML: it nests too deeply"):
+    with pytest.raises(WarehouseError, match=r"profiles\.yml is not valid YAML: it nests too deeply"):
         profile_target(project, tmp_path / "profiles", None)
     node = load_index(project).find("fct_orders")
     assert node is not None
