@@ -231,7 +231,9 @@ def test_yaml_nested_too_deeply_is_one_line_in_every_file_we_read(project: Path,
         load_glossary(path)
     assert glossary.value.message == f"Glossary file {path} is not valid YAML: it nests too deeply."
     alerts = load_alerts(path)
-    assert [problem.message for problem in alerts.problems] == [f"{path} is not valid YAML: it nests too deeply"]
+    assert [problem.message for problem in alerts.problems] == [
+        f"{path} is not valid YAML: it nests too deeply"
+    ]
     with pytest.raises(ConfigError, match=r"^policy\.yml: not valid YAML: it nests too deeply$"):
         parse_policy(_NESTED_TOO_DEEP, "policy.yml")
     (tmp_path / "profiles").mkdir()
