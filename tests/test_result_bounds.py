@@ -341,3 +341,14 @@ def test_every_duckdb_function_sized_by_a_number_is_bounded_or_reviewed() -> Non
     )
     allowed = {name for (name,) in found if name in DUCKDB_FUNCTIONS}
     assert allowed - bounded - reviewed == set()
+
+
+def test_builders_nested_too_deep_are_refused_before_the_checks_grow(duckdb_warehouse: Warehouse) -> None:
+    # Each check repeats its builder's arguments, so checks of builders inside builders grow geometrically.
+    four = "SELECT max(length(" + "repeat(" * 4 + "label" + ", 2)" * 4 + ")) AS n FROM orders"
+    assert duckdb_warehouse.execute_readonly(four, max_rows=1, timeout_seconds=30).rows == [[16 * 10]]
+    five = "SELECT max(length(" + "repeat(" * 5 + "label" + ", 2)" * 5 + ")) AS n FROM orders"
+    with pytest.raises(
+        ToolInputError, match="nests repeat, lpad, rpad, replace or format calls more than 4 deep"
+    ):
+        duckdb_warehouse.execute_readonly(five, max_rows=1, timeout_seconds=30)

@@ -88,7 +88,9 @@ def _cap(node: exp.Func) -> bool:
     Checks only where needed: DuckDB will not let another column read an alias whose expression may raise.
     """
     if isinstance(node, exp.Repeat):
-        times, text = node.args["times"], node.this
+        times, text = node.args.get("times"), node.this
+        if not isinstance(times, exp.Expr) or not isinstance(text, exp.Expr):
+            return False
         count, length = _fixed_number(times), known_length(text)
         if count is not None and length is not None:
             return _within(count * length, "repeat")
@@ -131,7 +133,9 @@ def _cap(node: exp.Func) -> bool:
 
 def _cap_size(node: exp.Func, key: str, function: str) -> bool:
     """Check the argument `key` of `node`, which is the size of what it builds."""
-    size = node.args[key]
+    size = node.args.get(key)
+    if not isinstance(size, exp.Expr):
+        return False
     fixed = _fixed_number(size)
     if fixed is not None:
         return _within(fixed, function)
