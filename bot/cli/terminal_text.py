@@ -24,11 +24,13 @@ _UNSAFE = re.compile(
     "\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
     "\U000e0020-\U000e007f]"
 )
+_UNSAFE_ASCII = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def terminal_safe(text: str) -> str:
     """`text` with every control character and bidi override written as a visible escape."""
-    return _UNSAFE.sub(_escaped, text)
+    # ASCII text can hold only C0 controls and DEL: the short class is several times faster on long output.
+    return (_UNSAFE_ASCII if text.isascii() else _UNSAFE).sub(_escaped, text)
 
 
 def safe_text(text: str, style: str = "") -> Text:
