@@ -35,23 +35,36 @@ _SECRET_NAMES = (
 _QUERY_SECRET_NAMES = rf"{_SECRET_NAMES}|key|pass|sig|signature"
 # scheme://user:password@host: everything between the user's colon and the last @ before the path.
 _URL_USERINFO = re.compile(r"(?P<keep>://[^\s/:@]*:)(?P<secret>[^\s/]+?)(?=@[^\s@]*(?:[/\s?#]|$))")
-# ?password=... or &key=... in a URL.
+# ?password=... or &key=... in a URL, also with a prefix (X-Amz-Signature, X-Goog-Credential, db_password).
 _QUERY_PARAMETER = re.compile(
-    rf"(?P<keep>[?&](?:{_QUERY_SECRET_NAMES})=)(?P<secret>[^\s&#'\"<>]+)",
+    rf"(?P<keep>[?&](?:[a-z0-9_.\-]*[-_.])?(?:{_QUERY_SECRET_NAMES}|credential)=)(?P<secret>[^\s&#'\"<>]+)",
     re.I,
 )
 # password=... in a libpq or ODBC connection string, or said in a message: no spaces around the `=`. Found from
 # each "=" (a fast literal search), looking back at the word before it: a regular expression tried at every
 # position costs 50 times more on a long tool result.
-_NAME_BEFORE = re.compile(rf"(?:^|[;\s,(])(?:{_SECRET_NAMES})$", re.I)
+# Also an environment variable's name ending in one (PGPASSWORD=, SLACK_BOT_TOKEN=) and a --flag: the last
+# word before the "=" is matched whole, so the cost does not grow with the name's length.
+_WORD_BEFORE = re.compile(r"[a-z0-9_]+$", re.I)
+_SECRET_NAME = re.compile(rf"[a-z0-9_]*?(?:{_SECRET_NAMES})", re.I)
+_SECRET_NAME_PARTS = ("pass", "pwd", "key", "token", "secret", "credential")
+_SEPARATORS = ";\t\n ,(-"
 _ASSIGNED_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|[^\s&;,)'\"]+")
-_LONGEST_NAME = 24
-# "private_key": "...", "password": "..." in JSON (also with escaped quotes inside a JSON string).
+_LONGEST_NAME = 48
+# "private_key": "...", "password": "..." in JSON (also with escaped quotes inside a JSON string), and
+# 'password': '...' in a Python dict's repr, as an exception message may print one.
 _JSON_FIELD = re.compile(
-    rf"(?P<keep>(?P<quote>\\?\")(?:{_SECRET_NAMES})(?P=quote)\s*:\s*(?P=quote))"
+    rf"(?P<keep>(?P<quote>\\?[\"'])(?:{_SECRET_NAMES})(?P=quote)\s*:\s*(?P=quote))"
     rf"(?P<secret>(?:(?!(?P=quote)).)*)",
     re.I,
 )
+# The kinds of credential this product holds, recognisable by their shape wherever they appear, configured here
+# or not: Slack tokens, Anthropic keys, and a bearer token in an Authorization header. Looked for only when
+# their prefix is in the text: the pattern tried at every position costs several times the rest of redact().
+_TOKEN_SHAPE = re.compile(
+    r"(?P<keep>Bearer )[A-Za-z0-9._~+/=\-]{12,}|(?:xox[abeoprs]-|xapp-|sk-ant-)[A-Za-z0-9_\-]{10,}"
+)
+_TOKEN_HINTS = ("xox", "xapp-", "sk-ant-", "Bearer ")
 _PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 
 _lock = threading.Lock()
@@ -120,10 +133,12 @@ def redact(text: str) -> str:
     if "=" in text:
         text = _QUERY_PARAMETER.sub(_keep_and_mask, text)
         text = _mask_assignments(text)
-    if '"' in text:
+    if '"' in text or "'" in text:
         text = _JSON_FIELD.sub(_keep_and_mask, text)
     if "PRIVATE KEY" in text:
         text = _PEM_KEY.sub(MASK, text)
+    if any(hint in text for hint in _TOKEN_HINTS):
+        text = _TOKEN_SHAPE.sub(lambda match: (match.group("keep") or "") + MASK, text)
     return text
 
 
@@ -157,11 +172,28 @@ def _mask_assignments(text: str) -> str:
     while position != -1:
         before = text[max(done, position - _LONGEST_NAME - 1) : position]
         value = _ASSIGNED_VALUE.match(text, position + 1)
-        if value is not None and value.group(0) != MASK and _NAME_BEFORE.search(before):
+        if (
+            value is not None
+            and value.group(0) not in (MASK, f"'{MASK}'")
+            and _SECRET_NAME.fullmatch(_last_word(before))
+        ):
             parts += [text[done : position + 1], MASK]
             done = value.end()
         position = text.find("=", max(position + 1, done))
     return "".join(parts) + text[done:] if parts else text
+
+
+def _last_word(text: str) -> str:
+    """The name `text` ends with, when a separator (; space , ( -) or the start comes before it; else ""."""
+    lowered = text.lower()
+    if not any(part in lowered for part in _SECRET_NAME_PARTS):  # Most "=" are nowhere near a secret's name.
+        return ""
+    found = _WORD_BEFORE.search(text)
+    if found is None or (found.start() > 0 and text[found.start() - 1] not in _SEPARATORS):
+        return ""
+    word = found.group(0)
+    lowered = word.lower()
+    return word if any(part in lowered for part in _SECRET_NAME_PARTS) else ""
 
 
 def _keep_and_mask(match: re.Match[str]) -> str:

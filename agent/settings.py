@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         validation_alias=_ours("MAX_CELL_CHARS"),
         description="Characters of one value kept from a query; longer text is cut and marked as cut.",
     )
+    duckdb_memory_limit: ByteSize = Field(
+        ByteSize(512 * 2**20),
+        ge=64 * 2**20,
+        validation_alias=_ours("DUCKDB_MEMORY_LIMIT"),
+        description="DuckDB, which runs in our process: memory one connection's sorts, joins and aggregates may "
+        "hold; nothing spills to disk, a query that needs more is stopped and says so.",
+    )
     max_message_chars: int = Field(
         50_000,
         ge=100,

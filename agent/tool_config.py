@@ -33,4 +33,5 @@ def warehouse_config(settings: Settings) -> WarehouseConfig:
         bigquery_api_endpoint=settings.bigquery_api_endpoint,
         max_result_bytes=int(settings.max_result_bytes),
         max_cell_chars=settings.max_cell_chars,
+        duckdb_memory_limit=int(settings.duckdb_memory_limit),
     )

@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 
+from agent.alerts.loading import load_alerts
+from agent.alerts.routing import folder_meta
 from demo.load import DEMO_PROJECT_DIR
 from tests.test_cli import run_cli
 from tools.dbt.index import DbtIndex, load_index
-from tools.errors import DbtArtifactError
+from tools.errors import ConfigError, DbtArtifactError, WarehouseError
 from tools.glossary.loading import GlossaryError, load_glossary
+from tools.policy.loading import parse_policy
+from tools.warehouse.profiles import profile_target
 
 Artifact = dict[str, Any]
 
@@ -213,3 +217,42 @@ def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> N
         assert all(isinstance(warning, str) and warning for warning in index.warnings)
         index.overview().to_prompt_text()
         index.search("revenue by day")
+
+
+_NESTED_TOO_DEEP = "x: " + "[" * 20_000 + "]" * 20_000 + "\n"
+
+
+def test_yaml_nested_too_deeply_is_one_line_in_every_file_we_read(project: Path, tmp_path: Path) -> None:
+    # Found by the second probe: PyYAML recurses once a level, and the glossary, alerts and policy files raised
+    # RecursionError (a traceback) where profiles.yml already said one line.
+    path = tmp_path / "deep.yml"
+    path.write_text(_NESTED_TOO_DEEP)
+    with pytest.raises(GlossaryError) as glossary:
+        load_glossary(path)
+    assert glossary.value.message == f"Glossary file {path} is not valid YAML: it nests too deeply."
+    alerts = load_alerts(path)
+    assert [problem.message for problem in alerts.problems] == [
+        f"{path} is not valid YAML: it nests too deeply"
+    ]
+    with pytest.raises(ConfigError, match=r"^policy\.yml: not valid YAML: it nests too deeply$"):
+        parse_policy(_NESTED_TOO_DEEP, "policy.yml")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "profiles.yml").write_text(_NESTED_TOO_DEEP)
+    with pytest.raises(WarehouseError, match=r"profiles\.yml is not valid YAML: it nests too deeply"):
+        profile_target(project, tmp_path / "profiles", None)
+    node = load_index(project).find("fct_orders")
+    assert node is not None
+    (project / "dbt_project.yml").write_text(_NESTED_TOO_DEEP)  # Alert routing reads its folders' +meta.
+    assert folder_meta(project, node) == {}
+
+
+def test_yaml_errors_never_quote_the_file(tmp_path: Path) -> None:
+    # PyYAML's message quotes the offending line, which in a profile or alerts file may hold a password.
+    text = "alerts:\n  - name: a\n    password: hunter2secret\n   bad: [\n"
+    path = tmp_path / "alerts.yml"
+    path.write_text(text)
+    (message,) = [problem.message for problem in load_alerts(path).problems]
+    assert "hunter2secret" not in message and "\n" not in message and "line 4" in message
+    with pytest.raises(ConfigError) as policy:
+        parse_policy(text, "policy.yml")
+    assert "hunter2secret" not in policy.value.message and "\n" not in policy.value.message

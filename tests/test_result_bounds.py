@@ -16,9 +16,12 @@ from agent.settings import Settings
 from agent.tool_config import warehouse_config
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
 from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
+from tools.errors import ToolInputError
+from tools.sql_guard.function_names import DUCKDB as DUCKDB_FUNCTIONS
 from tools.warehouse.base import Warehouse
 from tools.warehouse.bigquery_target import BigQueryTarget
 from tools.warehouse.bigquery_warehouse import BigQueryWarehouse
+from tools.warehouse.built_size import MAX_BUILT_CHARS
 from tools.warehouse.factory import build_warehouse
 from tools.warehouse.result_budget import ResultLimits
 
@@ -232,3 +235,120 @@ def test_inputs_are_echoed_once_and_short(make_runtime: Callable[..., Runtime]) 
     describe = _turn(runtime, f"/describe {name}")
     refusal = describe.of_type(TurnFinished)[0].text  # type: ignore[union-attr]
     assert "at most 300 characters" in refusal and len(refusal) < 500
+
+
+@pytest.fixture
+def duckdb_warehouse(duckdb_file: Path) -> Iterator[Warehouse]:
+    warehouse = warehouse_for(f"duckdb:///{duckdb_file}", duckdb_memory_limit="64MiB")
+    yield warehouse
+    warehouse.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT length(repeat('x', 200000000)) AS n",  # Refused before it runs: the SQL fixes the size.
+        "SELECT length(lpad('x', 200000000, 'y')) AS n",
+        "SELECT length(printf('%0200000000d', 1)) AS n",
+        "SELECT length(format('{:>200000000}', 'x')) AS n",
+        "SELECT length(to_base(1, 2, 200000000)) AS n",
+        "SELECT length(space(200000000)) AS n",
+        "SELECT len(repeat([1], 50000000)) AS n",  # Checked as it runs: the sizes are the database's.
+        "SELECT max(length(repeat('x', 100000 + CAST(id AS INTEGER)))) AS n FROM orders",
+        "SELECT max(length(lpad(label, 100000 + CAST(id AS INTEGER), '*'))) AS n FROM orders",
+        "SELECT length(replace(repeat('x', 20000), 'x', repeat('y', 10000))) AS n",
+        "SELECT max(length(replace(label, 'o', repeat('y', 20000)))) AS n FROM orders",
+        "SELECT length(printf(label || '%0200000000d', 1)) AS n FROM orders",
+        "SELECT length(repeat(label, 100000)) = 0 AS empty FROM orders",
+    ],
+)
+def test_values_a_duckdb_query_builds_and_reads_are_bounded_with_one_line(
+    duckdb_warehouse: Warehouse, sql: str
+) -> None:
+    # DuckDB runs in our process and its memory limit does not count what expressions build: each of these
+    # took 450 MB to 12 GB before. Now each is stopped in one line naming the function.
+    with pytest.raises(ToolInputError) as stopped:
+        duckdb_warehouse.execute_readonly(sql, max_rows=10, timeout_seconds=30)
+    message = stopped.value.message
+    assert f"would build over {MAX_BUILT_CHARS:,} characters" in message and "\n" not in message, message
+
+
+def test_values_built_within_the_bound_are_exact(duckdb_warehouse: Warehouse) -> None:
+    result = duckdb_warehouse.execute_readonly(
+        "SELECT length(repeat('x', 20000)) AS a, lpad('7', 3, '0') AS b, printf('%05d', 3) AS c, "
+        "format('{:>4}', 'z') AS d, replace('abc', 'b', 'xx') AS e, to_base(5, 2, 8) AS f, "
+        "length(replace(repeat('abc', 10000), 'abc', 'x')) AS g, len(repeat([1, 2], 3)) AS h, "
+        "max(length(repeat(label, 2))) AS i, repeat('x', 20000) = repeat('x', 20000) AS j FROM orders",
+        max_rows=10,
+        timeout_seconds=30,
+    )
+    assert result.rows == [[20000, "007", "00003", "   z", "axxc", "00000101", 10000, 6, 20, True]]
+    # A shown column is cut, not refused, however large it is asked to be.
+    shown = duckdb_warehouse.execute_readonly(
+        "SELECT repeat('x', 200000000) AS s", max_rows=1, timeout_seconds=30
+    )
+    assert "1 long value cut to 10,000 characters" in (shown.truncation_note or "")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT len(list(x)) AS n FROM range(100000000) AS t(x)",
+        "SELECT length(string_agg('abcdefgh', ',')) AS n FROM range(60000000) AS t(x)",
+        "WITH RECURSIVE r(n, s) AS (SELECT 1, 'x' UNION ALL SELECT n + 1, s || s FROM r WHERE n < 28) "
+        "SELECT max(length(s)) AS m FROM r",
+    ],
+)
+def test_duckdb_buffers_stop_at_the_memory_limit_naming_it(duckdb_warehouse: Warehouse, sql: str) -> None:
+    with pytest.raises(ToolInputError) as stopped:
+        duckdb_warehouse.execute_readonly(sql, max_rows=10, timeout_seconds=60)
+    assert stopped.value.message.startswith("The query needed more than the 64 MiB of memory")
+    assert "BLUEPRINTDATA_DUCKDB_MEMORY_LIMIT" in stopped.value.message
+
+
+def test_duckdb_never_spills_to_disk(duckdb_warehouse: Warehouse) -> None:
+    settings = duckdb_warehouse.execute_readonly(
+        "SELECT current_setting('temp_directory') AS t, current_setting('memory_limit') AS m",
+        max_rows=1,
+        timeout_seconds=10,
+    )
+    assert settings.rows == [["", "64.0 MiB"]]
+
+
+def test_every_duckdb_function_sized_by_a_number_is_bounded_or_reviewed() -> None:
+    # Deny by default: an allowed DuckDB function that takes a number and returns text or a list either builds
+    # from that number (bounded in built_size.py) or was reviewed as returning no more than its inputs.
+    bounded = {"repeat", "lpad", "rpad", "to_base", "printf", "format", "space", "replace"}
+    reviewed = {
+        "array_extract", "array_slice", "list_element", "list_extract", "list_slice", "substr", "substring",
+        "left", "right", "overlay", "chr", "bin", "hex", "bit_count", "concat", "concat_ws", "date_part",
+        "datepart", "epoch_ms", "make_time", "make_timestamp", "make_timestamptz", "time_bucket", "greatest",
+        "least", "json_extract_path_text", "json_extract_string", "json_value", "regexp_extract",
+        "regexp_extract_all", "round", "trunc", "sign", "struct_extract", "struct_insert", "typeof",
+        "range", "generate_series",  # Only as a table (tools/sql_guard/functions.py TABLE_ONLY).
+    }  # fmt: skip
+    numbers = ["BIGINT", "INTEGER", "UBIGINT", "HUGEINT", "ANY", "INTERVAL"]
+    found = (
+        duckdb.connect()
+        .execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'scalar' "
+            "AND (return_type IN ('VARCHAR', 'BLOB', 'BIT', 'ANY') OR return_type LIKE '%[]' "
+            "OR return_type LIKE 'T%' OR return_type LIKE 'MAP%' OR return_type LIKE 'STRUCT%' "
+            "OR return_type IS NULL) AND list_has_any(parameter_types, ?)",
+            [numbers],
+        )
+        .fetchall()
+    )
+    allowed = {name for (name,) in found if name in DUCKDB_FUNCTIONS}
+    assert allowed - bounded - reviewed == set()
+
+
+def test_builders_nested_too_deep_are_refused_before_the_checks_grow(duckdb_warehouse: Warehouse) -> None:
+    # Each check repeats its builder's arguments, so checks of builders inside builders grow geometrically.
+    four = "SELECT max(length(" + "repeat(" * 4 + "label" + ", 2)" * 4 + ")) AS n FROM orders"
+    assert duckdb_warehouse.execute_readonly(four, max_rows=1, timeout_seconds=30).rows == [[16 * 10]]
+    five = "SELECT max(length(" + "repeat(" * 5 + "label" + ", 2)" * 5 + ")) AS n FROM orders"
+    with pytest.raises(
+        ToolInputError, match="nests repeat, lpad, rpad, replace or format calls more than 4 deep"
+    ):
+        duckdb_warehouse.execute_readonly(five, max_rows=1, timeout_seconds=30)

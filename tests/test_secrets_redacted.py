@@ -127,6 +127,32 @@ def test_log_records_are_masked_by_form_and_by_value(caplog: pytest.LogCaptureFi
         ("https://api.example/x?token=abc123&key=zzz", "https://api.example/x?token=***&key=***"),
         ('{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIE\\n"}', None),
         ("SELECT key, token_count FROM t WHERE key = 'x'", "SELECT key, token_count FROM t WHERE key = 'x'"),
+        # Found by the second probe: prefixed query names (presigned URLs), environment variables, a Python
+        # dict's repr in an exception, and credentials known by their shape though never configured.
+        (
+            "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAEXAMPLE1&X-Amz-Signature=abcdef123456&x-id=GetObject",
+            "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&x-id=GetObject",
+        ),
+        (
+            "https://storage.googleapis.com/b/o?X-Goog-Signature=0a1b2c3d4e5f",
+            "https://storage.googleapis.com/b/o?X-Goog-Signature=***",
+        ),
+        (
+            "https://acct.blob.core.windows.net/c?sv=2020&sig=abcDEF123%3D",
+            "https://acct.blob.core.windows.net/c?sv=2020&sig=***",
+        ),
+        ("PGPASSWORD=envpass123 psql -h db", "PGPASSWORD=*** psql -h db"),
+        ("export SLACK_SIGNING_SECRET=0123456789abcdef", "export SLACK_SIGNING_SECRET=***"),
+        ("psql --password=flagpass99 -h db", "psql --password=*** -h db"),
+        (
+            "ValueError: bad options {'host': 'db', 'password': 'pypass123'}",
+            "ValueError: bad options {'host': 'db', 'password': '***'}",
+        ),
+        ("token xoxb-1234567890-0987654321-abcdefghijkl expired", "token *** expired"),
+        ("xapp-1-A0123456789-0123456789-abcdef0123456789", "***"),
+        ("invalid x-api-key: sk-ant-api03-abcdefghijklmnopqrstuv", "invalid x-api-key: ***"),
+        ("Authorization: Bearer ya29.a0AfH6SMBexampletoken", "Authorization: Bearer ***"),
+        ("monkey=1 AND keyword='x' AND turnkey=2", "monkey=1 AND keyword='x' AND turnkey=2"),
     ],
 )
 def test_every_url_and_connection_string_form_is_masked(leaky: str, kept: str | None) -> None:

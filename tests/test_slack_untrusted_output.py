@@ -115,3 +115,22 @@ def test_the_bots_own_mention_of_the_asker_still_works(start_bot: StartBot, fake
     first = posted[0].args["text"]
     assert first.startswith(f"<@{USER}> asked:")  # Ours: a real mention.
     assert "<!channel>" not in first  # Theirs: shown as text.
+
+
+def test_a_link_whose_address_has_parentheses_still_shows_its_address(
+    start_bot: StartBot, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    # Found by the second probe: the Markdown converter made `<https://evil.example/a_(b|Reset>` of a link whose
+    # address holds parentheses, which the first pass could not read; Slack then showed only "Reset".
+    fake_anthropic.enqueue(
+        text_reply(
+            "Read [Reset your password](https://evil.example/login_(new)) or [click](javascript:alert(1)) "
+            "or [https://good.example](https://evil.example/(x))."
+        )
+    )
+    start_bot()
+    sent = _ask(fake_slack, "where do I reset it?", "Reset your password")
+    _assert_plain(sent)
+    text = "\n".join(sent)
+    assert not re.search(r"<[a-z][a-z0-9+.\-]*:[^<>]*\|", text, re.I), text
+    assert "https://evil.example/login_(new" in text and "javascript:alert(1)" in text

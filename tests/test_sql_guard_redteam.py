@@ -241,7 +241,7 @@ def test_typed_sqlglot_functions_that_touch_the_outside_were_reviewed() -> None:
         "FromJson", "JSONTable", "OpenJSON", "XMLTable", "Generator", "GenerateSeries", "GenerateDateArray",
         "GenerateTimestampArray", "ExplodingGenerateSeries", "GenerateBool", "GenerateDouble", "GenerateInt",
         "CurrentUser", "CurrentUserId", "CurrentSchema", "CurrentSchemas", "CurrentDatabase", "CurrentCatalog",
-        "CurrentRole", "CurrentRoleType", "CurrentVersion", "CurrentAvailableRoles", "CurrentSecondaryRoles",
+        "CurrentRole", "CurrentRoleType", "CurrentAvailableRoles", "CurrentSecondaryRoles",
         "Decrypt", "DecryptRaw", "Encrypt", "EncryptRaw", "SessionUser", "Search", "SearchIp", "CheckJson",
         "CheckXml", "XMLElement", "XMLGet", "CurrentDate", "CurrentDatetime", "CurrentTime", "CurrentTimestamp",
         "CurrentTimestampLTZ", "CurrentTimezone", "NextDay", "SplitToTable", "StrtokSplitToTable",

@@ -9,6 +9,7 @@ import select
 import subprocess
 import sys
 import time
+import unicodedata
 
 import pytest
 
@@ -89,6 +90,28 @@ def test_a_title_with_escapes_is_listed_escaped(terminal_env: dict[str, str]) ->
     run_in_terminal("chat", "--demo", "-m", f"/search {WINDOW_TITLE}revenue", env=terminal_env)
     output = run_in_terminal("sessions", env=terminal_env)
     assert f"{ESC}]0;" not in output and "\\x1b]0;pwned" in output
+
+
+def test_every_invisible_formatting_character_is_shown_escaped() -> None:
+    # Deny by default: each Unicode format (Cf), line (Zl) and paragraph (Zp) character is shown as an escape
+    # (zero-width spaces hide text, bidi marks reorder it, tag characters smuggle a hidden message), all but
+    # the zero-width joiner, which emoji sequences need.
+    shown_raw = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in {"Cf", "Zl", "Zp"}
+        and code != 0x200D
+        and terminal_safe(chr(code)) == chr(code)
+    ]
+    assert shown_raw == []
+    assert terminal_safe("pay\u200bpal \u200fx\u2028y \U000e0041\U000e0042") == (
+        "pay\\u200bpal \\u200fx\\u2028y \\U000e0041\\U000e0042"
+    )
+    assert terminal_safe("\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\") == (
+        "\\x1b]8;;https://evil.example\\x1b\\click\\x1b]8;;\\x1b\\"
+    )  # An OSC 8 hyperlink: shown, not followed.
+    assert terminal_safe("\x90q\x9c \x9d0;t\x9c \u061cx") == "\\x90q\\x9c \\x9d0;t\\x9c \\u061cx"
+    assert terminal_safe("family 👨\u200d👩\u200d👧") == "family 👨\u200d👩\u200d👧"
 
 
 def test_terminal_safe_keeps_text_and_layout() -> None:

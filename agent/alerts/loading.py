@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-import yaml
 from pydantic import ValidationError
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -26,6 +25,7 @@ from tools.dbt.index import DbtIndex
 from tools.errors import BlueprintError, ToolInputError
 from tools.semantic_layer.loading import compiles_metrics
 from tools.sql_guard import check_read_only
+from tools.yaml_text import YamlTextError, load_yaml
 
 DEFAULT_FILE_NAME = "blueprintdata_alerts.yml"
 FILE_LEVEL = "(file)"
@@ -88,14 +88,13 @@ def load_alerts(
         return LoadedAlerts(None)
 
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         return LoadedAlerts(path, problems=[_file_problem(path, f"cannot be read ({exc.strerror})")])
     except UnicodeDecodeError as exc:
         return LoadedAlerts(path, problems=[_file_problem(path, f"is not UTF-8 text (byte {exc.start})")])
-    except yaml.YAMLError as exc:
-        detail = " ".join(str(exc).split())
-        return LoadedAlerts(path, problems=[_file_problem(path, f"is not valid YAML: {detail}")])
+    except YamlTextError as exc:
+        return LoadedAlerts(path, problems=[_file_problem(path, f"is {exc}")])
     entries, defaults, problem = _entries(document)
     if problem:
         return LoadedAlerts(path, problems=[_file_problem(path, problem)])

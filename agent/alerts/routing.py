@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tools.dbt.index import DbtIndex
 from tools.dbt.nodes import DbtNode
+from tools.yaml_text import YamlTextError, load_yaml
 
 _PROJECT_FILE = "dbt_project.yml"
 
@@ -44,8 +43,8 @@ def routed(
 def folder_meta(project_dir: Path, node: DbtNode) -> dict[str, Any]:
     """The `+meta` the model's folders set in dbt_project.yml, the deepest folder winning."""
     try:
-        project = yaml.safe_load((project_dir / _PROJECT_FILE).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        project = load_yaml((project_dir / _PROJECT_FILE).read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, YamlTextError):
         return {}
     config = (
         ((project.get("models") or {}).get(project.get("name")) or {}) if isinstance(project, dict) else {}

@@ -24,6 +24,13 @@ HARMLESS_POSTGRES: list[str] = [
     "TABLE orders",
     "SELECT relname, relacl FROM pg_class WHERE relname = 'orders'",
     "SELECT * FROM information_schema.role_table_grants",
+    # A second probe: a string that only looks like it ends early, catalog row types filled from our own JSON
+    # (no catalog row is read), empty statements around one, and a sequence read as a relation.
+    "SELECT E'\\\\'' , pg_sleep(1) --' AS one_string",
+    'SELECT * FROM jsonb_populate_recordset(NULL::pg_shadow, \'[{"passwd": "x"}]\')',
+    "SELECT (jsonb_populate_record(NULL::pg_settings, '{}')).*",
+    ";SELECT 1 AS one;;",
+    "SELECT last_value FROM orders_id_seq",
 ]
 
 HARMLESS_DUCKDB: list[str] = [
@@ -39,4 +46,12 @@ HARMLESS_DUCKDB: list[str] = [
     "SELECT COLUMNS('.*') FROM orders",
     "SELECT * FROM orders USING SAMPLE 10%",
     "SELECT getenv FROM orders",
+    # A second probe: values DuckDB would build in our own process, stopped by its memory limit or refused
+    # before they are built.
+    "WITH RECURSIVE r(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM r WHERE length(s) < 1000000000) "
+    "SELECT max(length(s)) AS longest FROM r",
+    "SELECT length(string_agg(CAST(x AS VARCHAR), ',')) AS n FROM range(1000000000) AS t(x)",
+    "SELECT length(printf('%200000000s', 'x')) AS n",
+    "SELECT length(format('{:>200000000}', 'x')) AS n",
+    "SELECT length(replace(label, 'e', rpad('y', 30000, 'y'))) AS n FROM orders",
 ]

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from tools.errors import ConfigError
 from tools.glossary.entries import Glossary, GlossaryEntry
+from tools.yaml_text import YamlTextError, load_yaml
 
 DEFAULT_GLOSSARY_NAME = "blueprintdata_glossary.yml"
 
@@ -67,10 +68,8 @@ class GlossaryFile(BaseModel):
 
 def load_glossary(path: Path) -> Glossary:
     """Read and validate a glossary file; GlossaryError names the file, the entry and the field at fault."""
-    import yaml  # loaded with the first glossary file, not with every start
-
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise GlossaryError(
             f"Cannot read the glossary file {path}: {exc.strerror}. Fix BLUEPRINTDATA_GLOSSARY_FILE."
@@ -80,11 +79,8 @@ def load_glossary(path: Path) -> Glossary:
             f"Glossary file {path} is not UTF-8 text (byte {exc.start}): is it the right file? "
             "A glossary is YAML with `terms:` and/or `metrics:` lists."
         ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise GlossaryError(f"Glossary file {path} is not valid YAML{where}: {problem}.") from None
+    except YamlTextError as exc:
+        raise GlossaryError(f"Glossary file {path} is {exc}.") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

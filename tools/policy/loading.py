@@ -9,13 +9,13 @@ import threading
 from pathlib import Path
 
 import sqlglot
-import yaml
 from pydantic import ValidationError
 from sqlglot.errors import ParseError, TokenError
 
 from tools.errors import ConfigError
 from tools.policy.principal import Principal
 from tools.policy.rules import PolicyFile
+from tools.yaml_text import YamlTextError, load_yaml
 
 log = logging.getLogger(__name__)
 _ATTRIBUTES = frozenset(Principal("terminal").attributes())
@@ -24,9 +24,9 @@ _ATTRIBUTES = frozenset(Principal("terminal").attributes())
 def parse_policy(text: str, origin: str) -> PolicyFile:
     """The policy in `text`; ConfigError naming the rule and field when something is wrong."""
     try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
+        raw = load_yaml(text) or {}
+    except YamlTextError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin}: the policy must be a mapping with a `rules:` list")
     try:

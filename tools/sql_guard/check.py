@@ -113,7 +113,7 @@ def _check_node(node: exp.Expr, dialect: str, allowed_functions: frozenset[str],
         # Even a name some CTE defines: a CTE is visible only in its own scope, so `pg_shadow` elsewhere in the
         # statement may still be the catalog. A CTE named like a catalog is refused too; rename it.
         check_relation(node, dialect, sql)
-    elif isinstance(node, exp.ObjectIdentifier):
+    elif isinstance(node, (exp.ObjectIdentifier, exp.DataType)):
         check_cast_target(node, sql)
     elif isinstance(node, exp.Operator):
         raise refuse("OPERATOR(...) calls name an operator's function directly; use the plain operator", sql)

@@ -32,7 +32,7 @@ IMPURE_TYPED_NAMES = (
     "GenerateEmbedding", "GenerateText", "GenerateTable", "MLForecast", "MLTranslate", "Predict",
     "FeaturesAtTime", "VectorSearch", "Apply", "CurrentIpAddress", "CurrentStatement", "CurrentSession",
     "CurrentClient", "CurrentTransaction", "CurrentAccount", "CurrentAccountName",
-    "CurrentOrganizationName", "CurrentOrganizationUser", "CurrentRegion", "CurrentWarehouse",
+    "CurrentOrganizationName", "CurrentOrganizationUser", "CurrentRegion", "CurrentWarehouse", "CurrentVersion",
 )  # fmt: skip
 _IMPURE_TYPED = tuple(
     node_type for name in IMPURE_TYPED_NAMES if isinstance(node_type := getattr(exp, name, None), type)

@@ -22,10 +22,24 @@ HARMLESS_DUCKDB_RELATIONS = names(
     """duckdb_tables duckdb_columns duckdb_views duckdb_schemas duckdb_constraints duckdb_indexes
     duckdb_types"""
 )
-# information_schema views that show foreign servers' options and user mappings (passwords among them).
-_SECRET_INFORMATION_SCHEMA_PREFIXES = ("user_mapping", "foreign_", "_pg_")
-# BigQuery INFORMATION_SCHEMA views with other people's queries and sessions.
-_BIGQUERY_HISTORY_PREFIXES = ("jobs", "sessions")
+# information_schema views that describe the warehouse's own tables, columns, constraints, types and grants on
+# them (PostgreSQL's and DuckDB's). Not the rest: foreign servers and user mappings (passwords among them), and
+# role membership (applicable_roles, enabled_roles, administrable_role_authorizations).
+READABLE_INFORMATION_SCHEMA = names(
+    """tables columns views schemata table_constraints key_column_usage referential_constraints
+    constraint_column_usage constraint_table_usage check_constraints domains domain_constraints domain_udt_usage
+    element_types attributes column_domain_usage column_udt_usage table_privileges column_privileges
+    role_table_grants role_column_grants sequences triggers triggered_update_columns view_table_usage
+    view_column_usage view_routine_usage routines parameters character_sets collations
+    collation_character_set_applicability user_defined_types information_schema_catalog_name sql_features"""
+)
+# BigQuery INFORMATION_SCHEMA views about the datasets' own tables. Not the rest: other people's jobs and
+# sessions, who holds which privilege, reservations, capacity, write timelines, project and organisation options.
+READABLE_BIGQUERY_INFORMATION_SCHEMA = names(
+    """tables columns column_field_paths table_options views materialized_views schemata schemata_options
+    partitions table_constraints key_column_usage constraint_column_usage routines routine_options parameters
+    table_snapshots table_storage"""
+)
 _FILE_SUFFIXES = (
     ".csv", ".tsv", ".txt", ".parquet", ".json", ".jsonl", ".ndjson", ".gz", ".zst", ".xlsx", ".arrow",
     ".avro", ".db", ".duckdb", ".sqlite",
@@ -44,7 +58,7 @@ def check_relation(table: exp.Table, dialect: str, sql: str) -> None:
     name, schema = parts[-1], parts[-2] if len(parts) > 1 else ""
     shown = ".".join(parts)
     if dialect == "bigquery":
-        if "information_schema" in parts[:-1] and name.startswith(_BIGQUERY_HISTORY_PREFIXES):
+        if "information_schema" in parts[:-1] and name not in READABLE_BIGQUERY_INFORMATION_SCHEMA:
             raise _system_relation(shown, sql)
         return
     in_catalog = schema == "pg_catalog" or (not schema and name.startswith("pg_"))
@@ -52,7 +66,7 @@ def check_relation(table: exp.Table, dialect: str, sql: str) -> None:
         raise _system_relation(shown, sql)
     if schema.startswith(("pg_toast", "pg_temp")):
         raise _system_relation(shown, sql)
-    if schema == "information_schema" and name.startswith(_SECRET_INFORMATION_SCHEMA_PREFIXES):
+    if schema == "information_schema" and name not in READABLE_INFORMATION_SCHEMA:
         raise _system_relation(shown, sql)
     if (
         dialect == "duckdb"
@@ -62,9 +76,18 @@ def check_relation(table: exp.Table, dialect: str, sql: str) -> None:
         raise _system_relation(shown, sql)
 
 
-def check_cast_target(node: exp.ObjectIdentifier, sql: str) -> None:
-    """Casts to regproc, regclass and the like look objects up in the system catalog: refused (oid is fine)."""
-    target = node.sql().lower()
+def check_cast_target(node: exp.ObjectIdentifier | exp.DataType, sql: str) -> None:
+    """Casts to regproc, regclass and the like look objects up in the system catalog: refused (oid is fine).
+
+    Also written qualified (pg_catalog.regclass), which sqlglot reads as a user-defined type.
+    """
+    if isinstance(node, exp.ObjectIdentifier):  # A DataType too: the unqualified reg* types.
+        target = node.sql().lower()
+    elif node.this == exp.DataType.Type.USERDEFINED:
+        kind = node.args.get("kind")
+        target = (kind.name if isinstance(kind, exp.Expr) else str(kind or "")).lower()
+    else:
+        return
     if target.startswith("reg"):
         raise refuse(f"casts to {target} look up the system catalog; compare names as text instead", sql)
 

@@ -135,7 +135,7 @@ def _bounded_repeat(node: exp.Repeat, keep: int) -> exp.Expr:
     """
     times = node.args["times"]
     text = _bounded(node.this, keep)
-    length = _known_length(text)
+    length = known_length(text)
     if length == 0:
         return node
     if length is not None:
@@ -161,14 +161,14 @@ def _copies_needed(text: exp.Expr, keep: int) -> exp.Expr:
     return exp.Cast(this=copies, to=exp.DataType.build("int"))
 
 
-def _known_length(text: exp.Expr) -> int | None:
+def known_length(text: exp.Expr) -> int | None:
     """The length of `text` when it is fixed by the SQL itself (a literal, or repeated literals); else None."""
     if isinstance(text, exp.Literal) and text.is_string:
         return len(text.this)
     if isinstance(text, exp.Paren):
-        return _known_length(text.this)
+        return known_length(text.this)
     if isinstance(text, exp.Repeat) and isinstance(times := text.args["times"], exp.Literal) and times.is_int:
-        length = _known_length(text.this)
+        length = known_length(text.this)
         return None if length is None else length * max(int(times.this), 0)
     return None
 

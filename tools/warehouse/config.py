@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tools.warehouse.result_budget import DEFAULT_MAX_CELL_CHARS, DEFAULT_MAX_RESULT_BYTES, ResultLimits
+from tools.warehouse.result_budget import (
+    DEFAULT_MAX_CELL_CHARS,
+    DEFAULT_MAX_ENGINE_MEMORY,
+    DEFAULT_MAX_RESULT_BYTES,
+    ResultLimits,
+)
 
 
 @dataclass(frozen=True)
@@ -20,10 +25,15 @@ class WarehouseConfig:
     bigquery_api_endpoint: str | None
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    duckdb_memory_limit: int = DEFAULT_MAX_ENGINE_MEMORY
 
     def result_limits(self) -> ResultLimits:
-        """What one result may hold in memory and show in one cell."""
-        return ResultLimits(max_bytes=self.max_result_bytes, max_cell_chars=self.max_cell_chars)
+        """What one result may hold in memory and show in one cell, and what an in-process engine may hold."""
+        return ResultLimits(
+            max_bytes=self.max_result_bytes,
+            max_cell_chars=self.max_cell_chars,
+            max_engine_memory=self.duckdb_memory_limit,
+        )
 
     def with_url(self, url: str) -> WarehouseConfig:
         """The same limits for another warehouse (the bundled demo's file)."""

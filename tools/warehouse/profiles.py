@@ -8,6 +8,7 @@ from typing import Any
 
 from tools.errors import WarehouseError
 from tools.warehouse.profile_shapes import check_target, profile_outputs, project_profile_name
+from tools.yaml_text import YamlTextError, load_yaml
 
 
 class _MissingVariable(Exception):
@@ -38,7 +39,6 @@ def find_profiles_file(project_dir: Path, profiles_dir: Path | None) -> Path:
 def _render_yaml(path: Path) -> Any:
     # Only a warehouse configured by a dbt profile needs these: not loaded with every start.
     import jinja2
-    import yaml
 
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     try:
@@ -57,16 +57,9 @@ def _render_yaml(path: Path) -> Any:
     except RecursionError:
         raise WarehouseError(f"Cannot render {path}: it nests too deeply.") from None
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        # Where and what, never the snippet of the file PyYAML quotes: that line may hold a password.
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise WarehouseError(
-            f"{path} is not valid YAML{where}: {getattr(exc, 'problem', None) or getattr(exc, 'reason', None) or type(exc).__name__}."
-        ) from None
-    except RecursionError:
-        raise WarehouseError(f"{path} is not valid YAML: it nests too deeply.") from None
+        return load_yaml(text)
+    except YamlTextError as exc:
+        raise WarehouseError(f"{path} is {exc}.") from None
 
 
 def profile_target(project_dir: Path, profiles_dir: Path | None, target: str | None) -> dict[str, Any]:

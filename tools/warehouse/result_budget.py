@@ -10,6 +10,7 @@ from tools.warehouse.values import plain_value
 
 DEFAULT_MAX_RESULT_BYTES = 32 * 2**20
 DEFAULT_MAX_CELL_CHARS = 10_000
+DEFAULT_MAX_ENGINE_MEMORY = 512 * 2**20
 # Rows asked of the driver at a time: small enough that one batch of wide rows stays far below the byte cap's
 # order of magnitude, large enough that narrow results need few round trips.
 FETCH_BATCH_ROWS = 500
@@ -18,10 +19,14 @@ _NUMBER_BYTES = 8  # What a number, date or boolean counts for; only text and bi
 
 @dataclass(frozen=True)
 class ResultLimits:
-    """The connector's own bounds on what one result may hold (BLUEPRINTDATA_MAX_RESULT_BYTES, _MAX_CELL_CHARS)."""
+    """The connector's own bounds on what one result may hold (BLUEPRINTDATA_MAX_RESULT_BYTES, _MAX_CELL_CHARS).
+
+    `max_engine_memory` bounds an engine that runs in our process (DuckDB): BLUEPRINTDATA_DUCKDB_MEMORY_LIMIT.
+    """
 
     max_bytes: int = DEFAULT_MAX_RESULT_BYTES
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    max_engine_memory: int = DEFAULT_MAX_ENGINE_MEMORY
 
 
 def cut_marker(max_chars: int) -> str:

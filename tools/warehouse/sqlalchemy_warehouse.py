@@ -16,7 +16,7 @@ from tools.errors import ToolInputError, WarehouseError
 from tools.results import Column, QueryResult
 from tools.warehouse.built_text import bound_built_text
 from tools.warehouse.cell_cut import cells_cut_sql, is_query
-from tools.warehouse.messages import query_timed_out
+from tools.warehouse.messages import query_out_of_memory, query_timed_out
 from tools.warehouse.result_budget import FETCH_BATCH_ROWS, ResultBudget, ResultLimits
 from tools.warehouse.row_cap import capped_sql
 
@@ -54,7 +54,9 @@ class SqlAlchemyWarehouse:
         with self._lock:
             if self._engine is None:
                 self._engine = sa.create_engine(
-                    self._url, connect_args=self._dialect.connect_args(), pool_pre_ping=True
+                    self._url,
+                    connect_args=self._dialect.connect_args(self._result_limits),
+                    pool_pre_ping=True,
                 )
                 # Loaders that turn values Python cannot hold (infinity dates, BC dates) into text; on this
                 # engine only, never on the conversation store's.
@@ -118,10 +120,15 @@ class SqlAlchemyWarehouse:
             return statement, None  # Nothing to cut, and the read-only connection refuses it if it writes.
         raw = connection.connection.dbapi_connection
         max_chars = self._result_limits.max_cell_chars
-        bounded = bound_built_text(statement, self._dialect.sqlglot_name, max_chars)
+        # Output columns first: a value they build is cut to what is shown, not refused for its full size.
+        shown = bound_built_text(statement, self._dialect.sqlglot_name, max_chars)
+        bounded = self._dialect.bounded_for_engine(shown)
         # The original's names where finding them runs nothing (DuckDB's DESCRIBE); elsewhere the bounded
         # statement's, since PostgreSQL folds constants even under LIMIT 0 and would build the value after all.
-        described = statement if self._dialect.describes_without_running else bounded
+        # DuckDB's DESCRIBE does compute a constant a function reads (length(repeat(...)) took 448 MB), so a
+        # statement whose builds needed checks is described with its checks.
+        keeps_names = self._dialect.describes_without_running and bounded == shown
+        described = statement if keeps_names else bounded
         columns = self._dialect.result_columns(cursor, raw, described)
         return cells_cut_sql(bounded, columns, self._dialect, max_chars), columns
 
@@ -176,6 +183,8 @@ class SqlAlchemyWarehouse:
         message = " ".join(str(exc).split())[:600]
         if any(marker in message.lower() for marker in _TIMEOUT_MARKERS):
             return ToolInputError(query_timed_out(timeout_seconds), sql=sql)
+        if message.startswith("Out of Memory Error"):  # DuckDB's, at the memory limit we gave it.
+            return ToolInputError(query_out_of_memory(self._result_limits.max_engine_memory), sql=sql)
         return ToolInputError(f"The warehouse rejected the query: {message}", sql=sql)
 
     def close(self) -> None:

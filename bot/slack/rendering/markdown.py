@@ -8,7 +8,7 @@ from typing import Any
 
 from markdown_to_mrkdwn import SlackMarkdownConverter
 
-from bot.slack.rendering.untrusted import plain_untrusted
+from bot.slack.rendering.untrusted import plain_untrusted, visible_links
 
 Block = dict[str, Any]
 
@@ -76,7 +76,8 @@ def to_mrkdwn(markdown: str) -> str:
             line = _INLINE_CODE.sub(protect, line)
         lines.append(line)
         fence = next_fence
-    converted = str(SlackMarkdownConverter().convert("\n".join(lines)))
+    # Deny by default: whatever link the converter made from the text, the text did not choose how it reads.
+    converted = visible_links(str(SlackMarkdownConverter().convert("\n".join(lines))))
     converted = _PLACEHOLDER_PATTERN.sub(lambda match: protected[int(match.group(1))], converted)
     # mrkdwn has no language tags: "```sql" would show "sql" as the first line of the code.
     return _FENCE_WITH_LANGUAGE.sub(r"\1\2", converted)

@@ -19,7 +19,13 @@ _MENTION_TOKEN = re.compile(r"<(?=[!@#]|[a-z][a-z0-9+.\-]*:)", re.I)
 # <https://evil.example|Reset your password>, <mailto:a@b.c|mail>, <https://x>: Slack's own link syntax.
 _SLACK_LINK = re.compile(r"<(?P<url>[a-z][a-z0-9+.\-]*:[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>", re.I)
 # [Reset your password](https://evil.example): a Markdown link hides its address behind its label too.
-_MARKDOWN_LINK = re.compile(r"(?<!!)\[(?P<label>[^\[\]\n]+)\]\((?P<url>[a-z][a-z0-9+.\-]*:[^()\s]+)\)", re.I)
+# Its address may hold one level of parentheses (https://en.wikipedia.org/wiki/Foo_(bar)).
+_MARKDOWN_LINK = re.compile(
+    r"(?<!!)\[(?P<label>[^\[\]\n]+)\]\((?P<url>[a-z][a-z0-9+.\-]*:(?:[^()\s]|\([^()\s]*\))+)\)", re.I
+)
+# What is left that Markdown could still read as a link ([label](url "title"), [label][ref], [ref]: url):
+# broken by an invisible word joiner, deny by default.
+_MARKDOWN_LINK_REST = re.compile(r"\](?=[(\[:])")
 # @channel, @here, @everyone typed as words: Slack reads them as broadcasts in some message kinds.
 _BARE_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.I)
 # How far back a stream holds text that may still become a token; a longer token is released as it is.
@@ -30,8 +36,19 @@ def plain_untrusted(text: str) -> str:
     """`text` with every Slack token shown as plain text and every link followed by its real address."""
     text = _SLACK_LINK.sub(_visible_link, text)
     text = _MARKDOWN_LINK.sub(_visible_link, text)
+    if "]" in text:
+        text = _MARKDOWN_LINK_REST.sub("]" + WORD_JOINER, text)
     text = _MENTION_TOKEN.sub("<" + WORD_JOINER, text)
     return _BARE_BROADCAST.sub("@" + WORD_JOINER, text)
+
+
+def visible_links(mrkdwn: str) -> str:
+    """Every labelled Slack link in `mrkdwn` shown as its label and its real address.
+
+    For converted text: a Markdown link whose address plain_untrusted could not read (parentheses in it) still
+    becomes a Slack link in the converter, and must not hide where it goes either.
+    """
+    return _SLACK_LINK.sub(_visible_link, mrkdwn) if "|" in mrkdwn else mrkdwn
 
 
 def _visible_link(match: re.Match[str]) -> str:

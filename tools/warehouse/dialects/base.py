@@ -13,6 +13,7 @@ from sqlglot import exp
 from tools.results import Column
 from tools.warehouse.cell_cut import shape_sql
 from tools.warehouse.privileges import ModelledTable, PrivilegeReport
+from tools.warehouse.result_budget import ResultLimits
 from tools.warehouse.sqlalchemy_warehouse import SqlAlchemyWarehouse
 
 if TYPE_CHECKING:
@@ -118,9 +119,16 @@ class SqlAlchemyDialect(WarehouseDialect):
     def url_from_dbt_target(self, target: Mapping[str, Any], project_dir: Path) -> sa.URL:
         """A SQLAlchemy URL for a dbt profile target; raises WarehouseError naming what is missing."""
 
-    def connect_args(self) -> dict[str, Any]:
-        """Driver arguments of every connection: read-only and sandboxing where the driver offers them."""
+    def connect_args(self, limits: ResultLimits) -> dict[str, Any]:
+        """Driver arguments of every connection: read-only, sandboxing and memory bounds where the driver offers them."""
         return {}
+
+    def bounded_for_engine(self, statement: str) -> str:
+        """`statement` as the engine should run it, with what it builds bounded; unchanged by default.
+
+        An engine in our own process (DuckDB) needs bounds a server needs not: its memory is ours.
+        """
+        return statement
 
     def read_only_statement(self) -> str | None:
         """Run first in each transaction to make it read-only; None where the connection already is."""

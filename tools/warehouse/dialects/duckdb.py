@@ -12,7 +12,9 @@ from sqlglot import exp
 
 from tools.errors import WarehouseError
 from tools.results import Column
+from tools.warehouse.built_size import cap_built_values
 from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
+from tools.warehouse.result_budget import ResultLimits
 
 
 class DuckDbDialect(SqlAlchemyDialect):
@@ -32,10 +34,21 @@ class DuckDbDialect(SqlAlchemyDialect):
         path = path if path.is_absolute() else project_dir / path
         return sa.URL.create("duckdb", database=str(path))
 
-    def connect_args(self) -> dict[str, Any]:
+    def connect_args(self, limits: ResultLimits) -> dict[str, Any]:
         # Read-only at the engine: even SQL that slipped past the guard cannot write; and no file, HTTP or
-        # extension access, so it cannot read outside the warehouse either.
-        return {"read_only": True, "config": {"enable_external_access": False}}
+        # extension access, so it cannot read outside the warehouse either. DuckDB runs in our process: its
+        # buffers (sorts, hash tables, aggregate states, recursive CTEs) stop at the memory limit, and with no
+        # temporary directory nothing spills to disk, so a query that needs more fails rather than writing.
+        config = {
+            "enable_external_access": False,
+            "memory_limit": f"{max(limits.max_engine_memory // 2**20, 1)}MiB",
+            "temp_directory": "",
+        }
+        return {"read_only": True, "config": config}
+
+    def bounded_for_engine(self, statement: str) -> str:
+        # What expressions build is outside the memory limit: bounded in the SQL instead (built_size.py).
+        return cap_built_values(statement, self.sqlglot_name)
 
     describes_without_running = True
 

@@ -13,6 +13,7 @@ from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, sche
 from tools.warehouse.postgres_privileges import postgres_privileges
 from tools.warehouse.postgres_values import register_text_fallbacks
 from tools.warehouse.privileges import ModelledTable, PrivilegeReport
+from tools.warehouse.result_budget import ResultLimits
 
 if TYPE_CHECKING:
     from tools.warehouse.base import Warehouse
@@ -47,7 +48,7 @@ class PostgresDialect(SqlAlchemyDialect):
             query=query,
         )
 
-    def connect_args(self) -> dict[str, Any]:
+    def connect_args(self, limits: ResultLimits) -> dict[str, Any]:
         return {"connect_timeout": 10}
 
     def read_only_statement(self) -> str | None:
