@@ -3,9 +3,11 @@ change or the cache file is damaged, and older caches removed."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
+import weakref
 from pathlib import Path
 
 from tests.test_dbt_index import manifest, write_project
@@ -72,3 +74,30 @@ def test_artifacts_written_moments_ago_are_hashed_every_time(tmp_path: Path) -> 
     project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
     assert remembered_checksum(project, cache) == artifacts_checksum(project)
     assert not (cache / "checksum.json").exists()
+
+
+class _Cycle:
+    """An object in a reference cycle: only the garbage collector frees it, refcounting cannot."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_loaded_index_is_frozen_yet_freed_when_replaced_and_garbage_made_between_loads_is_collected(
+    tmp_path: Path,
+) -> None:
+    """Frozen (no collection walks it again), but an index holds no cycles: dropping it frees it; a reload
+    collects garbage cycles first, so none is frozen with the new index and kept for good."""
+    project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
+    load_index_cached(project, cache)
+    index = load_index_cached(project, cache)
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    assert all(tracked is not index for tracked in gc.get_objects())  # frozen objects are not listed
+    dropped = weakref.ref(index)
+    del index
+    assert dropped() is None
+    cycle = _Cycle()
+    garbage = weakref.ref(cycle)
+    del cycle
+    load_index_cached(project, cache)
+    assert garbage() is None
