@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import sqlglot
-import yaml
 from pydantic import ValidationError
 from sqlglot.errors import ParseError, TokenError
 
@@ -23,6 +22,8 @@ _ATTRIBUTES = frozenset(Principal("terminal").attributes())
 
 def parse_policy(text: str, origin: str) -> PolicyFile:
     """The policy in `text`; ConfigError naming the rule and field when something is wrong."""
+    import yaml  # Only with a policy file: most starts have none, and PyYAML costs a few hundredths of a second.
+
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
