@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 
@@ -20,13 +19,6 @@ from agent.store.database import create_store_engine, upgrade_database
 upgrade_database(create_store_engine(sys.argv[1]))
 print("alembic loaded" if "alembic" in sys.modules else "alembic not loaded")
 """
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return str(request.getfixturevalue("postgres_url"))
 
 
 def _upgrade_in_a_new_process(url: str) -> str:
