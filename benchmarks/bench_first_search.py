@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.bench_dbt_index import MODELS, write_project
 
-_CLIENT = "from bot.cli.app import main; main()"
+_CLIENT = "from bot.cli.launch import main; main()"  # what the `blueprintdata` script runs
 _REPEAT = 3
 
 

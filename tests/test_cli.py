@@ -20,7 +20,7 @@ DAILY = '"shop"."main"."daily_revenue"'
 
 def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from bot.cli.app import main; main()", *args],
+        [sys.executable, "-c", "from bot.cli.launch import main; main()", *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -1,15 +1,25 @@
-"""The index cache: built once per set of artifacts, read back when they are unchanged, rebuilt when they
-change or the cache file is damaged, and older caches removed."""
+"""The index cache: built once per set of artifacts and index code, read back when they are unchanged, rebuilt
+when either changes or the cache file is damaged, and older caches removed."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import pickle
+import pickletools
+import shutil
 import time
+import weakref
 from pathlib import Path
 
+import pytest
+
+from demo.load import DEMO_PROJECT_DIR
 from tests.test_dbt_index import manifest, write_project
-from tools.dbt.index_cache import artifacts_checksum, load_index_cached, remembered_checksum
+from tools.dbt import index_cache
+from tools.dbt.index import load_index
+from tools.dbt.index_cache import artifacts_checksum, index_format, load_index_cached, remembered_checksum
 
 MODELS = {
     "fct_orders": {"description": "Orders", "columns": {"order_id": "", "customer_id": ""}},
@@ -72,3 +82,70 @@ def test_artifacts_written_moments_ago_are_hashed_every_time(tmp_path: Path) -> 
     project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
     assert remembered_checksum(project, cache) == artifacts_checksum(project)
     assert not (cache / "checksum.json").exists()
+
+
+class _Cycle:
+    """An object in a reference cycle: only the garbage collector frees it, refcounting cannot."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_loaded_index_is_frozen_yet_freed_when_replaced_and_garbage_made_between_loads_is_collected(
+    tmp_path: Path,
+) -> None:
+    """Frozen (no collection walks it again), but an index holds no cycles: dropping it frees it; a reload
+    collects garbage cycles first, so none is frozen with the new index and kept for good."""
+    project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
+    load_index_cached(project, cache)
+    index = load_index_cached(project, cache)
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    assert all(tracked is not index for tracked in gc.get_objects())  # frozen objects are not listed
+    dropped = weakref.ref(index)
+    del index
+    assert dropped() is None
+    cycle = _Cycle()
+    garbage = weakref.ref(cycle)
+    del cycle
+    load_index_cached(project, cache)
+    assert garbage() is None
+
+
+_REAL_CODE = index_cache._INDEX_CODE
+
+
+def _code_copy(folder: Path) -> tuple[Path, ...]:
+    """A copy of the index's code folders under `folder`, as a deployment of the same code would have."""
+    return tuple(Path(shutil.copytree(code, folder / code.name)) for code in _REAL_CODE)
+
+
+def test_a_change_to_the_index_code_gives_new_cache_keys_and_the_index_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No version to bump by hand: changing any byte of the code that builds or holds the index (a file under
+    tools/dbt or the glossary package) changes the key, so a cache of older code is not read."""
+    project, cache = write_project(tmp_path / "p", MODELS), tmp_path / "cache"
+    _age(project, 60)  # the checksum memo is written, and must be left behind too
+    monkeypatch.setattr(index_cache, "_INDEX_CODE", _code_copy(tmp_path / "same"))
+    same_code = index_format()
+    key = remembered_checksum(project, cache)
+    load_index_cached(project, cache)
+    changed = _code_copy(tmp_path / "changed")
+    with (changed[0] / "tokenize.py").open("a") as source:
+        source.write("# a change\n")
+    monkeypatch.setattr(index_cache, "_INDEX_CODE", changed)
+    assert index_format() != same_code
+    assert remembered_checksum(project, cache) == artifacts_checksum(project) != key
+    load_index_cached(project, cache)
+    assert [f.name for f in cache.glob("index-*.pickle")] == [f"index-{artifacts_checksum(project)}.pickle"]
+    monkeypatch.setattr(index_cache, "_INDEX_CODE", _code_copy(tmp_path / "same again"))
+    assert index_format() == same_code  # the same code, wherever it is installed
+
+
+def test_the_index_code_is_the_dbt_and_glossary_packages() -> None:
+    """What a pickled index names must be covered: each class in it is defined in one of these folders."""
+    pickled = pickle.dumps(load_index(DEMO_PROJECT_DIR), protocol=pickle.HIGHEST_PROTOCOL)
+    named = {arg for op, arg, _ in pickletools.genops(pickled) if op.name.endswith("UNICODE")}
+    ours = {name for name in named if isinstance(name, str) and name.startswith(("tools.", "agent.", "bot."))}
+    folders = {folder.name for folder in index_cache._INDEX_CODE}
+    assert ours and all(name.split(".")[1] in folders for name in ours), ours

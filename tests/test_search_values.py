@@ -4,13 +4,14 @@ column holds it, through the CLI as a user asks; a sensitive column's values are
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from sqlalchemy import Engine, event
 
 from agent.runtime import Runtime
 from agent.store.database import create_store_engine, upgrade_database
@@ -121,13 +122,20 @@ def _profile(unique_id: str, columns: dict[str, tuple[list[str], bool]]) -> Mode
     )
 
 
-def test_the_index_takes_new_profiles_without_a_restart_and_never_sensitive_values(
-    garage: tuple[Path, Path], tmp_path: Path
-) -> None:
-    project, _ = garage
+@pytest.fixture
+def store_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite store."""
     engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade_database(engine)
-    store = ProfileStore(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_the_index_takes_new_profiles_without_a_restart_and_never_sensitive_values(
+    garage: tuple[Path, Path], store_engine: Engine
+) -> None:
+    project, _ = garage
+    store = ProfileStore(store_engine)
     provider = DbtIndexProvider(project, profiles=store, profiles_every_seconds=0)
     assert provider.current().search("volvo") == []
 
@@ -151,7 +159,31 @@ def test_the_index_takes_new_profiles_without_a_restart_and_never_sensitive_valu
     store.save(_profile("model.garage.pets", {"kind": (["dog"], False)}))
     assert slow.current().search("dog") == []
     assert [hit.node.name for hit in provider.current().search("dog")] == ["pets"]
-    engine.dispose()
+
+
+def test_stored_profiles_are_read_again_only_when_one_was_saved(
+    garage: tuple[Path, Path], store_engine: Engine
+) -> None:
+    """Each due check is one small query for the changes token; every profile is read only after a save."""
+    project, _ = garage
+    statements: list[str] = []
+    event.listen(store_engine, "before_cursor_execute", lambda *call: statements.append(call[2]))
+    store = ProfileStore(store_engine)
+    store.save(_profile("model.garage.cars", {"make": (["volvo"], False)}))
+    provider = DbtIndexProvider(project, profiles=store, profiles_every_seconds=0)
+
+    def profile_reads() -> int:
+        return sum("FROM model_profiles" in statement for statement in statements)
+
+    assert [hit.node.name for hit in provider.current().search("volvo")] == ["cars"]
+    read = profile_reads()
+    assert read > 0
+    for _ in range(3):
+        provider.current()
+    assert profile_reads() == read and sum("profile_changes" in s for s in statements) >= 4
+    store.save(_profile("model.garage.pets", {"kind": (["dog"], False)}))
+    assert [hit.node.name for hit in provider.current().search("dog")] == ["pets"]
+    assert profile_reads() > read
 
 
 def test_a_store_that_cannot_be_read_leaves_search_working_without_its_values(

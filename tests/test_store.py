@@ -24,13 +24,6 @@ from agent.store.models import Base, EventClaimRow
 from agent.usage import Usage
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'nested' / 'store.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def engine(store_url: str) -> Iterator[Engine]:
     engine = create_store_engine(store_url)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from agent.errors import StoreError
 from agent.redaction import redact
+from agent.store.migration_head import at_revision, script_head
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed number: two processes starting together must not both run the migrations.
@@ -67,6 +68,8 @@ def _safe(url: sa.URL) -> str:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # Alembic loads only when a migration is due (see upgrade_database).
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -75,7 +78,14 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_database(engine: Engine) -> None:
     """Bring the store to the latest schema; a no-op when it is current."""
+    head = script_head(MIGRATIONS_DIR / "versions")
     try:
+        if head is not None:
+            with engine.connect() as connection:
+                if at_revision(connection, head):
+                    return  # Current: every start but the first after an upgrade; Alembic is not loaded.
+        from alembic import command
+
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
@@ -101,5 +111,7 @@ def _detail(exc: DBAPIError) -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration revision the store is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -24,7 +24,6 @@ from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from agent.clock import utc_now
@@ -458,8 +457,14 @@ def _writing(engine: Engine) -> Iterator[sa.Connection]:
 
 
 def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
+    # Each dialect's module is imported here, where its engine has loaded it already: a start on SQLite
+    # must not load PostgreSQL's (a tenth of a second), nor the reverse.
     if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(_INBOX).on_conflict_do_nothing(index_elements=["message_key"])
 
 

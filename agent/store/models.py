@@ -163,6 +163,17 @@ class ModelProfileRow(Base):
     profiled_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
+class ProfileChangesRow(Base):
+    """One row whose token is replaced, in the same transaction, each time a profile is saved: a reader of all
+    profiles reads them again only when the token differs (one tiny query instead of every profile). Random,
+    not a counter: a store dropped and made again would count the same numbers again."""
+
+    __tablename__ = "profile_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class AlertRunRow(Base):
     """One run of an alert at one scheduled time; the unique keys make each run, and each posted point, once."""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from agent.store.models import ModelProfileRow
+from agent.store.models import ModelProfileRow, ProfileChangesRow
 from agent.store.recovery import recovering_methods
 from tools.profiling.profile import ColumnProfile, ModelProfile
 
@@ -43,6 +44,14 @@ class ProfileStore:
                     profiled_at=profile.profiled_at,
                 )
             )
+            session.execute(
+                sa.update(ProfileChangesRow).where(ProfileChangesRow.id == 1).values(token=uuid.uuid4().hex)
+            )
+
+    def changes_token(self) -> str | None:
+        """A token that is replaced whenever a profile is saved (None when the store has none to show)."""
+        with self._sessions() as session:
+            return session.scalar(sa.select(ProfileChangesRow.token).where(ProfileChangesRow.id == 1))
 
     def latest(self, unique_id: str) -> ModelProfile | None:
         """The newest successful profile of a model, or None when it was never profiled."""

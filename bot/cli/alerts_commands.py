@@ -11,8 +11,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agent.alerts.loading import DEFAULT_FILE_NAME
-from agent.alerts.notices import AlertNotifier
 from agent.clock import utc_now
 from agent.redaction import redact
 from agent.runtime import Runtime
@@ -32,10 +30,14 @@ alerts_app = typer.Typer(help="Scheduled anomaly alerts: list them, run them now
 
 console = Console()
 
-NO_ALERTS_FILE = (
-    f"No alerts file: create {DEFAULT_FILE_NAME} in your dbt project directory, or point "
-    "BLUEPRINTDATA_ALERTS_FILE at one (README: Scheduled anomaly alerts)."
-)
+
+def _no_alerts_file() -> str:
+    from agent.alerts.loading import DEFAULT_FILE_NAME
+
+    return (
+        f"No alerts file: create {DEFAULT_FILE_NAME} in your dbt project directory, or point "
+        "BLUEPRINTDATA_ALERTS_FILE at one (README: Scheduled anomaly alerts)."
+    )
 
 
 def _runtime(demo: bool) -> Runtime:
@@ -62,7 +64,7 @@ def list_alerts(demo: DemoOption = False) -> None:
     try:
         configured = load_configured_alerts(runtime)
         if configured.loaded.path is None:
-            console.print(NO_ALERTS_FILE)
+            console.print(_no_alerts_file())
             return
         console.print(f"Alerts from {configured.loaded.path}")
         table = Table("name", "watches", "schedule", "channel", "last run", "next run", header_style="bold")
@@ -198,7 +200,7 @@ def unmute_alert(
 def _chosen(configured: ConfiguredAlerts, name: str | None) -> list[AlertDefinition]:
     loaded = configured.loaded
     if loaded.path is None:
-        raise _fail(NO_ALERTS_FILE)
+        raise _fail(_no_alerts_file())
     if name is None:
         if not loaded.alerts:
             raise _fail(f"No alert in {loaded.path} could be loaded (see above).")

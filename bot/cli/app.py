@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from agent.loop import Turn
 from agent.redaction import install_redaction
@@ -174,8 +173,11 @@ def slack(
 ) -> None:
     """Run the Slack bot: Socket Mode by default (SLACK_APP_TOKEN), or HTTP mode (SLACK_SIGNING_SECRET)."""
 
+    # Slack libraries load only for this command.
+    from slack_sdk.errors import SlackApiError, SlackRequestError
+
     from bot.observability.structured_logs import use_log_format
-    from bot.slack.app import build_slack_bot  # Slack libraries load only for this command.
+    from bot.slack.app import build_slack_bot
     from bot.slack.web_client import slack_refusal
 
     settings = _settings()

@@ -33,7 +33,8 @@ _PROMPT_SAVED_QUERIES = 8
 _PROMPT_GLOSSARY_CHARS = 2_000
 # What a glossary term adds to the models it points at: as much as naming the model outright.
 _GLOSSARY_BONUS = 5.0
-# How often the stored profiles are read again for their top values: `sync` may run in another process.
+# How often the store is asked whether a profile was saved (then its top values are read again): `sync` may
+# run in another process.
 _PROFILES_EVERY_SECONDS = 60.0
 logger = logging.getLogger(__name__)
 
@@ -282,7 +283,8 @@ class DbtIndexProvider:
         profiles_every_seconds: float = _PROFILES_EVERY_SECONDS,
     ) -> None:
         """`load` builds the index of a project dir: load_index, or index_cache's cached loader. `profiles`
-        (the store's) are read at the first call and again at most every `profiles_every_seconds`.
+        (the store's) are read at the first call; at most every `profiles_every_seconds` after that their
+        changes token is asked, and they are read again only when it changed.
 
         `allowed_functions` (BLUEPRINTDATA_ALLOWED_FUNCTIONS) are allowed in the glossary's metric SQL too.
         """
@@ -293,6 +295,7 @@ class DbtIndexProvider:
         self._profiles = profiles
         self._profiles_every = profiles_every_seconds
         self._profiles_read_at: float | None = None
+        self._profiles_token: str | None = None
         self._top_values: dict[tuple[str, str], list[object]] = {}
         self._valued: DbtIndex | None = None
         self._profiles_lock = threading.Lock()
@@ -336,8 +339,9 @@ class DbtIndexProvider:
             return self._index
 
     def _due_top_values(self) -> dict[tuple[str, str], list[object]] | None:
-        """The stored profiles' top values when a read is due (one thread reads, the others go on), else None.
-        None too when the store cannot be read: values make search better, their absence must not stop answers."""
+        """The stored profiles' top values when a read is due and a profile was saved since the last one (one
+        thread reads, the others go on), else None. None too when the store cannot be read: values make search
+        better, their absence must not stop answers."""
         if self._profiles is None:
             return None
         with self._profiles_lock:
@@ -346,10 +350,16 @@ class DbtIndexProvider:
                 return None
             self._profiles_read_at = now
         try:
-            return profile_top_values(self._profiles.all())
+            # Asked before reading: a profile saved in between changes the token again, so it is not missed.
+            token = self._profiles.changes_token()
+            if token is not None and token == self._profiles_token:
+                return None  # Nothing saved since: the values in hand are current.
+            top_values = profile_top_values(self._profiles.all())
         except BlueprintError as exc:
             logger.warning("Search keeps its column values: the stored profiles cannot be read (%s).", exc)
             return None
+        self._profiles_token = token
+        return top_values
 
     @staticmethod
     def _link(

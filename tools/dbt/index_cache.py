@@ -3,29 +3,51 @@ an unchanged project answers at once instead of parsing and indexing the manifes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import pickle
+import sys
 import time
 from pathlib import Path
 
+import numpy
+
+import tools.glossary
 from tools.dbt.artifacts import manifest_path
 from tools.dbt.collector import collector_paused
 from tools.dbt.index import DbtIndex, load_index
 
-# Bump when DbtIndex or what it holds changes shape: an old pickle must not load into new code.
-_FORMAT = "dbt-index-4"
+# The code a cached index depends on: the classes a pickle names (tools.dbt's and the glossary's) and how the
+# index is built from the artifacts. A change to any of it makes a new cache key, so an index built by older
+# code is never read back into newer code (a version to bump by hand was forgotten, and collided).
+_INDEX_CODE = (Path(__file__).parent, Path(tools.glossary.__file__).parent)
 # How old the artifacts must be before their size and modification time are trusted to stand for their content.
 _SETTLED_NS = 3_000_000_000
 _ARTIFACTS = ("manifest.json", "catalog.json", "semantic_manifest.json")
 logger = logging.getLogger(__name__)
 
 
+def index_format() -> str:
+    """A checksum of the source of the index's code, and of the Python and NumPy that pickle it."""
+    return _code_checksum(_INDEX_CODE)
+
+
+@functools.cache  # Once per process: some 25 files, 140 kB.
+def _code_checksum(folders: tuple[Path, ...]) -> str:
+    digest = hashlib.blake2b(f"{sys.version_info[:2]} numpy {numpy.__version__}".encode(), digest_size=16)
+    for folder in folders:
+        for source in sorted(folder.glob("*.py")):
+            digest.update(f"{folder.name}/{source.name}".encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
 def artifacts_checksum(project_dir: Path) -> str:
-    """A checksum of the project's artifacts (manifest, catalog, semantic manifest) and the index format."""
-    digest = hashlib.blake2b(_FORMAT.encode(), digest_size=20)
+    """A checksum of the project's artifacts (manifest, catalog, semantic manifest) and the index's code."""
+    digest = hashlib.blake2b(index_format().encode(), digest_size=20)
     for name in _ARTIFACTS:
         path = manifest_path(project_dir).with_name(name)
         digest.update(name.encode())
@@ -55,7 +77,7 @@ def remembered_checksum(project_dir: Path, cache_dir: Path) -> str:
     stamp = _stamp(project_dir)
     try:
         remembered = json.loads(memo.read_text())
-        if remembered["format"] == _FORMAT and remembered["stamp"] == stamp:
+        if remembered["format"] == index_format() and remembered["stamp"] == stamp:
             return str(remembered["checksum"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # none yet, or damaged: computed again below
@@ -67,7 +89,7 @@ def remembered_checksum(project_dir: Path, cache_dir: Path) -> str:
     try:
         memo.parent.mkdir(parents=True, exist_ok=True)
         partial = memo.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps({"format": _FORMAT, "stamp": stamp, "checksum": checksum}))
+        partial.write_text(json.dumps({"format": index_format(), "stamp": stamp, "checksum": checksum}))
         partial.replace(memo)
     except OSError as exc:
         logger.warning("Could not write %s: %s", memo, exc)

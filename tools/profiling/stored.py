@@ -22,6 +22,11 @@ class ProfileSnapshot(Protocol):
         """The newest successful profile of every profiled model, by unique id."""
         ...
 
+    def changes_token(self) -> str | None:
+        """A token that is replaced whenever a profile is saved: all() need be read again only when it has
+        changed. None when it cannot say (all() is then read each time)."""
+        ...
+
 
 class ProfileHistory(StoredProfiles, ProfileSnapshot, Protocol):
     """Every profiling attempt, as `sync` reads and extends it."""

@@ -11,7 +11,6 @@ from sqlglot import exp
 
 from tools.warehouse.dialects.base import SqlAlchemyDialect, json_pairs_of, schema_condition
 from tools.warehouse.postgres_privileges import postgres_privileges
-from tools.warehouse.postgres_values import register_text_fallbacks
 from tools.warehouse.privileges import ModelledTable, PrivilegeReport
 from tools.warehouse.result_budget import ResultLimits
 
@@ -79,6 +78,9 @@ class PostgresDialect(SqlAlchemyDialect):
         return None
 
     def prepare_connection(self, dbapi_connection: Any, connection_record: Any) -> None:
+        # psycopg is loaded here, with the first connection: every start lists this dialect, few use it.
+        from tools.warehouse.postgres_values import register_text_fallbacks
+
         register_text_fallbacks(dbapi_connection)
 
     def check_privileges(self, warehouse: Warehouse, tables: Sequence[ModelledTable]) -> PrivilegeReport:
