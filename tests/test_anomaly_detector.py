@@ -155,6 +155,26 @@ def test_hourly_series_learn_the_daily_and_weekly_cycle() -> None:
     assert later == [times[-5]]
 
 
+def test_a_one_off_hourly_spike_does_not_come_back_as_a_dip_the_next_week() -> None:
+    # In the second week the weekly median of one Tuesday 14:00 is that spike; the third week's normal Tuesday
+    # 14:00 would look like a collapse. The hour around it in past weeks and the same hour on the last days
+    # outvote it (the weekly vote alone flagged the echo on all ten seeds).
+    echoes = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        hours = 24 * 7 * 4
+        times = [datetime(2024, 1, 1) + timedelta(hours=hour) for hour in range(hours)]
+        daily = 1 + 0.8 * np.sin((np.arange(hours) % 24 - 6) / 24 * 2 * math.pi)
+        weekend = np.array([0.5 if moment.weekday() >= 5 else 1.0 for moment in times])
+        values = 1000 * daily * weekend * (1 + rng.normal(0, 0.03, hours))
+        spike = times.index(datetime(2024, 1, 9, 14))
+        values[spike] *= 3
+        found = {finding.at for finding in detect(times, values.tolist()).findings}
+        assert times[spike] in found
+        echoes += times[spike + 24 * 7] in found
+    assert echoes == 0
+
+
 def test_five_minute_data_learn_that_busy_hours_are_noisier_than_the_night() -> None:
     # A load that is high and noisy from 8:00 to 20:00, low and steady at night; six days of 5-minute points.
     false_alarms = 0

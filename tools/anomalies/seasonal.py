@@ -129,12 +129,17 @@ class CausalSeasonalModel:
     def _seasonal_forecast(self, values: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
         """Median of the same phase in the last cycles; a trend's lag is corrected later by the error bias.
 
-        A weekly cycle of points finer than hourly is used once one week and a quarter are known, when one past
+        A weekly cycle of points hourly or finer is used once one week and a quarter are known, when one past
         week is one reading per phase, and alone it would echo last week's spike as this week's dip. So there the
         forecast is the median of three: that median, the median of the hour around the phase in the past weeks
         (which no short spike moves), and the median of the same time (within a step) on the last six days (a
         spike that recurs daily is expected). So a one-off spike last week is outvoted two to one, a quiet weekend
         is kept by the two weekly votes, and a daily spike or the sharp start of business hours by the other two.
+
+        Hourly points vote too, but the hour around an hour is the hours either side, which differ wherever the
+        day's curve bends or midnight turns a Sunday into a weekday Monday (late Sunday's hour around would expect
+        weekday traffic every week). So there each vote weighs by its record at the phase in past weeks, and
+        until all have one, the weekly median decides alone, as it did before the votes.
         """
         # Without a known cycle, only the last few points say where the series is (a slow wave moves on).
         cycles = self.cycles if self.period > 1 else _RECENT_POINTS
@@ -146,12 +151,16 @@ class CausalSeasonalModel:
         rows = np.arange(len(values))[:, None]
         same_phase = _lookup(carried, rows - lags[None, :])
         forecast = _row_medians(same_phase)
-        if self.occasion_points > 1 and self.day_points < self.period:
+        if 1 < self.day_points < self.period:
             # A neighbour after the phase is still at least a day less an hour before the point: the past only.
             hour_around = _row_medians(_lookup(carried, rows - _around(lags, self.occasion_points)[None, :]))
             days = self.day_points * np.arange(1, self.cycles + 1)
             same_time = _row_medians(_lookup(carried, rows - _around(days, 1)[None, :]))
-            forecast = _row_medians(np.stack((forecast, hour_around, same_time), axis=1))
+            votes = np.stack((forecast, hour_around, same_time), axis=1)
+            if self.occasion_points > 1:
+                forecast = _row_medians(votes)
+            else:  # hours: the neighbours of an hour are whole hours away, so they vote by their record
+                forecast = _vote_by_record(values, votes, lags)
         return forecast, np.count_nonzero(~np.isnan(same_phase), axis=1)
 
     def _past_error_summaries(
@@ -201,6 +210,35 @@ class CausalSeasonalModel:
             else np.full(count, np.nan)
             for summary in (bias, spread, routine, level)
         )
+
+
+def _vote_by_record(values: FloatArray, votes: FloatArray, lags: NDArray[np.int64]) -> FloatArray:
+    """Per row, the median of the votes (columns; the first is the same phase's) weighted by how close each came at
+    the same phase in the past cycles `lags` back: each weighs one over its median error there.
+
+    Votes that did about as well there make the plain median; a vote wrong at this phase every cycle is
+    outweighed. Until every vote has such a record, the first vote alone. Only past cycles' errors are used.
+    """
+    rows = np.arange(len(values))
+    errors = np.abs(values[:, None] - votes)
+    record = np.stack(
+        [
+            _row_medians(_lookup(errors[:, vote], rows[:, None] - lags[None, :]))
+            for vote in range(votes.shape[1])
+        ],
+        axis=1,
+    )
+    recorded = ~np.isnan(record).any(axis=1) & ~np.isnan(votes).any(axis=1)
+    weights = 1.0 / np.maximum(np.nan_to_num(record, nan=1.0), 1e-12)
+    order = np.argsort(votes, axis=1)  # a recorded row's votes are all known
+    ordered = np.take_along_axis(votes, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+    half = cumulative[:, -1:] / 2
+    # The weighted median; where the weights split exactly in half (two equal votes), between the middle two.
+    lower = np.argmax(cumulative >= half * (1 - 1e-9), axis=1)
+    upper = np.argmax(cumulative > half * (1 + 1e-9), axis=1)
+    median = (ordered[rows, lower] + ordered[rows, upper]) / 2
+    return np.where(recorded, median, votes[:, 0])
 
 
 def _around(lags: NDArray[np.int64], near: int) -> NDArray[np.int64]:
