@@ -23,8 +23,6 @@ _ATTRIBUTES = frozenset(Principal("terminal").attributes())
 
 def parse_policy(text: str, origin: str) -> PolicyFile:
     """The policy in `text`; ConfigError naming the rule and field when something is wrong."""
-    import yaml  # Only with a policy file: most starts have none, and PyYAML costs a few hundredths of a second.
-
     try:
         raw = load_yaml(text) or {}
     except YamlTextError as exc:
