@@ -16,6 +16,7 @@ from agent import user_messages
 from agent.clock import utc_now
 from agent.errors import StoreError
 from agent.redaction import map_strings, redact
+from agent.store import fencing
 from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow
 from agent.store.recovery import recovering_methods
 from agent.unicode_text import valid_unicode
@@ -265,6 +266,7 @@ class ConversationStore:
             now = utc_now()
             try:
                 with self._engine.begin() as connection:
+                    fencing.check(connection)  # A successor cleans up the history: a stale take may not add.
                     message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
                     connection.execute(_TOUCH, {**touch, "updated_at": now})
             except IntegrityError:
@@ -320,6 +322,7 @@ class ConversationStore:
         }
         try:
             with self._engine.begin() as connection:
+                fencing.check(connection)
                 return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
         except IntegrityError:
             if self._session_is_gone(session_id):

@@ -8,16 +8,16 @@ is taken only when no earlier row of its conversation is unfinished.
 
 Every take adds one to a row's `attempts`, so (owner, attempts) names one take: a fencing token. A worker whose
 lease ran out (its process stalled past it) and was taken over, by another process or another worker of its
-own, holds a stale token: whatever it then writes (finishing, renewing, the conversation's history) is refused
-in the same transaction as the write, so a stalled worker that wakes up cannot undo or corrupt its successor's
-work.
+own, holds a stale token: finishing, renewing and releasing are refused, and so are its writes to the
+conversation's history (see fencing.py), so a stalled worker that wakes up cannot undo or corrupt its
+successor's work.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -28,7 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from agent.clock import utc_now
-from agent.errors import TurnCancelled
+from agent.store import fencing
+from agent.store.fencing import held_by
 from agent.store.models import InboxRow
 from agent.store.recovery import recovering
 
@@ -78,11 +79,6 @@ class InboxItem:
     def lease_key(self) -> tuple[int, int]:
         """This take of the item (its id and attempt): two takes of one item are two different leases."""
         return self.id, self.attempts
-
-
-class LeaseLost(TurnCancelled):
-    """A write made under a lease that another take has replaced: refused, and the turn is over (the take that
-    replaced this one answers instead)."""
 
 
 @_recovering
@@ -293,7 +289,7 @@ def finish(engine: Engine, item: InboxItem, *, owner: str, reply_ref: str | None
     with _writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
-            .where(*_held_by(item.lease_key, owner))
+            .where(*held_by(item.lease_key, owner))
             .values(
                 status="done", finished_at=utc_now(), lease_owner=None, lease_until=None, reply_ref=reply_ref
             )
@@ -308,28 +304,16 @@ def holds(engine: Engine, lease: tuple[int, int], *, owner: str) -> bool:
     A take once replaced never comes back, so a True answer also holds for everything done before asking.
     """
     with engine.connect() as connection:
-        return connection.execute(sa.select(_INBOX.c.id).where(*_held_by(lease, owner))).first() is not None
+        return connection.execute(sa.select(_INBOX.c.id).where(*held_by(lease, owner))).first() is not None
 
 
-@contextmanager
 def fenced_writes(
     engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object]
-) -> Iterator[None]:
-    """While inside, every write this thread makes through `engine` (the conversation's history, its tool runs,
-    the audit) first checks, in the write's own transaction, that this take of the item is still `owner`'s, and
-    raises LeaseLost (after calling `on_lost`) when it is not.
-
-    On PostgreSQL the check locks the item's row until the write commits, so a takeover either passes the row
-    by until the write has committed (its cleanup then sees the write) or, having committed first, makes the
-    write fail: no stalled worker adds to a history its successor has already cleaned up and moved on from.
-    """
-    _watch_writes(engine)
-    fences = _thread_fences()
-    fences.append(_Fence(engine, lease, owner, on_lost))
-    try:
-        yield
-    finally:
-        fences.pop()
+) -> AbstractContextManager[None]:
+    """While inside, the writes of this thread that a successor would clean up (the conversation's messages and
+    tool runs, the turn's audit row) first check, in the write's own transaction, that this take of the item is
+    still `owner`'s, and raise LeaseLost (after calling `on_lost`) when it is not. See fencing.py."""
+    return fencing.fenced(fencing.Fence(engine, lease, owner, on_lost))
 
 
 @_recovering
@@ -351,60 +335,8 @@ def release(engine: Engine, lease: tuple[int, int], *, owner: str) -> None:
     """Give a lease (item id, attempt) back unfinished, so that any process may take the item at once."""
     with _writing(engine) as connection:
         connection.execute(
-            sa.update(_INBOX).where(*_held_by(lease, owner)).values(lease_owner=None, lease_until=None)
+            sa.update(_INBOX).where(*held_by(lease, owner)).values(lease_owner=None, lease_until=None)
         )
-
-
-def _held_by(lease: tuple[int, int], owner: str) -> list[sa.ColumnElement[bool]]:
-    item_id, attempt = lease
-    return [_INBOX.c.id == item_id, _INBOX.c.attempts == attempt, _INBOX.c.lease_owner == owner]
-
-
-@dataclass(frozen=True)
-class _Fence:
-    engine: Engine
-    lease: tuple[int, int]
-    owner: str
-    on_lost: Callable[[], object]
-
-
-_FENCES = threading.local()
-
-
-def _thread_fences() -> list[_Fence]:
-    fences: list[_Fence] | None = getattr(_FENCES, "stack", None)
-    if fences is None:
-        fences = _FENCES.stack = []
-    return fences
-
-
-def _watch_writes(engine: Engine) -> None:
-    if not sa.event.contains(engine, "before_execute", _check_fence):
-        sa.event.listen(engine, "before_execute", _check_fence)
-
-
-def _check_fence(
-    connection: sa.Connection, statement: object, _multiparams: object, _params: object, _options: object
-) -> None:
-    fences = _thread_fences()
-    if not fences or fences[-1].engine is not connection.engine or not _is_write(statement):
-        return
-    fence = fences[-1]
-    check = sa.select(_INBOX.c.id).where(*_held_by(fence.lease, fence.owner))
-    if connection.dialect.name == "postgresql":
-        check = check.with_for_update(read=True)  # Held until this write commits: a take skips the row.
-    if connection.execute(check).first() is None:
-        fence.on_lost()
-        raise LeaseLost(f"inbox item {fence.lease[0]} was taken over (attempt {fence.lease[1]} is stale)")
-
-
-def _is_write(statement: object) -> bool:
-    if isinstance(statement, sa.sql.dml.UpdateBase):  # INSERT, UPDATE, DELETE, from Core or an ORM flush.
-        return True
-    return isinstance(statement, sa.TextClause) and statement.text.lstrip()[:6].upper() in _WRITE_VERBS
-
-
-_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
 
 
 @_recovering

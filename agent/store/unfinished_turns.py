@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from agent.store import fencing
 from agent.store.models import MessageRow, ToolRunRow
 
 
@@ -17,6 +18,7 @@ def discard_since(engine: Engine, session_id: str, since: datetime) -> int:
     time, so everything stored since the interrupted turn began belongs to it.
     """
     with engine.begin() as connection:
+        fencing.check(connection)  # A take replaced meanwhile must not delete what its successor stored.
         connection.execute(
             sa.delete(ToolRunRow).where(ToolRunRow.session_id == session_id, ToolRunRow.created_at >= since)
         )
