@@ -57,6 +57,11 @@ _TOUCH = (
     )
 )
 _RECORD_TOOL_RUN = _TOOL_RUNS.insert().returning(_TOOL_RUNS.c.id)
+# Every Slack answer finds its thread's session, and opens it the first time.
+_FIND_SESSION = sa.select(_SESSIONS).where(
+    _SESSIONS.c.source == sa.bindparam("source"), _SESSIONS.c.external_key == sa.bindparam("external_key")
+)
+_OPEN_SESSION = _SESSIONS.insert()
 
 
 @dataclass(frozen=True)
@@ -139,16 +144,24 @@ class ConversationStore:
             found = self.find_session(source, external_key)
             if found is not None:
                 return found
-        row = SessionRow(
-            id=uuid.uuid4().hex,
-            source=source,
-            external_key=external_key,
-            title=storable(title),
-            details=storable(metadata or {}),
+        now = utc_now()
+        record = SessionRecord(
+            uuid.uuid4().hex, source, external_key, storable(title), storable(metadata or {}), now, now
         )
         try:
-            with self._sessions.begin() as db:
-                db.add(row)
+            with self._engine.begin() as connection:
+                connection.execute(
+                    _OPEN_SESSION,
+                    {
+                        "id": record.id,
+                        "source": source,
+                        "external_key": external_key,
+                        "title": record.title,
+                        "metadata": record.metadata,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
         except IntegrityError:
             # Another process opened the same thread a moment ago: use its session.
             assert external_key is not None
@@ -156,7 +169,7 @@ class ConversationStore:
             if found is None:
                 raise
             return found
-        return _session_record(row)
+        return record
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         """A session by id, or by a unique id prefix of at least 6 characters."""
@@ -172,13 +185,9 @@ class ConversationStore:
             return _session_record(row) if row else None
 
     def find_session(self, source: SessionSource, external_key: str) -> SessionRecord | None:
-        with self._sessions() as db:
-            row = db.scalar(
-                sa.select(SessionRow).where(
-                    SessionRow.source == source, SessionRow.external_key == external_key
-                )
-            )
-            return _session_record(row) if row else None
+        with self._engine.connect() as connection:
+            row = connection.execute(_FIND_SESSION, {"source": source, "external_key": external_key}).first()
+            return _stored_session(row) if row is not None else None
 
     def latest_session(self, source: SessionSource | None = None) -> SessionRecord | None:
         with self._sessions() as db:
@@ -369,6 +378,18 @@ def _session_record(row: SessionRow) -> SessionRecord:
         row.external_key,
         row.title,
         dict(row.details or {}),
+        row.created_at,
+        row.updated_at,
+    )
+
+
+def _stored_session(row: sa.Row[Any]) -> SessionRecord:
+    return SessionRecord(
+        row.id,
+        row.source,
+        row.external_key,
+        row.title,
+        dict(row.metadata or {}),
         row.created_at,
         row.updated_at,
     )

@@ -76,13 +76,20 @@ def check(connection: sa.Connection) -> Fence | None:
     fence = current(connection.engine)
     if fence is None:
         return None
-    item_id, attempt = fence.lease
-    statement = _HELD_FOR_SHARE if connection.dialect.name == "postgresql" else _HELD
-    found = connection.execute(statement, {"item_id": item_id, "attempt": attempt, "owner": fence.owner})
-    if found.first() is None:
+    if not is_held(connection, fence.lease, owner=fence.owner, lock=connection.dialect.name == "postgresql"):
         fence.on_lost()
+        item_id, attempt = fence.lease
         raise LeaseLost(f"inbox item {item_id} was taken over (attempt {attempt} is stale)")
     return fence
+
+
+def is_held(connection: sa.Connection, lease: tuple[int, int], *, owner: str, lock: bool = False) -> bool:
+    """Whether this take of an item (id, attempt) is still `owner`'s; with `lock` (PostgreSQL), its row is
+    share-locked until the transaction ends, so that no take replaces it meanwhile."""
+    item_id, attempt = lease
+    statement = _HELD_FOR_SHARE if lock else _HELD
+    found = connection.execute(statement, {"item_id": item_id, "attempt": attempt, "owner": owner})
+    return found.first() is not None
 
 
 _FENCES = threading.local()

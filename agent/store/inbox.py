@@ -110,13 +110,9 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
 @_recovering
 def accept(engine: Engine, entry: InboxEntry) -> bool:
     """Make a message a question to answer (`pending`, free to take); False when it already is one or was done."""
-    revive = (
-        sa.update(_INBOX)
-        .where(_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")))
-        .values(status="pending", kind=entry.kind, payload=entry.payload, lease_owner=None, lease_until=None)
-    )
+    revive = {"key": entry.message_key, "new_kind": entry.kind, "new_payload": entry.payload}
     with _writing(engine) as connection:
-        if (connection.execute(revive).rowcount or 0) == 1:
+        if (connection.execute(_REVIVE, revive).rowcount or 0) == 1:
             return True
     try:
         with _writing(engine) as connection:
@@ -146,15 +142,16 @@ def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: tim
     a worker free.
     """
     now = utc_now()
-    blocked = _earlier_unfinished()
-    item = _lease(
-        engine,
-        [_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")), ~blocked],
-        owner=owner,
-        until=now + lease,
-        now=now,
-        also={"status": "pending", "kind": entry.kind, "payload": entry.payload, "started_at": now},
-    )
+    values = {
+        "key": entry.message_key,
+        "new_kind": entry.kind,
+        "new_payload": entry.payload,
+        "at": now,
+        "new_owner": owner,
+        "new_until": now + lease,
+    }
+    with _writing(engine) as connection:
+        item = _item(connection.execute(_ACCEPT_AND_TAKE, values).mappings().first())
     return item if item is not None else accept(engine, entry)
 
 
@@ -240,30 +237,6 @@ def _item(row: sa.RowMapping | None) -> InboxItem | None:
     )
 
 
-def _lease(
-    engine: Engine,
-    where: list[sa.ColumnElement[bool]],
-    *,
-    owner: str,
-    until: datetime,
-    now: datetime,
-    also: dict[str, Any] | None = None,
-) -> InboxItem | None:
-    values: dict[str, Any] = {
-        "lease_owner": owner,
-        "lease_until": until,
-        "attempts": _INBOX.c.attempts + 1,
-        # The first take of a question starts its answer: an interrupted one is undone from here.
-        "started_at": sa.case(
-            (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), now),
-            else_=_INBOX.c.started_at,
-        ),
-    }
-    statement = sa.update(_INBOX).where(*where).values(values | (also or {})).returning(_INBOX)
-    with _writing(engine) as connection:
-        return _item(connection.execute(statement).mappings().first())
-
-
 @_recovering
 def renew(
     engine: Engine, leases: Sequence[tuple[int, int]], *, owner: str, lease: timedelta
@@ -286,15 +259,16 @@ def renew(
 def finish(engine: Engine, item: InboxItem, *, owner: str, reply_ref: str | None = None) -> bool:
     """Mark an item answered, with the last reply its answer posted; False when this take of it (`owner`,
     `item.attempts`) had lost its lease (another take replaced it)."""
+    item_id, attempt = item.lease_key
+    values = {
+        "item_id": item_id,
+        "attempt": attempt,
+        "owner": owner,
+        "at": utc_now(),
+        "new_reply_ref": reply_ref,
+    }
     with _writing(engine) as connection:
-        result = connection.execute(
-            sa.update(_INBOX)
-            .where(*held_by(item.lease_key, owner))
-            .values(
-                status="done", finished_at=utc_now(), lease_owner=None, lease_until=None, reply_ref=reply_ref
-            )
-        )
-        return (result.rowcount or 0) == 1
+        return (connection.execute(_FINISH, values).rowcount or 0) == 1
 
 
 @_recovering
@@ -304,7 +278,7 @@ def holds(engine: Engine, lease: tuple[int, int], *, owner: str) -> bool:
     A take once replaced never comes back, so a True answer also holds for everything done before asking.
     """
     with engine.connect() as connection:
-        return connection.execute(sa.select(_INBOX.c.id).where(*held_by(lease, owner))).first() is not None
+        return fencing.is_held(connection, lease, owner=owner)
 
 
 def fenced_writes(
@@ -407,8 +381,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Taking is the hot path (every worker, on every answer and every poll): its statements are built once, as
-# building one costs more than SQLite running it. Parameters are bound by name.
+# Taking, accepting and finishing are the hot path (every question, every worker's poll): their statements are
+# built once, as building one costs more than SQLite running it. Parameters are bound by name.
 _AT = sa.bindparam("at", type_=_INBOX.c.lease_until.type)
 _FREE = [_INBOX.c.status.in_(_UNFINISHED), sa.or_(_INBOX.c.lease_until.is_(None), _INBOX.c.lease_until < _AT)]
 _TAKEN = {
@@ -422,6 +396,50 @@ _TAKEN = {
 _FIND_TAKEABLE = sa.select(_INBOX.c.id).where(*_FREE, ~_earlier_unfinished()).order_by(_INBOX.c.id).limit(1)
 _LEASE_IF_FREE = (
     sa.update(_INBOX).where(_INBOX.c.id == sa.bindparam("item_id"), *_FREE).values(_TAKEN).returning(_INBOX)
+)
+_REVIVE = (
+    sa.update(_INBOX)
+    .where(_INBOX.c.message_key == sa.bindparam("key"), _INBOX.c.status.in_(("received", "dropped")))
+    .values(
+        status="pending",
+        kind=sa.bindparam("new_kind"),
+        payload=sa.bindparam("new_payload", type_=_INBOX.c.payload.type),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
+_ACCEPT_AND_TAKE = (
+    sa.update(_INBOX)
+    .where(
+        _INBOX.c.message_key == sa.bindparam("key"),
+        _INBOX.c.status.in_(("received", "dropped")),
+        ~_earlier_unfinished(),
+    )
+    .values(
+        _TAKEN
+        | {
+            "status": "pending",
+            "kind": sa.bindparam("new_kind"),
+            "payload": sa.bindparam("new_payload", type_=_INBOX.c.payload.type),
+            "started_at": _AT,
+        }
+    )
+    .returning(_INBOX)
+)
+_FINISH = (
+    sa.update(_INBOX)
+    .where(
+        _INBOX.c.id == sa.bindparam("item_id"),
+        _INBOX.c.attempts == sa.bindparam("attempt"),
+        _INBOX.c.lease_owner == sa.bindparam("owner", type_=sa.String()),
+    )
+    .values(
+        status="done",
+        finished_at=_AT,
+        lease_owner=None,
+        lease_until=None,
+        reply_ref=sa.bindparam("new_reply_ref", type_=sa.String()),
+    )
 )
 _TAKE_SKIPPING_LOCKED = (
     sa.update(_INBOX)
