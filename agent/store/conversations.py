@@ -187,7 +187,7 @@ class ConversationStore:
     def find_session(self, source: SessionSource, external_key: str) -> SessionRecord | None:
         with self._engine.connect() as connection:
             row = connection.execute(_FIND_SESSION, {"source": source, "external_key": external_key}).first()
-            return _stored_session(row) if row is not None else None
+            return _session_record(row) if row is not None else None
 
     def latest_session(self, source: SessionSource | None = None) -> SessionRecord | None:
         with self._sessions() as db:
@@ -371,25 +371,15 @@ def storable(value: T) -> T:
     return map_strings(value, lambda text: redact(valid_unicode(text)))
 
 
-def _session_record(row: SessionRow) -> SessionRecord:
+def _session_record(row: SessionRow | sa.Row[Any]) -> SessionRecord:
+    """From an ORM row or a Core one (whose metadata column is named as in the table)."""
+    details = row.details if isinstance(row, SessionRow) else row.metadata
     return SessionRecord(
         row.id,
         row.source,
         row.external_key,
         row.title,
-        dict(row.details or {}),
-        row.created_at,
-        row.updated_at,
-    )
-
-
-def _stored_session(row: sa.Row[Any]) -> SessionRecord:
-    return SessionRecord(
-        row.id,
-        row.source,
-        row.external_key,
-        row.title,
-        dict(row.metadata or {}),
+        dict(details or {}),
         row.created_at,
         row.updated_at,
     )
