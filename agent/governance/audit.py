@@ -15,6 +15,7 @@ from agent.redaction import redact, redact_value
 from agent.store import fencing
 from agent.store.models import AuditTurnRow
 from agent.store.recovery import recovering_methods
+from agent.store.writing import writing
 from tools.policy import Principal
 
 Outcome = Literal["answered", "failed", "refused"]
@@ -115,7 +116,7 @@ class AuditLog:
             "decisions": redact_value(entry.decisions),
         }
         # Core, not the ORM: written on every turn, where the ORM's unit of work costs more than the insert.
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             fencing.check(connection)  # A turn taken over is recorded by the take that replaced it.
             connection.execute(_RECORD, values)
 

@@ -19,6 +19,7 @@ from agent.redaction import map_strings, redact
 from agent.store import fencing
 from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow
 from agent.store.recovery import recovering_methods
+from agent.store.writing import writing
 from agent.unicode_text import valid_unicode
 from agent.usage import Usage
 
@@ -149,7 +150,7 @@ class ConversationStore:
             uuid.uuid4().hex, source, external_key, storable(title), storable(metadata or {}), now, now
         )
         try:
-            with self._engine.begin() as connection:
+            with writing(self._engine) as connection:
                 connection.execute(
                     _OPEN_SESSION,
                     {
@@ -228,7 +229,7 @@ class ConversationStore:
         update = sa.update(_SESSIONS).where(_SESSIONS.c.id == session_id)
         if only_if_untitled:
             update = update.where(_SESSIONS.c.title.is_(None))
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             connection.execute(update.values(title=title[:200]))
 
     def history(self, session_id: str) -> list[StoredMessage]:
@@ -274,7 +275,7 @@ class ConversationStore:
         for _attempt in range(20):
             now = utc_now()
             try:
-                with self._engine.begin() as connection:
+                with writing(self._engine) as connection:
                     fencing.check(connection)  # A successor cleans up the history: a stale take may not add.
                     message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
                     connection.execute(_TOUCH, {**touch, "updated_at": now})
@@ -330,7 +331,7 @@ class ConversationStore:
             "created_at": utc_now(),
         }
         try:
-            with self._engine.begin() as connection:
+            with writing(self._engine) as connection:
                 fencing.check(connection)
                 return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
         except IntegrityError:

@@ -16,8 +16,8 @@ successor's work.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -32,15 +32,13 @@ from agent.store import fencing
 from agent.store.fencing import held_by
 from agent.store.models import InboxRow
 from agent.store.recovery import recovering
+from agent.store.writing import writing
 
 InboxKind = Literal["mention", "direct", "reply", "asked"]
 InboxStatus = Literal["received", "pending", "done", "dropped"]
 
 _INBOX = cast(sa.Table, InboxRow.__table__)
 _SQLITE_TAKES = threading.Lock()
-# SQLite lets one writer in at a time; a writer finding the lock taken sleeps 1, 2, 5, 10... ms before trying
-# again. This process's inbox writes queue on a lock of ours instead, each going in as the one before ends.
-_SQLITE_WRITES = threading.Lock()
 _SQLITE_TAKE_TRIES = 3
 _UNFINISHED = ("received", "pending")
 _RECHECK_OWNER = (
@@ -103,7 +101,7 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
         for entry in entries
     ]
     insert = _insert_ignoring_duplicates(engine)
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         connection.execute(insert, rows)
 
 
@@ -111,11 +109,11 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
 def accept(engine: Engine, entry: InboxEntry) -> bool:
     """Make a message a question to answer (`pending`, free to take); False when it already is one or was done."""
     revive = {"key": entry.message_key, "new_kind": entry.kind, "new_payload": entry.payload}
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         if (connection.execute(_REVIVE, revive).rowcount or 0) == 1:
             return True
     try:
-        with _writing(engine) as connection:
+        with writing(engine) as connection:
             connection.execute(
                 sa.insert(_INBOX).values(
                     message_key=entry.message_key,
@@ -150,7 +148,7 @@ def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: tim
         "new_owner": owner,
         "new_until": now + lease,
     }
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         item = _item(connection.execute(_ACCEPT_AND_TAKE, values).mappings().first())
     return item if item is not None else accept(engine, entry)
 
@@ -161,7 +159,7 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
     condition = [_INBOX.c.message_key == message_key, _INBOX.c.status == "received"]
     if owner is not None:
         condition.append(_INBOX.c.lease_owner == owner)
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX).where(*condition).values(status="dropped", lease_owner=None, lease_until=None)
         )
@@ -171,7 +169,7 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
 @_recovering
 def defer(engine: Engine, message_key: str, *, seconds: float) -> bool:
     """Look at a received message again in `seconds` (any process may): its listener could not decide yet."""
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.message_key == message_key, _INBOX.c.status == "received")
@@ -186,7 +184,7 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
     now = utc_now()
     values = {"at": now, "new_owner": owner, "new_until": now + lease}
     if engine.dialect.name == "postgresql":
-        with _writing(engine) as connection:
+        with writing(engine) as connection:
             return _item(connection.execute(_TAKE_SKIPPING_LOCKED, values).mappings().first())
     # SQLite has one writer at a time, and a writer waiting for the lock sleeps in steps of milliseconds: so
     # this process's workers take one after the other (the single-process equivalent of SKIP LOCKED), a read
@@ -198,7 +196,7 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
                 found = connection.execute(_FIND_TAKEABLE, values).scalar()
             if found is None:
                 return None
-            with _writing(engine) as connection:
+            with writing(engine) as connection:
                 row = connection.execute(_LEASE_IF_FREE, values | {"item_id": found}).mappings().first()
             if row is not None:
                 return _item(row)
@@ -245,7 +243,7 @@ def renew(
     holds (a lease that ran out, a process starved for longer than the lease, may have been taken over)."""
     if not leases:
         return set()
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(sa.tuple_(_INBOX.c.id, _INBOX.c.attempts).in_(list(leases)), _INBOX.c.lease_owner == owner)
@@ -267,7 +265,7 @@ def finish(engine: Engine, item: InboxItem, *, owner: str, reply_ref: str | None
         "at": utc_now(),
         "new_reply_ref": reply_ref,
     }
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         return (connection.execute(_FINISH, values).rowcount or 0) == 1
 
 
@@ -307,7 +305,7 @@ def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> 
 @_recovering
 def release(engine: Engine, lease: tuple[int, int], *, owner: str) -> None:
     """Give a lease (item id, attempt) back unfinished, so that any process may take the item at once."""
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         connection.execute(
             sa.update(_INBOX).where(*held_by(lease, owner)).values(lease_owner=None, lease_until=None)
         )
@@ -343,24 +341,13 @@ def depth(engine: Engine) -> tuple[int, datetime | None]:
 @_recovering
 def forget_finished_older_than(engine: Engine, age: timedelta) -> int:
     """Delete answered and dropped messages older than `age`; unfinished ones are kept whatever their age."""
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.delete(_INBOX).where(
                 _INBOX.c.status.in_(("done", "dropped")), _INBOX.c.created_at < utc_now() - age
             )
         )
         return result.rowcount or 0
-
-
-@contextmanager
-def _writing(engine: Engine) -> Iterator[sa.Connection]:
-    """A transaction; on SQLite, one of this process's inbox writes at a time."""
-    if engine.dialect.name != "sqlite":
-        with engine.begin() as connection:
-            yield connection
-        return
-    with _SQLITE_WRITES, engine.begin() as connection:
-        yield connection
 
 
 def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
