@@ -257,12 +257,16 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 
         def _stream(self, message: dict[str, Any], reply: Reply) -> None:
             # Chunked, as the real API sends it: a dropped connection is then a visible protocol error, where
-            # a body delimited by closing the connection would read as complete.
+            # a body delimited by closing the connection would read as complete. A whole stream leaves the
+            # connection open for the next request, as the real API does (a new connection and a new thread of
+            # this server for every model call cost the process under test a tenth of its CPU in a burst).
+            cut = reply.cut_after_events is not None
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
             self.send_header("transfer-encoding", "chunked")
-            self.send_header("connection", "close")
+            if cut:
+                self.send_header("connection", "close")
             self.end_headers()
             for sent, (name, payload) in enumerate(_stream_events(message)):
                 if reply.cut_after_events is not None and sent >= reply.cut_after_events:
@@ -275,7 +279,7 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                 self._chunk(name, payload)
             else:
                 self.wfile.write(b"0\r\n\r\n")
-            self.close_connection = True
+            self.close_connection = cut
 
         def _chunk(self, name: str, payload: dict[str, Any]) -> None:
             data = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
