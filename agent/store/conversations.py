@@ -140,11 +140,10 @@ class ConversationStore:
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> SessionRecord:
-        """The session for (source, external_key), created if new; a None key always makes a new one."""
-        if external_key is not None:
-            found = self.find_session(source, external_key)
-            if found is not None:
-                return found
+        """The session for (source, external_key), created if new; a None key always makes a new one.
+
+        Created first and looked up only when the key is taken: callers open a session they did not find.
+        """
         now = utc_now()
         record = SessionRecord(
             uuid.uuid4().hex, source, external_key, storable(title), storable(metadata or {}), now, now
@@ -164,7 +163,7 @@ class ConversationStore:
                     },
                 )
         except IntegrityError:
-            # Another process opened the same thread a moment ago: use its session.
+            # Opened before, or by another process a moment ago: use that session.
             assert external_key is not None
             found = self.find_session(source, external_key)
             if found is None:
