@@ -202,6 +202,9 @@ def _last_marked_position(messages: list[dict[str, Any]]) -> int | None:
 def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # A response is written as headers, then body: on a connection kept open, Nagle's algorithm held the
+        # body until the client acknowledged the headers, which it delays by 40 ms. Servers send at once.
+        disable_nagle_algorithm = True
 
         def log_message(self, *_: Any) -> None:
             return
