@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from agent import user_messages
 from agent.errors import LLMError, MissingApiKeyError, TurnCancelled
@@ -89,6 +89,7 @@ class ModelClient:
         self._settings = settings
         self._http_client = http_client
         self._client: anthropic.Anthropic | None = None
+        self._stream_message_class: object = None
         self._lock = threading.Lock()
 
     @property
@@ -110,6 +111,7 @@ class ModelClient:
                     timeout=self._settings.llm_timeout_seconds,
                     http_client=self._http_client,
                 )
+                self._stream_message_class = _stream_message_class()
             return self._client
 
     def stream_reply(
@@ -255,6 +257,20 @@ class ModelClient:
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _stream_message_class() -> object:
+    """The class the SDK's stream helper names on every streamed call, `ParsedMessage[ResponseFormatT]`.
+
+    pydantic keeps a parametrised generic class only while something refers to it: held by the client, each call
+    finds it built rather than building it again (0.2 ms of CPU per model call, and garbage for the collector).
+    """
+    try:
+        from anthropic.lib._parse._response import ResponseFormatT
+        from anthropic.types.parsed_message import ParsedMessage
+    except ImportError:  # Moved in another SDK version: each call builds it again, as it did.
+        return None
+    return cast(Any, ParsedMessage)[ResponseFormatT]
 
 
 def with_cache_breakpoint_on_last(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

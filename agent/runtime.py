@@ -109,11 +109,11 @@ class Runtime:
             self.governance.attach(policy)
         return policy
 
-    def _access(self, principal: Principal) -> Access | None:
+    def _access(self, principal: Principal, index: DbtIndex | None = None) -> Access | None:
         """The asker's access where a policy applies (budgets come from it); None where nothing is restricted."""
         if self.policy.source is None and not principal.is_slack:
             return None
-        return self.policy.access(principal, self.index())
+        return self.policy.access(principal, index or self.index())
 
     def asker(self, session_id: str | None) -> Principal:
         """Who asks this turn: what the front door said, else judged by the session's front door."""
@@ -144,12 +144,13 @@ class Runtime:
         return system_prompt(project_overview=self.project_overview(), dialect=self.dialect())
 
     def project_overview(self) -> str:
-        overview = self.index().overview()
+        # One look at the project for the whole prompt (each look checks the manifest and glossary files).
+        index = self.index()
+        overview = index.overview()
         asker = current_asker()
-        access = self._access(asker) if asker is not None else None
+        access = self._access(asker, index) if asker is not None else None
         if access is not None:
             # The prompt names only what this asker may read: a denied model is not even mentioned.
-            index = self.index()
             overview = replace(
                 overview,
                 main_marts=[node for node in overview.main_marts if access.allows(node)],

@@ -24,7 +24,8 @@ from agent.store.conversations import (
     SessionSummary,
     ToolRunRecord,
 )
-from agent.store.inbox import InboxEntry, InboxItem, InboxKind, LeaseLost
+from agent.store.fencing import LeaseLost
+from agent.store.inbox import InboxEntry, InboxItem, InboxKind
 
 __all__ = [
     "Inbox",
@@ -209,7 +210,7 @@ class Inbox:
         return inbox.holds(self._engine, item.lease_key, owner=self.owner)
 
     def fenced(self, item: InboxItem, *, on_lost: Callable[[], object]) -> AbstractContextManager[None]:
-        """Within it, this thread's writes to the store (history, tool runs, audit) are refused with LeaseLost,
+        """Within it, this thread's writes of the turn (history, tool runs, audit) are refused with LeaseLost,
         after `on_lost()`, once this take of `item` has been replaced: checked in each write's transaction."""
         return inbox.fenced_writes(self._engine, item.lease_key, owner=self.owner, on_lost=on_lost)
 

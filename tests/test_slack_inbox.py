@@ -17,6 +17,7 @@ from websockets.streams import StreamReader
 
 from agent.clock import utc_now
 from agent.sessions import Inbox, InboxEntry, InboxKind, LeaseLost, SessionKey, Sessions
+from agent.store import fencing
 from agent.store.conversations import ConversationStore
 from agent.store.database import create_store_engine, upgrade_database
 from agent.store.models import InboxRow, SessionRow
@@ -226,9 +227,10 @@ def test_a_replaced_take_can_neither_finish_nor_write_and_a_take_waits_for_its_w
     with stalled.fenced(first, on_lost=lambda: lost.append("first")):
         store.append_message(session.id, role="user", content=[{"type": "text", "text": "q"}])
         if engine.dialect.name == "postgresql":
-            # A write in progress holds the row: the takeover passes it by and comes back once it committed,
-            # so what the stalled take wrote is there for its successor to clean up.
+            # A fenced write in progress holds the row from its check on: the takeover passes it by and comes
+            # back once it committed, so what the stalled take wrote is there for its successor to clean up.
             with engine.begin() as connection:
+                fencing.check(connection)
                 connection.execute(sa.update(SessionRow).where(SessionRow.id == session.id).values(title="t"))
                 assert same_process.take() is None
     second = same_process.take()

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from agent.clock import utc_now
 from agent.redaction import redact, redact_value
+from agent.store import fencing
 from agent.store.models import AuditTurnRow
 from agent.store.recovery import recovering_methods
+from agent.store.writing import writing
 from tools.policy import Principal
 
 Outcome = Literal["answered", "failed", "refused"]
+_RECORD = cast(sa.Table, AuditTurnRow.__table__).insert()
 
 
 @dataclass
@@ -92,27 +96,29 @@ class AuditLog:
 
     def record(self, entry: AuditEntry) -> None:
         principal = entry.principal
-        row = AuditTurnRow(
-            created_at=entry.created_at or utc_now(),
-            session_id=entry.session_id,
-            principal_kind=principal.kind,
-            user_id=principal.user_id,
-            email=principal.email,
-            channel_id=principal.channel_id,
+        values = {
+            "created_at": entry.created_at or utc_now(),
+            "session_id": entry.session_id,
+            "principal_kind": principal.kind,
+            "user_id": principal.user_id,
+            "email": principal.email,
+            "channel_id": principal.channel_id,
             # Like every stored text: no secret is kept, whatever a question, an error or a query quoted.
-            question=redact(entry.question),
-            outcome=entry.outcome,
-            detail=redact(entry.detail) if entry.detail is not None else None,
-            input_tokens=entry.input_tokens,
-            output_tokens=entry.output_tokens,
-            cost_usd=entry.cost_usd,
-            bytes_scanned=entry.bytes_scanned,
-            rows_returned=entry.rows_returned,
-            tools=redact_value(entry.tools),
-            decisions=redact_value(entry.decisions),
-        )
-        with Session(self._engine) as session, session.begin():
-            session.add(row)
+            "question": redact(entry.question),
+            "outcome": entry.outcome,
+            "detail": redact(entry.detail) if entry.detail is not None else None,
+            "input_tokens": entry.input_tokens,
+            "output_tokens": entry.output_tokens,
+            "cost_usd": entry.cost_usd,
+            "bytes_scanned": entry.bytes_scanned,
+            "rows_returned": entry.rows_returned,
+            "tools": redact_value(entry.tools),
+            "decisions": redact_value(entry.decisions),
+        }
+        # Core, not the ORM: written on every turn, where the ORM's unit of work costs more than the insert.
+        with writing(self._engine) as connection:
+            fencing.check(connection)  # A turn taken over is recorded by the take that replaced it.
+            connection.execute(_RECORD, values)
 
     def spent(self, *, since: datetime, user_id: str | None = None, channel_id: str | None = None) -> Spent:
         """Totals of the turns (refused ones cost nothing and are not counted) of one user or one channel."""

@@ -16,8 +16,10 @@ from agent import user_messages
 from agent.clock import utc_now
 from agent.errors import StoreError
 from agent.redaction import map_strings, redact
+from agent.store import fencing
 from agent.store.models import FeedbackRow, MessageRow, SessionRow, ToolRunRow
 from agent.store.recovery import recovering_methods
+from agent.store.writing import writing
 from agent.unicode_text import valid_unicode
 from agent.usage import Usage
 
@@ -56,6 +58,11 @@ _TOUCH = (
     )
 )
 _RECORD_TOOL_RUN = _TOOL_RUNS.insert().returning(_TOOL_RUNS.c.id)
+# Every Slack answer finds its thread's session, and opens it the first time.
+_FIND_SESSION = sa.select(_SESSIONS).where(
+    _SESSIONS.c.source == sa.bindparam("source"), _SESSIONS.c.external_key == sa.bindparam("external_key")
+)
+_OPEN_SESSION = _SESSIONS.insert()
 
 
 @dataclass(frozen=True)
@@ -133,29 +140,36 @@ class ConversationStore:
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> SessionRecord:
-        """The session for (source, external_key), created if new; a None key always makes a new one."""
-        if external_key is not None:
-            found = self.find_session(source, external_key)
-            if found is not None:
-                return found
-        row = SessionRow(
-            id=uuid.uuid4().hex,
-            source=source,
-            external_key=external_key,
-            title=storable(title),
-            details=storable(metadata or {}),
+        """The session for (source, external_key), created if new; a None key always makes a new one.
+
+        Created first and looked up only when the key is taken: callers open a session they did not find.
+        """
+        now = utc_now()
+        record = SessionRecord(
+            uuid.uuid4().hex, source, external_key, storable(title), storable(metadata or {}), now, now
         )
         try:
-            with self._sessions.begin() as db:
-                db.add(row)
+            with writing(self._engine) as connection:
+                connection.execute(
+                    _OPEN_SESSION,
+                    {
+                        "id": record.id,
+                        "source": source,
+                        "external_key": external_key,
+                        "title": record.title,
+                        "metadata": record.metadata,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
         except IntegrityError:
-            # Another process opened the same thread a moment ago: use its session.
+            # Opened before, or by another process a moment ago: use that session.
             assert external_key is not None
             found = self.find_session(source, external_key)
             if found is None:
                 raise
             return found
-        return _session_record(row)
+        return record
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         """A session by id, or by a unique id prefix of at least 6 characters."""
@@ -171,13 +185,9 @@ class ConversationStore:
             return _session_record(row) if row else None
 
     def find_session(self, source: SessionSource, external_key: str) -> SessionRecord | None:
-        with self._sessions() as db:
-            row = db.scalar(
-                sa.select(SessionRow).where(
-                    SessionRow.source == source, SessionRow.external_key == external_key
-                )
-            )
-            return _session_record(row) if row else None
+        with self._engine.connect() as connection:
+            row = connection.execute(_FIND_SESSION, {"source": source, "external_key": external_key}).first()
+            return _session_record(row) if row is not None else None
 
     def latest_session(self, source: SessionSource | None = None) -> SessionRecord | None:
         with self._sessions() as db:
@@ -218,7 +228,7 @@ class ConversationStore:
         update = sa.update(_SESSIONS).where(_SESSIONS.c.id == session_id)
         if only_if_untitled:
             update = update.where(_SESSIONS.c.title.is_(None))
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             connection.execute(update.values(title=title[:200]))
 
     def history(self, session_id: str) -> list[StoredMessage]:
@@ -264,7 +274,8 @@ class ConversationStore:
         for _attempt in range(20):
             now = utc_now()
             try:
-                with self._engine.begin() as connection:
+                with writing(self._engine) as connection:
+                    fencing.check(connection)  # A successor cleans up the history: a stale take may not add.
                     message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
                     connection.execute(_TOUCH, {**touch, "updated_at": now})
             except IntegrityError:
@@ -319,7 +330,8 @@ class ConversationStore:
             "created_at": utc_now(),
         }
         try:
-            with self._engine.begin() as connection:
+            with writing(self._engine) as connection:
+                fencing.check(connection)
                 return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
         except IntegrityError:
             if self._session_is_gone(session_id):
@@ -359,13 +371,15 @@ def storable(value: T) -> T:
     return map_strings(value, lambda text: redact(valid_unicode(text)))
 
 
-def _session_record(row: SessionRow) -> SessionRecord:
+def _session_record(row: SessionRow | sa.Row[Any]) -> SessionRecord:
+    """From an ORM row or a Core one (whose metadata column is named as in the table)."""
+    details = row.details if isinstance(row, SessionRow) else row.metadata
     return SessionRecord(
         row.id,
         row.source,
         row.external_key,
         row.title,
-        dict(row.details or {}),
+        dict(details or {}),
         row.created_at,
         row.updated_at,
     )

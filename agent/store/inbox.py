@@ -8,16 +8,16 @@ is taken only when no earlier row of its conversation is unfinished.
 
 Every take adds one to a row's `attempts`, so (owner, attempts) names one take: a fencing token. A worker whose
 lease ran out (its process stalled past it) and was taken over, by another process or another worker of its
-own, holds a stale token: whatever it then writes (finishing, renewing, the conversation's history) is refused
-in the same transaction as the write, so a stalled worker that wakes up cannot undo or corrupt its successor's
-work.
+own, holds a stale token: finishing, renewing and releasing are refused, and so are its writes to the
+conversation's history (see fencing.py), so a stalled worker that wakes up cannot undo or corrupt its
+successor's work.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -27,18 +27,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from agent.clock import utc_now
-from agent.errors import TurnCancelled
+from agent.store import fencing
+from agent.store.fencing import held_by
 from agent.store.models import InboxRow
 from agent.store.recovery import recovering
+from agent.store.writing import writing
 
 InboxKind = Literal["mention", "direct", "reply", "asked"]
 InboxStatus = Literal["received", "pending", "done", "dropped"]
 
 _INBOX = cast(sa.Table, InboxRow.__table__)
 _SQLITE_TAKES = threading.Lock()
-# SQLite lets one writer in at a time; a writer finding the lock taken sleeps 1, 2, 5, 10... ms before trying
-# again. This process's inbox writes queue on a lock of ours instead, each going in as the one before ends.
-_SQLITE_WRITES = threading.Lock()
 _SQLITE_TAKE_TRIES = 3
 _UNFINISHED = ("received", "pending")
 _RECHECK_OWNER = (
@@ -79,11 +78,6 @@ class InboxItem:
         return self.id, self.attempts
 
 
-class LeaseLost(TurnCancelled):
-    """A write made under a lease that another take has replaced: refused, and the turn is over (the take that
-    replaced this one answers instead)."""
-
-
 @_recovering
 def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
     """Store arriving messages as `received`, leased to `owner`; a message stored before is left as it is."""
@@ -106,23 +100,19 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
         for entry in entries
     ]
     insert = _insert_ignoring_duplicates(engine)
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         connection.execute(insert, rows)
 
 
 @_recovering
 def accept(engine: Engine, entry: InboxEntry) -> bool:
     """Make a message a question to answer (`pending`, free to take); False when it already is one or was done."""
-    revive = (
-        sa.update(_INBOX)
-        .where(_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")))
-        .values(status="pending", kind=entry.kind, payload=entry.payload, lease_owner=None, lease_until=None)
-    )
-    with _writing(engine) as connection:
-        if (connection.execute(revive).rowcount or 0) == 1:
+    revive = {"key": entry.message_key, "new_kind": entry.kind, "new_payload": entry.payload}
+    with writing(engine) as connection:
+        if (connection.execute(_REVIVE, revive).rowcount or 0) == 1:
             return True
     try:
-        with _writing(engine) as connection:
+        with writing(engine) as connection:
             connection.execute(
                 sa.insert(_INBOX).values(
                     message_key=entry.message_key,
@@ -149,15 +139,16 @@ def accept_and_take(engine: Engine, entry: InboxEntry, *, owner: str, lease: tim
     a worker free.
     """
     now = utc_now()
-    blocked = _earlier_unfinished()
-    item = _lease(
-        engine,
-        [_INBOX.c.message_key == entry.message_key, _INBOX.c.status.in_(("received", "dropped")), ~blocked],
-        owner=owner,
-        until=now + lease,
-        now=now,
-        also={"status": "pending", "kind": entry.kind, "payload": entry.payload, "started_at": now},
-    )
+    values = {
+        "key": entry.message_key,
+        "new_kind": entry.kind,
+        "new_payload": entry.payload,
+        "at": now,
+        "new_owner": owner,
+        "new_until": now + lease,
+    }
+    with writing(engine) as connection:
+        item = _item(connection.execute(_ACCEPT_AND_TAKE, values).mappings().first())
     return item if item is not None else accept(engine, entry)
 
 
@@ -167,7 +158,7 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
     condition = [_INBOX.c.message_key == message_key, _INBOX.c.status == "received"]
     if owner is not None:
         condition.append(_INBOX.c.lease_owner == owner)
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX).where(*condition).values(status="dropped", lease_owner=None, lease_until=None)
         )
@@ -177,7 +168,7 @@ def drop(engine: Engine, message_key: str, *, owner: str | None = None) -> bool:
 @_recovering
 def defer(engine: Engine, message_key: str, *, seconds: float) -> bool:
     """Look at a received message again in `seconds` (any process may): its listener could not decide yet."""
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(_INBOX.c.message_key == message_key, _INBOX.c.status == "received")
@@ -192,7 +183,7 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
     now = utc_now()
     values = {"at": now, "new_owner": owner, "new_until": now + lease}
     if engine.dialect.name == "postgresql":
-        with _writing(engine) as connection:
+        with writing(engine) as connection:
             return _item(connection.execute(_TAKE_SKIPPING_LOCKED, values).mappings().first())
     # SQLite has one writer at a time, and a writer waiting for the lock sleeps in steps of milliseconds: so
     # this process's workers take one after the other (the single-process equivalent of SKIP LOCKED), a read
@@ -204,7 +195,7 @@ def take(engine: Engine, *, owner: str, lease: timedelta) -> InboxItem | None:
                 found = connection.execute(_FIND_TAKEABLE, values).scalar()
             if found is None:
                 return None
-            with _writing(engine) as connection:
+            with writing(engine) as connection:
                 row = connection.execute(_LEASE_IF_FREE, values | {"item_id": found}).mappings().first()
             if row is not None:
                 return _item(row)
@@ -243,30 +234,6 @@ def _item(row: sa.RowMapping | None) -> InboxItem | None:
     )
 
 
-def _lease(
-    engine: Engine,
-    where: list[sa.ColumnElement[bool]],
-    *,
-    owner: str,
-    until: datetime,
-    now: datetime,
-    also: dict[str, Any] | None = None,
-) -> InboxItem | None:
-    values: dict[str, Any] = {
-        "lease_owner": owner,
-        "lease_until": until,
-        "attempts": _INBOX.c.attempts + 1,
-        # The first take of a question starts its answer: an interrupted one is undone from here.
-        "started_at": sa.case(
-            (sa.and_(_INBOX.c.status == "pending", _INBOX.c.started_at.is_(None)), now),
-            else_=_INBOX.c.started_at,
-        ),
-    }
-    statement = sa.update(_INBOX).where(*where).values(values | (also or {})).returning(_INBOX)
-    with _writing(engine) as connection:
-        return _item(connection.execute(statement).mappings().first())
-
-
 @_recovering
 def renew(
     engine: Engine, leases: Sequence[tuple[int, int]], *, owner: str, lease: timedelta
@@ -275,7 +242,7 @@ def renew(
     holds (a lease that ran out, a process starved for longer than the lease, may have been taken over)."""
     if not leases:
         return set()
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.update(_INBOX)
             .where(sa.tuple_(_INBOX.c.id, _INBOX.c.attempts).in_(list(leases)), _INBOX.c.lease_owner == owner)
@@ -289,15 +256,16 @@ def renew(
 def finish(engine: Engine, item: InboxItem, *, owner: str, reply_ref: str | None = None) -> bool:
     """Mark an item answered, with the last reply its answer posted; False when this take of it (`owner`,
     `item.attempts`) had lost its lease (another take replaced it)."""
-    with _writing(engine) as connection:
-        result = connection.execute(
-            sa.update(_INBOX)
-            .where(*_held_by(item.lease_key, owner))
-            .values(
-                status="done", finished_at=utc_now(), lease_owner=None, lease_until=None, reply_ref=reply_ref
-            )
-        )
-        return (result.rowcount or 0) == 1
+    item_id, attempt = item.lease_key
+    values = {
+        "item_id": item_id,
+        "attempt": attempt,
+        "owner": owner,
+        "at": utc_now(),
+        "new_reply_ref": reply_ref,
+    }
+    with writing(engine) as connection:
+        return (connection.execute(_FINISH, values).rowcount or 0) == 1
 
 
 @_recovering
@@ -307,28 +275,16 @@ def holds(engine: Engine, lease: tuple[int, int], *, owner: str) -> bool:
     A take once replaced never comes back, so a True answer also holds for everything done before asking.
     """
     with engine.connect() as connection:
-        return connection.execute(sa.select(_INBOX.c.id).where(*_held_by(lease, owner))).first() is not None
+        return fencing.is_held(connection, lease, owner=owner)
 
 
-@contextmanager
 def fenced_writes(
     engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object]
-) -> Iterator[None]:
-    """While inside, every write this thread makes through `engine` (the conversation's history, its tool runs,
-    the audit) first checks, in the write's own transaction, that this take of the item is still `owner`'s, and
-    raises LeaseLost (after calling `on_lost`) when it is not.
-
-    On PostgreSQL the check locks the item's row until the write commits, so a takeover either passes the row
-    by until the write has committed (its cleanup then sees the write) or, having committed first, makes the
-    write fail: no stalled worker adds to a history its successor has already cleaned up and moved on from.
-    """
-    _watch_writes(engine)
-    fences = _thread_fences()
-    fences.append(_Fence(engine, lease, owner, on_lost))
-    try:
-        yield
-    finally:
-        fences.pop()
+) -> AbstractContextManager[None]:
+    """While inside, the writes of this thread that a successor would clean up (the conversation's messages and
+    tool runs, the turn's audit row) first check, in the write's own transaction, that this take of the item is
+    still `owner`'s, and raise LeaseLost (after calling `on_lost`) when it is not. See fencing.py."""
+    return fencing.fenced(fencing.Fence(engine, lease, owner, on_lost))
 
 
 @_recovering
@@ -348,62 +304,10 @@ def last_reply_before(engine: Engine, conversation_key: str, *, before: str) -> 
 @_recovering
 def release(engine: Engine, lease: tuple[int, int], *, owner: str) -> None:
     """Give a lease (item id, attempt) back unfinished, so that any process may take the item at once."""
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         connection.execute(
-            sa.update(_INBOX).where(*_held_by(lease, owner)).values(lease_owner=None, lease_until=None)
+            sa.update(_INBOX).where(*held_by(lease, owner)).values(lease_owner=None, lease_until=None)
         )
-
-
-def _held_by(lease: tuple[int, int], owner: str) -> list[sa.ColumnElement[bool]]:
-    item_id, attempt = lease
-    return [_INBOX.c.id == item_id, _INBOX.c.attempts == attempt, _INBOX.c.lease_owner == owner]
-
-
-@dataclass(frozen=True)
-class _Fence:
-    engine: Engine
-    lease: tuple[int, int]
-    owner: str
-    on_lost: Callable[[], object]
-
-
-_FENCES = threading.local()
-
-
-def _thread_fences() -> list[_Fence]:
-    fences: list[_Fence] | None = getattr(_FENCES, "stack", None)
-    if fences is None:
-        fences = _FENCES.stack = []
-    return fences
-
-
-def _watch_writes(engine: Engine) -> None:
-    if not sa.event.contains(engine, "before_execute", _check_fence):
-        sa.event.listen(engine, "before_execute", _check_fence)
-
-
-def _check_fence(
-    connection: sa.Connection, statement: object, _multiparams: object, _params: object, _options: object
-) -> None:
-    fences = _thread_fences()
-    if not fences or fences[-1].engine is not connection.engine or not _is_write(statement):
-        return
-    fence = fences[-1]
-    check = sa.select(_INBOX.c.id).where(*_held_by(fence.lease, fence.owner))
-    if connection.dialect.name == "postgresql":
-        check = check.with_for_update(read=True)  # Held until this write commits: a take skips the row.
-    if connection.execute(check).first() is None:
-        fence.on_lost()
-        raise LeaseLost(f"inbox item {fence.lease[0]} was taken over (attempt {fence.lease[1]} is stale)")
-
-
-def _is_write(statement: object) -> bool:
-    if isinstance(statement, sa.sql.dml.UpdateBase):  # INSERT, UPDATE, DELETE, from Core or an ORM flush.
-        return True
-    return isinstance(statement, sa.TextClause) and statement.text.lstrip()[:6].upper() in _WRITE_VERBS
-
-
-_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
 
 
 @_recovering
@@ -436,24 +340,13 @@ def depth(engine: Engine) -> tuple[int, datetime | None]:
 @_recovering
 def forget_finished_older_than(engine: Engine, age: timedelta) -> int:
     """Delete answered and dropped messages older than `age`; unfinished ones are kept whatever their age."""
-    with _writing(engine) as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             sa.delete(_INBOX).where(
                 _INBOX.c.status.in_(("done", "dropped")), _INBOX.c.created_at < utc_now() - age
             )
         )
         return result.rowcount or 0
-
-
-@contextmanager
-def _writing(engine: Engine) -> Iterator[sa.Connection]:
-    """A transaction; on SQLite, one of this process's inbox writes at a time."""
-    if engine.dialect.name != "sqlite":
-        with engine.begin() as connection:
-            yield connection
-        return
-    with _SQLITE_WRITES, engine.begin() as connection:
-        yield connection
 
 
 def _insert_ignoring_duplicates(engine: Engine) -> sa.Insert:
@@ -480,8 +373,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Taking is the hot path (every worker, on every answer and every poll): its statements are built once, as
-# building one costs more than SQLite running it. Parameters are bound by name.
+# Taking, accepting and finishing are the hot path (every question, every worker's poll): their statements are
+# built once, as building one costs more than SQLite running it. Parameters are bound by name.
 _AT = sa.bindparam("at", type_=_INBOX.c.lease_until.type)
 _FREE = [_INBOX.c.status.in_(_UNFINISHED), sa.or_(_INBOX.c.lease_until.is_(None), _INBOX.c.lease_until < _AT)]
 _TAKEN = {
@@ -495,6 +388,50 @@ _TAKEN = {
 _FIND_TAKEABLE = sa.select(_INBOX.c.id).where(*_FREE, ~_earlier_unfinished()).order_by(_INBOX.c.id).limit(1)
 _LEASE_IF_FREE = (
     sa.update(_INBOX).where(_INBOX.c.id == sa.bindparam("item_id"), *_FREE).values(_TAKEN).returning(_INBOX)
+)
+_REVIVE = (
+    sa.update(_INBOX)
+    .where(_INBOX.c.message_key == sa.bindparam("key"), _INBOX.c.status.in_(("received", "dropped")))
+    .values(
+        status="pending",
+        kind=sa.bindparam("new_kind"),
+        payload=sa.bindparam("new_payload", type_=_INBOX.c.payload.type),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
+_ACCEPT_AND_TAKE = (
+    sa.update(_INBOX)
+    .where(
+        _INBOX.c.message_key == sa.bindparam("key"),
+        _INBOX.c.status.in_(("received", "dropped")),
+        ~_earlier_unfinished(),
+    )
+    .values(
+        _TAKEN
+        | {
+            "status": "pending",
+            "kind": sa.bindparam("new_kind"),
+            "payload": sa.bindparam("new_payload", type_=_INBOX.c.payload.type),
+            "started_at": _AT,
+        }
+    )
+    .returning(_INBOX)
+)
+_FINISH = (
+    sa.update(_INBOX)
+    .where(
+        _INBOX.c.id == sa.bindparam("item_id"),
+        _INBOX.c.attempts == sa.bindparam("attempt"),
+        _INBOX.c.lease_owner == sa.bindparam("owner", type_=sa.String()),
+    )
+    .values(
+        status="done",
+        finished_at=_AT,
+        lease_owner=None,
+        lease_until=None,
+        reply_ref=sa.bindparam("new_reply_ref", type_=sa.String()),
+    )
 )
 _TAKE_SKIPPING_LOCKED = (
     sa.update(_INBOX)

@@ -74,14 +74,9 @@ class ProfileStore:
 
     def row_counts(self, unique_ids: Collection[str]) -> dict[str, int]:
         """The row count of each listed model's newest successful profile: two columns, cheap on every turn."""
-        newest = _ranked_ids("ok", unique_ids)
-        query = (
-            sa.select(ModelProfileRow.unique_id, ModelProfileRow.row_count)
-            .join(newest, newest.c.id == ModelProfileRow.id)
-            .where(newest.c.rank == 1)
-        )
-        with self._sessions() as session:
-            return {unique_id: count for unique_id, count in session.execute(query) if count is not None}
+        with self._engine.connect() as connection:
+            rows = connection.execute(_ROW_COUNTS, {"unique_ids": list(unique_ids)})
+            return {unique_id: count for unique_id, count in rows if count is not None}
 
     def _newest(self, status: str | None) -> dict[str, ModelProfile]:
         newest = _ranked_ids(status)
@@ -94,7 +89,9 @@ class ProfileStore:
             return {row.unique_id: _profile(row) for row in session.scalars(query)}
 
 
-def _ranked_ids(status: str | None, unique_ids: Collection[str] | None = None) -> sa.Subquery:
+def _ranked_ids(
+    status: str | None, unique_ids: Collection[str] | sa.BindParameter[list[str]] | None = None
+) -> sa.Subquery:
     """Profile ids ranked newest first within each model (rank 1 is the newest), optionally of one status."""
     ranked = sa.select(
         ModelProfileRow.id,
@@ -128,3 +125,13 @@ def _profile(row: ModelProfileRow) -> ModelProfile:
         bytes_scanned=row.bytes_scanned,
         duration_ms=row.duration_ms,
     )
+
+
+# Read on every turn (the system prompt names the main models' sizes): built once, as building it costs more
+# than SQLite running it.
+_NEWEST_OK = _ranked_ids("ok", sa.bindparam("unique_ids", expanding=True))
+_ROW_COUNTS = (
+    sa.select(ModelProfileRow.unique_id, ModelProfileRow.row_count)
+    .join(_NEWEST_OK, _NEWEST_OK.c.id == ModelProfileRow.id)
+    .where(_NEWEST_OK.c.rank == 1)
+)

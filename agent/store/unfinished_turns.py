@@ -7,7 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from agent.store import fencing
 from agent.store.models import MessageRow, ToolRunRow
+from agent.store.writing import writing
 
 
 def discard_since(engine: Engine, session_id: str, since: datetime) -> int:
@@ -16,7 +18,8 @@ def discard_since(engine: Engine, session_id: str, since: datetime) -> int:
     Safe only while nothing else answers in that session: the inbox answers a conversation one message at a
     time, so everything stored since the interrupted turn began belongs to it.
     """
-    with engine.begin() as connection:
+    with writing(engine) as connection:
+        fencing.check(connection)  # A take replaced meanwhile must not delete what its successor stored.
         connection.execute(
             sa.delete(ToolRunRow).where(ToolRunRow.session_id == session_id, ToolRunRow.created_at >= since)
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
+import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -23,11 +26,11 @@ class ThreadStatus:
         self._client = client
         self._channel = channel
         self._thread_ts = thread_ts
-        self._rearm_seconds = rearm_seconds
+        self.rearm_seconds = rearm_seconds
         self._current = ""
         self._lock = threading.Lock()
         self._stopped = threading.Event()
-        self._timer: threading.Thread | None = None
+        self._rearming = False
         self._available = True
 
     def show(self, status: str) -> None:
@@ -36,10 +39,11 @@ class ThreadStatus:
             if status == self._current or self._stopped.is_set():
                 return
             self._current = status
+            first = not self._rearming
+            self._rearming = True
         self._send(status)
-        if self._timer is None:
-            self._timer = threading.Thread(target=self._keep_alive, name="slack-status", daemon=True)
-            self._timer.start()
+        if first:
+            _REARMER.add(self)
 
     def clear(self) -> None:
         """Remove the status; posting the answer also clears it, so this is for turns that post nothing."""
@@ -53,12 +57,15 @@ class ThreadStatus:
         """Stop re-arming without another API call (the answer's post clears the status in Slack)."""
         self._stopped.set()
 
-    def _keep_alive(self) -> None:
-        while not self._stopped.wait(self._rearm_seconds):
-            with self._lock:
-                status = self._current
-            if status:
-                self._send(status)
+    def rearm(self) -> bool:
+        """Send the current status again, as its re-arm falls due; False once stopped (no more re-arms)."""
+        if self._stopped.is_set():
+            return False
+        with self._lock:
+            status = self._current
+        if status:
+            self._send(status)
+        return not self._stopped.is_set()
 
     def _send(self, status: str) -> None:
         if not self._available:
@@ -74,3 +81,43 @@ class ThreadStatus:
         except (SlackClientError, OSError) as exc:
             # Slack out of reach for a moment: the status is a hint, the next re-arm (or the answer) follows.
             log.warning("could not set the thread status: %s", type(exc).__name__)
+
+
+class _Rearmer:
+    """One thread re-arming every shown status when it falls due. A thread of its own per answer cost a start
+    (and a wait for it to run) on every answer, in a process whose answer workers queue for the GIL."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, ThreadStatus]] = []
+        self._order = (
+            itertools.count()
+        )  # Ties in time are re-armed in the order added; statuses never compare.
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, status: ThreadStatus) -> None:
+        with self._changed:
+            due = time.monotonic() + status.rearm_seconds
+            heapq.heappush(self._due, (due, next(self._order), status))
+            self._changed.notify()
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._run, name="slack-status", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, status = heapq.heappop(self._due)
+            try:
+                again = status.rearm()
+            except Exception:  # One status's failure must not end the re-arming of every other.
+                log.exception("could not re-arm a thread status")
+                again = False
+            if again:
+                self.add(status)
+
+
+_REARMER = _Rearmer()

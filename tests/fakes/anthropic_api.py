@@ -202,6 +202,9 @@ def _last_marked_position(messages: list[dict[str, Any]]) -> int | None:
 def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # A response is written as headers, then body: on a connection kept open, Nagle's algorithm held the
+        # body until the client acknowledged the headers, which it delays by 40 ms. Servers send at once.
+        disable_nagle_algorithm = True
 
         def log_message(self, *_: Any) -> None:
             return
@@ -257,32 +260,41 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 
         def _stream(self, message: dict[str, Any], reply: Reply) -> None:
             # Chunked, as the real API sends it: a dropped connection is then a visible protocol error, where
-            # a body delimited by closing the connection would read as complete.
+            # a body delimited by closing the connection would read as complete. A whole stream leaves the
+            # connection open for the next request, as the real API does (a new connection and a new thread of
+            # this server for every model call cost the process under test a tenth of its CPU in a burst).
+            cut = reply.cut_after_events is not None
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
             self.send_header("transfer-encoding", "chunked")
-            self.send_header("connection", "close")
+            if cut:
+                self.send_header("connection", "close")
             self.end_headers()
+            # The events are ready at once (the latency was spent before): sent in one write, as separate
+            # chunks. One write per event made this server's thread queue for the GIL of the process under
+            # test a dozen times per answer.
+            frames: list[bytes] = []
             for sent, (name, payload) in enumerate(_stream_events(message)):
                 if reply.cut_after_events is not None and sent >= reply.cut_after_events:
                     break
                 if reply.error_event_after is not None and sent >= reply.error_event_after:
                     error = {"type": reply.error_event_type, "message": "Overloaded"}
-                    self._chunk("error", {"type": "error", "error": error})
-                    self.wfile.write(b"0\r\n\r\n")
+                    frames += [_chunk("error", {"type": "error", "error": error}), b"0\r\n\r\n"]
                     break
-                self._chunk(name, payload)
+                frames.append(_chunk(name, payload))
             else:
-                self.wfile.write(b"0\r\n\r\n")
-            self.close_connection = True
-
-        def _chunk(self, name: str, payload: dict[str, Any]) -> None:
-            data = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.wfile.flush()
+                frames.append(b"0\r\n\r\n")
+            self.wfile.write(b"".join(frames))
+            self.close_connection = cut
 
     return Handler
+
+
+def _chunk(name: str, payload: dict[str, Any]) -> bytes:
+    """One server-sent event as one chunk of a chunked body."""
+    data = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
+    return b"%x\r\n%s\r\n" % (len(data), data)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

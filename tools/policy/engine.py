@@ -23,6 +23,9 @@ class PolicyEngine:
     def __init__(self, policy_file: Path | None, *, slack_default: SlackDefault) -> None:
         self.source = PolicySource(policy_file) if policy_file is not None else None
         self.slack_default = slack_default
+        # One instance for "no policy file": the cache is keyed by the policy's id, so a new empty policy per
+        # call would miss it every time (and fill it with copies of one answer).
+        self._no_policy = PolicyFile()
         self._cache: OrderedDict[tuple[int, int, Principal], tuple[PolicyFile, DbtIndex, Access]] = (
             OrderedDict()
         )
@@ -34,7 +37,7 @@ class PolicyEngine:
         """What `principal` may read. Without a policy file the terminal and alerts see everything, as before."""
         if self.source is None and not principal.is_slack:
             return unrestricted(principal, index)
-        policy = self.source.current() if self.source is not None else PolicyFile()
+        policy = self.source.current() if self.source is not None else self._no_policy
         key = (id(policy), id(index), principal)
         with self._lock:
             if key in self._cache:
