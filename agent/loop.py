@@ -140,7 +140,7 @@ class Agent:
         except BlueprintError as exc:
             return self._fail(session_id, sink, exc.message, kind=type(exc).__name__, exc=exc)
         except Exception as exc:  # The user must hear back even when we have a bug.
-            reference = _reference()
+            reference = failure_reference()
             log.exception("unexpected failure in turn (reference %s)", reference)
             message = user_messages.UNEXPECTED_ERROR.format(reference=reference)
             return self._fail(session_id, sink, message, kind="internal", exc=exc, reference=reference)
@@ -155,7 +155,7 @@ class Agent:
         exc: BaseException,
         reference: str | None = None,
     ) -> TurnOutcome:
-        reference = reference or _reference()
+        reference = reference or failure_reference()
         if not isinstance(exc, TurnCancelled):
             log.warning("turn failed (reference %s): %s", reference, kind)
         sink(TurnFailed(session_id=session_id, message=message, reference=reference, error_kind=kind))
@@ -255,5 +255,6 @@ def _title(text: str) -> str:
     return title if len(title) <= 80 else title[:79] + "…"
 
 
-def _reference() -> str:
+def failure_reference() -> str:
+    """A short id for a failed turn, shown to the user and logged, to find the logs."""
     return uuid.uuid4().hex[:8]

@@ -172,9 +172,15 @@ class Runtime:
             return self.index().adapter_type or "duckdb"
 
     def warehouse_for(self, principal: Principal) -> Warehouse:
-        """The warehouse as `principal` may use it (alerts): policed where a policy applies."""
+        """The warehouse as `principal` may use it (alerts): policed where a policy applies.
+
+        Used inside a turn (an alert thread's drill-down), the policy is tied to that turn: its decisions are
+        audited and the asker's budgets are checked before each query; outside a turn nothing is tied."""
         policy = self.policy.tool_policy(principal, self.index())
-        return self.warehouse() if policy is None else PolicedWarehouse(self.warehouse(), policy)
+        if policy is None:
+            return self.warehouse()
+        self.governance.attach(policy)
+        return PolicedWarehouse(self.warehouse(), policy)
 
     def close(self) -> None:
         with self._warehouse_lock:

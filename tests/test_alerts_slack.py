@@ -317,7 +317,8 @@ def test_investigate_splits_the_failed_payments_and_answers_in_the_fixed_shape(
     assert "it sits mostly in payment_status = failed (49 on the day, 0.5 on a usual day)" in summary
     drivers = [line for line in answer.splitlines() if line.startswith("• *")]
     assert drivers[0].startswith("• *payment_status*") and "filter on this column left out" in drivers[0]
-    assert answer.count("```SELECT") == len(drivers) == 3  # Each driver with the query that shows it.
+    # Each driver with the query that shows it (in the message's text; its blocks repeat them).
+    assert answer.partition(" [{")[0].count("```SELECT") == len(drivers) == 3
     assert "*Evidence:* 6 queries, 33 rows read." in answer
     assert "*Confidence:* high. This shows where the change sits, not what caused it" in answer
     charts = wait_until(

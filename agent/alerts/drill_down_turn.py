@@ -1,7 +1,8 @@
 """The deterministic drill-down of an incident as a turn: what answers a reply in an alert's thread without an
 API key. No model: read-only queries split the metric (agent.alerts.drilldown), and the front door words the
 answer. The question and the answer are kept in the thread's history like any turn's, so a follow-up (a
-`/command`, or the model once a key is set) sees what was found."""
+`/command`, or the model once a key is set) sees what was found. It runs under the runtime's governance like
+the agent's turns: one audit row, and the asker's budgets checked before each of its queries."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from agent.alerts.drilldown import DrillDown
 from agent.alerts.incidents import StoredIncident
 from agent.alerts.runner import AlertRunner
 from agent.errors import StoreError
-from agent.events import EventSink, StatusChanged, TurnFinished, TurnStarted
-from agent.loop import TurnOutcome
+from agent.events import EventSink, StatusChanged, TurnFailed, TurnFinished, TurnStarted
+from agent.governance.budgets import BudgetExceeded
+from agent.loop import TurnOutcome, failure_reference
 from agent.prompts import user_turn_text
 from agent.usage import Usage
 from tools.errors import BlueprintError
@@ -54,12 +56,36 @@ class DrillDownTurn:
         author: str | None = None,
         cancel: threading.Event | None = None,
     ) -> TurnOutcome:
-        """Split the incident's metric (read-only queries, bounded by the drill-down) and answer."""
+        """Split the incident's metric (read-only queries, bounded by the drill-down) and answer, as one
+        governed turn (its audit row written however it ends)."""
+        governance = self._runner.runtime.governance
+        try:
+            return governance.run_turn(
+                session_id,
+                text,
+                sink,
+                lambda observed: self._answer(session_id, text, observed, author=author, cancel=cancel),
+            )
+        except BlueprintError as exc:  # Who asks and the audit read the store: it may be away.
+            return _failed(session_id, sink, exc)
+
+    def _answer(
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        *,
+        author: str | None,
+        cancel: threading.Event | None,
+    ) -> TurnOutcome:
         sink(TurnStarted(session_id=session_id, text=text))
         sink(StatusChanged(session_id=session_id, status=_SPLITTING))
         drill: DrillDown | None = None
         try:
             incident, drill = self._runner.investigate(self._incident_id)
+        except BudgetExceeded as exc:
+            # Refused before the query ran, told like any refused turn (the audit row says "refused").
+            return _failed(session_id, sink, exc)
         except BlueprintError as exc:
             answer = CANNOT_INVESTIGATE.format(reason=exc.message)
         else:
@@ -85,3 +111,15 @@ class DrillDownTurn:
         # is not caught: it stops here, and the take that replaced it answers.
         except StoreError as exc:
             log.warning("could not keep a drill-down in its thread's history: %s", exc.message)
+
+
+def _failed(session_id: str, sink: EventSink, exc: BlueprintError) -> TurnOutcome:
+    """The turn ends without an answer, as the agent ends one: a TurnFailed naming the error's kind."""
+    reference = failure_reference()
+    log.warning("drill-down turn failed (reference %s): %s", reference, type(exc).__name__)
+    sink(
+        TurnFailed(
+            session_id=session_id, message=exc.message, reference=reference, error_kind=type(exc).__name__
+        )
+    )
+    return TurnOutcome(session_id, False, exc.message, Usage())

@@ -1,6 +1,6 @@
 """Investigate with the model: one bounded agent turn in the incident's thread, answered in a fixed shape.
 
-The Investigate button and every reply typed in an alert's thread run this same turn (`alert_thread_turn` picks
+The Investigate button (asked in the thread on the clicker's behalf) and every reply typed in an alert's thread run this same turn (`alert_thread_turn` picks
 it: every reply in a thread an alert opened is about its incident, whatever it asks; guessing which words ask
 why would miss most ways of asking); a direct `/command` there still runs as the command. Bounds: at most
 `tool_rounds` rounds of tool calls and `tool_calls` calls in all (each runs at most one query; every tool is
@@ -183,13 +183,6 @@ def alert_thread_turn(runner: AlertRunner, session: SessionRecord, view: DrillDo
             return None
         investigation = DrillDownTurn(runner, int(incident), view)
     return AlertThreadTurn(runtime.agent(), investigation)
-
-
-def investigate_with_model(
-    runtime: Runtime, session_id: str, bounds: InvestigationBounds, question: str = QUESTION
-) -> Investigation:
-    """The Investigate button's turn: bounded, in the alert thread's session, its events kept to count them."""
-    return InvestigationTurn(runtime, bounds).run(session_id, question, EventList())
 
 
 class CallBudget(ToolRegistry):

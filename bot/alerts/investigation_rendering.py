@@ -14,7 +14,7 @@ _SEGMENTS_SHOWN = 3
 
 
 def investigation_text(incident: StoredIncident, drill: DrillDown) -> str:
-    """The drill-down for Slack, in the fixed shape."""
+    """The drill-down in the fixed shape, in Markdown: the thread's answer renders it as it renders the model's."""
     alert, worst = drill.alert, incident.state.worst
     metric = alert.display_metric()
     first = f"{worst.explain(metric)}."
@@ -29,18 +29,18 @@ def investigation_text(incident: StoredIncident, drill: DrillDown) -> str:
             f"({format_number(lead.point)} on the day, {format_number(lead.usual)} on a usual day)."
         )
     lines = [
-        f"*Investigation of alert {alert.name}* (automatic drill-down, read-only, no model)",
-        f"*Summary:* {first} {second}",
-        "*Possible drivers:*",
+        f"**Investigation of alert {alert.name}** (automatic drill-down, read-only, no model)",
+        f"**Summary:** {first} {second}",
+        "**Possible drivers:**",
     ]
     for split in drill.splits[:_DRIVERS_SHOWN]:
         lines.append(_driver(split))
     evidence = f"{drill.queries} queries, {drill.rows} rows read"
     if drill.skipped:
         evidence += f"; not split: {'; '.join(drill.skipped)}"
-    lines.append(f"*Evidence:* {evidence}.")
+    lines.append(f"**Evidence:** {evidence}.")
     lines.append(
-        f"*Confidence:* {drill.confidence()}. This shows where the change sits, not what caused it; "
+        f"**Confidence:** {drill.confidence()}. This shows where the change sits, not what caused it; "
         "ask here to dig further."
     )
     return "\n".join(lines)
@@ -56,7 +56,7 @@ def _driver(split: Split) -> str:
         if split.filter_dropped
         else ""
     )
-    return f"• *{split.dimension}* (score {split.score:.2f}){dropped}: {segments}\n```{split.sql}```"
+    return f"• **{split.dimension}** (score {split.score:.2f}){dropped}: {segments}\n```{split.sql}```"
 
 
 def upload_drill_down_chart(client: WebClient, channel: str, thread_ts: str, drill: DrillDown) -> None:

@@ -1,7 +1,7 @@
 """A reply typed in an alert's thread, in Slack: which turn answers it is the agent's choice
 (agent.alerts.investigation.alert_thread_turn: the bounded investigation with an API key, the deterministic
 drill-down without one, a direct `/command` as the command); Slack only shows the drill-down, its answer in the
-fixed shape as mrkdwn and its chart in the thread.
+fixed shape in Markdown (the thread's answer renders it as it renders the model's) and its chart in the thread.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class AlertThreadTurns:
 
 
 class SlackDrillDownView:
-    """A drill-down in an alert's Slack thread: the answer as mrkdwn, then the leading split's chart."""
+    """A drill-down in an alert's Slack thread: the answer in Markdown, then the leading split's chart."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str) -> None:
         self._client = client

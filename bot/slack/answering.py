@@ -167,10 +167,14 @@ class SlackAnswerer:
             return
         self.inbox.drop(question.message_key)
 
-    def ask_on_behalf(self, *, team_id: str, channel: str, user: str, text: str) -> bool:
-        """A question from a slash command or a button: posted as a new thread, then answered in it."""
+    def ask_on_behalf(
+        self, *, team_id: str, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> bool:
+        """A question from a slash command or a button: posted (as a new thread, or in `thread_ts`), then answered
+        in its thread like a typed question (the same turn, governance and audit mirror)."""
         response = self._client.chat_postMessage(
             channel=channel,
+            thread_ts=thread_ts,
             text=messages.ASKED_ON_BEHALF.format(user=user, text=plain_untrusted(valid_unicode(text))),
             unfurl_links=False,
         )
@@ -179,7 +183,7 @@ class SlackAnswerer:
             event_id=None,
             team_id=team_id,
             channel=str(response.get("channel") or channel),
-            thread_ts=ts,
+            thread_ts=thread_ts or ts,
             message_ts=ts,
             user=user,
             text=text,

@@ -76,7 +76,7 @@ def register_listeners(app: App, answerer: SlackAnswerer, alerts: ConfiguredAler
     _button(
         app,
         re.compile(f"^{re.escape(INCIDENT_ACTION_PREFIX)}"),
-        lambda body: on_incident_button(body, alerts, answerer.client),
+        lambda body: on_incident_button(body, alerts, answerer),
     )
 
 
