@@ -4,7 +4,7 @@ from __future__ import annotations
 
 MISSING_API_KEY = (
     "No Anthropic API key is set, so I can only run direct commands. Set ANTHROPIC_API_KEY "
-    "(export ANTHROPIC_API_KEY=sk-ant-... or add it to .env) to ask questions in plain words; "
+    "(export it in your shell, or add it to .env) to ask questions in plain words; "
     "type /help for the commands that work without it."
 )
 LLM_OVERLOADED = (
