@@ -13,26 +13,19 @@ from __future__ import annotations
 import os
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from agent.settings import Settings
-from agent.store.models import InboxRow
-from benchmarks.slack_harness import CHANNEL, USER, ScriptedModel, verdict, wait_until
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.slack_api import FakeSlack
+from benchmarks.slack_fleet import Fleet
+from benchmarks.slack_harness import CHANNEL, USER, verdict, wait_until
 
 KILLS = int(os.environ.get("BENCH_SLACK_KILLS", "20"))  # Each round takes up to a lease and a start-up.
 VICTIMS_PER_ROUND = 2
 MODEL_SECONDS = 2.0
 TARGET_TAKEOVER_SECONDS = 30.0
-START_SECONDS = 120.0
 
 
 @dataclass
@@ -44,79 +37,6 @@ class Kill:
     @property
     def seconds(self) -> float:
         return (self.answered_at or float("inf")) - self.killed_at
-
-
-class Fleet:
-    """The fakes and the bot processes sharing one store."""
-
-    def __init__(self, folder: Path) -> None:
-        self.slack = FakeSlack()
-        self.model = FakeAnthropic(latency_seconds=MODEL_SECONDS)
-        self.model.respond_with(ScriptedModel())
-        self.database_url = f"sqlite:///{folder / 'store.db'}"
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("BLUEPRINTDATA_", "ANTHROPIC_", "SLACK_"))
-        } | {
-            "BLUEPRINTDATA_DATA_DIR": str(folder / "data"),
-            "BLUEPRINTDATA_DATABASE_URL": self.database_url,
-            "BLUEPRINTDATA_SLACK_API_URL": self.slack.base_url,
-            "BLUEPRINTDATA_HEALTH_PORT": "0",
-            "BLUEPRINTDATA_LLM_MAX_RETRIES": "0",
-            "ANTHROPIC_API_KEY": "bench-key",
-            "ANTHROPIC_BASE_URL": self.model.base_url,
-            "SLACK_BOT_TOKEN": self.slack.bot_token,
-            "SLACK_APP_TOKEN": self.slack.app_token,
-            "NO_COLOR": "1",
-        }
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.engine = sa.create_engine(self.database_url)
-
-    def start(self, count: int) -> list[subprocess.Popen[bytes]]:
-        """Start `count` bot processes and wait until each has connected."""
-        started = [
-            subprocess.Popen(
-                [sys.executable, "-c", "from bot.cli.app import main; main()", "slack"],
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(count)
-        ]
-        self.processes.extend(started)
-        self.slack.wait_for_connections(len(self.live()), timeout=START_SECONDS)
-        return started
-
-    def live(self) -> list[subprocess.Popen[bytes]]:
-        return [process for process in self.processes if process.poll() is None]
-
-    def lease_owner(self, thread_ts: str) -> str | None:
-        with self.engine.connect() as connection:
-            owner = connection.execute(
-                sa.select(InboxRow.lease_owner).where(
-                    InboxRow.position == thread_ts, InboxRow.status == "pending"
-                )
-            ).scalar()
-        return str(owner) if owner else None
-
-    def answered_at(self, thread_ts: str) -> float | None:
-        for call in self.slack.calls_to("chat.postMessage"):
-            if call.ok and call.args.get("thread_ts") == thread_ts and "answer to" in str(call.args):
-                return call.at
-        return None
-
-    def close(self) -> None:
-        for process in self.live():
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.engine.dispose()
-        self.slack.close()
-        self.model.close()
 
 
 def run_round(fleet: Fleet, round_number: int, default_lease: float) -> list[Kill]:
@@ -161,7 +81,7 @@ def measure_takeover() -> list[Kill]:
     lease = Settings.model_fields["slack_inbox_lease_seconds"].default
     kills: list[Kill] = []
     with tempfile.TemporaryDirectory(prefix="bench-slack-takeover-") as folder:
-        fleet = Fleet(Path(folder))
+        fleet = Fleet(Path(folder), model_seconds=MODEL_SECONDS)
         try:
             fleet.start(1)  # The survivor, which also builds the demo warehouse first.
             round_number = 0

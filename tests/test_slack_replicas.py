@@ -43,6 +43,29 @@ def answers_by_thread(fake: FakeSlack, threads: dict[int, str]) -> dict[int, lis
     return found
 
 
+def what_short_threads_show(fake: FakeSlack, threads: dict[int, str], short: dict[int, list[int]]) -> str:
+    """What a thread left short of answers shows, message by message: the failure's first clue."""
+    lines = []
+    for number in short:
+        lines.append(f"thread {number}:")
+        lines += [f"  {text[:300]}" for text in texts(fake, CHANNEL, threads[number])]
+    return "\n".join(lines) + "\n"
+
+
+def replica_complaints(tmp_path: Path) -> str:
+    """The warnings and errors the replicas logged (their logs are files in tmp_path)."""
+    lines = []
+    for log_path in sorted(tmp_path.glob("replica-*.log")):
+        complaints = [
+            line
+            for line in log_path.read_text(errors="replace").splitlines()
+            if "WARNING" in line or "ERROR" in line
+        ]
+        lines.append(f"{log_path.name}: {len(complaints)} warnings or errors")
+        lines += [f"  {line[:300]}" for line in complaints[-40:]]
+    return "\n".join(lines)
+
+
 def start_logging_to(env: dict[str, str], log_path: Path) -> subprocess.Popen[str]:
     """A `blueprintdata slack` process whose output goes to a file: a pipe nobody reads until the end fills up,
     and a process writing a log line to it then blocks, with its leases still renewed by another thread."""
@@ -111,7 +134,11 @@ def test_three_replicas_answer_every_question_once_in_order_though_one_is_killed
                     ).where(InboxRow.status != "done")
                 ).all()
             engine.dispose()
-            raise AssertionError(f"unanswered: {short}; unfinished inbox rows: {rows}") from None
+            raise AssertionError(
+                f"unanswered: {short}; unfinished inbox rows: {rows}\n"
+                + what_short_threads_show(fake_slack, threads, short)
+                + replica_complaints(tmp_path)
+            ) from None
         time.sleep(LEASE_SECONDS + 1)  # Long enough for a duplicate to show.
         answered = answers_by_thread(fake_slack, threads)
         expected = list(range(1 + REPLIES_PER_THREAD))
