@@ -47,9 +47,27 @@ def what_short_threads_show(fake: FakeSlack, threads: dict[int, str], short: dic
     """What a thread left short of answers shows, message by message: the failure's first clue."""
     lines = []
     for number in short:
-        lines.append(f"thread {number}:")
-        lines += [f"  {text[:300]}" for text in texts(fake, CHANNEL, threads[number])]
+        thread_ts = threads[number]
+        lines.append(f"thread {number} shows:")
+        lines += [f"  {text[:300]}" for text in texts(fake, CHANNEL, thread_ts)]
+        lines.append(f"thread {number} calls (deleted messages included):")
+        for method in ("chat.postMessage", "chat.startStream", "chat.update", "chat.delete"):
+            for call in fake.calls_to(method):
+                in_thread = call.args.get("thread_ts") == thread_ts or (
+                    method in ("chat.update", "chat.delete")
+                    and _in_thread(fake, str(call.args.get("ts")), thread_ts)
+                )
+                if in_thread:
+                    shown = str(call.args.get("text") or call.args.get("ts"))[:160]
+                    lines.append(f"  {call.at:.3f} {method} ok={call.ok} {call.error or ''} {shown}")
     return "\n".join(lines) + "\n"
+
+
+def _in_thread(fake: FakeSlack, ts: str, thread_ts: str) -> bool:
+    try:
+        return fake.message(CHANNEL, ts).thread_ts == thread_ts
+    except KeyError:
+        return False
 
 
 def replica_complaints(tmp_path: Path) -> str:

@@ -126,9 +126,9 @@ class Workspace:
             return copy.deepcopy(sorted(found, key=lambda message: ts_key(message.ts)))
 
     def message(self, channel: str, ts: str) -> SlackMessage:
-        """One message by its ts, deleted or not."""
+        """One message by its ts, deleted or not (KeyError when there never was one)."""
         with self.lock:
-            return copy.deepcopy(self.find(channel, ts))
+            return copy.deepcopy(self.history[(channel, str(ts))])
 
     def ephemeral_messages(self, channel: str, user: str | None = None) -> list[SlackMessage]:
         """Messages posted with chat.postEphemeral (or an ephemeral response_url answer)."""
