@@ -58,16 +58,14 @@ class DrillDownTurn:
     ) -> TurnOutcome:
         """Split the incident's metric (read-only queries, bounded by the drill-down) and answer, as one
         governed turn (its audit row written however it ends)."""
-        governance = self._runner.runtime.governance
-        try:
-            return governance.run_turn(
-                session_id,
-                text,
-                sink,
-                lambda observed: self._answer(session_id, text, observed, author=author, cancel=cancel),
-            )
-        except BlueprintError as exc:  # Who asks and the audit read the store: it may be away.
-            return _failed(session_id, sink, exc)
+        return self._runner.runtime.governance.run_turn(
+            session_id,
+            text,
+            sink,
+            lambda observed: self._answer(session_id, text, observed, author=author, cancel=cancel),
+            # Who asks and the audit are read from the store: when it is away, the turn fails as any does.
+            fail=lambda exc: _failed(session_id, sink, exc),
+        )
 
     def _answer(
         self,
