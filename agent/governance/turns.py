@@ -85,8 +85,9 @@ class TurnGovernance:
 
         def observe(event: AgentEvent) -> None:
             turn.events.append(event)
-            if isinstance(event, ToolFinished) and event.table is not None:
-                turn.bytes_scanned += event.table.bytes_scanned or 0
+            if isinstance(event, ToolFinished):
+                # Every query of the turn counts towards the next check: the model's tools and a drill-down's.
+                turn.bytes_scanned += event.bytes_scanned or 0
             sink(event)
 
         token = _current.set(turn)
@@ -148,11 +149,8 @@ class TurnGovernance:
         tools: list[dict[str, Any]] = []
         for event in turn.events:
             if isinstance(event, ToolFinished):
-                table = event.table
-                rows = table.row_count if table is not None else None
-                scanned = table.bytes_scanned if table is not None else None
                 tools.append(
-                    {"tool": event.tool, "sql": event.sql, "rows": rows, "bytes": scanned,
+                    {"tool": event.tool, "sql": event.sql, "rows": event.rows, "bytes": event.bytes_scanned,
                      "is_error": event.is_error, "summary": event.summary[:500]}
                 )  # fmt: skip
         finished = next((e for e in turn.events if isinstance(e, TurnFinished)), None)
