@@ -68,6 +68,10 @@ class ToolFinished(_Event):
     table: ResultTable | None = None
     artifact: ArtifactRef | None = None
     sql: str | None = None
+    # What the run read, for the turn's budgets and audit row, whether or not a table is shown (the drill-down's
+    # split queries report theirs without one: its answer shows the splits itself).
+    rows: int | None = None
+    bytes_scanned: int | None = None
 
     @classmethod
     def from_run(cls, session_id: str, call_id: str, run: ToolRun) -> ToolFinished:
@@ -83,6 +87,8 @@ class ToolFinished(_Event):
             table=output.table,
             artifact=output.artifact,
             sql=output.sql,
+            rows=output.rows,
+            bytes_scanned=output.bytes_scanned,
         )
 
 

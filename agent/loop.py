@@ -101,17 +101,16 @@ class Agent:
     ) -> TurnOutcome:
         """Answer `text`; every outcome, including failures, is reported to `sink` as events."""
         if self._governance is not None:
-            try:
-                return self._governance.run_turn(
-                    session_id,
-                    text,
-                    sink,
-                    lambda observed: self._handle(
-                        session_id, text, observed, author=author, cancel=cancel, stream=stream
-                    ),
-                )
-            except BlueprintError as exc:  # Who asks and the audit read the store: it may be away.
-                return self._fail(session_id, sink, exc.message, kind=type(exc).__name__, exc=exc)
+            return self._governance.run_turn(
+                session_id,
+                text,
+                sink,
+                lambda observed: self._handle(
+                    session_id, text, observed, author=author, cancel=cancel, stream=stream
+                ),
+                # Who asks and the audit are read from the store: when it is away, the turn fails as any does.
+                fail=lambda exc: self._fail(session_id, sink, exc.message, kind=type(exc).__name__, exc=exc),
+            )
         return self._handle(session_id, text, sink, author=author, cancel=cancel, stream=stream)
 
     def _handle(

@@ -4,18 +4,29 @@ the Investigate button's answer is mirrored to the audit channel."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.alerts.drill_down_turn import DrillDownTurn
+from agent.alerts.drilldown import DrillDown
+from agent.alerts.incidents import StoredIncident
 from agent.alerts.investigation import QUESTION
+from agent.events import EventList, ToolFinished, TurnFailed
+from agent.governance.asker import asking_as
 from agent.governance.audit import AuditRecord
+from agent.runtime import Runtime
 from agent.sessions import SessionKey
 from bot.slack.app import SlackBot
+from demo.load import DEMO_FILE_NAME, DEMO_PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_use_reply
+from tests.fakes.bigquery_api import ENDPOINT, PROJECT, FakeBigQuery
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import USER, StartBot, answered, texts, wait_until
-from tests.test_alerts import CHANNEL, MORNING, alerts_file
+from tests.test_alerts import CHANNEL, MORNING, alerts_file, slack_alerts
 from tests.test_alerts_slack import FAILED_UNTIL_SEPT_3, SHAPED_ANSWER, roots
+from tools.policy import Principal
 
 AUDIT_CHANNEL = "C0AUDIT"
 DRILLED = "Investigation of alert failed_payments"
@@ -65,6 +76,46 @@ def test_a_keyless_drill_down_reply_leaves_an_audit_row(
     assert session is not None
     assert row.question == question and row.outcome == "answered" and row.session_id == session.id
     assert row.channel_id == CHANNEL and row.principal_kind == "slack_channel"
+    # Each split's query is a tool run of the turn, with its SQL and rows (DuckDB does not report bytes).
+    assert [tool["tool"] for tool in row.tools] == ["drill_down"] * 6
+    assert all(tool["sql"].startswith("SELECT CAST(") and not tool["is_error"] for tool in row.tools)
+    assert all(tool["rows"] > 0 and tool["bytes"] is None for tool in row.tools)
+    assert sum(tool["rows"] for tool in row.tools) == row.rows_returned == 33  # The answer's "33 rows read".
+    assert row.bytes_scanned == 0
+
+
+def test_a_keyless_drill_down_reply_is_the_answer_alone_and_shows_its_sql(
+    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot, root_ts = alert_bot(start_bot, fake_slack, tmp_path, anthropic_api_key=None)
+
+    fake_slack.send_event(fake_slack.channel_message("why?", user=USER, channel=CHANNEL, thread_ts=root_ts))
+    answered(fake_slack, CHANNEL, root_ts, DRILLED)
+    [row] = audit_rows(bot, 1)  # Written once the turn, and all it posts, is over.
+
+    # The split queries' tool events add no table after the answer: the thread holds the alert and the answer,
+    # and the two charts (the alert's, the drill-down's).
+    thread = fake_slack.messages(CHANNEL, thread_ts=root_ts)
+    root, answer = [message for message in thread if not message.files]
+    assert root.ts == root_ts and answer.text.startswith(f"*{DRILLED}")
+    files = [file.filename for message in thread for file in message.files]
+    assert len(files) == 2 and files[-1] == "failed_payments-drilldown-20240903.png"
+    buttons = {
+        element["action_id"]: element["value"]
+        for block in answer.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    # "Show SQL" reads the split queries back from the thread's tool runs, as for any answer.
+    fake_slack.send_block_action(
+        "show_sql", buttons["show_sql"], user=USER, channel=CHANNEL, message_ts=answer.ts, thread_ts=root_ts
+    )
+    shown = wait_until(
+        lambda: next((json.dumps(m.blocks) for m in fake_slack.ephemeral_messages(CHANNEL, USER)), None),
+        what="the SQL",
+    )
+    assert shown.count("SELECT CAST(") == len(row.tools) == 6
+    assert all(tool["sql"].partition(" AS ")[0] in shown for tool in row.tools)  # SELECT CAST(<dimension>
 
 
 def test_investigate_without_a_key_is_audited_and_mirrored(
@@ -137,3 +188,63 @@ def test_a_spent_budget_stops_the_drill_down_before_its_query(
     assert refused.outcome == "refused" and "daily limit of 1 questions" in (refused.detail or "")
     assert refused.rows_returned == 0 and refused.bytes_scanned == 0
     assert "⛔ refused: Your daily limit of 1 questions is reached" in mirrored(fake_slack, "and now?")
+
+
+class PlainView:
+    """The drill-down's answer in one plain line (this test reads its audit row and events, not its wording)."""
+
+    def text(self, incident: StoredIncident, drill: DrillDown) -> str:
+        return f"{DRILLED}: {drill.queries} queries"
+
+    def shown(self, drill: DrillDown) -> None:
+        return None
+
+
+def test_a_byte_budget_spent_by_the_drill_downs_own_queries_stops_its_next_query_before_it_runs(
+    make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, demo_data_dir: Path, tmp_path: Path
+) -> None:
+    # BigQuery reports each query's bytes: 100 MB each, against a daily budget of 250 MB. The first two fit
+    # (0 + 100, then 100 + 100); the third would make 300 MB with the two before it in the same turn.
+    query_bytes = 100 * 10**6
+    bigquery = FakeBigQuery(bytes_processed=query_bytes)
+    demo = demo_data_dir / "demo" / DEMO_FILE_NAME
+    bigquery.execute(
+        f"ATTACH '{demo}' AS demo (READ_ONLY); "
+        "CREATE TABLE main.fct_orders AS SELECT * FROM demo.main.fct_orders; DETACH demo"
+    )
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "rules:\n  - name: everyone\n    match: {everyone: true}\n"
+        "    budgets: {per_user: {daily_bytes: 250000000}}\n"
+    )
+    ann = Principal("slack_channel", user_id="U0ANN", channel_id=CHANNEL)
+    with bigquery.serving():
+        runtime = make_runtime(
+            alerts_file=alerts_file(tmp_path, FAILED_UNTIL_SEPT_3),
+            policy_file=policy,
+            dbt_project_dir=DEMO_PROJECT_DIR,
+            warehouse_url=f"bigquery://{PROJECT}/main",
+            bigquery_api_endpoint=ENDPOINT,
+        )
+        runner = slack_alerts(runtime, fake_slack).runner
+        runner.run(runner.keeper.alert("failed_payments"), MORNING, "schedule")  # type: ignore[arg-type]
+        incident = runner.incidents.latest("failed_payments")
+        assert incident is not None
+        session = runtime.store.open_session(source="slack", external_key=f"T1:{CHANNEL}:drill")
+        before = len(bigquery.statements)
+        events = EventList()
+        with asking_as(ann):
+            outcome = DrillDownTurn(runner, incident.id, PlainView()).handle(session.id, "why?", events)
+
+    [failed] = events.of_type(TurnFailed)
+    assert not outcome.ok and isinstance(failed, TurnFailed) and failed.error_kind == "BudgetExceeded"
+    assert "Your daily warehouse budget of 250 MB scanned is spent (300 MB used)" in failed.message
+    ran = bigquery.statements[before:]
+    finished = [e for e in events.of_type(ToolFinished) if isinstance(e, ToolFinished)]
+    assert len(ran) == len(finished) == 2  # The third query was refused before any job was sent.
+    assert [event.bytes_scanned for event in finished] == [query_bytes, query_bytes]
+    [row] = runtime.governance.audit.entries(user="U0ANN")
+    assert row.outcome == "refused" and row.bytes_scanned == 2 * query_bytes
+    assert [tool["bytes"] for tool in row.tools] == [query_bytes, query_bytes]
+    assert [tool["sql"] for tool in row.tools] == [event.sql for event in finished]
+    assert all("fct_orders" in (tool["sql"] or "") and tool["rows"] > 0 for tool in row.tools)

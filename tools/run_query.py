@@ -12,7 +12,7 @@ from tools.direct_command import DirectCommand, whole_argument
 from tools.errors import ToolInputError
 from tools.name_validation import name_problem
 from tools.registry import Tool, ToolContext, ToolOutput
-from tools.results import ResultTable
+from tools.results import QueryResult, ResultTable
 from tools.sql_guard import SqlRefused, check_read_only
 from tools.warehouse.dialects.registry import REGISTERED
 
@@ -59,12 +59,12 @@ def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
     )
 
 
-def result_summary(table: ResultTable) -> str:
+def result_summary(result: QueryResult) -> str:
     """One line for people: "120 rows in 340 ms, scanned 120 MB" (bytes where the warehouse reports them)."""
-    shortened = table.truncated or table.truncation_note
-    more = f" (truncated: {table.truncation_note or 'more rows exist'})" if shortened else ""
-    scanned = f", scanned {human_bytes(table.bytes_scanned)}" if table.bytes_scanned is not None else ""
-    return f"{table.row_count:,} rows{more} in {table.elapsed_ms:,.0f} ms{scanned}"
+    shortened = result.truncated or result.truncation_note
+    more = f" (truncated: {result.truncation_note or 'more rows exist'})" if shortened else ""
+    scanned = f", scanned {human_bytes(result.bytes_scanned)}" if result.bytes_scanned is not None else ""
+    return f"{len(result.rows):,} rows{more} in {result.elapsed_ms:,.0f} ms{scanned}"
 
 
 def describe_for_model(table: ResultTable, rows_shown: int, *, share_rows: bool = True) -> str:

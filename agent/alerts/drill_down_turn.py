@@ -2,7 +2,9 @@
 API key. No model: read-only queries split the metric (agent.alerts.drilldown), and the front door words the
 answer. The question and the answer are kept in the thread's history like any turn's, so a follow-up (a
 `/command`, or the model once a key is set) sees what was found. It runs under the runtime's governance like
-the agent's turns: one audit row, and the asker's budgets checked before each of its queries."""
+the agent's turns: each query is one of its tool runs (agent.alerts.drill_down_queries), in its audit row with
+its SQL, rows and bytes, and the asker's budgets are checked before each query with what the earlier ones
+scanned."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ import logging
 import threading
 from typing import Protocol
 
+from agent.alerts.drill_down_queries import ReportedQueries
 from agent.alerts.drilldown import DrillDown
 from agent.alerts.incidents import StoredIncident
 from agent.alerts.runner import AlertRunner
-from agent.errors import StoreError
+from agent.errors import StoreError, TurnCancelled
 from agent.events import EventSink, StatusChanged, TurnFailed, TurnFinished, TurnStarted
 from agent.governance.budgets import BudgetExceeded
 from agent.loop import TurnOutcome, failure_reference
@@ -58,16 +61,14 @@ class DrillDownTurn:
     ) -> TurnOutcome:
         """Split the incident's metric (read-only queries, bounded by the drill-down) and answer, as one
         governed turn (its audit row written however it ends)."""
-        governance = self._runner.runtime.governance
-        try:
-            return governance.run_turn(
-                session_id,
-                text,
-                sink,
-                lambda observed: self._answer(session_id, text, observed, author=author, cancel=cancel),
-            )
-        except BlueprintError as exc:  # Who asks and the audit read the store: it may be away.
-            return _failed(session_id, sink, exc)
+        return self._runner.runtime.governance.run_turn(
+            session_id,
+            text,
+            sink,
+            lambda observed: self._answer(session_id, text, observed, author=author, cancel=cancel),
+            # Who asks and the audit are read from the store: when it is away, the turn fails as any does.
+            fail=lambda exc: _failed(session_id, sink, exc),
+        )
 
     def _answer(
         self,
@@ -82,10 +83,14 @@ class DrillDownTurn:
         sink(StatusChanged(session_id=session_id, status=_SPLITTING))
         drill: DrillDown | None = None
         try:
-            incident, drill = self._runner.investigate(self._incident_id)
+            # Each query is a tool run of this turn: audited, and counted by the next query's budget check.
+            queries = ReportedQueries(session_id, sink, self._runner.runtime.store)
+            incident, drill = self._runner.investigate(self._incident_id, watch=queries)
         except BudgetExceeded as exc:
             # Refused before the query ran, told like any refused turn (the audit row says "refused").
             return _failed(session_id, sink, exc)
+        except TurnCancelled:
+            raise  # A take that lost its lease (storing a query's run) stops here; its successor answers.
         except BlueprintError as exc:
             answer = CANNOT_INVESTIGATE.format(reason=exc.message)
         else:

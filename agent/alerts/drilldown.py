@@ -11,9 +11,10 @@ watched slice is seen against the rest of the population.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from agent.alerts.definitions import AlertDefinition
@@ -21,6 +22,7 @@ from tools.anomalies.metric_query import model_relation
 from tools.dbt.index import DbtIndex
 from tools.dbt.nodes import DbtNode
 from tools.errors import BlueprintError, ToolInputError
+from tools.results import QueryResult
 from tools.sql_guard import check_read_only
 from tools.warehouse.base import Warehouse
 
@@ -29,6 +31,11 @@ MAX_DIMENSIONS = 8  # queries per investigation, at most
 MAX_SEGMENTS = 50  # a column with more values than this is an identifier, not a dimension
 STANDS_OUT = 0.15  # below this score no split stands out
 _CATEGORICAL = ("char", "text", "string", "bool", "enum")
+
+
+# How each split's query is run: given its dimension, its checked SQL and the call that runs it. A turn passes one
+# that reports each query as a tool run of the turn (agent.alerts.drill_down_queries); without one it just runs.
+QueryWatch = Callable[[str, str, Callable[[], QueryResult]], QueryResult]
 
 
 class DrillDownUnavailable(BlueprintError):
@@ -89,8 +96,10 @@ def drill_down(
     timeout_seconds: float,
     max_rows: int,
     allowed_functions: frozenset[str] = frozenset(),
+    watch: QueryWatch | None = None,
 ) -> DrillDown:
-    """Split the alert's metric at `at` by each categorical column of its model (at most MAX_DIMENSIONS)."""
+    """Split the alert's metric at `at` by each categorical column of its model (at most MAX_DIMENSIONS), each
+    query run through `watch`."""
     node = index.find(alert.model) if alert.model else None
     relation = model_relation(alert.model, index)
     if node is None or relation is None or alert.time_column is None or alert.measure is None:
@@ -106,8 +115,9 @@ def drill_down(
         kept = [f for f in alert.filters if not re.search(rf"\b{re.escape(dimension)}\b", f, re.IGNORECASE)]
         sql = _split_sql(relation, dimension, alert.time_column, alert.measure, kept, days)
         checked = check_read_only(sql, warehouse.dialect.sqlglot_name, allowed_functions).sql
+        run = partial(warehouse.execute_readonly, checked, max_rows=max_rows, timeout_seconds=timeout_seconds)
         try:
-            result = warehouse.execute_readonly(checked, max_rows=max_rows, timeout_seconds=timeout_seconds)
+            result = watch(dimension, checked, run) if watch is not None else run()
         except ToolInputError as exc:
             skipped.append(f"{dimension}: {exc}")
             continue

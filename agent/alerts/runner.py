@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from agent.alerts.definitions import AlertDefinition
-from agent.alerts.drilldown import DrillDown, DrillDownUnavailable, drill_down
+from agent.alerts.drilldown import DrillDown, DrillDownUnavailable, QueryWatch, drill_down
 from agent.alerts.evaluate import AlertEvaluation, evaluate_alert
 from agent.alerts.incidents import IncidentStore, StoredIncident
 from agent.alerts.keeping import IncidentKeeper, JudgedRun
@@ -131,8 +131,11 @@ class AlertRunner:
             semantic_layer=optional_semantic_layer(runtime.project_dir, warehouse.dialect.name),
         )
 
-    def investigate(self, incident_id: int) -> tuple[StoredIncident, DrillDown]:
-        """The deterministic drill-down of an incident's worst point; DrillDownUnavailable when it cannot."""
+    def investigate(
+        self, incident_id: int, *, watch: QueryWatch | None = None
+    ) -> tuple[StoredIncident, DrillDown]:
+        """The deterministic drill-down of an incident's worst point, each query run through `watch` (a turn
+        reports them); DrillDownUnavailable when it cannot."""
         incident = self.incidents.get(incident_id)
         alert = self._alerts.get(incident.alert) if incident else None
         if incident is None or alert is None:
@@ -146,6 +149,7 @@ class AlertRunner:
             timeout_seconds=settings.query_timeout_seconds,
             max_rows=settings.max_result_rows,
             allowed_functions=settings.allowed_functions,
+            watch=watch,
         )
         return incident, drill
 

@@ -15,6 +15,7 @@ from agent.governance.audit import AuditEntry, AuditLog, Outcome
 from agent.governance.budgets import BudgetExceeded, TurnSpending, check_budgets
 from agent.governance.usage_report import usage_text
 from agent.usage import Usage
+from tools.errors import BlueprintError
 from tools.policy import Access, Principal, ToolPolicy
 
 if TYPE_CHECKING:
@@ -52,28 +53,48 @@ class TurnGovernance:
         self._access = access
 
     def run_turn(
-        self, session_id: str, text: str, sink: EventSink, handle: Callable[[EventSink], TurnOutcome]
+        self,
+        session_id: str,
+        text: str,
+        sink: EventSink,
+        handle: Callable[[EventSink], TurnOutcome],
+        *,
+        fail: Callable[[BlueprintError], TurnOutcome],
     ) -> TurnOutcome:
-        """Run `handle` as one governed turn; the audit row is written however it ends."""
-        principal = self._asker(session_id)
-        turn = _Turn(principal, self._access(principal))
-        if text.strip().lower() == "/usage":
-            return self._usage(session_id, text, sink, turn)
+        """Run `handle` as one governed turn; its audit row is written whatever outcome `handle` returns.
+
+        Who asks, their access and /usage's figures are read from the store before `handle` runs: when it is
+        away, the turn ends with `fail` (the caller's own failure ending), as it does for a BlueprintError that
+        escapes `handle` (a drill-down whose lease was lost)."""
+        try:
+            principal = self._asker(session_id)
+            turn = _Turn(principal, self._access(principal))
+            if text.strip().lower() == "/usage":
+                return self._usage(session_id, text, sink, turn)
+            outcome = self._governed(turn, sink, handle)
+        except BlueprintError as exc:
+            return fail(exc)
+        self._record(session_id, text, turn)
+        refusals = _refusals(turn)
+        return replace(outcome, refusals=refusals) if refusals else outcome
+
+    def _governed(
+        self, turn: _Turn, sink: EventSink, handle: Callable[[EventSink], TurnOutcome]
+    ) -> TurnOutcome:
+        """`handle` with `turn` current (its budgets checked, its policies tied) and its events observed."""
 
         def observe(event: AgentEvent) -> None:
             turn.events.append(event)
-            if isinstance(event, ToolFinished) and event.table is not None:
-                turn.bytes_scanned += event.table.bytes_scanned or 0
+            if isinstance(event, ToolFinished):
+                # Every query of the turn counts towards the next check: the model's tools and a drill-down's.
+                turn.bytes_scanned += event.bytes_scanned or 0
             sink(event)
 
         token = _current.set(turn)
         try:
-            outcome = handle(observe)
+            return handle(observe)
         finally:
             _current.reset(token)
-        self._record(session_id, text, turn)
-        refusals = _refusals(turn)
-        return replace(outcome, refusals=refusals) if refusals else outcome
 
     def _usage(self, session_id: str, text: str, sink: EventSink, turn: _Turn) -> TurnOutcome:
         from agent.loop import TurnOutcome  # The loop imports this module.
@@ -128,11 +149,8 @@ class TurnGovernance:
         tools: list[dict[str, Any]] = []
         for event in turn.events:
             if isinstance(event, ToolFinished):
-                table = event.table
-                rows = table.row_count if table is not None else None
-                scanned = table.bytes_scanned if table is not None else None
                 tools.append(
-                    {"tool": event.tool, "sql": event.sql, "rows": rows, "bytes": scanned,
+                    {"tool": event.tool, "sql": event.sql, "rows": event.rows, "bytes": event.bytes_scanned,
                      "is_error": event.is_error, "summary": event.summary[:500]}
                 )  # fmt: skip
         finished = next((e for e in turn.events if isinstance(e, TurnFinished)), None)

@@ -28,11 +28,10 @@ class MeteredSink:
         elif isinstance(event, ToolFinished):
             outcome = "error" if event.is_error else "ok"
             metrics.tool_duration.labels(event.tool, outcome).observe(event.duration_ms / 1000)
-            if event.table is not None:
-                if event.table.bytes_scanned:
-                    metrics.warehouse_bytes.labels("scanned").inc(event.table.bytes_scanned)
-                if event.table.bytes_billed:
-                    metrics.warehouse_bytes.labels("billed").inc(event.table.bytes_billed)
+            if event.bytes_scanned:  # A drill-down's queries report their bytes without a table.
+                metrics.warehouse_bytes.labels("scanned").inc(event.bytes_scanned)
+            if event.table is not None and event.table.bytes_billed:
+                metrics.warehouse_bytes.labels("billed").inc(event.table.bytes_billed)
         elif isinstance(event, TurnFinished):
             usage = event.usage
             metrics.model_calls.inc(usage.model_calls)
