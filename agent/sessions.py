@@ -148,9 +148,10 @@ class Sessions:
         """Delete claims older than any redelivery; returns how many."""
         return event_claims.forget_claims_older_than(self._engine, age)
 
-    def discard_turn_since(self, session_id: str, since: datetime) -> int:
-        """Forget what an interrupted turn stored (it began at `since`), before the question is answered again."""
-        return unfinished_turns.discard_since(self._engine, session_id, since)
+    def discard_turn(self, session_id: str, turn: str) -> int:
+        """Forget what the interrupted takes of an inbox item (`InboxItem.turn`) stored, before it is answered
+        again; returns how many messages."""
+        return unfinished_turns.discard_turn(self._engine, session_id, turn)
 
     def inbox(self, *, owner: str, lease: timedelta) -> Inbox:
         """The inbox as seen by one process (`owner`, unique among live processes) taking leases of `lease`."""
@@ -212,7 +213,9 @@ class Inbox:
     def fenced(self, item: InboxItem, *, on_lost: Callable[[], object]) -> AbstractContextManager[None]:
         """Within it, this thread's writes of the turn (history, tool runs, audit) are refused with LeaseLost,
         after `on_lost()`, once this take of `item` has been replaced: checked in each write's transaction."""
-        return inbox.fenced_writes(self._engine, item.lease_key, owner=self.owner, on_lost=on_lost)
+        return inbox.fenced_writes(
+            self._engine, item.lease_key, owner=self.owner, on_lost=on_lost, turn=item.turn
+        )
 
     def last_reply_before(self, key: SessionKey, *, before: str) -> str | None:
         """The last reply posted for the answered messages of a conversation before position `before`."""

@@ -77,6 +77,12 @@ class InboxItem:
         """This take of the item (its id and attempt): two takes of one item are two different leases."""
         return self.id, self.attempts
 
+    @property
+    def turn(self) -> str:
+        """The answer to this item, whichever take: what its writes are tagged with (its message key, never
+        reused, unlike a row id once finished rows are pruned)."""
+        return self.entry.message_key
+
 
 @_recovering
 def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
@@ -279,12 +285,13 @@ def holds(engine: Engine, lease: tuple[int, int], *, owner: str) -> bool:
 
 
 def fenced_writes(
-    engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object]
+    engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object], turn: str
 ) -> AbstractContextManager[None]:
     """While inside, the writes of this thread that a successor would clean up (the conversation's messages and
     tool runs, the turn's audit row) first check, in the write's own transaction, that this take of the item is
-    still `owner`'s, and raise LeaseLost (after calling `on_lost`) when it is not. See fencing.py."""
-    return fencing.fenced(fencing.Fence(engine, lease, owner, on_lost))
+    still `owner`'s, and raise LeaseLost (after calling `on_lost`) when it is not; messages and tool runs are
+    tagged with `turn`. See fencing.py."""
+    return fencing.fenced(fencing.Fence(engine, lease, owner, on_lost, turn))
 
 
 @_recovering

@@ -257,7 +257,7 @@ class SlackAnswerer:
             # A process died answering this: the thread must end with one answer, and the history with one
             # copy of the question.
             self._remove_partial_answer(question, item)
-            sessions.discard_turn_since(session.id, item.started_at)
+            sessions.discard_turn(session.id, item.turn)
         posted: list[str] = []
 
         def posted_while_held(ts: str) -> None:
