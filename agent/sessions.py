@@ -25,9 +25,10 @@ from agent.store.conversations import (
     ToolRunRecord,
 )
 from agent.store.fencing import LeaseLost
-from agent.store.inbox import InboxEntry, InboxItem, InboxKind
+from agent.store.inbox import Held, InboxEntry, InboxItem, InboxKind
 
 __all__ = [
+    "Held",
     "Inbox",
     "InboxEntry",
     "InboxItem",
@@ -172,6 +173,16 @@ class Inbox:
     def receive(self, entries: Sequence[InboxEntry]) -> None:
         """Store arriving messages (in one transaction) before they are acknowledged."""
         inbox.receive(self._engine, entries, owner=self.owner, lease=self.lease)
+
+    def hold(self, entry: InboxEntry) -> Held | None:
+        """Store a message as received, leased to this process, to work on it before it is a question: "new",
+        "again" (stored before and held by this process: replayed), None when it is not this process's to do."""
+        return inbox.hold(self._engine, entry, owner=self.owner, lease=self.lease)
+
+    def place(self, entry: InboxEntry) -> bool:
+        """Move a received message this process holds to `entry`'s conversation and position; False when no
+        longer held."""
+        return inbox.place(self._engine, entry, owner=self.owner)
 
     def accept(self, entry: InboxEntry) -> bool:
         """Make a message a question to answer; False for one accepted before (a redelivery)."""

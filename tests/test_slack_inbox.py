@@ -293,3 +293,27 @@ def test_a_take_over_discards_only_what_its_own_question_stored_though_another_t
         store.append_message(session.id, role="assistant", content=text("a2"))
     assert [m.content[0]["text"] for m in store.history(session.id)] == ["untagged", "q1", "a1", "q2", "a2"]
     assert [run.tool_use_id for run in store.tool_runs(session.id)] == ["u1"]
+
+
+def test_a_held_message_is_worked_on_by_its_holder_only_and_placed_once_posted(engine: Engine) -> None:
+    """A click stored before its question is posted: held by the process that stored it (or replays it), placed
+    in its thread once posted, and until then holding the thread's later questions back."""
+    mine, other = process(engine, "mine"), process(engine, "other")
+    click = InboxEntry("asked:T:click", "t", "1700000005.000000", "asked", {"body": {"trigger_id": "click"}})
+    assert mine.hold(click) == "new"
+    assert mine.hold(click) == "again"  # Stored before and still held here: an earlier try may have posted.
+    assert other.hold(click) is None  # Another process is on it.
+    mine.accept(entry("t", 6, "reply"))
+    assert other.take() is None  # The click comes first in its thread, held until posted.
+    posted = InboxEntry(click.message_key, "t", "1700000007.000000", "asked", {"question": "q"})
+    assert other.place(posted) is False
+    assert mine.place(posted) is True
+    assert mine.accept(posted) is True
+    first = other.take()
+    assert first is not None and first.entry.message_key == "t/6"  # Sent before the question was posted.
+    assert other.take() is None
+    other.finish(first)
+    second = other.take()
+    assert second is not None and second.entry == posted and second.turn == "asked:T:click"
+    other.finish(second)
+    assert mine.hold(click) is None  # Answered: a redelivery of the click is not worked on again.
