@@ -25,9 +25,10 @@ from agent.store.conversations import (
     ToolRunRecord,
 )
 from agent.store.fencing import LeaseLost
-from agent.store.inbox import InboxEntry, InboxItem, InboxKind
+from agent.store.inbox import Held, InboxEntry, InboxItem, InboxKind
 
 __all__ = [
+    "Held",
     "Inbox",
     "InboxEntry",
     "InboxItem",
@@ -148,9 +149,10 @@ class Sessions:
         """Delete claims older than any redelivery; returns how many."""
         return event_claims.forget_claims_older_than(self._engine, age)
 
-    def discard_turn_since(self, session_id: str, since: datetime) -> int:
-        """Forget what an interrupted turn stored (it began at `since`), before the question is answered again."""
-        return unfinished_turns.discard_since(self._engine, session_id, since)
+    def discard_turn(self, session_id: str, turn: str) -> int:
+        """Forget what the interrupted takes of an inbox item (`InboxItem.turn`) stored, before it is answered
+        again; returns how many messages."""
+        return unfinished_turns.discard_turn(self._engine, session_id, turn)
 
     def inbox(self, *, owner: str, lease: timedelta) -> Inbox:
         """The inbox as seen by one process (`owner`, unique among live processes) taking leases of `lease`."""
@@ -171,6 +173,16 @@ class Inbox:
     def receive(self, entries: Sequence[InboxEntry]) -> None:
         """Store arriving messages (in one transaction) before they are acknowledged."""
         inbox.receive(self._engine, entries, owner=self.owner, lease=self.lease)
+
+    def hold(self, entry: InboxEntry) -> Held | None:
+        """Store a message as received, leased to this process, to work on it before it is a question: "new",
+        "again" (stored before and held by this process: replayed), None when it is not this process's to do."""
+        return inbox.hold(self._engine, entry, owner=self.owner, lease=self.lease)
+
+    def place(self, entry: InboxEntry) -> bool:
+        """Move a received message this process holds to `entry`'s conversation and position; False when no
+        longer held."""
+        return inbox.place(self._engine, entry, owner=self.owner)
 
     def accept(self, entry: InboxEntry) -> bool:
         """Make a message a question to answer; False for one accepted before (a redelivery)."""
@@ -212,7 +224,9 @@ class Inbox:
     def fenced(self, item: InboxItem, *, on_lost: Callable[[], object]) -> AbstractContextManager[None]:
         """Within it, this thread's writes of the turn (history, tool runs, audit) are refused with LeaseLost,
         after `on_lost()`, once this take of `item` has been replaced: checked in each write's transaction."""
-        return inbox.fenced_writes(self._engine, item.lease_key, owner=self.owner, on_lost=on_lost)
+        return inbox.fenced_writes(
+            self._engine, item.lease_key, owner=self.owner, on_lost=on_lost, turn=item.turn
+        )
 
     def last_reply_before(self, key: SessionKey, *, before: str) -> str | None:
         """The last reply posted for the answered messages of a conversation before position `before`."""

@@ -246,3 +246,74 @@ def test_a_replaced_take_can_neither_finish_nor_write_and_a_take_waits_for_its_w
         store.append_message(session.id, role="assistant", content=[{"type": "text", "text": "answer"}])
     assert same_process.finish(second, reply_ref="1700000001.000200") is True
     assert lost == ["first"]
+
+
+def test_a_take_over_discards_only_what_its_own_question_stored_though_another_turn_interleaved(
+    engine: Engine,
+) -> None:
+    """A reply taken (t/2), then paused past its lease; an earlier reply of the thread (t/1), whose event was
+    stored late, is answered meanwhile: its question and answer are stored after t/2's answer began. The take
+    over of t/2 deletes t/2's own writes only, by turn, and keeps t/1's exchange and untagged writes."""
+    store = ConversationStore(engine)
+    sessions = Sessions(store, engine)
+    session = sessions.open(SessionKey.slack_thread("T", "C", "1"))
+    later, earlier = entry("t", 2, "reply"), entry("t", 1, "reply")
+
+    def text(value: str) -> list[dict[str, object]]:
+        return [{"type": "text", "text": value}]
+
+    paused = process(engine, "paused", lease_seconds=0)  # Its lease has run out as soon as it is taken.
+    paused.accept(later)
+    first_take = paused.take()
+    assert first_take is not None and first_take.turn == later.message_key
+    with paused.fenced(first_take, on_lost=lambda: None):
+        store.append_message(session.id, role="user", content=text("q2"))
+        store.record_tool_run(
+            session.id, tool_use_id="u2", tool="run_query", input={}, is_error=False, duration_ms=1
+        )
+    store.append_message(session.id, role="user", content=text("untagged"))  # Not an inbox turn's write.
+
+    other = process(engine, "other")
+    other.accept(earlier)
+    taken_earlier = other.take()  # t/1 comes first in the thread: t/2's retake waits for it.
+    assert taken_earlier is not None and taken_earlier.entry.message_key == earlier.message_key
+    with other.fenced(taken_earlier, on_lost=lambda: None):
+        store.append_message(session.id, role="user", content=text("q1"))
+        store.record_tool_run(
+            session.id, tool_use_id="u1", tool="run_query", input={}, is_error=False, duration_ms=1
+        )
+        store.append_message(session.id, role="assistant", content=text("a1"))
+    assert other.finish(taken_earlier)
+
+    retake = other.take()
+    assert retake is not None and retake.id == first_take.id and retake.attempts == 2
+    with other.fenced(retake, on_lost=lambda: None):
+        assert sessions.discard_turn(session.id, retake.turn) == 1
+        store.append_message(session.id, role="user", content=text("q2"))
+        store.append_message(session.id, role="assistant", content=text("a2"))
+    assert [m.content[0]["text"] for m in store.history(session.id)] == ["untagged", "q1", "a1", "q2", "a2"]
+    assert [run.tool_use_id for run in store.tool_runs(session.id)] == ["u1"]
+
+
+def test_a_held_message_is_worked_on_by_its_holder_only_and_placed_once_posted(engine: Engine) -> None:
+    """A click stored before its question is posted: held by the process that stored it (or replays it), placed
+    in its thread once posted, and until then holding the thread's later questions back."""
+    mine, other = process(engine, "mine"), process(engine, "other")
+    click = InboxEntry("asked:T:click", "t", "1700000005.000000", "asked", {"body": {"trigger_id": "click"}})
+    assert mine.hold(click) == "new"
+    assert mine.hold(click) == "again"  # Stored before and still held here: an earlier try may have posted.
+    assert other.hold(click) is None  # Another process is on it.
+    mine.accept(entry("t", 6, "reply"))
+    assert other.take() is None  # The click comes first in its thread, held until posted.
+    posted = InboxEntry(click.message_key, "t", "1700000007.000000", "asked", {"question": "q"})
+    assert other.place(posted) is False
+    assert mine.place(posted) is True
+    assert mine.accept(posted) is True
+    first = other.take()
+    assert first is not None and first.entry.message_key == "t/6"  # Sent before the question was posted.
+    assert other.take() is None
+    other.finish(first)
+    second = other.take()
+    assert second is not None and second.entry == posted and second.turn == "asked:T:click"
+    other.finish(second)
+    assert mine.hold(click) is None  # Answered: a redelivery of the click is not worked on again.

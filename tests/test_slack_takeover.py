@@ -51,9 +51,10 @@ def test_an_answer_a_dead_process_left_half_posted_is_replaced_and_its_question_
     item = dead.take()
     assert item is not None
     session = sessions.open(question.session_key)
-    ConversationStore(engine).append_message(
-        session.id, role="user", content=[{"type": "text", "text": "count orders"}], author=f"<@{USER}>"
-    )
+    with dead.fenced(item, on_lost=lambda: None):  # As its worker wrote it: tagged with the item's turn.
+        ConversationStore(engine).append_message(
+            session.id, role="user", content=[{"type": "text", "text": "count orders"}], author=f"<@{USER}>"
+        )
     WebClient(token=fake_slack.bot_token, base_url=fake_slack.base_url).chat_postMessage(
         channel=CHANNEL, thread_ts=mention["ts"], text="Let"
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
@@ -56,6 +58,42 @@ def test_migrations_build_the_schema_and_are_idempotent(store_url: str) -> None:
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+    engine.dispose()
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command (upgrade or downgrade) to `revision`, in one transaction."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+def test_migration_0009_tags_new_rows_with_their_turn_and_leaves_older_rows_untagged(store_url: str) -> None:
+    engine = create_store_engine(store_url)
+    _migrate(engine, command.upgrade, "0008")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO sessions (id, source, metadata, created_at, updated_at)"
+                " VALUES ('s', 'cli', '{}', :at, :at)"
+            ),
+            {"at": utc_now()},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO messages (session_id, seq, role, content, input_tokens, output_tokens,"
+                " cache_creation_input_tokens, cache_read_input_tokens, cost_usd, created_at)"
+                " VALUES ('s', 1, 'user', '[]', 0, 0, 0, 0, 0, :at)"
+            ),
+            {"at": utc_now()},
+        )
+    upgrade_database(engine)
+    assert "turn_key" in {c["name"] for c in sa.inspect(engine).get_columns("tool_runs")}
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT turn_key FROM messages")).scalars().all() == [None]
+    _migrate(engine, command.downgrade, "0008")
+    assert "turn_key" not in {c["name"] for c in sa.inspect(engine).get_columns("messages")}
     engine.dispose()
 
 

@@ -275,8 +275,11 @@ class ConversationStore:
             now = utc_now()
             try:
                 with writing(self._engine) as connection:
-                    fencing.check(connection)  # A successor cleans up the history: a stale take may not add.
-                    message_id, seq = connection.execute(_APPEND, {**values, "created_at": now}).one()
+                    # A successor cleans up the history: a stale take may not add. The fence names the turn.
+                    turn_key = fencing.turn_of(fencing.check(connection))
+                    message_id, seq = connection.execute(
+                        _APPEND, {**values, "turn_key": turn_key, "created_at": now}
+                    ).one()
                     connection.execute(_TOUCH, {**touch, "updated_at": now})
             except IntegrityError:
                 if _attempt == 0 and self._session_is_gone(session_id):
@@ -331,8 +334,10 @@ class ConversationStore:
         }
         try:
             with writing(self._engine) as connection:
-                fencing.check(connection)
-                return int(connection.execute(_RECORD_TOOL_RUN, values).scalar_one())
+                turn_key = fencing.turn_of(fencing.check(connection))
+                return int(
+                    connection.execute(_RECORD_TOOL_RUN, {**values, "turn_key": turn_key}).scalar_one()
+                )
         except IntegrityError:
             if self._session_is_gone(session_id):
                 raise StoreError(user_messages.SESSION_GONE) from None

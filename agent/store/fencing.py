@@ -6,6 +6,10 @@ successor cleans up or counts (the conversation's messages and tool runs, and th
 `check` in their own transaction, before writing: a stale take is refused there, so a stalled worker that
 wakes up cannot add to a history its successor has already cleaned up and moved on from.
 
+The fence also names the turn (`Fence.turn`, the same for every take of one item): the messages and tool runs
+written under it carry it, so a successor cleans up exactly what earlier takes of the same item wrote. The
+agent core writes through the store as always and never learns where its question came from.
+
 Only those writes check, explicitly: a check on every statement of the store (it was once an engine hook) cost
 an extra query per write and a hook call per read, on every turn, for writes that nothing cleans up.
 """
@@ -34,12 +38,14 @@ class LeaseLost(TurnCancelled):
 
 @dataclass(frozen=True)
 class Fence:
-    """One take of an inbox item (its id and attempt) by `owner`, whose writes through `engine` are checked."""
+    """One take of an inbox item (its id and attempt) by `owner`, whose writes through `engine` are checked and
+    tagged with `turn`, the item's key (shared by every take of it)."""
 
     engine: Engine
     lease: tuple[int, int]
     owner: str
     on_lost: Callable[[], object]
+    turn: str
 
 
 def held_by(lease: tuple[int, int], owner: str) -> list[sa.ColumnElement[bool]]:
@@ -67,7 +73,8 @@ def current(engine: Engine) -> Fence | None:
 
 def check(connection: sa.Connection) -> Fence | None:
     """In a write's transaction, before the write: raise LeaseLost (after calling the fence's `on_lost`) when
-    this thread writes under a take that has been replaced. Returns the fence (None when unfenced).
+    this thread writes under a take that has been replaced. Returns the fence (None when unfenced), whose
+    `turn` the write stores.
 
     On PostgreSQL the check locks the item's row until the write commits, so a takeover either passes the row
     by until the write has committed (its cleanup then sees the write) or, having committed first, makes the
@@ -81,6 +88,11 @@ def check(connection: sa.Connection) -> Fence | None:
         item_id, attempt = fence.lease
         raise LeaseLost(f"inbox item {item_id} was taken over (attempt {attempt} is stale)")
     return fence
+
+
+def turn_of(fence: Fence | None) -> str | None:
+    """The turn key a write under `fence` stores (None unfenced: the terminal, alerts, seeding)."""
+    return fence.turn if fence is not None else None
 
 
 def is_held(connection: sa.Connection, lease: tuple[int, int], *, owner: str, lock: bool = False) -> bool:

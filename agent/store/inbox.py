@@ -35,6 +35,9 @@ from agent.store.writing import writing
 
 InboxKind = Literal["mention", "direct", "reply", "asked"]
 InboxStatus = Literal["received", "pending", "done", "dropped"]
+# What `hold` found: stored now, or stored before and still received and held by the caller (an earlier try
+# may have got part way).
+Held = Literal["new", "again"]
 
 _INBOX = cast(sa.Table, InboxRow.__table__)
 _SQLITE_TAKES = threading.Lock()
@@ -77,6 +80,12 @@ class InboxItem:
         """This take of the item (its id and attempt): two takes of one item are two different leases."""
         return self.id, self.attempts
 
+    @property
+    def turn(self) -> str:
+        """The answer to this item, whichever take: what its writes are tagged with (its message key, never
+        reused, unlike a row id once finished rows are pruned)."""
+        return self.entry.message_key
+
 
 @_recovering
 def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease: timedelta) -> None:
@@ -84,24 +93,57 @@ def receive(engine: Engine, entries: Sequence[InboxEntry], *, owner: str, lease:
     if not entries:
         return
     now = utc_now()
-    rows = [
-        {
-            "message_key": entry.message_key,
-            "conversation_key": entry.conversation_key,
-            "position": entry.position,
-            "kind": entry.kind,
-            "payload": entry.payload,
-            "status": "received",
-            "lease_owner": owner,
-            "lease_until": now + lease,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for entry in entries
-    ]
+    rows = [_received(entry, owner, now, lease) for entry in entries]
     insert = _insert_ignoring_duplicates(engine)
     with writing(engine) as connection:
         connection.execute(insert, rows)
+
+
+@_recovering
+def hold(engine: Engine, entry: InboxEntry, *, owner: str, lease: timedelta) -> Held | None:
+    """Store one message as `receive` does, and tell whether `owner` is to work on it: "new" (stored now),
+    "again" (stored before, still received and held by `owner`: a take of it replaying it), or None (accepted
+    or finished already, or held by another process)."""
+    with writing(engine) as connection:
+        insert = _insert_ignoring_duplicates(engine).returning(_INBOX.c.id)  # rowcount: -1 on psycopg here
+        if connection.execute(insert, _received(entry, owner, utc_now(), lease)).first() is not None:
+            return "new"
+        found = connection.execute(
+            sa.select(_INBOX.c.status, _INBOX.c.lease_owner).where(_INBOX.c.message_key == entry.message_key)
+        ).first()
+    return "again" if found is not None and tuple(found) == ("received", owner) else None
+
+
+@_recovering
+def place(engine: Engine, entry: InboxEntry, *, owner: str) -> bool:
+    """Move a received message `owner` holds to its conversation and position, known only once it was posted
+    (a question the bot asks on someone's behalf); False when `owner` no longer holds it."""
+    with writing(engine) as connection:
+        result = connection.execute(
+            sa.update(_INBOX)
+            .where(
+                _INBOX.c.message_key == entry.message_key,
+                _INBOX.c.status == "received",
+                _INBOX.c.lease_owner == owner,
+            )
+            .values(conversation_key=entry.conversation_key, position=entry.position)
+        )
+        return (result.rowcount or 0) == 1
+
+
+def _received(entry: InboxEntry, owner: str, now: datetime, lease: timedelta) -> dict[str, Any]:
+    return {
+        "message_key": entry.message_key,
+        "conversation_key": entry.conversation_key,
+        "position": entry.position,
+        "kind": entry.kind,
+        "payload": entry.payload,
+        "status": "received",
+        "lease_owner": owner,
+        "lease_until": now + lease,
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 @_recovering
@@ -279,12 +321,13 @@ def holds(engine: Engine, lease: tuple[int, int], *, owner: str) -> bool:
 
 
 def fenced_writes(
-    engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object]
+    engine: Engine, lease: tuple[int, int], *, owner: str, on_lost: Callable[[], object], turn: str
 ) -> AbstractContextManager[None]:
     """While inside, the writes of this thread that a successor would clean up (the conversation's messages and
     tool runs, the turn's audit row) first check, in the write's own transaction, that this take of the item is
-    still `owner`'s, and raise LeaseLost (after calling `on_lost`) when it is not. See fencing.py."""
-    return fencing.fenced(fencing.Fence(engine, lease, owner, on_lost))
+    still `owner`'s, and raise LeaseLost (after calling `on_lost`) when it is not; messages and tool runs are
+    tagged with `turn`. See fencing.py."""
+    return fencing.fenced(fencing.Fence(engine, lease, owner, on_lost, turn))
 
 
 @_recovering

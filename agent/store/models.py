@@ -78,6 +78,9 @@ class MessageRow(Base):
     cache_read_input_tokens: Mapped[int] = mapped_column(default=0)
     cost_usd: Mapped[float] = mapped_column(default=0.0)
     stop_reason: Mapped[str | None] = mapped_column(String(32))
+    # The inbox message whose answer wrote it (its message key; NULL outside the inbox: terminal, alerts): a
+    # take over of that answer deletes exactly these, whatever else the session stored meanwhile (migration 0009).
+    turn_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
@@ -99,6 +102,7 @@ class ToolRunRow(Base):
     bytes_scanned: Mapped[int | None] = mapped_column(BigInteger)
     bytes_billed: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    turn_key: Mapped[str | None] = mapped_column(String(255))  # As MessageRow.turn_key.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 

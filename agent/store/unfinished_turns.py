@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
@@ -12,18 +10,19 @@ from agent.store.models import MessageRow, ToolRunRow
 from agent.store.writing import writing
 
 
-def discard_since(engine: Engine, session_id: str, since: datetime) -> int:
-    """Delete the messages and tool runs a session stored from `since` on; returns how many messages.
+def discard_turn(engine: Engine, session_id: str, turn: str) -> int:
+    """Delete the messages and tool runs that earlier takes of one turn (`turn`, the key their fence wrote
+    them with) stored in a session; returns how many messages.
 
-    Safe only while nothing else answers in that session: the inbox answers a conversation one message at a
-    time, so everything stored since the interrupted turn began belongs to it.
+    By key, not by time: a worker paused past its lease may have been overtaken, so what a session stored
+    since a turn began can hold an earlier turn's messages, stored late, that must stay.
     """
     with writing(engine) as connection:
         fencing.check(connection)  # A take replaced meanwhile must not delete what its successor stored.
         connection.execute(
-            sa.delete(ToolRunRow).where(ToolRunRow.session_id == session_id, ToolRunRow.created_at >= since)
+            sa.delete(ToolRunRow).where(ToolRunRow.session_id == session_id, ToolRunRow.turn_key == turn)
         )
         result = connection.execute(
-            sa.delete(MessageRow).where(MessageRow.session_id == session_id, MessageRow.created_at >= since)
+            sa.delete(MessageRow).where(MessageRow.session_id == session_id, MessageRow.turn_key == turn)
         )
         return result.rowcount or 0

@@ -24,16 +24,14 @@ from agent.governance.asker import asking_as
 from agent.loop import Turn
 from agent.runtime import Runtime
 from agent.sessions import InboxItem, InboxKind, LeaseLost, SessionRecord
-from agent.unicode_text import valid_unicode
 from bot.observability.metrics import bot_metrics
-from bot.slack import messages
+from bot.slack.asked_on_behalf import AskedOnBehalf
 from bot.slack.audit_mirror import mirror_turn
 from bot.slack.identity import SlackIdentity
 from bot.slack.policy_admission import slack_asker
 from bot.slack.posting import post_in_thread
 from bot.slack.private_origin import session_asked_in
 from bot.slack.questions import SlackQuestion, received_inbox_entry
-from bot.slack.rendering.untrusted import plain_untrusted
 from bot.slack.reply_recording import ReplyRecordingClient
 from bot.slack.thread_context import with_thread_context
 from bot.slack.thread_pool import LeasedWorkers
@@ -133,9 +131,12 @@ class SlackAnswerer:
             return True
         return self._runtime.sessions.find(question.session_key) is not None
 
-    def accept(self, question: SlackQuestion, kind: InboxKind = "mention") -> bool:
-        """Store the question to answer and return at once; False for a message accepted before."""
-        entry = question.inbox_entry(kind)
+    def accept(
+        self, question: SlackQuestion, kind: InboxKind = "mention", *, message_key: str | None = None
+    ) -> bool:
+        """Store the question to answer and return at once; False for a message accepted before. `message_key`:
+        the key it was stored under before it was posted (a question asked on someone's behalf)."""
+        entry = question.inbox_entry(kind, message_key=message_key)
         # A worker of ours waits: lease the question to this process as it is accepted (one write), and hand
         # it over. Otherwise any worker of any process takes it from the inbox.
         try:
@@ -168,28 +169,42 @@ class SlackAnswerer:
         self.inbox.drop(question.message_key)
 
     def ask_on_behalf(
-        self, *, team_id: str, channel: str, user: str, text: str, thread_ts: str | None = None
+        self,
+        *,
+        request: dict[str, Any],
+        team_id: str,
+        channel: str,
+        user: str,
+        text: str,
+        thread_ts: str | None = None,
     ) -> bool:
-        """A question from a slash command or a button: posted (as a new thread, or in `thread_ts`), then answered
-        in its thread like a typed question (the same turn, governance and audit mirror)."""
-        response = self._client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=messages.ASKED_ON_BEHALF.format(user=user, text=plain_untrusted(valid_unicode(text))),
-            unfurl_links=False,
+        """A question from a slash command or a button (`request`, the interaction's body): stored, then posted
+        (as a new thread, or in `thread_ts`), then answered in its thread like a typed question (the same turn,
+        governance and audit mirror). False when it was not this call's to ask (asked before, or in hand).
+
+        Stored before it is posted: should this process die before the question is accepted, the inbox runs
+        the interaction again here or elsewhere, which posts it unless this try did (see asked_on_behalf.py).
+        """
+        asked = AskedOnBehalf.of(
+            request, team_id=team_id, channel=channel, user=user, text=text, thread_ts=thread_ts
         )
-        ts = str(response["ts"])
-        question = SlackQuestion(
-            event_id=None,
-            team_id=team_id,
-            channel=str(response.get("channel") or channel),
-            thread_ts=thread_ts or ts,
-            message_ts=ts,
-            user=user,
-            text=text,
-            is_direct_message=channel.startswith("D"),
-        )
-        return self.accept(question, "asked")
+        try:
+            held = self.inbox.hold(asked.held_entry(request))
+        except StoreError as exc:  # Not stored, so not posted: the person hears why.
+            self._client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=exc.message)
+            return False
+        if held is None:
+            return False
+        try:
+            question = (asked.find_post(self._client) if held == "again" else None) or asked.post(
+                self._client
+            )
+        except SlackApiError:
+            self.inbox.drop(asked.key, only_if_mine=True)  # Slack refused it: not to be tried again.
+            raise
+        if not self.inbox.place(question.inbox_entry("asked", message_key=asked.key)):
+            return False  # Taken over meanwhile: the take that replays it finds the post.
+        return self.accept(question, "asked", message_key=asked.key)
 
     def shutdown(self, grace_seconds: float) -> bool:
         """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished.
@@ -257,7 +272,7 @@ class SlackAnswerer:
             # A process died answering this: the thread must end with one answer, and the history with one
             # copy of the question.
             self._remove_partial_answer(question, item)
-            sessions.discard_turn_since(session.id, item.started_at)
+            sessions.discard_turn(session.id, item.turn)
         posted: list[str] = []
 
         def posted_while_held(ts: str) -> None:

@@ -49,10 +49,11 @@ class SlackQuestion:
         """The message, whichever event (message or app_mention) or redelivery of it carried it."""
         return f"slack:{self.team_id}:{self.channel}:{self.message_ts}"
 
-    def inbox_entry(self, kind: InboxKind) -> InboxEntry:
-        """This question as an inbox entry to answer, placed in its thread by its ts."""
+    def inbox_entry(self, kind: InboxKind, *, message_key: str | None = None) -> InboxEntry:
+        """This question as an inbox entry to answer, placed in its thread by its ts; under `message_key` when
+        it was stored before it was posted (asked on someone's behalf), else its own."""
         return InboxEntry(
-            message_key=self.message_key,
+            message_key=message_key or self.message_key,
             conversation_key=self.session_key.conversation_key,
             position=self.message_ts,
             kind=kind,

@@ -34,7 +34,7 @@ def on_slash_command(command: dict[str, Any], respond: Callable[..., Any], answe
         return
     text = private or text  # In a DM every answer is private already.
     try:
-        answerer.ask_on_behalf(team_id=team_id, channel=channel, user=user, text=text)
+        answerer.ask_on_behalf(request=command, team_id=team_id, channel=channel, user=user, text=text)
     except SlackApiError as exc:
         log.info("slash command could not post: %s", exc.response.get("error"))
         respond(text=messages.SLASH_NOT_IN_CHANNEL, response_type="ephemeral")

@@ -75,6 +75,7 @@ def on_ask_suggested_question(body: dict[str, Any], answerer: SlackAnswerer) -> 
     """A suggestion button: the question is asked in a new thread and answered there."""
     action = body["actions"][0]
     answerer.ask_on_behalf(
+        request=body,
         team_id=str(body.get("team", {}).get("id") or ""),
         channel=str(body["channel"]["id"]),
         user=str(body["user"]["id"]),

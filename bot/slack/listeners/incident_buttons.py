@@ -36,7 +36,9 @@ def on_incident_button(body: dict[str, Any], alerts: ConfiguredAlerts, answerer:
     if action == INVESTIGATE:
         # The thread's session names the message's incident (the one its buttons carry): its turn investigates it.
         team = str((body.get("team") or {}).get("id") or "")
-        answerer.ask_on_behalf(team_id=team, channel=channel, user=user, text=QUESTION, thread_ts=thread_ts)
+        answerer.ask_on_behalf(
+            request=body, team_id=team, channel=channel, user=user, text=QUESTION, thread_ts=thread_ts
+        )
         return
     if action not in INCIDENT_ACTIONS:
         log.warning("unknown incident action %r", action)

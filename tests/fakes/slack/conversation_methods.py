@@ -1,5 +1,5 @@
-"""conversations.replies, conversations.open, reactions.add and reactions.remove: reading a thread, opening a
-DM with a person, and reacting to messages."""
+"""conversations.replies, conversations.history, conversations.open, reactions.add and reactions.remove: reading
+a thread or a channel, opening a DM with a person, and reacting to messages."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class ConversationMethods:
     def table(self) -> dict[str, WebApiMethod]:
         return {
             "conversations.replies": self.replies,
+            "conversations.history": self.channel_history,
             "conversations.open": self.open,
             "reactions.add": self.add_reaction,
             "reactions.remove": self.remove_reaction,
@@ -47,6 +48,21 @@ class ConversationMethods:
             rendered[0]["reply_users"] = sorted({message.user for message in replies})
             rendered[0]["latest_reply"] = replies[-1].ts
         return {"messages": rendered, "has_more": False}
+
+    def channel_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A channel's messages, newest first, without thread replies (as Slack, one page of `limit`)."""
+        channel = required_channel(args)
+        top = [
+            message
+            for message in self.workspace.history.values()
+            if message.channel == channel and not message.deleted and message.thread_ts in (None, message.ts)
+        ]
+        top.sort(key=lambda message: ts_key(message.ts), reverse=True)
+        limit = int(args.get("limit") or 100)
+        return {
+            "messages": [self.workspace.render(message) for message in top[:limit]],
+            "has_more": len(top) > limit,
+        }
 
     def open(self, args: dict[str, Any]) -> dict[str, Any]:
         """A DM with one person (the app's own, always the same id): Slack answers `no_op`/`already_open` once
