@@ -248,3 +248,33 @@ def test_a_byte_budget_spent_by_the_drill_downs_own_queries_stops_its_next_query
     assert [tool["bytes"] for tool in row.tools] == [query_bytes, query_bytes]
     assert [tool["sql"] for tool in row.tools] == [event.sql for event in finished]
     assert all("fct_orders" in (tool["sql"] or "") and tool["rows"] > 0 for tool in row.tools)
+
+
+def test_the_drill_down_reads_as_the_asker_may_not_as_the_alert(
+    start_bot: StartBot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    # The alert's rule (everyone's) reads every column of fct_orders; the channel's rule denies one. The splits
+    # are posted to the person who asked, in their channel: the denied column is not split on.
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "rules:\n  - name: everyone\n    match: {everyone: true}\n    allow: [fct_orders]\n"
+        f"  - name: ops\n    match: {{channels: [{CHANNEL}]}}\n    allow: [fct_orders]\n"
+        "    deny_columns: [fct_orders.payment_method]\n"
+    )
+    bot, root_ts = alert_bot(start_bot, fake_slack, tmp_path, anthropic_api_key=None, policy_file=policy)
+
+    fake_slack.send_event(fake_slack.channel_message("why?", user=USER, channel=CHANNEL, thread_ts=root_ts))
+    answer = answered(fake_slack, CHANNEL, root_ts, DRILLED)
+
+    [row] = audit_rows(bot, 1)
+    split_on = [tool["sql"] for tool in row.tools if not tool["is_error"]]
+    assert split_on and not any("payment_method" in sql for sql in split_on)
+    refused = [decision for decision in row.decisions if decision["outcome"] == "refused"]
+    assert any("payment_method" in f"{d['subject']} {d['detail']}" for d in refused)
+    shown, _, not_split = answer.partition("not split:")
+    assert "payment_method" not in shown and "payment_method" in not_split
+    # As the alert's own principal (no asker), the same drill-down splits on it.
+    incident = bot.alerts.runner.incidents.latest("failed_payments")
+    assert incident is not None
+    _, drill = bot.alerts.runner.investigate(incident.id)
+    assert "payment_method" in [split.dimension for split in drill.splits]

@@ -85,7 +85,8 @@ class DrillDownTurn:
         try:
             # Each query is a tool run of this turn: audited, and counted by the next query's budget check.
             queries = ReportedQueries(session_id, sink, self._runner.runtime.store)
-            incident, drill = self._runner.investigate(self._incident_id, watch=queries)
+            asker = self._runner.runtime.governance.turn_principal()
+            incident, drill = self._runner.investigate(self._incident_id, watch=queries, asker=asker)
         except BudgetExceeded as exc:
             # Refused before the query ran, told like any refused turn (the audit row says "refused").
             return _failed(session_id, sink, exc)

@@ -132,10 +132,11 @@ class AlertRunner:
         )
 
     def investigate(
-        self, incident_id: int, *, watch: QueryWatch | None = None
+        self, incident_id: int, *, watch: QueryWatch | None = None, asker: Principal | None = None
     ) -> tuple[StoredIncident, DrillDown]:
         """The deterministic drill-down of an incident's worst point, each query run through `watch` (a turn
-        reports them); DrillDownUnavailable when it cannot."""
+        reports them) and read as `asker` may read (the person who asked, in a thread; else the alert's own
+        principal); DrillDownUnavailable when it cannot."""
         incident = self.incidents.get(incident_id)
         alert = self._alerts.get(incident.alert) if incident else None
         if incident is None or alert is None:
@@ -145,7 +146,9 @@ class AlertRunner:
             alert,
             incident.state.worst.at,
             index=self._runtime.index(),
-            warehouse=self._runtime.warehouse_for(Principal.alert(alert.name)),
+            # The splits are shown to whoever asked, where they asked: read as they may read, not as the alert
+            # (whose rule may allow a column, or rows, that theirs does not).
+            warehouse=self._runtime.warehouse_for(asker or Principal.alert(alert.name)),
             timeout_seconds=settings.query_timeout_seconds,
             max_rows=settings.max_result_rows,
             allowed_functions=settings.allowed_functions,
