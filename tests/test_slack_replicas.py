@@ -110,8 +110,9 @@ def test_three_replicas_answer_every_question_once_in_order_though_one_is_killed
         ANTHROPIC_API_KEY="test-key",
         ANTHROPIC_BASE_URL=model.base_url,
         # The model's transient faults are retried as in production (their handling has tests of its own,
-        # tests/test_model_stream_faults.py): this test is about delivery, and under a loaded CI a connection to
-        # the fake model can drop like any: with no retry, its thread would get a failure notice instead of the answer.
+        # tests/test_model_stream_faults.py): this test is about delivery. With no retry, a connection the
+        # fake model's kernel reset (its listen backlog was 5, see tests/fakes/local_server.py) left a thread
+        # with a failure notice instead of its answer.
         BLUEPRINTDATA_SLACK_INBOX_LEASE_SECONDS=str(LEASE_SECONDS),
         BLUEPRINTDATA_SLACK_INBOX_RENEW_SECONDS="1",
     )

@@ -15,10 +15,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.fakes.local_server import LocalThreadingHTTPServer
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,7 @@ class FakeAnthropic:
         self._responder: Callable[[dict[str, Any]], Reply] | None = None
         self._lock = threading.Lock()
         self._cached_prefixes: set[str] = set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = LocalThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
