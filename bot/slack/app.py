@@ -146,6 +146,9 @@ class SlackBot:
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of events on new connections overflowed it, and the
+    # kernel dropped the handshakes past it (retried a second or more later, eating Slack's 3 s for the ack).
+    request_queue_size = 1024
 
 
 def build_slack_bot(
