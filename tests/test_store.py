@@ -23,6 +23,7 @@ from agent.store.conversations import ConversationStore
 from agent.store.database import alembic_config, create_store_engine, current_revision, upgrade_database
 from agent.store.event_claims import claim_event, finish_claim, forget_claims_older_than
 from agent.store.models import Base, EventClaimRow
+from agent.store.writing import writing
 from agent.usage import Usage
 
 
@@ -219,3 +220,30 @@ def test_unreachable_database_names_the_setting() -> None:
     engine = create_store_engine("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="BLUEPRINTDATA_DATABASE_URL"):
         upgrade_database(engine)
+
+
+def test_a_sqlite_write_transaction_holds_the_write_lock_from_its_first_read(tmp_path: Path) -> None:
+    # A fenced write reads its lease, then writes (fencing.py): another process sharing the file must not change
+    # what was read in between. The write transaction takes SQLite's write lock at BEGIN, so a second process's
+    # write waits for it; pysqlite's own BEGIN, sent only before the first INSERT, left the read outside.
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    this_process, other_process = create_store_engine(url), create_store_engine(url)
+    upgrade_database(this_process)
+    other_wrote = threading.Event()
+
+    def write_from_the_other_process() -> None:
+        with other_process.begin() as connection:
+            connection.execute(sa.text("UPDATE sessions SET title = 'other'"))
+        other_wrote.set()
+
+    try:
+        with writing(this_process) as connection:
+            connection.execute(sa.text("SELECT count(*) FROM inbox")).scalar()  # Its check, before writing.
+            other = threading.Thread(target=write_from_the_other_process)
+            other.start()
+            assert not other_wrote.wait(0.5)  # Queued behind this transaction: nothing changed under it.
+        assert other_wrote.wait(30)
+        other.join()
+    finally:
+        this_process.dispose()
+        other_process.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlche
 from agent.errors import StoreError
 from agent.redaction import redact
 from agent.store.migration_head import at_revision, script_head
+from agent.store.writing import SQLITE_WRITE_OPTION
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -44,6 +45,7 @@ def create_store_engine(url: str) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
         return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -60,6 +62,17 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # pysqlite begins a transaction only before the first INSERT, UPDATE or DELETE, so a write's own checks (the
+    # fence's, fencing.py) read outside it, and another process could change what they read before the write
+    # began. Transactions are begun by _sqlite_begin instead (SQLAlchemy's documented recipe for pysqlite).
+    connection.isolation_level = None
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    # A write transaction (writing.py) takes SQLite's write lock at BEGIN: what it reads before writing is then
+    # what it writes against, whatever other processes sharing the file do. Reads begin a snapshot.
+    immediate = connection.get_execution_options().get(SQLITE_WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _safe(url: sa.URL) -> str:

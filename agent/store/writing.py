@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 # time asleep there. This process's writes queue on a lock of ours instead, each going in as the one before
 # ends; other processes sharing the file still meet SQLite's own lock.
 _SQLITE_WRITES = threading.Lock()
+# The execution option that has database.py's BEGIN take SQLite's write lock at once (BEGIN IMMEDIATE).
+SQLITE_WRITE_OPTION = "blueprintdata_sqlite_write"
 
 
 @contextmanager
@@ -23,5 +25,9 @@ def writing(engine: Engine) -> Iterator[sa.Connection]:
         with engine.begin() as connection:
             yield connection
         return
-    with _SQLITE_WRITES, engine.begin() as connection:
+    with (
+        _SQLITE_WRITES,
+        engine.connect() as connection,
+        connection.execution_options(**{SQLITE_WRITE_OPTION: True}).begin(),
+    ):
         yield connection
