@@ -23,7 +23,7 @@ from agent.events import AgentEvent
 from agent.governance.asker import asking_as
 from agent.loop import Turn
 from agent.runtime import Runtime
-from agent.sessions import InboxItem, InboxKind, LeaseLost, SessionRecord
+from agent.sessions import InboxEntry, InboxItem, InboxKind, LeaseLost, SessionRecord
 from bot.observability.metrics import bot_metrics
 from bot.slack.asked_on_behalf import AskedOnBehalf
 from bot.slack.audit_mirror import mirror_turn
@@ -181,30 +181,40 @@ class SlackAnswerer:
         """A question from a slash command or a button (`request`, the interaction's body): stored, then posted
         (as a new thread, or in `thread_ts`), then answered in its thread like a typed question (the same turn,
         governance and audit mirror). False when it was not this call's to ask (asked before, or in hand).
-
-        Stored before it is posted: should this process die before the question is accepted, the inbox runs
-        the interaction again here or elsewhere, which posts it unless this try did (see asked_on_behalf.py).
         """
         asked = AskedOnBehalf.of(
             request, team_id=team_id, channel=channel, user=user, text=text, thread_ts=thread_ts
         )
         try:
-            held = self.inbox.hold(asked.held_entry(request))
-        except StoreError as exc:  # Not stored, so not posted: the person hears why.
+            return self.ask_once(
+                asked.held_entry(request), lambda again: asked.post_once(self._client, again=again)
+            )
+        except StoreError as exc:  # Not stored, so not posted (or stored, and left to the inbox): say why.
             self._client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=exc.message)
             return False
-        if held is None:
+
+    def ask_once(self, held: InboxEntry, post: Callable[[bool], SlackQuestion]) -> bool:
+        """Ask a question the bot posts itself, once whatever dies when: `held` (what runs the request again) is
+        stored as received before `post` posts anything, and becomes the posted question only after. `post`
+        is told whether this is a try again (an earlier one may have posted before dying: it looks first).
+        False when it was not this call's to ask (asked before, or in hand elsewhere). StoreError when the
+        store failed (anything stored is left to the inbox); SlackApiError when Slack refused to post (the
+        request is then dropped: not to be tried again).
+
+        Should this process die before the question is accepted, the inbox runs the request again here or
+        elsewhere, which posts what this try did not (see asked_on_behalf.py).
+        """
+        held_now = self.inbox.hold(held)
+        if held_now is None:
             return False
         try:
-            question = (asked.find_post(self._client) if held == "again" else None) or asked.post(
-                self._client
-            )
+            question = post(held_now == "again")
         except SlackApiError:
-            self.inbox.drop(asked.key, only_if_mine=True)  # Slack refused it: not to be tried again.
+            self.inbox.drop(held.message_key, only_if_mine=True)  # Slack refused it: not to be tried again.
             raise
-        if not self.inbox.place(question.inbox_entry("asked", message_key=asked.key)):
+        if not self.inbox.place(question.inbox_entry("asked", message_key=held.message_key)):
             return False  # Taken over meanwhile: the take that replays it finds the post.
-        return self.accept(question, "asked", message_key=asked.key)
+        return self.accept(question, "asked", message_key=held.message_key)
 
     def shutdown(self, grace_seconds: float) -> bool:
         """Stop taking questions; wait up to `grace_seconds` for answers in flight. True when all finished.

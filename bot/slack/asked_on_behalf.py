@@ -1,9 +1,12 @@
-"""A question asked on someone's behalf (a slash command, a button): stored before the bot posts it, posted once.
+"""A question asked on someone's behalf (a slash command, a button, a private answer's move to a DM): stored
+before the bot posts it, posted once.
 
 The interaction is stored in the inbox as received, keyed by the click (its trigger id), before anything is
 posted; it becomes a question only once posted. A process that dies in between leaves it to the inbox, which
 runs the interaction through the app again: the post is then looked for (by the key in its metadata) before
-posting, so a crash at any instant neither loses the click nor posts it twice.
+posting, so a crash at any instant neither loses the click nor posts it twice. `post_marked_once` does that
+for any message the bot posts on the way (a private answer's question in the DM, and its note in the
+channel: bot/slack/listeners/private.py).
 """
 
 from __future__ import annotations
@@ -83,34 +86,57 @@ class AskedOnBehalf:
             is_direct_message=self.channel.startswith("D"),
         )
 
-    def post(self, client: WebClient) -> SlackQuestion:
-        """Post "<user> asked: ..." (as a new thread, or in the thread), marked with the click's key."""
-        response = client.chat_postMessage(
-            channel=self.channel,
-            thread_ts=self.thread_ts,
-            text=messages.ASKED_ON_BEHALF.format(
-                user=self.user, text=plain_untrusted(valid_unicode(self.text))
-            ),
-            unfurl_links=False,
-            metadata={"event_type": _METADATA_TYPE, "event_payload": {"key": self.key}},
+    def post_once(self, client: WebClient, *, again: bool) -> SlackQuestion:
+        """Post "<user> asked: ..." (as a new thread, or in the thread), marked with the click's key; unless
+        `again` (the click run again) and an earlier try of it posted it already (then that post)."""
+        ts = post_marked_once(
+            client, self.key, again=again, channel=self.channel, thread_ts=self.thread_ts, text=self._shown
         )
-        return self.question(str(response.get("channel") or self.channel), str(response["ts"]))
+        return self.question(self.channel, ts)
 
-    def find_post(self, client: WebClient) -> SlackQuestion | None:
-        """The question as an earlier try of this click posted it, if it did (before dying)."""
-        if self.thread_ts:
-            found = client.conversations_replies(
-                channel=self.channel, ts=self.thread_ts, include_all_metadata=True, limit=_THREAD_LOOKUP
-            )
-        else:
-            found = client.conversations_history(
-                channel=self.channel, include_all_metadata=True, limit=_CHANNEL_LOOKUP
-            )
-        for message in found.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == _METADATA_TYPE
-                and (metadata.get("event_payload") or {}).get("key") == self.key
-            ):
-                return self.question(self.channel, str(message["ts"]))
-        return None
+    @property
+    def _shown(self) -> str:
+        return messages.ASKED_ON_BEHALF.format(user=self.user, text=plain_untrusted(valid_unicode(self.text)))
+
+
+def post_marked(client: WebClient, key: str, *, channel: str, thread_ts: str | None, text: str) -> str:
+    """Post `text` (as a new thread, or in the thread) marked with `key` in its metadata, so that a later try
+    finds it (`post_marked_once`); returns its ts."""
+    response = client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread_ts,
+        text=text,
+        unfurl_links=False,
+        metadata={"event_type": _METADATA_TYPE, "event_payload": {"key": key}},
+    )
+    return str(response["ts"])
+
+
+def _find_marked(client: WebClient, key: str, *, channel: str, thread_ts: str | None) -> str | None:
+    """The ts of the message `post_marked` posted with `key` in the channel (or the thread), if an earlier try
+    did."""
+    if thread_ts:
+        found = client.conversations_replies(
+            channel=channel, ts=thread_ts, include_all_metadata=True, limit=_THREAD_LOOKUP
+        )
+    else:
+        found = client.conversations_history(
+            channel=channel, include_all_metadata=True, limit=_CHANNEL_LOOKUP
+        )
+    for message in found.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if (
+            metadata.get("event_type") == _METADATA_TYPE
+            and (metadata.get("event_payload") or {}).get("key") == key
+        ):
+            return str(message["ts"])
+    return None
+
+
+def post_marked_once(
+    client: WebClient, key: str, *, again: bool, channel: str, thread_ts: str | None, text: str
+) -> str:
+    """The ts of `text` posted marked with `key`: looked for first when `again` (an earlier try may have posted
+    it before dying), posted when not found."""
+    found = _find_marked(client, key, channel=channel, thread_ts=thread_ts) if again else None
+    return found or post_marked(client, key, channel=channel, thread_ts=thread_ts, text=text)

@@ -64,7 +64,9 @@ def register_listeners(app: App, answerer: SlackAnswerer, alerts: ConfiguredAler
     @app.shortcut(PRIVATE_SHORTCUT)
     def answer_privately(ack: Ack, body: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
-        respond(text=on_private_shortcut(body, answerer), response_type="ephemeral")
+        reply = on_private_shortcut(body, answerer)
+        if reply is not None:  # None: a click handled before.
+            respond(text=reply, response_type="ephemeral")
 
     _button(app, re.compile(f"^{re.escape(FEEDBACK_ACTION_ID)}"), lambda body: on_feedback(body, answerer))
     _button(app, re.compile(f"^{re.escape(SHOW_SQL_ACTION_ID)}"), lambda body: on_show_sql(body, answerer))

@@ -29,8 +29,9 @@ def on_slash_command(command: dict[str, Any], respond: Callable[..., Any], answe
     )
     private = private_question(text)
     if private is not None and not channel.startswith("D"):
-        reply = on_private_command(answerer, PrivateQuestion(team_id, channel, user, private))
-        respond(text=reply, response_type="ephemeral")
+        reply = on_private_command(answerer, PrivateQuestion(team_id, channel, user, private), command)
+        if reply is not None:
+            respond(text=reply, response_type="ephemeral")
         return
     text = private or text  # In a DM every answer is private already.
     try:

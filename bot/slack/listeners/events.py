@@ -20,7 +20,7 @@ def on_app_mention(body: dict[str, Any], event: dict[str, Any], answerer: SlackA
     question = question_from_event(body, event, answerer.bot_user_id)
     private = private_question(question.text)
     if private and not question.is_direct_message:
-        on_private_mention(question, answerer, private)
+        on_private_mention(body, question, answerer, private)
         return
     answerer.accept(question, "mention")
 
@@ -41,7 +41,7 @@ def on_message(body: dict[str, Any], event: dict[str, Any], answerer: SlackAnswe
     if answerer.is_bots_thread(question):
         private = private_question(question.text)
         if private:
-            on_private_mention(question, answerer, private)
+            on_private_mention(body, question, answerer, private)
             return
         answerer.accept(question, "reply")
     else:

@@ -9,6 +9,12 @@ device, so there is nowhere to ask a follow-up. A DM thread is a normal thread: 
 its chart, and follow-ups there keep the channel's policy (bot/slack/private_origin.py). A question asked
 inside a thread brings that thread along: the DM's conversation opens with the thread's messages quoted as
 context (read from Slack, never written to), so the answer and its follow-ups know what the thread was about.
+
+The move to the DM survives its process dying at any instant, as a question asked on someone's behalf does
+(bot/slack/asked_on_behalf.py): the click (or the mention, stored on arrival) is held in the inbox before
+anything is posted, the DM's question and the channel's note carry its key, and the inbox runs it again
+should the process die before the DM's question is accepted; that try finds what was posted instead of posting
+it again.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from agent.errors import StoreError
-from agent.sessions import SessionKey
+from agent.sessions import InboxEntry, SessionKey
 from agent.unicode_text import valid_unicode
 from bot.slack import messages
 from bot.slack.answering import SlackAnswerer
+from bot.slack.asked_on_behalf import AskedOnBehalf, post_marked_once
 from bot.slack.private_origin import private_session_metadata
-from bot.slack.questions import SlackQuestion, strip_mention
+from bot.slack.questions import SlackQuestion, received_inbox_entry, strip_mention
 from bot.slack.rendering.untrusted import plain_untrusted
 from bot.slack.thread_context import private_thread_seed, quoted_thread
 
@@ -64,31 +71,50 @@ def private_question(text: str) -> str | None:
     return text[match.end() :].strip() if match else None
 
 
-def answer_privately(answerer: SlackAnswerer, asked: PrivateQuestion) -> str:
-    """Open the asker's DM, post the question there as a new thread that remembers its channel, and answer it
-    there; returns the DM's channel id. SlackApiError when the DM cannot be opened or posted in."""
+def answer_privately(
+    answerer: SlackAnswerer, asked: PrivateQuestion, held: InboxEntry, *, note_in_thread: str | None
+) -> bool:
+    """Move `asked` to the asker's DM, once whatever dies when: `held` (the request that asked it, run again by
+    the inbox should this process die) is stored before anything is posted; then the DM is opened, the question
+    posted there as a new thread that remembers its channel, the channel's thread `note_in_thread` (if any)
+    told, and the question accepted there. False when it was not this call's to move (moved before, or in hand
+    elsewhere); SlackApiError when the DM cannot be opened or posted in; StoreError when the store failed."""
+    key = held.message_key
+    return answerer.ask_once(held, lambda again: _post_in_dm(answerer, asked, key, again, note_in_thread))
+
+
+def _post_in_dm(
+    answerer: SlackAnswerer, asked: PrivateQuestion, key: str, again: bool, note_in_thread: str | None
+) -> SlackQuestion:
+    """The question posted in the DM (found there instead on a try `again` that an earlier one got to), and
+    what comes with it: its session, and the channel's note. Each message is marked with `key`, so posted once."""
     client = answerer.client
     dm = str(client.conversations_open(users=asked.user)["channel"]["id"])
-    shown = plain_untrusted(valid_unicode(asked.text))
-    root = client.chat_postMessage(
-        channel=dm,
-        text=messages.PRIVATE_QUESTION.format(channel=asked.channel, text=shown),
-        unfurl_links=False,
+    shown = messages.PRIVATE_QUESTION.format(
+        channel=asked.channel, text=plain_untrusted(valid_unicode(asked.text))
     )
-    ts = str(root["ts"])
+    ts = post_marked_once(client, key, again=again, channel=dm, thread_ts=None, text=shown)
     # Opened before the question is accepted: the answer (and every follow-up) finds the channel it came from.
     _open_dm_session(answerer, asked, dm, ts)
-    question = SlackQuestion.opening_thread(
+    if note_in_thread is not None:
+        note = messages.PRIVATE_ANSWER_SENT.format(user=asked.user)
+        try:
+            post_marked_once(
+                client, key, again=again, channel=asked.channel, thread_ts=note_in_thread, text=note
+            )
+        except SlackApiError as exc:  # The answer is on its way: a missing note is no reason to lose it.
+            log.warning("could not leave the private answer's note: %s", exc.response.get("error"))
+    return SlackQuestion.opening_thread(
         team_id=asked.team_id, channel=dm, ts=ts, user=asked.user, text=asked.text
     )
-    answerer.accept(question, "asked")
-    return dm
 
 
 def _open_dm_session(answerer: SlackAnswerer, asked: PrivateQuestion, dm: str, ts: str) -> None:
     """The DM thread's session, remembering the channel; asked in a thread, it opens with that thread's
     messages as context (only read from Slack)."""
     key = SessionKey.slack_thread(asked.team_id, dm, ts)
+    if answerer.runtime.sessions.find(key) is not None:
+        return  # Opened by an earlier try, which died before the question was accepted: seeded once.
     metadata = private_session_metadata(
         team_id=asked.team_id, dm_channel=dm, thread_ts=ts, channel=asked.channel, user=asked.user
     )
@@ -111,52 +137,63 @@ def _open_dm_session(answerer: SlackAnswerer, asked: PrivateQuestion, dm: str, t
     answerer.runtime.sessions.seed(key, seed, title=asked.text, metadata=metadata)
 
 
-def on_private_mention(question: SlackQuestion, answerer: SlackAnswerer, text: str) -> None:
+def on_private_mention(
+    body: dict[str, Any], question: SlackQuestion, answerer: SlackAnswerer, text: str
+) -> None:
     """`@BlueprintData privately ...` in a channel (or `privately ...` in the bot's thread there): answered in a
     DM; the thread hears only that it was."""
-    client = answerer.client
-    # The mention was stored on arrival; it is answered elsewhere, so it leaves the inbox here.
-    answerer.inbox.drop(question.message_key)
-    if not answerer.runtime.sessions.claim(f"slack-private:{question.message_key}"):
-        return  # A redelivery of a mention already moved to the DM.
+    # The event was stored on arrival (`body`, to run again): it is held until it is the DM's question.
+    held = received_inbox_entry({"payload": body}, answerer.bot_user_id)
+    if held is None:
+        return  # Never for a mention or a reply in a thread: both are stored.
     in_thread = InThread(question.thread_ts, question.message_ts) if question.joins_existing_thread else None
-    failure = _moved_to_dm(
-        answerer, PrivateQuestion(question.team_id, question.channel, question.user, text, in_thread)
+    moved = _moved_to_dm(
+        answerer,
+        PrivateQuestion(question.team_id, question.channel, question.user, text, in_thread),
+        held,
+        note_in_thread=question.thread_ts,
     )
-    if failure is not None:
-        _tell_asker(answerer, question, failure)
-        return
-    client.chat_postMessage(
-        channel=question.channel,
-        thread_ts=question.thread_ts,
-        text=messages.PRIVATE_ANSWER_SENT.format(user=question.user),
-        unfurl_links=False,
-    )
+    if isinstance(moved, str):
+        _tell_asker(answerer, question, moved)
 
 
-def on_private_command(answerer: SlackAnswerer, asked: PrivateQuestion) -> str:
-    """`/blueprintdata private ...`: answered in a DM; returns what to tell the asker (ephemerally)."""
+def on_private_command(
+    answerer: SlackAnswerer, asked: PrivateQuestion, request: dict[str, Any]
+) -> str | None:
+    """`/blueprintdata private ...` (or the shortcut: `request`, the interaction's body): answered in a DM;
+    returns what to tell the asker (ephemerally), None when the click was handled before (nothing to say)."""
     if not asked.text:
         return messages.PRIVATE_NEEDS_QUESTION
-    failure = _moved_to_dm(answerer, asked)
-    return messages.PRIVATE_ANSWER_COMING if failure is None else failure
+    click = AskedOnBehalf.of(
+        request,
+        team_id=asked.team_id,
+        channel=asked.channel,
+        user=asked.user,
+        text=asked.text,
+        thread_ts=None,
+    )
+    moved = _moved_to_dm(answerer, asked, click.held_entry(request), note_in_thread=None)
+    if moved is False:
+        return None
+    return messages.PRIVATE_ANSWER_COMING if moved is True else moved
 
 
-def _moved_to_dm(answerer: SlackAnswerer, asked: PrivateQuestion) -> str | None:
+def _moved_to_dm(
+    answerer: SlackAnswerer, asked: PrivateQuestion, held: InboxEntry, *, note_in_thread: str | None
+) -> bool | str:
     """`answer_privately`, or what to tell the asker when it could not be done."""
     try:
-        answer_privately(answerer, asked)
+        return answer_privately(answerer, asked, held, note_in_thread=note_in_thread)
     except SlackApiError as exc:
         log.warning("could not answer privately: %s", exc.response.get("error"))
         return messages.PRIVATE_NO_DM
-    except StoreError as exc:  # The DM's session could not be stored: its answer would not know the channel.
+    except StoreError as exc:  # Left to the inbox, which tries again; meanwhile the asker hears why.
         return exc.message
-    return None
 
 
-def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
+def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str | None:
     """The "Answer privately" message shortcut: the message's text, answered to the person who used it in a
-    DM; returns what to tell them (ephemerally)."""
+    DM; returns what to tell them (ephemerally), None when the click was handled before."""
     message = body.get("message") or {}
     text = strip_mention(str(message.get("text") or ""), answerer.bot_user_id)
     # A reply in a thread: the thread comes along as context (a thread's first message has no earlier ones).
@@ -171,6 +208,7 @@ def on_private_shortcut(body: dict[str, Any], answerer: SlackAnswerer) -> str:
             text=text,
             in_thread=in_thread,
         ),
+        body,
     )
 
 

@@ -173,6 +173,13 @@ class FakeSlack:
         """The App Home view last published for a user."""
         return self._workspace.home_view(user)
 
+    def response_url(
+        self, channel: str, user: str, message_ts: str | None = None, thread_ts: str | None = None
+    ) -> str:
+        """A response_url this fake answers, as an interaction built by a test carries (the send_* builders make
+        their own)."""
+        return self._response_urls.new_url(channel, user, message_ts, thread_ts)
+
     def responses(self, channel: str | None = None) -> list[ResponseUrlPost]:
         """POSTs the app made to response_urls, optionally only those for one channel."""
         return self._response_urls.posts_for(channel)
