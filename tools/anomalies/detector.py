@@ -24,6 +24,7 @@ from typing import SupportsFloat
 import numpy as np
 from numpy.typing import NDArray
 
+from tools.anomalies.alarm_rarity import discount_common
 from tools.anomalies.alarm_scores import alarm_scores
 from tools.anomalies.choices import Stretch, stretches
 from tools.anomalies.errors import DetectionInputError
@@ -63,7 +64,8 @@ class Detection:
     period_name: str = "point"  # what one step is called: hour, day, week, month or point
     scores: list[float] = field(default_factory=list)  # per point: distance from expected in band units
     incidents: list[Incident] = field(default_factory=list)  # findings grouped, one alarm each
-    # per point: the score a stream of alarms is raised on (first of a run, or a change in behaviour; alarm_scores.py)
+    # per point: the score a stream of alarms is raised on (first of a run, or a change in behaviour; alarm_scores.py),
+    # less where the series often reached it before (alarm_rarity.py)
     alarm_scores: list[float] = field(default_factory=list)
 
     def latest_findings(self, last_n: int = 1) -> list[Finding]:
@@ -133,6 +135,7 @@ def detect(
     alarms = np.full(len(times), np.nan)
     for start, end, occasion_points in occasions:  # each from the scores up to it, with its stretch's step
         alarms[start:end] = alarm_scores(score[:end], occasion_points)[start:]
+    alarms = discount_common(alarms, times)  # each from the alarm scores before it: online too
     # A count or an amount never goes below zero, so neither does its range (as far as the past tells).
     lowest_before = np.concatenate(([np.inf], np.fmin.accumulate(np.nan_to_num(raw, nan=np.inf))[:-1]))
     low = np.where(lowest_before >= 0, np.maximum(low, 0.0), low)
