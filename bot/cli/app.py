@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import sys
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from bot.cli.render import TerminalRenderer
 from bot.cli.terminal_text import safe_text
 from bot.cli.turns import run_turn_cancellable
 from tools.errors import BlueprintError
+
+_QUIT_WORDS = frozenset({"exit", "quit", "/exit", "/quit"})
 
 app = typer.Typer(
     help="BlueprintData: ask questions about your dbt project's data.",
@@ -81,7 +84,11 @@ def chat(
         if isinstance(sys.stdin, io.TextIOWrapper):
             sys.stdin.reconfigure(errors="replace")  # A byte that is not UTF-8 is replaced, not fatal.
         if not sys.stdin.isatty():
-            results = [_answer(agent, session_id, line.strip(), sink) for line in sys.stdin if line.strip()]
+            # Piped lines are answered as typed ones, up to a quit word as the prompt would stop there.
+            lines = itertools.takewhile(
+                lambda line: line not in _QUIT_WORDS, (line.strip() for line in sys.stdin)
+            )
+            results = [_answer(agent, session_id, line, sink) for line in lines if line]
             raise typer.Exit(0 if all(results) else 1)
         _repl(runtime, agent, session_id, sink)
     except BlueprintError as exc:  # e.g. the store went away between start and the first turn
@@ -135,7 +142,7 @@ def _repl(runtime: Runtime, turn: Turn, session_id: str, sink: TerminalRenderer 
         except (EOFError, KeyboardInterrupt):
             console.print()
             return
-        if line in {"exit", "quit", "/exit", "/quit"}:
+        if line in _QUIT_WORDS:
             return
         if line:
             _answer(turn, session_id, line, sink)
