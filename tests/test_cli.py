@@ -140,4 +140,6 @@ def test_piped_lines_stop_at_a_quit_word_as_the_prompt_does(cli_env: dict[str, s
     result = run_cli("chat", env=cli_env, stdin="/search revenue\n/quit\n/describe daily_revenue\n")
     assert result.returncode == 0, result.stderr
     assert "daily_revenue" in result.stdout  # The search answered.
-    assert "Unknown command" not in result.stdout and "Columns" not in result.stdout  # Nothing after /quit ran.
+    assert (
+        "Unknown command" not in result.stdout and "Columns" not in result.stdout
+    )  # Nothing after /quit ran.
