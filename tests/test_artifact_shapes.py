@@ -6,17 +6,21 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from pytest import MonkeyPatch
 
 from agent.alerts.loading import load_alerts
 from agent.alerts.routing import folder_meta
 from demo.load import DEMO_PROJECT_DIR
 from tests.test_cli import run_cli
+from tools.dbt import artifacts
 from tools.dbt.index import DbtIndex, load_index
+from tools.dbt.shapes import CATALOG_BY_SHAPE, MANIFEST_BY_SHAPE
 from tools.errors import ConfigError, DbtArtifactError, WarehouseError
 from tools.glossary.loading import GlossaryError, load_glossary
 from tools.policy.loading import parse_policy
@@ -185,8 +189,8 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> None:
-    """Seeded damage at random paths of the demo's three artifacts: the index loads, or one DbtArtifactError."""
+def _damaged_projects(tmp_path: Path, trials: int, seed: int) -> Iterator[Path]:
+    """A project dir holding the demo's three artifacts with seeded damage at random paths, once per trial."""
     target = DEMO_PROJECT_DIR / "target"
     names = ("manifest.json", "catalog.json", "semantic_manifest.json")
     originals = {name: (target / name).read_text() for name in names}
@@ -194,8 +198,8 @@ def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> N
     project = tmp_path / "project"
     (project / "target").mkdir(parents=True)
     (project / "dbt_project.yml").write_text("name: shop\n")
-    rng = random.Random(10)
-    for _trial in range(60):
+    rng = random.Random(seed)
+    for _trial in range(trials):
         documents = {name: json.loads(text) for name, text in originals.items()}
         name = rng.choice(names)
         for _ in range(rng.randint(1, 4)):
@@ -209,6 +213,12 @@ def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> N
                 continue  # An earlier change in this trial replaced a parent.
         for artifact, document in documents.items():
             (project / "target" / artifact).write_text(json.dumps(document))
+        yield project
+
+
+def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> None:
+    """Seeded damage at random paths of the demo's three artifacts: the index loads, or one DbtArtifactError."""
+    for project in _damaged_projects(tmp_path, trials=60, seed=10):
         try:
             index = load_index(project)
         except DbtArtifactError as exc:
@@ -217,6 +227,51 @@ def test_random_wrong_shapes_anywhere_never_crash_the_index(tmp_path: Path) -> N
         assert all(isinstance(warning, str) and warning for warning in index.warnings)
         index.overview().to_prompt_text()
         index.search("revenue by day")
+
+
+def _loaded(project: Path) -> tuple[Any, ...]:
+    """What an index holds (nodes, metrics, saved queries, warnings), or the error that stopped it."""
+    try:
+        index = load_index(project)
+    except DbtArtifactError as exc:
+        return (exc.message,)
+    return index.nodes(), index.metrics(), index.saved_queries(), index.warnings
+
+
+def test_decoding_by_shape_indexes_as_checking_part_by_part(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """The fast read (the parts we read decoded by their shape, the rest skipped) and the slow one (all of it
+    decoded, then checked part by part) give the same index and warnings: on the demo, where the fast one
+    decodes it, and under random damage, where it gives way to the slow one."""
+    target = DEMO_PROJECT_DIR / "target"
+    assert MANIFEST_BY_SHAPE.decode((target / "manifest.json").read_bytes())["nodes"]
+    assert CATALOG_BY_SHAPE.decode((target / "catalog.json").read_bytes())["nodes"]
+    refuses = msgspec.json.Decoder(int)  # No artifact is a number: every read takes the slow way.
+    # What the demo does not use and the readers read: groups and their owners, partitions, source freshness.
+    rich = tmp_path / "rich"
+    shutil.copytree(DEMO_PROJECT_DIR, rich)
+
+    def enrich(manifest: Artifact) -> None:
+        manifest["groups"] = {
+            "group.shop.finance": {"name": "finance", "owner": {"email": "fin@example.com"}}
+        }
+        orders = manifest["nodes"]["model.shop.fct_orders"]
+        orders["group"] = "finance"
+        orders["config"]["partition_by"] = {
+            "field": "order_date",
+            "data_type": "date",
+            "granularity": "month",
+        }
+        next(iter(manifest["sources"].values()))["loaded_at_field"] = "_loaded_at"
+
+    rewrite(rich, "manifest.json", enrich)
+    assert load_index(rich).resolve("fct_orders").group_owners == ("fin@example.com",)
+    for project in [rich, *_damaged_projects(tmp_path, trials=40, seed=11)]:
+        fast = _loaded(project)
+        with monkeypatch.context() as patched:
+            patched.setattr(artifacts, "MANIFEST_BY_SHAPE", refuses)
+            patched.setattr(artifacts, "CATALOG_BY_SHAPE", refuses)
+            slow = _loaded(project)
+        assert fast == slow
 
 
 _NESTED_TOO_DEEP = "x: " + "[" * 20_000 + "]" * 20_000 + "\n"

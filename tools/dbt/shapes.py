@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, Required, TypedDict
+
+import msgspec
 
 # The newest manifest schema this code was written against (dbt 1.8 to 1.10 write v12).
 KNOWN_MANIFEST_VERSION = 12
@@ -20,26 +22,37 @@ _MANIFEST_VERSION = re.compile(r"/manifest/v(\d+)\.json$")
 
 @dataclass(frozen=True)
 class Kind:
-    """What a value must be, and how a problem names it."""
+    """What a value must be, how a problem names it, and the type msgspec checks it as when a whole artifact is
+    decoded by shape at once (see `typed`)."""
 
     label: str
     accepts: Callable[[Any], bool]
+    python_type: Any = Any
 
 
 def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-OBJECT = Kind("an object", lambda value: isinstance(value, dict))
-LIST = Kind("a list", lambda value: isinstance(value, list))
-TEXT = Kind("text", lambda value: isinstance(value, str))
-OPTIONAL_TEXT = Kind("text", lambda value: value is None or isinstance(value, str))
-TEXT_LIST = Kind("a list of text", _is_text_list)
-SCALAR = Kind("text or a number", lambda value: value is None or isinstance(value, str | int | float))
-INTEGER = Kind(
-    "a whole number", lambda value: value is None or (isinstance(value, int) and not isinstance(value, bool))
+OBJECT = Kind("an object", lambda value: isinstance(value, dict), dict[str, Any])
+LIST = Kind("a list", lambda value: isinstance(value, list), list[Any])
+TEXT = Kind("text", lambda value: isinstance(value, str), str)
+OPTIONAL_TEXT = Kind("text", lambda value: value is None or isinstance(value, str), str)
+TEXT_LIST = Kind("a list of text", _is_text_list, list[str])
+# msgspec's int refuses true and false, which isinstance(value, int) lets through: such a file takes the slow path.
+SCALAR = Kind(
+    "text or a number", lambda value: value is None or isinstance(value, str | int | float), str | int | float
 )
-FILTER = Kind("an object or text", lambda value: value is None or isinstance(value, dict | str))
+INTEGER = Kind(
+    "a whole number",
+    lambda value: value is None or (isinstance(value, int) and not isinstance(value, bool)),
+    int,
+)
+FILTER = Kind(
+    "an object or text", lambda value: value is None or isinstance(value, dict | str), dict[str, Any] | str
+)
+# Read as it comes (the readers check it where they use it): listed so the typed decoding keeps it.
+ANYTHING = Kind("anything", lambda value: True)
 
 Spec = dict[str, "Kind | tuple[Kind, Spec]"]
 
@@ -54,7 +67,7 @@ _NODE: Spec = {
     "identifier": OPTIONAL_TEXT,
     "original_file_path": OPTIONAL_TEXT,
     "path": OPTIONAL_TEXT,
-    "config": (OBJECT, {"materialized": OPTIONAL_TEXT}),
+    "config": (OBJECT, {"materialized": OPTIONAL_TEXT, "partition_by": ANYTHING}),
     "meta": OBJECT,
     "checksum": (OBJECT, {"checksum": OPTIONAL_TEXT}),
     "depends_on": (OBJECT, {"nodes": TEXT_LIST}),
@@ -63,6 +76,9 @@ _NODE: Spec = {
     "column_name": OPTIONAL_TEXT,
     "attached_node": OPTIONAL_TEXT,
     "columns": OBJECT,
+    "group": ANYTHING,
+    "loaded_at_field": ANYTHING,
+    "source_name": ANYTHING,
 }
 _WHERE: Spec = {"where_filters": LIST}
 _SEMANTIC_MODEL: Spec = {
@@ -166,17 +182,19 @@ class ShapeCheck:
             self.fields(entry, where, spec)
 
 
-def check_manifest(manifest: dict[str, Any]) -> list[str]:
-    """Problems in manifest.json (nodes, sources, semantic sections); bad parts are left out in place."""
+def check_manifest(manifest: dict[str, Any], nodes_checked: bool = False) -> list[str]:
+    """Problems in manifest.json (nodes, sources, semantic sections); bad parts are left out in place.
+    `nodes_checked` when nodes and sources were decoded by shape already (MANIFEST_BY_SHAPE)."""
     check = ShapeCheck("manifest.json")
     for name in ("sources", *SEMANTIC_SECTIONS):
         check.section(manifest, name, OBJECT)
-    check.named_items(manifest.get("nodes") or {}, "nodes", _NODE, ("name",))
-    check.named_items(manifest.get("sources") or {}, "sources", _NODE, ("name", "source_name"))
-    for section in ("nodes", "sources"):
-        for unique_id, node in (manifest.get(section) or {}).items():
-            if isinstance(node.get("columns"), dict):
-                check.named_items(node["columns"], f"{section}.{unique_id}.columns", _COLUMN, ())
+    if not nodes_checked:
+        check.named_items(manifest.get("nodes") or {}, "nodes", _NODE, ("name",))
+        check.named_items(manifest.get("sources") or {}, "sources", _NODE, ("name", "source_name"))
+        for section in ("nodes", "sources"):
+            for unique_id, node in (manifest.get(section) or {}).items():
+                if isinstance(node.get("columns"), dict):
+                    check.named_items(node["columns"], f"{section}.{unique_id}.columns", _COLUMN, ())
     _check_semantic_sections(check, manifest)
     return check.problems + _version_warnings(manifest)
 
@@ -202,6 +220,67 @@ def check_catalog(catalog: dict[str, Any]) -> list[str]:
             if isinstance(columns, dict):
                 check.named_items(columns, f"{section}.{unique_id}.columns", _CATALOG_COLUMN, ("name",))
     return check.problems
+
+
+# TypedDict's functional form, called with fields made at run time (mypy only accepts literal ones).
+_TYPED_DICT: Any = TypedDict
+
+
+def by_key(value_type: Any) -> Any:
+    """Objects of `value_type` by key: dbt's nodes by unique id, a node's columns by name."""
+    return dict[str, value_type]
+
+
+def typed(
+    name: str, spec: Spec, required: tuple[str, ...] = (), entries: dict[str, Any] | None = None
+) -> Any:
+    """The type msgspec decodes an object of `spec` as, accepting what ShapeCheck.fields and named_items accept
+    without a problem: each field of its kind or null, the `required` ones text. Only these fields are kept; the
+    rest of dbt's fields are skipped unread. `entries` names fields holding objects of their own type by key (a
+    node's columns)."""
+    fields: dict[str, Any] = {}
+    for field_name, rule in spec.items():
+        kind, nested = rule if isinstance(rule, tuple) else (rule, None)
+        if entries and field_name in entries:
+            value_type: Any = by_key(entries[field_name])
+        elif nested is not None:
+            if kind is not OBJECT:
+                raise ValueError(f"{name}.{field_name}: only objects are nested by shape")
+            value_type = typed(f"{name}_{field_name}", nested)
+        else:
+            value_type = kind.python_type
+        fields[field_name] = NotRequired[value_type | None]
+    fields.update({field_name: Required[str] for field_name in required})
+    return _TYPED_DICT(name, fields, total=False)
+
+
+_TYPED_COLUMN = typed("Column", _COLUMN)
+# The parts of manifest.json and catalog.json that hold nodes (nearly all of a large project's bytes), by shape.
+# A file that decodes so has nothing ShapeCheck would report there; one that does not is read again untyped, and
+# checked part by part to say what is wrong.
+MANIFEST_BY_SHAPE = msgspec.json.Decoder(
+    _TYPED_DICT(
+        "Manifest",
+        {
+            "metadata": Required[dict[str, Any]],
+            "nodes": Required[by_key(typed("Node", _NODE, ("name",), {"columns": _TYPED_COLUMN}))],
+            "sources": NotRequired[
+                by_key(typed("Source", _NODE, ("name", "source_name"), {"columns": _TYPED_COLUMN})) | None
+            ],
+            **{section: NotRequired[Any] for section in ("groups", *SEMANTIC_SECTIONS)},
+        },
+        total=False,
+    )
+)
+_CATALOG_COLUMNS = {"columns": typed("CatalogColumn", _CATALOG_COLUMN, ("name",))}
+_CATALOG_ENTRIES = by_key(typed("CatalogEntry", {"columns": OBJECT}, (), _CATALOG_COLUMNS))
+CATALOG_BY_SHAPE = msgspec.json.Decoder(
+    _TYPED_DICT(
+        "Catalog",
+        {"nodes": NotRequired[_CATALOG_ENTRIES | None], "sources": NotRequired[_CATALOG_ENTRIES | None]},
+        total=False,
+    )
+)
 
 
 def _check_semantic_sections(check: ShapeCheck, document: dict[str, Any]) -> None:
