@@ -36,6 +36,8 @@ class SeriesScores:
     series: NabSeries
     scores: np.ndarray
     quiet_seconds: float
+    # The rows where the product's own alerts open an incident at the default (Detection.incidents' starts).
+    incident_rows: tuple[int, ...] = ()
 
 
 def score_series(corpus: Sequence[NabSeries]) -> list[SeriesScores]:
@@ -47,7 +49,11 @@ def score_series(corpus: Sequence[NabSeries]) -> list[SeriesScores]:
         scores = np.zeros(len(order))
         scores[order] = np.nan_to_num(np.array(detection.alarm_scores), nan=0.0)
         quiet = quiet_period(step_of(detection.timestamps, detection.grain))
-        result.append(SeriesScores(series, scores, quiet.total_seconds()))
+        first_row = {}
+        for row in order:  # a repeated timestamp's incident is credited to its first row
+            first_row.setdefault(series.timestamps[row], row)
+        starts = tuple(sorted(first_row[incident.start] for incident in detection.incidents))
+        result.append(SeriesScores(series, scores, quiet.total_seconds(), starts))
     return result
 
 
@@ -129,6 +135,26 @@ def report(scored: Sequence[SeriesScores], profiles: Sequence[Profile]) -> None:
             default = corpus_score(members, policy, DEFAULT_SENSITIVITY, standard)
             parts.append(f"{category} {default:.1f}/{corpus_score(members, policy, tuned, standard):.1f}")
         print(f"  {policy_name:12} " + ", ".join(parts))
+    # What the product's scheduled alerts do today: one incident per run of findings (points outside the band at
+    # the default), not the alarm scores above, which also count changes in behaviour and discount what a series
+    # reaches often.
+    windows = sum(item.series.labelled.window_count for item in scored)
+    product = ", ".join(
+        f"{profile.name} "
+        + format(
+            normalised_score(
+                sum(
+                    score_rows(item.series.labelled, list(item.incident_rows), profile).score
+                    for item in scored
+                ),
+                windows,
+                profile,
+            ),
+            ".1f",
+        )
+        for profile in profiles
+    )
+    print(f"Incidents as the product's alerts open them (Detection.incidents, default): {product}")
     quiet = [item for item in scored if item.series.category == "artificialNoAnomaly"]
     for policy_name, policy in POLICIES.items():
         alarms = sum(
