@@ -65,10 +65,13 @@ def planted(series_count: int = 200, per_series: int = 4) -> None:
     for sensitivity in sorted({3.0, DEFAULT_SENSITIVITY, 5.0}):
         found = false = missed = 0
         for times, values, anomalies in generated:
-            flagged = {finding.at for finding in detect(times, values, sensitivity=sensitivity).findings}
-            found += len(flagged & anomalies)
-            missed += len(anomalies - flagged)
-            false += len(flagged - anomalies)
+            # What people are alerted to: incidents (one message each, from its first point to its last). A
+            # planted day is found when an incident covers it; an incident covering none is a false alarm.
+            incidents = detect(times, values, sensitivity=sensitivity).incidents
+            covered = {day for day in anomalies if any(i.start <= day <= i.end for i in incidents)}
+            found += len(covered)
+            missed += len(anomalies - covered)
+            false += sum(1 for i in incidents if not any(i.start <= day <= i.end for day in anomalies))
         precision = found / (found + false) if found + false else 1.0
         recall = found / (found + missed)
         default = " (default)" if sensitivity == DEFAULT_SENSITIVITY else ""
@@ -105,7 +108,8 @@ def demo() -> None:
                 ).fetchall()
                 times = [datetime(day.year, day.month, day.day) for day, _ in rows]
                 flagged = {
-                    finding.at.date() for finding in detect(times, [value for _, value in rows]).findings
+                    incident.start.date()
+                    for incident in detect(times, [value for _, value in rows]).incidents
                 }
                 planted_days = {a.day for a in PLANTED_ANOMALIES if metric in DEMO_METRICS_AFFECTED[a.metric]}
                 print(

@@ -135,9 +135,8 @@ def report(scored: Sequence[SeriesScores], profiles: Sequence[Profile]) -> None:
             default = corpus_score(members, policy, DEFAULT_SENSITIVITY, standard)
             parts.append(f"{category} {default:.1f}/{corpus_score(members, policy, tuned, standard):.1f}")
         print(f"  {policy_name:12} " + ", ".join(parts))
-    # What the product's scheduled alerts do today: one incident per run of findings (points outside the band at
-    # the default), not the alarm scores above, which also count changes in behaviour and discount what a series
-    # reaches often.
+    # What the product's scheduled alerts and /anomalies open: incidents, each at an alarm (Detection.incidents),
+    # grown by the findings after it; close to alert-style above, which groups the alarm scores alone.
     windows = sum(item.series.labelled.window_count for item in scored)
     product = ", ".join(
         f"{profile.name} "

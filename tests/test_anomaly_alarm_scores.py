@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from agent.alerts.lifecycle import JudgedPoint, advance
 from tools.anomalies import DEFAULT_SENSITIVITY, detect
 from tools.anomalies.alarm_scores import first_of_run, shift_scores
 
@@ -46,6 +47,48 @@ def test_spikes_that_come_more_often_are_noticed_as_a_change() -> None:
     alarms = _alarms(detection.alarm_scores)
     assert any(2880 <= row < 2880 + 288 for row in alarms)  # within a day of the change
     assert not any(1500 <= row < 2880 for row in alarms)  # the routine spikes alone raised nothing
+
+
+def test_denser_spikes_open_an_incident_as_the_alerts_and_anomalies_command_report_it() -> None:
+    """What the product raises follows the alarm scores: the change opens an incident (Detection.incidents, and a
+    scheduled alert's lifecycle), the routine spikes before it none; a finding that is not an alarm opens none."""
+    times, values = _five_minute_load(14, seed=2)
+    values[np.arange(400, 2880, 144)] += 12
+    values[np.arange(2880, len(values), 12)] += 12
+    detection = detect(times, values.tolist())
+    starts = [times.index(incident.start) for incident in detection.incidents]
+    assert any(2880 <= row < 2880 + 288 for row in starts)
+    assert not any(1500 <= row < 2880 for row in starts)
+    by_time = {alarm.at: alarm for alarm in detection.alarms or ()} | {f.at: f for f in detection.findings}
+    points = [
+        JudgedPoint(at, by_time.get(at), at in by_time and detection.opens_incident(by_time[at]))
+        for at in times
+    ]
+    opened = [
+        times.index(step.point)
+        for change in advance(None, points, resolve_after=12, suppression=None)
+        for step in change.steps
+        if step.kind == "opened"
+    ]
+    alarm_rows = {times.index(alarm.at) for alarm in detection.alarms or ()}
+    assert opened and set(opened) <= alarm_rows
+    assert any(2880 <= row < 2880 + 288 for row in opened)
+    assert len(detection.findings) > len(opened)  # findings within a run, or routine, opened nothing
+
+
+def test_a_change_with_no_point_out_of_its_band_still_opens_an_incident_said_as_a_change() -> None:
+    """A small level shift in a noisier stretch: no point is a finding, yet the change is an alarm, an incident,
+    and its line says what it is."""
+    times, values = _five_minute_load(14, seed=4)
+    values[2880:] += 3  # the level up by 1.5 standard deviations of the noise
+    rng = np.random.default_rng(5)
+    values[2880:] += rng.normal(0, 1.1, len(values) - 2880)  # and noisier
+    detection = detect(times, values.tolist())
+    changes = [alarm for alarm in detection.alarms or () if alarm.kind == "shift" and alarm.at >= times[2880]]
+    assert changes and changes[0].at <= times[2880 + 24]  # within two hours
+    assert not any(finding.at == changes[0].at for finding in detection.findings)
+    assert any(incident.start == changes[0].at for incident in detection.incidents)
+    assert "a change in behaviour" in changes[0].explain("load")
 
 
 def test_a_quiet_series_raises_no_alarm() -> None:

@@ -207,7 +207,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
 
 
 def _finding(data: dict[str, Any]) -> Finding:
-    numbers = {key: float(value) for key, value in data.items() if key not in ("at", "direction")}
+    numbers = {key: float(value) for key, value in data.items() if key not in ("at", "direction", "kind")}
     return Finding(**{**data, **numbers, "at": datetime.fromisoformat(str(data["at"]))})
 
 

@@ -73,11 +73,15 @@ def judged_points(
     """The judged points newer than `after`; on an alert's first run, its last `check_last` points (`every`:
     all of them)."""
     detection = evaluation.detection
-    findings = {finding.at: finding for finding in detection.findings}
+    # A change in behaviour is a point of its own only where no finding is.
+    findings = {alarm.at: alarm for alarm in detection.alarms or ()} | {
+        finding.at: finding for finding in detection.findings
+    }
     judged = [
-        JudgedPoint(at, findings.get(at))
+        JudgedPoint(at, finding, finding is not None and detection.opens_incident(finding))
         for at, expected in zip(detection.timestamps, detection.expected, strict=True)
         if not math.isnan(expected)
+        for finding in [findings.get(at)]
     ]
     if every:
         return judged

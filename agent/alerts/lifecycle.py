@@ -64,6 +64,9 @@ class JudgedPoint:
 
     at: datetime
     finding: Finding | None
+    # Whether the finding may open (or reopen) an incident: the detector's alarm (Detection.alarms). A finding
+    # that is not one grows an open incident, and otherwise is what the series often does: no incident.
+    alarm: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ def advance(
             change = _touched(change, changes)
             change.state = state.with_anomaly(point.finding)
             change.steps.append(IncidentStep("grew", point.at))
+        elif not point.alarm:
+            continue
         elif state is not None and _reopens(state, point.at, suppression):
             change = _touched(change, changes)
             change.state = state.with_anomaly(point.finding)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import SupportsFloat
+from typing import Literal, SupportsFloat
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +67,13 @@ class Detection:
     # per point: the score a stream of alarms is raised on (first of a run, or a change in behaviour; alarm_scores.py),
     # less where the series often reached it before (alarm_rarity.py)
     alarm_scores: list[float] = field(default_factory=list)
+    # the points whose alarm score passes the sensitivity: what opens an incident (a finding, or a change in
+    # behaviour); None where every finding is one (a fixed limit rather than this detector)
+    alarms: list[Finding] | None = None
+
+    def opens_incident(self, finding: Finding) -> bool:
+        """Whether this finding or shift is an alarm: news, not the rest of a run or what the series often does."""
+        return self.alarms is None or any(alarm.at == finding.at for alarm in self.alarms)
 
     def latest_findings(self, last_n: int = 1) -> list[Finding]:
         """The findings among the last `last_n` points (what an alert about "now" reports)."""
@@ -120,27 +127,35 @@ def detect(
         )
     verdicts = [np.full(len(times), np.nan) for _ in range(4)]  # expected, low, high, score
     final_step = None
-    occasions: list[tuple[int, int, int]] = []  # (start, end, points in an occasion) of stretches in a row
+    # (start, end, points in an occasion, whether changes in behaviour count) of stretches in a row
+    occasions: list[tuple[int, int, int, bool]] = []
     for stretch in stretches(times, raw, grain, min_history):
         judged = _judge_stretch(times[: stretch.end], raw[: stretch.end], stretch, sensitivity, min_history)
         for whole, part in zip(verdicts, judged, strict=True):
             whole[stretch.start : stretch.end] = part
         occasion_points = max(1, round(HOUR / stretch.choices.step))
-        if occasions and occasions[-1][2] == occasion_points:
-            occasions[-1] = (occasions[-1][0], stretch.end, occasion_points)
+        shifts_count = stretch.choices.step < DAY
+        if occasions and occasions[-1][2:] == (occasion_points, shifts_count):
+            occasions[-1] = (occasions[-1][0], stretch.end, occasion_points, shifts_count)
         else:
-            occasions.append((stretch.start, stretch.end, occasion_points))
+            occasions.append((stretch.start, stretch.end, occasion_points, shifts_count))
         final_step = stretch.choices.step
     expected, low, high, score = verdicts
     alarms = np.full(len(times), np.nan)
-    for start, end, occasion_points in occasions:  # each from the scores up to it, with its stretch's step
-        alarms[start:end] = alarm_scores(score[:end], occasion_points)[start:]
+    for (
+        start,
+        end,
+        occasion_points,
+        shifts_count,
+    ) in occasions:  # each from the scores up to it, with its step
+        alarms[start:end] = alarm_scores(score[:end], occasion_points, shifts_count)[start:]
     alarms = discount_common(alarms, times)  # each from the alarm scores before it: online too
     # A count or an amount never goes below zero, so neither does its range (as far as the past tells).
     lowest_before = np.concatenate(([np.inf], np.fmin.accumulate(np.nan_to_num(raw, nan=np.inf))[:-1]))
     low = np.where(lowest_before >= 0, np.maximum(low, 0.0), low)
     wanted = Criteria(sensitivity, direction, min_change, min_relative_change)
     findings = _findings(times, raw, expected, low, high, score, wanted)
+    raised = _alarms(times, raw, expected, low, high, score, alarms, findings, wanted)
     step = final_step or step_of(times, grain)
     return Detection(
         timestamps=times,
@@ -152,8 +167,9 @@ def detect(
         grain=grain_name(step),
         period_name=period_name(step),
         scores=score.tolist(),
-        incidents=group_incidents(findings, step),
+        incidents=group_incidents(findings, step, raised),
         alarm_scores=alarms.tolist(),
+        alarms=raised,
     )
 
 
@@ -217,20 +233,62 @@ def _findings(
     outside: NDArray[np.bool_] = (score > wanted.sensitivity) & ~np.isnan(score)
     findings = []
     for index in np.flatnonzero(outside):
-        value, centre = float(raw[index]), float(expected[index])
-        finding = Finding(
-            at=times[index],
-            value=value,
-            expected=centre,
-            low=float(low[index]),
-            high=float(high[index]),
-            direction="above" if value > centre else "below",
-            change=_relative_change(value, centre),
-            score=float(score[index]),
-        )
+        finding = _finding_at(int(index), times, raw, expected, low, high, float(score[index]))
         if wanted.admits(finding):
             findings.append(finding)
     return findings
+
+
+def _alarms(
+    times: list[datetime],
+    raw: FloatArray,
+    expected: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    score: FloatArray,
+    alarm_score: FloatArray,
+    findings: list[Finding],
+    wanted: Criteria,
+) -> list[Finding]:
+    """The points whose alarm score passes the sensitivity: the finding there, or else a change in behaviour
+    (scored by its alarm score); a point outside its band that the criteria turned down stays turned down."""
+    found = {finding.at: finding for finding in findings}
+    raised = []
+    for index in np.flatnonzero(np.nan_to_num(alarm_score, nan=0.0) > wanted.sensitivity):
+        at = times[index]
+        if at in found:
+            raised.append(found[at])
+            continue
+        if score[index] > wanted.sensitivity:
+            continue
+        shift = _finding_at(int(index), times, raw, expected, low, high, float(alarm_score[index]), "shift")
+        if wanted.admits(shift):
+            raised.append(shift)
+    return raised
+
+
+def _finding_at(
+    index: int,
+    times: list[datetime],
+    raw: FloatArray,
+    expected: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    score: float,
+    kind: Literal["departure", "shift"] = "departure",
+) -> Finding:
+    value, centre = float(raw[index]), float(expected[index])
+    return Finding(
+        at=times[index],
+        value=value,
+        expected=centre,
+        low=float(low[index]),
+        high=float(high[index]),
+        direction="above" if value > centre else "below",
+        change=_relative_change(value, centre),
+        score=score,
+        kind=kind,
+    )
 
 
 def _relative_change(value: float, expected: float) -> float:

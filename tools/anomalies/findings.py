@@ -26,13 +26,19 @@ class Finding:
     direction: Literal["above", "below"]
     change: float
     score: float
+    # departure: this point is outside its band; shift: the points up to it stray from their bands more, or more
+    # often, than the series' usual (denser spikes, a noisier stretch), though this one alone may not.
+    kind: Literal["departure", "shift"] = "departure"
 
     def explain(self, metric: str) -> str:
         """One line for people, e.g. "orders on 2024-03-04: 312, expected 480–560, −38%"."""
-        return (
+        seen = (
             f"{metric} on {format_moment(self.at)}: {format_number(self.value)}, "
             f"expected {format_number(self.low)}–{format_number(self.high)}, {format_change(self.change)}"
         )
+        if self.kind == "shift":
+            return f"{seen}; a change in behaviour: the latest points stray from their range more than usual"
+        return seen
 
 
 @dataclass(frozen=True)
@@ -77,19 +83,26 @@ def quiet_period(step: timedelta) -> timedelta:
     return max(step, HOUR)
 
 
-def group_incidents(findings: list[Finding], step: timedelta) -> list[Incident]:
+def group_incidents(
+    findings: list[Finding], step: timedelta, alarms: list[Finding] | None = None
+) -> list[Incident]:
     """One incident per run of findings, each within `quiet_period(step)` of the one before (one alarm each).
 
-    An incident's start depends only on findings up to it, so the alarms it raises are online too.
+    A run opens only at an alarm (`alarms`, the points whose alarm score passes; None: every finding is one):
+    findings that are neither an alarm nor close after one are what the series does often, or the rest of a run
+    already alarmed on. An incident's start depends only on the points up to it, so its alarm is online too.
     """
     quiet = quiet_period(step)
+    opening = None if alarms is None else {alarm.at for alarm in alarms}
+    by_time = {finding.at: finding for finding in [*(alarms or ()), *findings]}  # a point's finding wins
     incidents: list[Incident] = []
     run: list[Finding] = []
-    for finding in sorted(findings, key=lambda item: item.at):
+    for finding in sorted(by_time.values(), key=lambda item: item.at):
         if run and finding.at - run[-1].at > quiet:
             incidents.append(_incident(run))
             run = []
-        run.append(finding)
+        if run or opening is None or finding.at in opening:
+            run.append(finding)
     if run:
         incidents.append(_incident(run))
     return incidents
