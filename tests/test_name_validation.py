@@ -44,7 +44,7 @@ def context(tmp_path: Path, make_settings: Callable[..., Settings]) -> ToolConte
 
 def test_wrong_names_are_refused_from_the_warehouse_listing(context: ToolContext) -> None:
     with pytest.raises(
-        ToolInputError, match=r"column amont not found .*listing of shop.*did you mean amount"
+        ToolInputError, match=r"column amont not found .*listing of shop.*did you mean amount\?$"
     ):
         run_query(context, RunQueryInput(sql="SELECT amont FROM shop.orders"))
     with pytest.raises(ToolInputError, match=r"table shop.order not found.*did you mean orders"):

@@ -37,7 +37,8 @@ def run_query(context: ToolContext, arguments: RunQueryInput) -> ToolOutput:
         context.policy.refuse_hidden(checked.sql, warehouse.dialect.sqlglot_name)
     problem = name_problem(context, checked)
     if problem is not None:
-        raise ToolInputError(f"Not run: {problem.message()}.", sql=checked.sql)
+        said = problem.message()
+        raise ToolInputError(f"Not run: {said}{'' if said.endswith('?') else '.'}", sql=checked.sql)
     limits = context.limits
     try:
         result = warehouse.execute_readonly(
