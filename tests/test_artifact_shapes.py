@@ -59,6 +59,16 @@ def test_a_manifest_that_is_not_utf8_is_one_error_naming_the_file(project: Path)
     assert raised.value.message == f"{path} is not UTF-8 text (byte 34). Run `dbt parse` again to rebuild it."
 
 
+def test_a_manifest_nested_too_deeply_is_one_error_naming_the_file(project: Path) -> None:
+    # Even where nothing is read (a field both ways of decoding skip or keep as it is), msgspec recurses.
+    path = project / "target" / "manifest.json"
+    path.write_bytes(b'{"metadata": {}, "nodes": {}, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    with pytest.raises(DbtArtifactError) as raised:
+        load_index(project)
+    assert raised.value.message.startswith(f"{path} is not valid JSON (")
+    assert raised.value.message.endswith("Run `dbt parse` again to rebuild it.")
+
+
 def test_a_node_that_is_a_string_is_left_out(project: Path) -> None:
     rewrite(project, "manifest.json", lambda m: m["nodes"].update({"model.shop.fct_orders": "fct_orders"}))
     index = load_index(project)

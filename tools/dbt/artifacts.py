@@ -108,7 +108,7 @@ def _read_json(
     if by_shape is not None:
         try:
             return by_shape.decode(text), True
-        except msgspec.DecodeError:
+        except (RecursionError, msgspec.DecodeError):
             pass  # A part of the wrong shape, or no JSON at all: read untyped below, to say which.
     try:
         data = msgspec.json.decode(text)
