@@ -57,6 +57,11 @@ def score_series(corpus: Sequence[NabSeries]) -> list[SeriesScores]:
     return result
 
 
+def incident_rows(scored: SeriesScores, _threshold: float) -> list[int]:
+    """Where the product's alerts opened an incident, at the default sensitivity the file was checked with."""
+    return list(scored.incident_rows)
+
+
 def per_point_rows(scored: SeriesScores, threshold: float) -> list[int]:
     return [int(row) for row in np.flatnonzero(scored.scores >= threshold)]
 
@@ -137,20 +142,8 @@ def report(scored: Sequence[SeriesScores], profiles: Sequence[Profile]) -> None:
         print(f"  {policy_name:12} " + ", ".join(parts))
     # What the product's scheduled alerts and /anomalies open: incidents, each at an alarm (Detection.incidents),
     # grown by the findings after it; close to alert-style above, which groups the alarm scores alone.
-    windows = sum(item.series.labelled.window_count for item in scored)
     product = ", ".join(
-        f"{profile.name} "
-        + format(
-            normalised_score(
-                sum(
-                    score_rows(item.series.labelled, list(item.incident_rows), profile).score
-                    for item in scored
-                ),
-                windows,
-                profile,
-            ),
-            ".1f",
-        )
+        f"{profile.name} {corpus_score(scored, incident_rows, DEFAULT_SENSITIVITY, profile):.1f}"
         for profile in profiles
     )
     print(f"Incidents as the product's alerts open them (Detection.incidents, default): {product}")

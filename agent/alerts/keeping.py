@@ -77,12 +77,12 @@ def judged_points(
     findings = {alarm.at: alarm for alarm in detection.alarms or ()} | {
         finding.at: finding for finding in detection.findings
     }
-    judged = [
-        JudgedPoint(at, finding, finding is not None and detection.opens_incident(finding))
-        for at, expected in zip(detection.timestamps, detection.expected, strict=True)
-        if not math.isnan(expected)
-        for finding in [findings.get(at)]
-    ]
+    judged = []
+    for at, expected in zip(detection.timestamps, detection.expected, strict=True):
+        if math.isnan(expected):
+            continue
+        finding = findings.get(at)
+        judged.append(JudgedPoint(at, finding, finding is not None and detection.opens_incident(finding)))
     if every:
         return judged
     if after is None:

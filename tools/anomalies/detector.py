@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Literal, SupportsFloat
 
 import numpy as np
@@ -73,7 +74,11 @@ class Detection:
 
     def opens_incident(self, finding: Finding) -> bool:
         """Whether this finding or shift is an alarm: news, not the rest of a run or what the series often does."""
-        return self.alarms is None or any(alarm.at == finding.at for alarm in self.alarms)
+        return self._alarm_times is None or finding.at in self._alarm_times
+
+    @cached_property
+    def _alarm_times(self) -> frozenset[datetime] | None:
+        return None if self.alarms is None else frozenset(alarm.at for alarm in self.alarms)
 
     def latest_findings(self, last_n: int = 1) -> list[Finding]:
         """The findings among the last `last_n` points (what an alert about "now" reports)."""

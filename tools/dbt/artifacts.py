@@ -62,7 +62,7 @@ def read_artifacts(project_dir: Path) -> DbtArtifacts:
     warnings = check_manifest(manifest, nodes_checked)
     catalog_path = project_dir / "target" / "catalog.json"
     catalog = _read_optional(catalog_path, "dbt docs generate", warnings, CATALOG_BY_SHAPE)
-    if catalog is not None and catalog[1] is False:
+    if catalog is not None and not catalog[1]:  # decoded by shape: nothing for the check to find
         warnings += check_catalog(catalog[0])
     semantic_path = project_dir / "target" / "semantic_manifest.json"
     semantic = _read_optional(semantic_path, "dbt parse", warnings)
