@@ -12,14 +12,14 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from demo.generate import generate
+from demo.generate import SEED, generate
 
 if TYPE_CHECKING:
     import duckdb
 
 DEMO_PROJECT_DIR = Path(__file__).parent / "project"
 # Bump when the generated data or the models change: existing demo files are rebuilt.
-DEMO_VERSION = "2024.2"
+DEMO_VERSION = "2024.3"
 DEMO_FILE_NAME = "shop.duckdb"  # dbt names the database after the file: relations read "shop"."main"...
 
 _RAW_TYPES: dict[str, dict[str, str]] = {
@@ -123,10 +123,11 @@ def _built_version(path: Path) -> str | None:
     return str(row[0]) if row else None
 
 
-def load_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    """Generated rows into the `raw` schema, through CSV files DuckDB reads in bulk."""
+def load_raw_tables(connection: duckdb.DuckDBPyConnection, seed: int = SEED) -> None:
+    """Generated rows (the demo's, or another `seed`'s) into the `raw` schema, through CSV files DuckDB reads in
+    bulk."""
     connection.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    raw = generate()
+    raw = generate(seed)
     with tempfile.TemporaryDirectory(prefix="blueprintdata-demo-") as folder:
         for table, (columns, rows) in raw.tables.items():
             path = Path(folder) / f"{table}.csv"

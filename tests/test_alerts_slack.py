@@ -43,7 +43,7 @@ def test_an_alert_posts_its_chart_and_a_reply_in_its_thread_is_answered_with_the
     assert outcome.posted == ["anomaly"]
     [post] = [m for m in fake_slack.messages(CHANNEL) if m.thread_ts is None]
     assert (
-        "*Alert viral_orders* · :red_circle: Open\norders on 2024-06-12: 135, expected 36.3–130, +97%"
+        "*Alert viral_orders* · :red_circle: Open\norders on 2024-06-12: 399, expected 144–281, +98%"
         in post.text
     )
     assert "What to do" in post.text
@@ -56,7 +56,7 @@ def test_an_alert_posts_its_chart_and_a_reply_in_its_thread_is_answered_with_the
     answered(fake_slack, CHANNEL, post.ts, "newsletter went out")
 
     sent = json.dumps(fake_anthropic.requests[-1].body["messages"], ensure_ascii=False)
-    assert "viral_orders" in sent and "orders on 2024-06-12: 135" in sent
+    assert "viral_orders" in sent and "orders on 2024-06-12: 399" in sent
     assert "SELECT period, value FROM" in sent and "order_date <= CAST('2024-06-12' AS DATE)" in sent
     assert "why did orders jump?" in fake_anthropic.requests[-1].last_user_text()
 
@@ -83,7 +83,7 @@ def test_alerts_slash_commands_list_and_run_and_name_what_could_not_be_loaded(
         lambda: [text for text in ephemeral_texts(fake_slack, CHANNEL) if "posted to" in text], what="the run"
     )
     assert done == [
-        f"viral_orders: incident opened: orders on 2024-06-12: 135, expected 36.3–130, +97%; posted to {CHANNEL}"
+        f"viral_orders: incident opened: orders on 2024-06-12: 399, expected 144–281, +98%; posted to {CHANNEL}"
     ]
     assert "Running alert *viral_orders* now…" in ephemeral_texts(fake_slack, CHANNEL)
     assert len([m for m in fake_slack.messages(CHANNEL) if m.thread_ts is None]) == 1
@@ -314,12 +314,12 @@ def test_investigate_splits_the_failed_payments_and_answers_in_the_fixed_shape(
 
     summary = next(line for line in answer.splitlines() if line.startswith("*Summary:*"))
     assert summary.count(". ") == 1 and summary.endswith(").")  # Two sentences.
-    assert "it sits mostly in payment_status = failed (49 on the day, 0.5 on a usual day)" in summary
+    assert "it sits mostly in payment_status = failed (123 on the day, 2.25 on a usual day)" in summary
     drivers = [line for line in answer.splitlines() if line.startswith("• *")]
     assert drivers[0].startswith("• *payment_status*") and "filter on this column left out" in drivers[0]
     # Each driver with the query that shows it (in the message's text; its blocks repeat them).
     assert answer.partition(" [{")[0].count("```SELECT") == len(drivers) == 3
-    assert "*Evidence:* 6 queries, 33 rows read." in answer
+    assert "*Evidence:* 6 queries, 51 rows read." in answer
     assert "*Confidence:* high. This shows where the change sits, not what caused it" in answer
     charts = wait_until(
         lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts)[1:], what="the drill-down chart"
@@ -377,7 +377,7 @@ def test_investigate_with_the_model_is_one_bounded_turn_in_the_fixed_shape(
     assert all("Answer in exactly this shape" in json.dumps(r.body["system"]) for r in requests)
     assert requests[-1].body.get("tool_choice") == {"type": "none"}  # No fifth round of queries.
     assert all(r.body["max_tokens"] == 1500 for r in requests)
-    assert "failed payments on 2024-09-03: 49" in json.dumps(
+    assert "failed payments on 2024-09-03: 123" in json.dumps(
         requests[0].body["messages"]
     )  # The alert's thread.
     assert "Investigated with read-only tools: 4 queries; bounds: 4 rounds" in answer
@@ -435,7 +435,7 @@ def test_a_question_typed_in_an_alert_thread_without_a_key_gets_the_drill_down(
     answer = answered(fake_slack, CHANNEL, root.ts, "Investigation of alert failed_payments")
 
     assert "it sits mostly in payment_status = failed" in answer
-    assert "*Evidence:* 6 queries, 33 rows read." in answer and "*Confidence:* high" in answer
+    assert "*Evidence:* 6 queries, 51 rows read." in answer and "*Confidence:* high" in answer
     charts = wait_until(
         lambda: fake_slack.uploads(CHANNEL, thread_ts=root.ts)[charts_before:], what="the drill-down chart"
     )

@@ -474,6 +474,6 @@ def test_bigquery_profiles_fit_the_byte_cap_by_sampling(bigquery_demo: FakeBigQu
     assert summary.bytes_scanned == 2 * 10**6
     orders = store.latest("model.shop.fct_orders")
     assert orders is not None and orders.sampled and orders.sample_percent == pytest.approx(22.5)
-    assert orders.bytes_scanned == 10**6 and orders.row_count == 32716  # exact: the count reads no sample
+    assert orders.bytes_scanned == 10**6 and orders.row_count == 88432  # exact: the count reads no sample
     assert "APPROX_TOP_COUNT" in next(s for s in bigquery_demo.statements if "fct_orders" in s)
     store_engine.dispose()

@@ -61,7 +61,7 @@ def test_init_profiles_the_demo_and_sync_then_redoes_only_what_is_asked(
 
     described = invoke("chat", "--demo", "-m", "/describe fct_orders", env=demo_env)
     assert described.exit_code == 0, described.output
-    assert "Rows: 32,716" in described.output and 'top: "completed" (31,634)' in described.output
+    assert "Rows: 88,432" in described.output and 'top: "completed" (85,307)' in described.output
 
 
 def test_a_bad_selection_names_the_selector_and_the_syntax(clean_env: Path, demo_env: dict[str, str]) -> None:

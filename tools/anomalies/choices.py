@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tools.anomalies.timeline import Grain, grid_positions, place_on_grid, seasonal_period, step_of
+from tools.anomalies.timeline import Grain, GridPlaces, place_on_grid, seasonal_period, step_of
 from tools.anomalies.transforms import FloatArray, Transform, choose_transform
 
 _DAY, _WEEK = timedelta(days=1), timedelta(days=7)
@@ -35,14 +35,18 @@ class Stretch:
     choices: ModelChoices
 
 
-def choose(times: list[datetime], values: FloatArray, grain: Grain | None) -> ModelChoices:
-    """The step, scale and seasonal cycle that the points seen so far support."""
+def choose(
+    times: list[datetime], values: FloatArray, grain: Grain | None, grid_places: GridPlaces
+) -> ModelChoices:
+    """The step, scale and seasonal cycle that the points seen so far support (`grid_places`: the whole series')."""
     step = step_of(times, grain)
-    grid = place_on_grid(grid_positions(times, step), values)
+    grid = place_on_grid(grid_places.first(len(times), step), values)
     return ModelChoices(step, choose_transform(grid), seasonal_period(step, len(grid)))
 
 
-def stretches(times: list[datetime], values: FloatArray, grain: Grain | None, first: int) -> list[Stretch]:
+def stretches(
+    times: list[datetime], values: FloatArray, grain: Grain | None, first: int, grid_places: GridPlaces
+) -> list[Stretch]:
     """The stretches of a series from point `first` on: each ends when the history has doubled, or earlier when
     it first spans enough of a day or a week for that cycle to be learnt (so a cycle is used as soon as known)."""
     count = len(times)
@@ -50,7 +54,7 @@ def stretches(times: list[datetime], values: FloatArray, grain: Grain | None, fi
     start, result = max(first, 2), []
     while start < count:
         end = min([2 * start, count, *(point for point in milestones if point > start)])
-        result.append(Stretch(start, end, choose(times[:start], values[:start], grain)))
+        result.append(Stretch(start, end, choose(times[:start], values[:start], grain, grid_places)))
         start = end
     return result
 

@@ -37,8 +37,8 @@ from tools.anomalies.timeline import (
     DAY,
     HOUR,
     Grain,
+    GridPlaces,
     grain_name,
-    grid_positions,
     period_name,
     place_on_grid,
     step_of,
@@ -134,8 +134,11 @@ def detect(
     final_step = None
     # (start, end, points in an occasion, whether changes in behaviour count) of stretches in a row
     occasions: list[tuple[int, int, int, bool]] = []
-    for stretch in stretches(times, raw, grain, min_history):
-        judged = _judge_stretch(times[: stretch.end], raw[: stretch.end], stretch, sensitivity, min_history)
+    grid_places = GridPlaces(times)
+    for stretch in stretches(times, raw, grain, min_history, grid_places):
+        judged = _judge_stretch(
+            times[: stretch.end], raw[: stretch.end], stretch, sensitivity, min_history, grid_places
+        )
         for whole, part in zip(verdicts, judged, strict=True):
             whole[stretch.start : stretch.end] = part
         occasion_points = max(1, round(HOUR / stretch.choices.step))
@@ -179,7 +182,12 @@ def detect(
 
 
 def _judge_stretch(
-    times: list[datetime], raw: FloatArray, stretch: Stretch, sensitivity: float, min_history: int
+    times: list[datetime],
+    raw: FloatArray,
+    stretch: Stretch,
+    sensitivity: float,
+    min_history: int,
+    grid_places: GridPlaces,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Expected value, band and score of the stretch's points, from the points before each (`times` ends with it)."""
     choices = stretch.choices
@@ -187,7 +195,7 @@ def _judge_stretch(
         # Points within a day are judged once the day's cycle can be learnt (seasonal_period), not before: a
         # night and a busy morning are not anomalies, however new.
         return tuple(np.full(stretch.end - stretch.start, np.nan) for _ in range(4))  # type: ignore[return-value]
-    positions = grid_positions(times, choices.step)
+    positions = grid_places.first(len(times), choices.step)
     transform = choices.transform
     with np.errstate(invalid="ignore", divide="ignore"):
         modelled_points = transform.forward(raw)

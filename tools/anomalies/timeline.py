@@ -98,6 +98,21 @@ def grid_positions(times: list[datetime], step: timedelta) -> NDArray[np.int64]:
     return np.array([round((moment - start) / step) for moment in times], dtype=np.int64)
 
 
+class GridPlaces:
+    """A series' grid positions for each step it is seen with, each computed once for the whole series: a prefix's
+    positions are the first ones of the whole (both count from the first point)."""
+
+    def __init__(self, times: list[datetime]) -> None:
+        self._times = times
+        self._by_step: dict[timedelta, NDArray[np.int64]] = {}
+
+    def first(self, count: int, step: timedelta) -> NDArray[np.int64]:
+        """The positions of the first `count` points on the grid of `step`."""
+        if step not in self._by_step:
+            self._by_step[step] = grid_positions(self._times, step)
+        return self._by_step[step][:count]
+
+
 def place_on_grid(positions: NDArray[np.int64], values: FloatArray) -> FloatArray:
     """One value per grid place: the mean of the points there, NaN where there are none."""
     known = ~np.isnan(values)
