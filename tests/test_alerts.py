@@ -258,6 +258,32 @@ def test_an_alert_in_its_mute_window_neither_queries_nor_posts(
     assert later.status == "anomaly" and len(channel_posts(fake_slack)) == 1
 
 
+def test_a_change_in_behaviour_with_no_point_out_of_range_is_posted_as_one_incident_that_says_so(
+    make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Hourly payments that go up by 80% from midnight: four hours later, before any hour leaves its range,
+    the change itself opens an incident, and its post says what it is."""
+    sql = (
+        "SELECT date_trunc('hour', paid_at) AS hour, count(*) * CASE WHEN date_trunc('hour', paid_at) >= "
+        "TIMESTAMP '2024-10-12 00:00' THEN 1.8 ELSE 1 END AS payments FROM stg_payments "
+        "WHERE paid_at >= TIMESTAMP '2024-09-10' AND paid_at < TIMESTAMP '2024-10-12 05:00' GROUP BY 1 ORDER BY 1"
+    )
+    alert = f'  - name: payments_change\n    sql: "{sql}"\n    grain: hour\n    history: 900\n    label: payments\n'
+    configured = slack_alerts(make_runtime(alerts_file=alerts_file(tmp_path, alert)), fake_slack)
+    [definition] = configured.loaded.alerts
+
+    outcome = configured.runner.run(definition, MORNING, "schedule")
+
+    assert outcome.status == "anomaly" and outcome.posted == ["anomaly"], outcome.message
+    [post] = channel_posts(fake_slack)
+    [line] = [line for line in post.splitlines() if "payments on 2024-10-12 04:00" in line]
+    assert "a change in behaviour: the latest points stray from their range more than usual" in line
+    numbers = re.search(r"04:00: ([\d.,]+), expected ([\d.,]+)–([\d.,]+)", line)
+    assert numbers is not None, line
+    value, low, high = (float(number.replace(",", "")) for number in numbers.groups())
+    assert low <= value <= high  # not a departure: no hour is out of its range yet
+
+
 def test_the_same_anomaly_is_posted_once_and_a_run_is_claimed_once(
     make_runtime: Callable[..., Runtime], fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
