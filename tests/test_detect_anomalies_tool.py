@@ -86,6 +86,33 @@ def test_the_anomalies_command_checks_the_latest_result_or_a_metric(
     assert "/anomalies" in help_text
 
 
+def test_the_anomalies_command_on_the_demo_keeps_its_past_verdicts_when_a_day_is_added(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime()
+    session = runtime.store.open_session(source="cli").id
+    until = f"SELECT order_date, revenue FROM {DAILY} WHERE order_date <= DATE '{{}}'"
+    queries = {
+        "to 5 Nov": until.format("2024-11-05"),
+        "to 6 Nov": until.format("2024-11-06"),
+        # A broken load: a day of zero revenue once switched the whole series off its log scale.
+        "zero on 6 Nov": until.format("2024-11-05") + " UNION ALL SELECT DATE '2024-11-06', 0",
+    }
+    listed: dict[str, list[str]] = {}
+    for name, query in queries.items():
+        command(runtime, session, f"/sql {query} ORDER BY 1")
+        text, ok, _ = command(runtime, session, "/anomalies")
+        assert ok, text
+        listed[name] = [line for line in text.splitlines() if line.startswith("- revenue on ")]
+    before = listed["to 5 Nov"]
+    planted = ("2024-03-14", "2024-06-12", "2024-09-03", "2024-10-15", "2024-11-05")
+    assert [line.split(":")[0] for line in before] == [f"- revenue on {day}" for day in planted]
+    # Each said the same way (value, range, change) after the new day as before it.
+    assert listed["to 6 Nov"] == before
+    assert listed["zero on 6 Nov"][:-1] == before
+    assert listed["zero on 6 Nov"][-1].startswith("- revenue on 2024-11-06: 0, expected ")
+
+
 def test_bad_input_gets_a_message_that_names_the_fix(make_runtime: Callable[..., Runtime]) -> None:
     runtime = make_runtime()
     session = runtime.store.open_session(source="cli").id
