@@ -6,10 +6,12 @@ import math
 from datetime import datetime, timedelta
 
 import numpy as np
+from matplotlib import dates as mdates
 
 from agent.alerts.lifecycle import JudgedPoint, advance
 from tools.anomalies import DEFAULT_SENSITIVITY, detect
 from tools.anomalies.alarm_scores import first_of_run, shift_scores
+from tools.charts.anomaly_chart import anomaly_figure
 
 
 def _five_minute_load(days: int, seed: int) -> tuple[list[datetime], np.ndarray]:
@@ -89,6 +91,19 @@ def test_a_change_with_no_point_out_of_its_band_still_opens_an_incident_said_as_
     assert not any(finding.at == changes[0].at for finding in detection.findings)
     assert any(incident.start == changes[0].at for incident in detection.incidents)
     assert "a change in behaviour" in changes[0].explain("load")
+    # The chart shows it too, as a dashed line where it was noticed (no red point: no value left its range).
+    # (Up to a day after the change, so that it is among the last 800 points a chart draws.)
+    day_after = detect(times[: 2880 + 288], values[: 2880 + 288].tolist())
+    axes = anomaly_figure(day_after, title="load", metric="load").axes[0]
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    drawn_from = times[2880 + 288 - 800]
+    shifts = [alarm for alarm in day_after.alarms or () if alarm.kind == "shift" and alarm.at >= drawn_from]
+    assert changes[0] in shifts
+    assert f"change{'' if len(shifts) == 1 else 's'} in behaviour ({len(shifts)})" in legend
+    lines = [line for line in axes.get_lines() if line.get_linestyle() == "--"]
+    assert [mdates.num2date(line.get_xdata()[0]).replace(tzinfo=None) for line in lines] == [
+        s.at for s in shifts
+    ]
 
 
 def test_a_quiet_series_raises_no_alarm() -> None:

@@ -1,4 +1,5 @@
-"""A metric's series with its expected band shaded and its anomalies marked, as a PNG (no pyplot state)."""
+"""A metric's series with its expected band shaded, its anomalies and changes in behaviour marked, as a PNG (no
+pyplot state)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import numpy as np
 matplotlib.use("Agg")
 
 from matplotlib import dates as mdates
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from tools.anomalies.detector import Detection
 from tools.anomalies.formatting import format_change
 from tools.charts.drawing import PALETTE, compact_number, png_bytes, titled_figure
 
-_SERIES, _BAND, _ANOMALY = PALETTE[0], "#60a5fa", PALETTE[3]
+_SERIES, _BAND, _ANOMALY, _CHANGE = PALETTE[0], "#60a5fa", PALETTE[3], PALETTE[1]
 # Two years of daily points stay readable; beyond that only the most recent part is drawn.
 _MAX_POINTS = 800
 _MAX_LABELLED = 3
@@ -23,10 +25,18 @@ _MAX_LABELLED = 3
 def render_anomaly_chart(
     detection: Detection, *, title: str, metric: str, last_points: int | None = None
 ) -> bytes:
-    """The series, its expected range (where known) and each anomaly as a red point; the latest ones labelled.
+    """The series, its expected range (where known), each anomaly as a red point (the latest ones labelled) and
+    each change in behaviour as a dashed line where it was noticed.
 
     `last_points` draws only the most recent points (an alert shows the last weeks, not two years).
     """
+    return png_bytes(anomaly_figure(detection, title=title, metric=metric, last_points=last_points))
+
+
+def anomaly_figure(
+    detection: Detection, *, title: str, metric: str, last_points: int | None = None
+) -> Figure:
+    """The chart render_anomaly_chart draws, as a figure."""
     shown_points = min(_MAX_POINTS, last_points or _MAX_POINTS)
     start = max(0, len(detection.timestamps) - shown_points)
     # As numpy datetimes: matplotlib's stubs type its x values as numbers or arrays, not lists of datetimes.
@@ -65,6 +75,19 @@ def render_anomaly_chart(
                 color=_ANOMALY,
                 fontweight="bold",
             )
+    # A change in behaviour has no point out of its range to mark: a line where it was noticed, so the chart
+    # shows what the alert's message says.
+    changes = [
+        alarm
+        for alarm in detection.alarms or ()
+        if alarm.kind == "shift" and (first is None or alarm.at >= first)
+    ]
+    for number, change in enumerate(changes):
+        label = (
+            f"change{'' if len(changes) == 1 else 's'} in behaviour ({len(changes)})" if number == 0 else None
+        )
+        when = mdates.date2num(change.at)  # type: ignore[no-untyped-call]
+        axes.axvline(when, color=_CHANGE, linestyle="--", linewidth=1.2, label=label)
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
@@ -74,4 +97,4 @@ def render_anomaly_chart(
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=10)
     axes.legend(frameon=False, fontsize=9, loc="upper left")
-    return png_bytes(figure)
+    return figure
