@@ -75,6 +75,26 @@ def planted(series_count: int = 200, per_series: int = 4) -> None:
         )
 
 
+def steady(seeds: int = 20) -> None:
+    """How often alarms open on series with nothing to find: a daily cycle plus Gaussian noise, per step."""
+    print(f"\nSteady series (a daily sine of ±40% plus Gaussian noise of 4%, {seeds} seeds), at the default:")
+    for step_minutes, days in ((5, 14), (60, 60)):
+        per_day = 1440 // step_minutes
+        times = [datetime(2024, 5, 1) + timedelta(minutes=step_minutes * n) for n in range(days * per_day)]
+        cycle = 50 + 20 * np.sin(np.arange(len(times)) / per_day * 2 * np.pi)
+        incidents = changes = 0
+        for seed in range(seeds):
+            noise = np.random.default_rng(seed).normal(0, 2, len(times))
+            detection = detect(times, (cycle + noise).tolist())
+            incidents += len(detection.incidents)
+            shifts = {alarm.at for alarm in detection.alarms or () if alarm.kind == "shift"}
+            changes += sum(1 for incident in detection.incidents if incident.start in shifts)
+        print(
+            f"  {step_minutes}-minute points, {days} days each: {incidents} incidents "
+            f"({changes} opened as changes in behaviour), one per {seeds * days / max(incidents, 1):.0f} days"
+        )
+
+
 def planted_series(seed: int, per_series: int) -> tuple[list[datetime], list[float], set[datetime]]:
     rng = np.random.default_rng(seed)
     days = 730
@@ -171,6 +191,7 @@ def _median_ms(times: list[datetime], values: list[float], repeats: int) -> tupl
 def main() -> None:
     nab()
     planted()
+    steady()
     demo()
     demo_seeds(20)
     speed()
