@@ -11,10 +11,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from demo.anomalies import PLANTED_ANOMALIES
 from demo.load import ensure_demo_warehouse
 from tools.anomalies import DEFAULT_SENSITIVITY, DetectionInputError, Finding, detect
+from tools.anomalies.formatting import format_change
+from tools.charts.anomaly_chart import anomaly_figure
 
 MONDAY = date(2024, 1, 1)
 
@@ -31,43 +34,54 @@ def daily_series(
     return times, values
 
 
+def demo_daily(data_dir: Path, metric: str) -> tuple[list[datetime], list[float]]:
+    """One column of the demo warehouse's daily_revenue, by day."""
+    with duckdb.connect(str(ensure_demo_warehouse(data_dir)), read_only=True) as connection:
+        rows = connection.execute(
+            f'SELECT order_date, {metric} FROM "shop"."main"."daily_revenue" ORDER BY 1'
+        ).fetchall()
+    return [datetime(day.year, day.month, day.day) for day, _ in rows], [float(value) for _, value in rows]
+
+
 def test_finds_every_anomaly_planted_in_the_demo_warehouse_on_each_metric_it_affects_and_nothing_else(
     demo_data_dir: Path,
 ) -> None:
-    warehouse = ensure_demo_warehouse(demo_data_dir)
     metrics = sorted({metric for planted in PLANTED_ANOMALIES for metric in planted.metrics_affected})
     assert metrics == ["failed_payments", "orders", "refunds", "revenue"]
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        for metric in metrics:
-            rows = connection.execute(
-                f'SELECT order_date, {metric} FROM "shop"."main"."daily_revenue" ORDER BY 1'
-            ).fetchall()
-            times = [datetime(day.year, day.month, day.day) for day, _ in rows]
-            detection = detect(times, [value for _, value in rows])
-            planted_here = {
-                planted.day: planted for planted in PLANTED_ANOMALIES if metric in planted.metrics_affected
-            }
-            # One alarm (an incident) for each planted anomaly, at its day, and no other alarm in the 13 months.
-            opened = {incident.start.date(): incident for incident in detection.incidents}
-            assert sorted(opened) == sorted(planted_here), (
-                metric,
-                [f.explain(metric) for f in detection.findings],
-            )
-            for day, planted in planted_here.items():
-                # More failed or refunded orders take (net) revenue down; orders and baskets move it their way.
-                takes_revenue_down = metric == "revenue" and planted.metric in ("failed_payments", "refunds")
-                assert opened[day].direction == ("below" if takes_revenue_down else planted.direction)
+    for metric in metrics:
+        detection = detect(*demo_daily(demo_data_dir, metric))
+        planted_here = {
+            planted.day: planted for planted in PLANTED_ANOMALIES if metric in planted.metrics_affected
+        }
+        # One alarm (an incident) for each planted anomaly, at its day, and no other alarm in the 13 months.
+        opened = {incident.start.date(): incident for incident in detection.incidents}
+        assert sorted(opened) == sorted(planted_here), (
+            metric,
+            [f.explain(metric) for f in detection.findings],
+        )
+        for day, planted in planted_here.items():
+            # More failed or refunded orders take (net) revenue down; orders and baskets move it their way.
+            takes_revenue_down = metric == "revenue" and planted.metric in ("failed_payments", "refunds")
+            assert opened[day].direction == ("below" if takes_revenue_down else planted.direction)
+
+
+def test_the_demo_revenue_chart_labels_each_anomaly_within_its_axes(demo_data_dir: Path) -> None:
+    detection = detect(*demo_daily(demo_data_dir, "revenue"))
+    figure = anomaly_figure(detection, title="revenue by day", metric="revenue")
+    axes = figure.axes[0]
+    assert [label.get_text() for label in axes.texts] == [format_change(f.change) for f in detection.findings]
+    assert len(axes.texts) == 5
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays the labels out as the PNG has them
+    inside = axes.get_window_extent(canvas.get_renderer())
+    for label in axes.texts:  # none cut off by the axes' edge (the lowest once was)
+        extent = label.get_window_extent(canvas.get_renderer())
+        assert inside.y0 <= extent.y0 and extent.y1 <= inside.y1, label.get_text()
 
 
 def test_adding_a_day_to_the_demo_does_not_change_past_verdicts(demo_data_dir: Path) -> None:
-    warehouse = ensure_demo_warehouse(demo_data_dir)
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        rows = connection.execute(
-            'SELECT order_date, revenue FROM "shop"."main"."daily_revenue" ORDER BY 1'
-        ).fetchall()
-    times = [datetime(day.year, day.month, day.day) for day, _ in rows]
-    values = [float(value) for _, value in rows]
-    for days in (200, 300, len(rows) - 1):
+    times, values = demo_daily(demo_data_dir, "revenue")
+    for days in (200, 300, len(times) - 1):
         before, after = detect(times[:days], values[:days]), detect(times[: days + 1], values[: days + 1])
         assert before.findings == [finding for finding in after.findings if finding.at < times[days]]
         assert before.low == pytest.approx(after.low[:days], nan_ok=True)

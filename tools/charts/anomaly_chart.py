@@ -19,7 +19,7 @@ from tools.charts.drawing import PALETTE, compact_number, png_bytes, titled_figu
 _SERIES, _BAND, _ANOMALY, _CHANGE = PALETTE[0], "#60a5fa", PALETTE[3], PALETTE[1]
 # Two years of daily points stay readable; beyond that only the most recent part is drawn.
 _MAX_POINTS = 800
-_MAX_LABELLED = 3
+_MAX_LABELLED = 6  # the latest ones: a year of a metric usually has fewer, and more would crowd the chart
 
 
 def render_anomaly_chart(
@@ -93,6 +93,7 @@ def anomaly_figure(
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     axes.yaxis.set_major_formatter(FuncFormatter(compact_number))
     axes.set_ylabel(metric, fontsize=11)
+    axes.margins(y=0.1)  # room for the labels of the highest and lowest anomalies
     axes.grid(axis="y", alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=10)
