@@ -87,7 +87,7 @@ def steady(seeds: int = 20) -> None:
             noise = np.random.default_rng(seed).normal(0, 2, len(times))
             detection = detect(times, (cycle + noise).tolist())
             incidents += len(detection.incidents)
-            shifts = {alarm.at for alarm in detection.alarms or () if alarm.kind == "shift"}
+            shifts = {change.at for change in detection.changes_in_behaviour}
             changes += sum(1 for incident in detection.incidents if incident.start in shifts)
         print(
             f"  {step_minutes}-minute points, {days} days each: {incidents} incidents "

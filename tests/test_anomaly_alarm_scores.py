@@ -11,6 +11,7 @@ from matplotlib import dates as mdates
 from agent.alerts.lifecycle import JudgedPoint, advance
 from tools.anomalies import DEFAULT_SENSITIVITY, detect
 from tools.anomalies.alarm_scores import first_of_run, shift_scores
+from tools.anomalies.findings import noted_by_time
 from tools.charts.anomaly_chart import anomaly_figure
 
 
@@ -61,7 +62,7 @@ def test_denser_spikes_open_an_incident_as_the_alerts_and_anomalies_command_repo
     starts = [times.index(incident.start) for incident in detection.incidents]
     assert any(2880 <= row < 2880 + 288 for row in starts)
     assert not any(1500 <= row < 2880 for row in starts)
-    by_time = {alarm.at: alarm for alarm in detection.alarms or ()} | {f.at: f for f in detection.findings}
+    by_time = noted_by_time(detection.findings, detection.alarms)
     points = [
         JudgedPoint(at, by_time.get(at), at in by_time and detection.opens_incident(by_time[at]))
         for at in times
@@ -86,7 +87,7 @@ def test_a_change_with_no_point_out_of_its_band_still_opens_an_incident_said_as_
     rng = np.random.default_rng(5)
     values[2880:] += rng.normal(0, 1.1, len(values) - 2880)  # and noisier
     detection = detect(times, values.tolist())
-    changes = [alarm for alarm in detection.alarms or () if alarm.kind == "shift" and alarm.at >= times[2880]]
+    changes = [change for change in detection.changes_in_behaviour if change.at >= times[2880]]
     assert changes and changes[0].at <= times[2880 + 24]  # within two hours
     assert not any(finding.at == changes[0].at for finding in detection.findings)
     assert any(incident.start == changes[0].at for incident in detection.incidents)
@@ -97,7 +98,7 @@ def test_a_change_with_no_point_out_of_its_band_still_opens_an_incident_said_as_
     axes = anomaly_figure(day_after, title="load", metric="load").axes[0]
     legend = [text.get_text() for text in axes.get_legend().get_texts()]
     drawn_from = times[2880 + 288 - 800]
-    shifts = [alarm for alarm in day_after.alarms or () if alarm.kind == "shift" and alarm.at >= drawn_from]
+    shifts = [change for change in day_after.changes_in_behaviour if change.at >= drawn_from]
     assert changes[0] in shifts
     assert f"change{'' if len(shifts) == 1 else 's'} in behaviour ({len(shifts)})" in legend
     lines = [line for line in axes.get_lines() if line.get_linestyle() == "--"]

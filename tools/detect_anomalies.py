@@ -167,8 +167,7 @@ def _without_current_period(series: MetricSeries, grain: str) -> MetricSeries:
 
 def _report(detection: Detection, label: str, grain: str, sensitivity: float) -> str:
     """The verdict for people: what was checked, then one line per anomaly (or change in behaviour), newest last."""
-    shifts = [alarm for alarm in detection.alarms or () if alarm.kind == "shift"]
-    findings = sorted([*detection.findings, *shifts], key=lambda finding: finding.at)
+    findings = sorted([*detection.findings, *detection.changes_in_behaviour], key=lambda finding: finding.at)
     judged = detection.judged_points
     span = f"{format_moment(detection.timestamps[0])} to {format_moment(detection.timestamps[-1])}"
     head = f"Checked {judged} of {len(detection.timestamps)} {grain}s of {label} ({span}, sensitivity {sensitivity:g})"

@@ -28,6 +28,7 @@ from agent.alerts.notices import (
     PostedNotice,
 )
 from tools.anomalies import Finding
+from tools.anomalies.findings import noted_by_time
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,7 @@ def judged_points(
     """The judged points newer than `after`; on an alert's first run, its last `check_last` points (`every`:
     all of them)."""
     detection = evaluation.detection
-    # A change in behaviour is a point of its own only where no finding is.
-    findings = {alarm.at: alarm for alarm in detection.alarms or ()} | {
-        finding.at: finding for finding in detection.findings
-    }
+    findings = noted_by_time(detection.findings, detection.alarms)
     judged = []
     for at, expected in zip(detection.timestamps, detection.expected, strict=True):
         if math.isnan(expected):

@@ -76,6 +76,11 @@ class Detection:
         """Whether this finding or shift is an alarm: news, not the rest of a run or what the series often does."""
         return self._alarm_times is None or finding.at in self._alarm_times
 
+    @property
+    def changes_in_behaviour(self) -> list[Finding]:
+        """The alarms raised on a change in behaviour: no point out of its band, yet the latest stray more."""
+        return [alarm for alarm in self.alarms or () if alarm.kind == "shift"]
+
     @cached_property
     def _alarm_times(self) -> frozenset[datetime] | None:
         return None if self.alarms is None else frozenset(alarm.at for alarm in self.alarms)
@@ -150,20 +155,17 @@ def detect(
         final_step = stretch.choices.step
     expected, low, high, score = verdicts
     alarms = np.full(len(times), np.nan)
-    for (
-        start,
-        end,
-        occasion_points,
-        shifts_count,
-    ) in occasions:  # each from the scores up to it, with its step
+    # Each stretch's alarm scores from the scores up to it, with its step.
+    for start, end, occasion_points, shifts_count in occasions:
         alarms[start:end] = alarm_scores(score[:end], occasion_points, shifts_count)[start:]
     alarms = discount_common(alarms, times)  # each from the alarm scores before it: online too
     # A count or an amount never goes below zero, so neither does its range (as far as the past tells).
     lowest_before = np.concatenate(([np.inf], np.fmin.accumulate(np.nan_to_num(raw, nan=np.inf))[:-1]))
     low = np.where(lowest_before >= 0, np.maximum(low, 0.0), low)
     wanted = Criteria(sensitivity, direction, min_change, min_relative_change)
-    findings = _findings(times, raw, expected, low, high, score, wanted)
-    raised = _alarms(times, raw, expected, low, high, score, alarms, findings, wanted)
+    points = _PointVerdicts(times, raw, expected, low, high, score)
+    findings = _findings(points, wanted)
+    raised = _alarms(points, alarms, findings, wanted)
     step = final_step or step_of(times, grain)
     return Detection(
         timestamps=times,
@@ -234,74 +236,62 @@ def _day_cycle_possible(step: timedelta) -> bool:
     return step < DAY and abs(steps_per_day - round(steps_per_day)) < 1e-6 and round(steps_per_day) >= 2
 
 
-def _findings(
-    times: list[datetime],
-    raw: FloatArray,
-    expected: FloatArray,
-    low: FloatArray,
-    high: FloatArray,
-    score: FloatArray,
-    wanted: Criteria,
-) -> list[Finding]:
-    outside: NDArray[np.bool_] = (score > wanted.sensitivity) & ~np.isnan(score)
+@dataclass(frozen=True)
+class _PointVerdicts:
+    """Per point, in time order: its moment, value, expected value, band and score."""
+
+    times: list[datetime]
+    raw: FloatArray
+    expected: FloatArray
+    low: FloatArray
+    high: FloatArray
+    score: FloatArray
+
+    def finding_at(
+        self, index: int, score: float, kind: Literal["departure", "shift"] = "departure"
+    ) -> Finding:
+        value, centre = float(self.raw[index]), float(self.expected[index])
+        return Finding(
+            at=self.times[index],
+            value=value,
+            expected=centre,
+            low=float(self.low[index]),
+            high=float(self.high[index]),
+            direction="above" if value > centre else "below",
+            change=_relative_change(value, centre),
+            score=score,
+            kind=kind,
+        )
+
+
+def _findings(points: _PointVerdicts, wanted: Criteria) -> list[Finding]:
+    outside: NDArray[np.bool_] = (points.score > wanted.sensitivity) & ~np.isnan(points.score)
     findings = []
     for index in np.flatnonzero(outside):
-        finding = _finding_at(int(index), times, raw, expected, low, high, float(score[index]))
+        finding = points.finding_at(int(index), float(points.score[index]))
         if wanted.admits(finding):
             findings.append(finding)
     return findings
 
 
 def _alarms(
-    times: list[datetime],
-    raw: FloatArray,
-    expected: FloatArray,
-    low: FloatArray,
-    high: FloatArray,
-    score: FloatArray,
-    alarm_score: FloatArray,
-    findings: list[Finding],
-    wanted: Criteria,
+    points: _PointVerdicts, alarm_score: FloatArray, findings: list[Finding], wanted: Criteria
 ) -> list[Finding]:
     """The points whose alarm score passes the sensitivity: the finding there, or else a change in behaviour
     (scored by its alarm score); a point outside its band that the criteria turned down stays turned down."""
     found = {finding.at: finding for finding in findings}
     raised = []
     for index in np.flatnonzero(np.nan_to_num(alarm_score, nan=0.0) > wanted.sensitivity):
-        at = times[index]
+        at = points.times[index]
         if at in found:
             raised.append(found[at])
             continue
-        if score[index] > wanted.sensitivity:
+        if points.score[index] > wanted.sensitivity:
             continue
-        shift = _finding_at(int(index), times, raw, expected, low, high, float(alarm_score[index]), "shift")
+        shift = points.finding_at(int(index), float(alarm_score[index]), "shift")
         if wanted.admits(shift):
             raised.append(shift)
     return raised
-
-
-def _finding_at(
-    index: int,
-    times: list[datetime],
-    raw: FloatArray,
-    expected: FloatArray,
-    low: FloatArray,
-    high: FloatArray,
-    score: float,
-    kind: Literal["departure", "shift"] = "departure",
-) -> Finding:
-    value, centre = float(raw[index]), float(expected[index])
-    return Finding(
-        at=times[index],
-        value=value,
-        expected=centre,
-        low=float(low[index]),
-        high=float(high[index]),
-        direction="above" if value > centre else "below",
-        change=_relative_change(value, centre),
-        score=score,
-        kind=kind,
-    )
 
 
 def _relative_change(value: float, expected: float) -> float:

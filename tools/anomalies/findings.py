@@ -83,6 +83,11 @@ def quiet_period(step: timedelta) -> timedelta:
     return max(step, HOUR)
 
 
+def noted_by_time(findings: list[Finding], alarms: list[Finding] | None) -> dict[datetime, Finding]:
+    """Each noted point's finding, or where it has none, its alarm (a change in behaviour)."""
+    return {finding.at: finding for finding in [*(alarms or ()), *findings]}  # a point's finding wins
+
+
 def group_incidents(
     findings: list[Finding], step: timedelta, alarms: list[Finding] | None = None
 ) -> list[Incident]:
@@ -94,10 +99,9 @@ def group_incidents(
     """
     quiet = quiet_period(step)
     opening = None if alarms is None else {alarm.at for alarm in alarms}
-    by_time = {finding.at: finding for finding in [*(alarms or ()), *findings]}  # a point's finding wins
     incidents: list[Incident] = []
     run: list[Finding] = []
-    for finding in sorted(by_time.values(), key=lambda item: item.at):
+    for finding in sorted(noted_by_time(findings, alarms).values(), key=lambda item: item.at):
         if run and finding.at - run[-1].at > quiet:
             incidents.append(_incident(run))
             run = []

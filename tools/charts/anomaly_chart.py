@@ -77,11 +77,7 @@ def anomaly_figure(
             )
     # A change in behaviour has no point out of its range to mark: a line where it was noticed, so the chart
     # shows what the alert's message says.
-    changes = [
-        alarm
-        for alarm in detection.alarms or ()
-        if alarm.kind == "shift" and (first is None or alarm.at >= first)
-    ]
+    changes = [change for change in detection.changes_in_behaviour if first is None or change.at >= first]
     for number, change in enumerate(changes):
         label = (
             f"change{'' if len(changes) == 1 else 's'} in behaviour ({len(changes)})" if number == 0 else None
